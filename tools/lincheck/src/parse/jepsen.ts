@@ -1,0 +1,65 @@
+import type { Operation } from "../history.ts";
+import type { Scalar } from "../models/decode.ts";
+import type { RegisterInput, RegisterOutput } from "../models/register.ts";
+import { type Edn, isKeyword, readEdnOr } from "./edn.ts";
+import { Pairing } from "./pairing.ts";
+
+/** `INFO  jepsen.util - <process> :<type> :<f> <value>`, separated by tabs or spaces. */
+const EVENT = /jepsen\.util - (\S+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\s+(.*)$/;
+
+type Log = Pairing<RegisterInput, RegisterOutput>;
+
+function registerValue(v: Edn, log: Log, line: number): Scalar {
+  if (v === null || typeof v === "number") return v;
+  return log.fail(line, `expected an integer or nil, got ${JSON.stringify(v)}`);
+}
+
+function input(f: string, value: Edn, log: Log, line: number): RegisterInput {
+  if (f === "read") return { op: "read" };
+  if (f === "write") return { op: "write", value: registerValue(value, log, line) };
+  if (!Array.isArray(value) || value.length !== 2) log.fail(line, "cas needs a value [from to]");
+  return {
+    op: "cas",
+    from: registerValue(value[0]!, log, line),
+    to: registerValue(value[1]!, log, line),
+  };
+}
+
+function completion(log: Log, line: number, type: string, f: string, value: Edn, process: string) {
+  const op = log.inFlight(process, line);
+  if (op.input.op !== f) log.fail(line, `:${f} completes a :${op.input.op} (line ${op.line})`);
+  if (type === "info" || (type === "fail" && f === "read")) return log.abandon(process, line);
+  if (type === "fail" && f === "cas") return log.complete(process, line, { ok: false });
+  if (type === "fail") return log.drop(process, line);
+  if (f === "read") return log.complete(process, line, { value: registerValue(value, log, line) });
+  log.complete(process, line, f === "cas" ? { ok: true } : {});
+}
+
+/**
+ * A Jepsen log of one register. `:fail :cas` is a completed cas that did not swap; `:info` (and a
+ * timed-out read) never returns, so its outcome is unknown. Lines that are not jepsen.util events
+ * are other log output and are ignored; an event line that cannot be read is an error.
+ */
+export function parseJepsen(
+  file: string,
+  text: string,
+): Operation<RegisterInput, RegisterOutput>[] {
+  const log: Log = new Pairing(file);
+  text.split("\n").forEach((raw, i) => {
+    const line = i + 1;
+    if (!raw.includes("jepsen.util")) return;
+    const m = EVENT.exec(raw);
+    if (m === null) log.fail(line, "cannot read this jepsen.util event");
+    const [, process, type, f, valueText] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const value = readEdnOr(valueText, (message) => log.fail(line, message));
+    if (type === "invoke") log.invoke(process, line, input(f, value, log, line));
+    else completion(log, line, type, f, isKeyword(value) ? null : value, process);
+  });
+  return log.finish();
+}

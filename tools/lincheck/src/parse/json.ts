@@ -1,0 +1,70 @@
+import { HistoryError, type Operation } from "../history.ts";
+import type { Model } from "../model.ts";
+import { object } from "../models/decode.ts";
+import { modelNamed, models } from "../models/index.ts";
+
+/**
+ * lincheck's own format, JSON Lines: a header line `{"model": "kv"}`, then one operation per line,
+ * `{"client": "c1", "call": 0, "return": 3, "input": {...}, "output": {...}}`. An operation whose
+ * client never heard back has `"return": null` (or no "return") and no "output".
+ */
+export function parseJsonHistory(
+  file: string,
+  text: string,
+): { model: Model; operations: Operation[] } {
+  let model: Model | undefined;
+  const operations: Operation[] = [];
+  text.split("\n").forEach((raw, i) => {
+    if (raw.trim() === "") return;
+    const line = i + 1;
+    try {
+      const obj = object(JSON.parse(raw), "each line");
+      if (model === undefined) model = header(obj);
+      else operations.push(operation(model, obj, operations.length, line));
+    } catch (e) {
+      throw e instanceof HistoryError ? e : new HistoryError(file, line, (e as Error).message);
+    }
+  });
+  if (model === undefined) throw new HistoryError(file, 0, "empty history: no header line");
+  if (operations.length === 0) throw new HistoryError(file, 0, "no operations in the history");
+  return { model, operations };
+}
+
+function header(obj: Record<string, unknown>): Model {
+  const model = typeof obj.model === "string" ? modelNamed(obj.model) : undefined;
+  if (model === undefined) {
+    const names = Object.keys(models).join(", ");
+    throw new Error(`the first line must be {"model": ...} naming one of ${names}`);
+  }
+  return model;
+}
+
+function time(v: unknown, field: string): number {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  throw new Error(`"${field}" must be a number, got ${JSON.stringify(v)}`);
+}
+
+function operation(
+  model: Model,
+  obj: Record<string, unknown>,
+  id: number,
+  line: number,
+): Operation {
+  const client = obj.client;
+  if (typeof client !== "string" && typeof client !== "number") {
+    throw new Error(`"client" must be a string or a number, got ${JSON.stringify(client)}`);
+  }
+  const call = time(obj.call, "call");
+  const ret =
+    obj.return === undefined || obj.return === null ? undefined : time(obj.return, "return");
+  if (ret !== undefined && ret < call)
+    throw new Error(`"return" (${ret}) is before "call" (${call})`);
+  const input = model.decodeInput(obj.input);
+  if (ret === undefined && obj.output !== undefined) {
+    throw new Error(
+      `an operation without "return" has an unknown outcome: it cannot have "output"`,
+    );
+  }
+  const output = ret === undefined ? undefined : model.decodeOutput(input, obj.output);
+  return { id, client: String(client), call, ret, input, output, line };
+}
