@@ -5,15 +5,16 @@ import { registerModel } from "../models/register.ts";
 import { parseJepsen } from "./jepsen.ts";
 import { parseJsonHistory } from "./json.ts";
 import { parseKvLog } from "./kvlog.ts";
+import { nonBlankLines } from "./lines.ts";
 
 export const formats = ["json", "jepsen", "kv"] as const;
 export type Format = (typeof formats)[number];
 
 /** Recognise the format from the first line that says anything. */
 export function detectFormat(file: string, text: string): Format {
-  const first = text.split("\n").find((l) => l.trim() !== "");
-  if (first === undefined) throw new HistoryError(file, 0, "the file is empty");
-  const line = text.split("\n").indexOf(first) + 1;
+  const [firstLine] = nonBlankLines(text);
+  if (firstLine === undefined) throw new HistoryError(file, 0, "the file is empty");
+  const { raw: first, line } = firstLine;
   if (first.includes("jepsen.util")) return "jepsen";
   if (/^\s*\{\s*:/.test(first)) return "kv";
   if (/^\s*\{\s*"/.test(first)) return "json";

@@ -2,6 +2,7 @@ import type { Operation } from "../history.ts";
 import type { Scalar } from "../models/decode.ts";
 import type { RegisterInput, RegisterOutput } from "../models/register.ts";
 import { type Edn, isKeyword, readEdnOr } from "./edn.ts";
+import { nonBlankLines } from "./lines.ts";
 import { Pairing } from "./pairing.ts";
 
 /** `INFO  jepsen.util - <process> :<type> :<f> <value>`, separated by tabs or spaces. */
@@ -28,11 +29,11 @@ function input(f: string, value: Edn, log: Log, line: number): RegisterInput {
 function completion(log: Log, line: number, type: string, f: string, value: Edn, process: string) {
   const op = log.inFlight(process, line);
   if (op.input.op !== f) log.fail(line, `:${f} completes a :${op.input.op} (line ${op.line})`);
-  if (type === "info" || (type === "fail" && f === "read")) return log.abandon(process, line);
-  if (type === "fail" && f === "cas") return log.complete(process, line, { ok: false });
-  if (type === "fail") return log.drop(process, line);
-  if (f === "read") return log.complete(process, line, { value: registerValue(value, log, line) });
-  log.complete(process, line, f === "cas" ? { ok: true } : {});
+  if (type === "info" || (type === "fail" && f === "read")) log.abandon(process, line);
+  else if (type === "fail" && f === "cas") log.complete(process, line, { ok: false });
+  else if (type === "fail") log.drop(process, line);
+  else if (f === "read") log.complete(process, line, { value: registerValue(value, log, line) });
+  else log.complete(process, line, f === "cas" ? { ok: true } : {});
 }
 
 /**
@@ -45,21 +46,14 @@ export function parseJepsen(
   text: string,
 ): Operation<RegisterInput, RegisterOutput>[] {
   const log: Log = new Pairing(file);
-  text.split("\n").forEach((raw, i) => {
-    const line = i + 1;
-    if (!raw.includes("jepsen.util")) return;
+  for (const { raw, line } of nonBlankLines(text)) {
+    if (!raw.includes("jepsen.util")) continue;
     const m = EVENT.exec(raw);
     if (m === null) log.fail(line, "cannot read this jepsen.util event");
-    const [, process, type, f, valueText] = m as unknown as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    const value = readEdnOr(valueText, (message) => log.fail(line, message));
-    if (type === "invoke") log.invoke(process, line, input(f, value, log, line));
-    else completion(log, line, type, f, isKeyword(value) ? null : value, process);
-  });
+    const [, process, type, f, valueText] = m as unknown as string[];
+    const value = readEdnOr(valueText!, (message) => log.fail(line, message));
+    if (type === "invoke") log.invoke(process!, line, input(f!, value, log, line));
+    else completion(log, line, type!, f!, isKeyword(value) ? null : value, process!);
+  }
   return log.finish();
 }

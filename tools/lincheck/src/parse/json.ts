@@ -2,6 +2,7 @@ import { HistoryError, type Operation } from "../history.ts";
 import type { Model } from "../model.ts";
 import { object } from "../models/decode.ts";
 import { modelNamed, models } from "../models/index.ts";
+import { nonBlankLines } from "./lines.ts";
 
 /**
  * lincheck's own format, JSON Lines: a header line `{"model": "kv"}`, then one operation per line,
@@ -14,17 +15,15 @@ export function parseJsonHistory(
 ): { model: Model; operations: Operation[] } {
   let model: Model | undefined;
   const operations: Operation[] = [];
-  text.split("\n").forEach((raw, i) => {
-    if (raw.trim() === "") return;
-    const line = i + 1;
+  for (const { raw, line } of nonBlankLines(text)) {
     try {
       const obj = object(JSON.parse(raw), "each line");
       if (model === undefined) model = header(obj);
       else operations.push(operation(model, obj, operations.length, line));
     } catch (e) {
-      throw e instanceof HistoryError ? e : new HistoryError(file, line, (e as Error).message);
+      throw new HistoryError(file, line, (e as Error).message);
     }
-  });
+  }
   if (model === undefined) throw new HistoryError(file, 0, "empty history: no header line");
   if (operations.length === 0) throw new HistoryError(file, 0, "no operations in the history");
   return { model, operations };

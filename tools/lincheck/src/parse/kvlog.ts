@@ -1,6 +1,7 @@
 import type { Operation } from "../history.ts";
 import type { KvInput, KvOutput } from "../models/kv.ts";
 import { type Edn, isKeyword, readEdnOr } from "./edn.ts";
+import { nonBlankLines } from "./lines.ts";
 import { Pairing } from "./pairing.ts";
 
 type Log = Pairing<KvInput, KvOutput>;
@@ -32,13 +33,17 @@ function event(log: Log, line: number, map: Map<string, Edn>): void {
   const process = String(field(map, "process", log, line));
   const type = keywordField(map, "type", log, line);
   const f = keywordField(map, "f", log, line);
-  if (type === "invoke") return log.invoke(process, line, input(f, map, log, line));
+  if (type === "invoke") {
+    log.invoke(process, line, input(f, map, log, line));
+    return;
+  }
   const op = log.inFlight(process, line);
   if (op.input.op !== f) log.fail(line, `:${f} completes a :${op.input.op} (line ${op.line})`);
-  if (type === "info") return log.abandon(process, line);
-  if (type === "fail") return log.drop(process, line);
-  if (type !== "ok") log.fail(line, `unknown :type :${type}`);
-  log.complete(process, line, f === "get" ? { value: stringField(map, "value", log, line) } : {});
+  if (type === "info") log.abandon(process, line);
+  else if (type === "fail") log.drop(process, line);
+  else if (type === "ok") {
+    log.complete(process, line, f === "get" ? { value: stringField(map, "value", log, line) } : {});
+  } else log.fail(line, `unknown :type :${type}`);
 }
 
 /**
@@ -48,11 +53,10 @@ function event(log: Log, line: number, map: Map<string, Edn>): void {
  */
 export function parseKvLog(file: string, text: string): Operation<KvInput, KvOutput>[] {
   const log: Log = new Pairing(file);
-  text.split("\n").forEach((raw, i) => {
-    if (raw.trim() === "") return;
-    const value = readEdnOr(raw, (message) => log.fail(i + 1, message));
-    if (!(value instanceof Map)) return log.fail(i + 1, "expected a map {:process ...}");
-    event(log, i + 1, value);
-  });
+  for (const { raw, line } of nonBlankLines(text)) {
+    const value = readEdnOr(raw, (message) => log.fail(line, message));
+    if (!(value instanceof Map)) log.fail(line, "expected a map {:process ...}");
+    event(log, line, value);
+  }
   return log.finish();
 }
