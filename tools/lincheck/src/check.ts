@@ -1,5 +1,6 @@
 import type { Operation } from "./history.ts";
 import type { Model } from "./model.ts";
+import { stateAfter } from "./replay.ts";
 import { eventOrder, type SearchOutcome, search } from "./search.ts";
 
 export type Verdict = "linearizable" | "not-linearizable" | "unknown";
@@ -58,8 +59,11 @@ export function partition(
 
 /** Replay the prefix, then list what could come next and why each one fails. */
 function explainFailure(model: Model, ops: readonly Operation[], prefix: readonly number[]) {
-  let state = model.init();
-  for (const i of prefix) state = model.step(state, ops[i]!.input, ops[i]!.output).next;
+  const state = stateAfter(
+    model,
+    ops,
+    prefix.map((i) => ops[i]!.id),
+  );
   const placed = new Set(prefix);
   const candidates: number[] = [];
   let breaker: number | undefined;

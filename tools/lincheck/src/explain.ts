@@ -1,0 +1,69 @@
+import type { CheckResult, PartitionResult } from "./check.ts";
+import type { History, Operation } from "./history.ts";
+import { replay, stateAfter } from "./replay.ts";
+
+const VERDICT = {
+  linearizable: "LINEARIZABLE",
+  "not-linearizable": "NOT LINEARIZABLE",
+  unknown: "UNKNOWN",
+} as const;
+
+/** How many failing partitions, and prefix operations per partition, the text shows. */
+const SHOWN_PARTITIONS = 3;
+const SHOWN_PREFIX = 3;
+
+function partitionName(p: PartitionResult): string {
+  return p.key === null ? "the history" : `key ${JSON.stringify(p.key)}`;
+}
+
+export function describeOp(history: History, op: Operation): string {
+  const text = history.model.describeOperation(op.input, op.output);
+  return `#${op.id} client ${op.client} (line ${op.line}): ${text}`;
+}
+
+function explainFailure(history: History, p: PartitionResult): string[] {
+  const { model } = history;
+  const byId = new Map(p.operations.map((o) => [o.id, o]));
+  const steps = replay(model, p.operations, p.order);
+  const state = model.describeState(stateAfter(model, p.operations, p.order));
+  const lines = [
+    `  ${partitionName(p)}: the longest linearizable prefix has ${p.order.length} of ${p.operations.length} operations`,
+  ];
+  if (steps.length > SHOWN_PREFIX) lines.push("    ...");
+  for (const s of steps.slice(-SHOWN_PREFIX)) {
+    lines.push(`    ${describeOp(history, s.op)}   => ${model.describeState(s.after)}`);
+  }
+  lines.push(`  then, in state ${state}, none of these can go next:`);
+  for (const s of p.stuck) {
+    const why =
+      s.reason === "rejected" ? "impossible in that state" : "possible, but leads to a dead end";
+    lines.push(`    ${describeOp(history, byId.get(s.id)!)}   ${why}`);
+  }
+  if (p.breaker !== undefined && !p.stuck.some((s) => s.id === p.breaker)) {
+    lines.push(`  and ${describeOp(history, byId.get(p.breaker)!)} had already returned.`);
+  }
+  return lines;
+}
+
+/** The CLI's text answer: the verdict, the time taken, and why. */
+export function explain(history: History, result: CheckResult): string {
+  const ops = history.operations.length;
+  const lines = [
+    `${history.file}: ${VERDICT[result.verdict]} (${history.model.name} model, ${ops} operations, ` +
+      `${result.partitions.length} partition${result.partitions.length === 1 ? "" : "s"}) in ${result.elapsedMs.toFixed(1)} ms`,
+  ];
+  const failing = result.partitions.filter((p) => p.verdict === "not-linearizable");
+  for (const p of failing.slice(0, SHOWN_PARTITIONS)) lines.push(...explainFailure(history, p));
+  if (failing.length > SHOWN_PARTITIONS) {
+    lines.push(`  (${failing.length - SHOWN_PARTITIONS} more partitions are not linearizable)`);
+  }
+  for (const p of result.partitions.filter((q) => q.verdict === "unknown")) {
+    lines.push(
+      `  ${partitionName(p)}: gave up (${p.gaveUp === "time" ? "time budget" : "memory bound"} exhausted)`,
+    );
+  }
+  if (result.verdict === "linearizable") {
+    lines.push("  every partition has a linearization; --html <file> draws it");
+  }
+  return lines.join("\n");
+}
