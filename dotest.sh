@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Runs a part's tests with tracing on and renders every test's timeline (tools/testlog-viz).
+# Works from any directory; see --help.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+  cat <<USAGE
+Usage: ./dotest.sh <part-folder> [test-name-pattern] [seed]
+
+Runs the tests of <part-folder> whose names match [test-name-pattern] (a vitest -t pattern;
+all tests when omitted) with tracing on, under [seed] when given (RAFT_SEED; otherwise each
+test's default seed). Then renders each test's trace as a timeline page and prints one line
+per test: PASS or FAIL and the file:// address of its page, then the index of the run.
+
+Traces and pages go to .traces/<part-folder>/ in the repository; that folder is cleared first,
+so the index shows only this run. Failing tests are rendered too.
+
+Exit status: 0 when every test passed, 1 when a test failed (or its trace was cut short, or no
+test matched), 2 for a usage error.
+
+Part folders: $(part_folders | tr '\n' ' ')
+Example: ./dotest.sh part1-election "basic election" 7
+USAGE
+}
+
+part_folders() {
+  for dir in "$root"/part*-*/; do
+    [ -f "$dir/package.json" ] && basename "$dir"
+  done
+}
+
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  "") usage >&2; exit 2 ;;
+esac
+if [ $# -gt 3 ]; then
+  echo "dotest.sh: too many arguments (quote a pattern that contains spaces)" >&2
+  exit 2
+fi
+
+part="${1%/}"
+pattern="${2:-}"
+seed="${3:-}"
+
+if [[ "$part" == */* ]] || [ ! -f "$root/$part/package.json" ] || [[ "$part" != part*-* ]]; then
+  echo "dotest.sh: unknown part folder '$part'; the part folders are:" >&2
+  part_folders | sed 's/^/  /' >&2
+  exit 2
+fi
+if [ -n "$seed" ] && ! [[ "$seed" =~ ^[0-9]+$ ]]; then
+  echo "dotest.sh: the seed must be a non-negative integer, not '$seed'" >&2
+  exit 2
+fi
+if [ ! -x "$root/node_modules/.bin/tsx" ]; then
+  echo "dotest.sh: dependencies are missing; run 'pnpm install' in $root first" >&2
+  exit 2
+fi
+
+out="$root/.traces/$part"
+rm -rf "$out"
+mkdir -p "$out"
+
+# The tests themselves: their own output stays visible, it explains a failure best.
+cd "$root" || exit 2
+vitest_args=(run)
+[ -n "$pattern" ] && vitest_args+=(-t "$pattern")
+if [ -n "$seed" ]; then
+  RAFT_TRACE_DIR="$out" RAFT_SEED="$seed" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
+else
+  RAFT_TRACE_DIR="$out" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
+fi
+vitest_status=$?
+
+shopt -s nullglob
+traces=("$out"/*.jsonl)
+if [ ${#traces[@]} -eq 0 ]; then
+  echo "dotest.sh: no test wrote a trace (did '${pattern:-any test}' match a test in $part?)" >&2
+  exit 1
+fi
+
+echo
+"$root/node_modules/.bin/tsx" "$root/tools/testlog-viz/src/cli.ts" --exit-code --out "$out" "$out"
+render_status=$?
+
+if [ "$vitest_status" -ne 0 ] && [ "$render_status" -eq 0 ]; then
+  echo "vitest failed (exit $vitest_status) although every trace ends in PASS; see its output above" >&2
+fi
+[ "$vitest_status" -eq 0 ] && [ "$render_status" -eq 0 ]
