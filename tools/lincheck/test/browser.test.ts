@@ -83,9 +83,7 @@ describe("the HTML page in a real browser", () => {
 
   it("renders markup from the history as text, never running it", async () => {
     const { page, errors } = await open(hostileHistory(), "hostile");
-    expect(
-      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
-    ).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator("h1").textContent()).toContain(hostile);
     expect(await page.locator(".op.breaker").textContent()).toContain(hostile);
     expect(errors).toEqual([]);
