@@ -93,8 +93,10 @@ function nextLanes(
 function toRow(event: TraceEvent, lanes: Lane[]): Row {
   const { msg, request, heartbeat } = event.details;
   const msgId = typeof msg === "number" ? msg : null;
+  const { text, tone } = describe(event);
   return {
-    ...describe(event),
+    text,
+    tone,
     t: event.t,
     node: event.node,
     kind: event.kind,
