@@ -291,37 +291,6 @@ export class SimNetwork {
     this.cutLinks.clear();
   }
 
-  /**
-   * The live nodes outside the largest group of live nodes that reach each other both ways (ties
-   * go to the group with the smallest id). These are the nodes a test treats as disconnected.
-   */
-  cutOff(): NodeId[] {
-    const live = this.members.filter((id) => this.attached.has(id));
-    const seen = new Set<NodeId>();
-    let best: NodeId[] = [];
-    for (const start of live) {
-      if (seen.has(start)) continue;
-      const group = this.groupAround(start, live, seen);
-      if (group.length > best.length) best = group;
-    }
-    return live.filter((id) => !best.includes(id));
-  }
-
-  private groupAround(start: NodeId, live: readonly NodeId[], seen: Set<NodeId>): NodeId[] {
-    const group = [start];
-    seen.add(start);
-    for (let i = 0; i < group.length; i++) {
-      const a = group[i]!;
-      for (const b of live) {
-        if (!seen.has(b) && this.linkUp(a, b) && this.linkUp(b, a)) {
-          seen.add(b);
-          group.push(b);
-        }
-      }
-    }
-    return group;
-  }
-
   private others(id: NodeId): NodeId[] {
     return this.members.filter((other) => other !== id);
   }

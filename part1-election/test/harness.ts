@@ -40,6 +40,8 @@ export class Cluster extends SimCluster {
   readonly safety = new SafetyChecker();
   private readonly testName: string;
   private readonly testFile: string;
+  /** Nodes the test has cut off; checks look only at the others, as the Go and MIT tests do. */
+  private readonly disconnected = new Set<NodeId>();
   private firstViolation: Violation | undefined;
   private isShutDown = false;
 
@@ -103,27 +105,36 @@ export class Cluster extends SimCluster {
   /** Cuts `id` off from every other node, both ways. */
   isolate(id: NodeId): void {
     this.network.isolate(id);
+    this.disconnected.add(id);
     this.harnessEvent("isolate", { node: id });
   }
 
   /** Restores every link of `id`; other cuts stay as they are. */
   reconnect(id: NodeId): void {
     this.network.reconnect(id);
+    this.disconnected.delete(id);
     this.harnessEvent("reconnect", { node: id });
   }
 
-  /** Splits the cluster: nodes reach only the nodes of their own group. */
+  /**
+   * Splits the cluster: nodes reach only the nodes of their own group. The largest group (the
+   * first of equal ones) counts as connected, every other node as disconnected.
+   */
   partition(...groups: NodeId[][]): void {
     this.network.partition(groups);
+    const main = groups.reduce((best, group) => (group.length > best.length ? group : best), []);
+    this.disconnected.clear();
+    for (const id of this.ids) if (!main.includes(id)) this.disconnected.add(id);
     this.harnessEvent("partition", { groups });
   }
 
   heal(): void {
     this.network.heal();
+    this.disconnected.clear();
     this.harnessEvent("heal", {});
   }
 
-  /** Cuts one direction: messages from `from` to `to` are dropped. */
+  /** Cuts one direction: messages from `from` to `to` are dropped. Both stay "connected". */
   cut(from: NodeId, to: NodeId): void {
     this.network.cut(from, to);
     this.harnessEvent("cut", { from, to });
@@ -145,15 +156,15 @@ export class Cluster extends SimCluster {
     this.tracer.emit(null, "note", { text });
   }
 
-  /** Live nodes in the largest group that can reach each other: the ones checks look at. */
+  /** Live nodes the test has not cut off: the ones checks look at. */
   connectedIds(): NodeId[] {
-    const cutOff = new Set(this.network.cutOff());
-    return this.liveIds().filter((id) => !cutOff.has(id));
+    return this.liveIds().filter((id) => !this.disconnected.has(id));
   }
 
   private harnessEvent(kind: string, details: Record<string, unknown>): void {
     const dead = this.ids.filter((id) => this.state(id).role === "dead");
-    this.tracer.emit(null, kind, { ...details, cutOff: this.network.cutOff(), dead });
+    const cutOff = this.ids.filter((id) => this.disconnected.has(id));
+    this.tracer.emit(null, kind, { ...details, cutOff, dead });
   }
 
   // ---- Checks ----

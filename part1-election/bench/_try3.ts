@@ -1,0 +1,10 @@
+import { runTrial, TIMEOUT_RANGES } from "./figure16.ts";
+import { formatEvent } from "../src/trace.ts";
+const r = TIMEOUT_RANGES[6]!;
+const o = await runTrial(r, 48, 10000);
+const c = (globalThis as any).__c, w = (globalThis as any).__w;
+console.log(o, w.crash);
+const ev = c.tracer.events.filter((e: any) => e.t >= w.crash.at - 30 && e.t < w.crash.at + 150 && (e.kind !== "send" && e.kind !== "drop" ));
+for (const e of ev) console.log(formatEvent(e));
+const late = c.tracer.events.filter((e: any) => e.t >= w.crash.at + 9800 && e.kind==="role");
+for (const e of late) console.log(formatEvent(e));
