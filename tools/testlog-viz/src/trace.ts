@@ -99,8 +99,9 @@ function parseLine(raw: string, line: number): TraceEvent | string {
 function sortByTime(events: TraceEvent[]): string[] {
   const backwards = events.findIndex((e, i) => i > 0 && e.t < events[i - 1]!.t);
   if (backwards < 0) return [];
+  const { line } = events[backwards]!;
   events.sort((a, b) => a.t - b.t || a.line - b.line);
-  return [`line ${events[backwards]!.line}: time goes backwards; rows were re-sorted by time`];
+  return [`line ${line}: time goes backwards; rows were re-sorted by time`];
 }
 
 function collectNodes(events: TraceEvent[], start: Details | null): number[] {

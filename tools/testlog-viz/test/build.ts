@@ -1,0 +1,42 @@
+// Small traces for the tests, written the way the trace format describes them.
+import { readFileSync } from "node:fs";
+import { buildTimeline, type Timeline } from "../src/model.ts";
+import { parseTrace } from "../src/trace.ts";
+
+type Details = Record<string, unknown>;
+
+export const harness = (t: number, kind: string, details: Details = {}) =>
+  JSON.stringify({ t, node: null, term: null, role: null, kind, details });
+
+export const onNode = (
+  t: number,
+  node: number,
+  term: number,
+  role: string,
+  kind: string,
+  details: Details = {},
+) => JSON.stringify({ t, node, term, role, kind, details });
+
+export const start = (nodes: number[], extra: Details = {}) =>
+  harness(0, "test.start", {
+    test: "t > small",
+    part: "part0-test",
+    seed: 3,
+    nodes,
+    replay: "replay-it",
+    render: "render-it",
+    ...extra,
+  });
+
+export const end = (t: number, result = "pass") => harness(t, "test.end", { result });
+
+export function timelineOf(...lines: string[]): Timeline {
+  return buildTimeline(parseTrace(`${lines.join("\n")}\n`, "small.jsonl"));
+}
+
+export const fixture = (name: string) =>
+  readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
+
+/** The hand-made 3-node election: two leaders in turn, an isolate, lost and cut messages. */
+export const handmade = () =>
+  buildTimeline(parseTrace(fixture("handmade-election.jsonl"), "handmade-election.jsonl"));

@@ -1,0 +1,90 @@
+import { describe, expect, test } from "vitest";
+import { parseTrace } from "../src/trace.ts";
+import { end, fixture, harness, onNode, start } from "./build.ts";
+
+describe("parseTrace", () => {
+  test("reads a well-formed trace: events, nodes, start, result, no warnings", () => {
+    const trace = parseTrace(fixture("handmade-election.jsonl"), "f.jsonl");
+    expect(trace.events).toHaveLength(57);
+    expect(trace.nodes).toEqual([0, 1, 2]);
+    expect(trace.start?.seed).toBe(42);
+    expect(trace.result).toBe("pass");
+    expect(trace.warnings).toEqual([]);
+    expect(trace.events[2]).toMatchObject({
+      line: 3,
+      t: 163,
+      node: 1,
+      term: 0,
+      role: "follower",
+      kind: "election.timeout",
+    });
+  });
+
+  test("skips malformed lines with a warning naming each, and never throws", () => {
+    const text = [
+      start([0]),
+      "not json at all",
+      "[1,2,3]",
+      JSON.stringify({ t: "soon", node: 0, kind: "x", details: {} }),
+      JSON.stringify({ t: 5, node: 0, term: 1, role: "follower", details: {} }),
+      JSON.stringify({ t: 5, node: 1.5, kind: "x", details: {} }),
+      JSON.stringify({ t: 5, node: 0, kind: "x", details: [1] }),
+      onNode(6, 0, 1, "follower", "fine"),
+      '{"t":7,"node":0,"term":1,"ro', // a run that crashed mid-write
+    ].join("\n");
+    const trace = parseTrace(text, "bad.jsonl");
+    expect(trace.events.map((e) => e.kind)).toEqual(["test.start", "fine"]);
+    expect(trace.warnings).toEqual([
+      expect.stringMatching(/^line 2: not valid JSON/),
+      "line 3: not a JSON object, skipped",
+      expect.stringMatching(/^line 4: t is not a number/),
+      expect.stringMatching(/^line 5: kind is missing/),
+      expect.stringMatching(/^line 6: node is neither an integer nor null/),
+      expect.stringMatching(/^line 7: details is not an object/),
+      expect.stringMatching(/^line 9: not valid JSON \(truncated\?\)/),
+      expect.stringMatching(/no test.end line: the trace was cut short/),
+    ]);
+    expect(trace.result).toBe("cut short");
+  });
+
+  test("counts bad lines beyond twenty instead of listing them all", () => {
+    const text = [start([0]), ...Array.from({ length: 25 }, () => "garbage"), end(1)].join("\n");
+    const { warnings } = parseTrace(text, "many.jsonl");
+    expect(warnings).toHaveLength(21);
+    expect(warnings[20]).toBe("… and 5 more unreadable lines skipped");
+  });
+
+  test("an empty file gives an empty, failed trace with both lines reported missing", () => {
+    const trace = parseTrace("", "empty.jsonl");
+    expect(trace.events).toEqual([]);
+    expect(trace.result).toBe("cut short");
+    expect(trace.warnings).toHaveLength(2);
+    expect(trace.warnings[0]).toMatch(/no test.start line/);
+  });
+
+  test("node ids need not be contiguous: declared and seen ids, ascending", () => {
+    const trace = parseTrace(
+      [start([10, 3, 7]), onNode(1, 12, 0, "follower", "x"), end(2)].join("\n"),
+      "ids",
+    );
+    expect(trace.nodes).toEqual([3, 7, 10, 12]);
+  });
+
+  test("a failed test.end gives fail; missing term and role become null", () => {
+    const trace = parseTrace(
+      [start([0]), JSON.stringify({ t: 1, node: 0, kind: "x" }), end(2, "fail")].join("\n"),
+      "f",
+    );
+    expect(trace.result).toBe("fail");
+    expect(trace.events[1]).toMatchObject({ term: null, role: null, details: {} });
+  });
+
+  test("events out of time order are sorted, keeping file order for equal times, with a warning", () => {
+    const text = [start([0]), harness(9, "b"), harness(5, "a"), harness(9, "c"), end(10)].join(
+      "\n",
+    );
+    const trace = parseTrace(text, "order");
+    expect(trace.events.map((e) => e.kind)).toEqual(["test.start", "a", "b", "c", "test.end"]);
+    expect(trace.warnings).toEqual(["line 3: time goes backwards; rows were re-sorted by time"]);
+  });
+});
