@@ -20,3 +20,11 @@ export function deterministicStep<S, I, O>(
     return { ok: output === undefined || sameOutput(effect.output, output), next: effect.next };
   };
 }
+
+/** Output equality for both shipped models, whose outputs carry an optional value and cas flag. */
+export function sameResult(
+  a: { value?: unknown; ok?: boolean },
+  b: { value?: unknown; ok?: boolean },
+) {
+  return a.value === b.value && a.ok === b.ok;
+}

@@ -1,6 +1,6 @@
 import type { Model } from "../model.ts";
 import { boolean, nullableString, object, opName, string } from "./decode.ts";
-import { deterministicStep, type Effect } from "./deterministic.ts";
+import { deterministicStep, type Effect, sameResult } from "./deterministic.ts";
 
 /**
  * A key/value store of strings. The history is split per key, so a state is the value of one key:
@@ -22,7 +22,7 @@ export interface KvOutput {
   ok?: boolean;
 }
 
-function apply(state: KvState, input: KvInput): Effect<KvState, KvOutput> {
+export function applyKv(state: KvState, input: KvInput): Effect<KvState, KvOutput> {
   switch (input.op) {
     case "get":
       return { output: { value: state ?? "" }, next: state };
@@ -78,7 +78,7 @@ function describeOperation(input: KvInput, output: KvOutput | undefined): string
 export const kvModel: Model<KvState, KvInput, KvOutput> = {
   name: "kv",
   init: () => null,
-  step: deterministicStep(apply, (a, b) => a.value === b.value && a.ok === b.ok),
+  step: deterministicStep(applyKv, sameResult),
   partitionKey: (input) => input.key,
   equal: (a, b) => a === b,
   hash: (state) => (state === null ? "\u0000absent" : state),

@@ -1,6 +1,6 @@
 import type { Model } from "../model.ts";
 import { boolean, object, opName, type Scalar, scalar, show } from "./decode.ts";
-import { deterministicStep, type Effect } from "./deterministic.ts";
+import { deterministicStep, type Effect, sameResult } from "./deterministic.ts";
 
 /** A single register; null means "no value yet", which is how it starts. */
 export type RegisterState = Scalar;
@@ -16,7 +16,10 @@ export interface RegisterOutput {
   ok?: boolean;
 }
 
-function apply(state: RegisterState, input: RegisterInput): Effect<RegisterState, RegisterOutput> {
+export function applyRegister(
+  state: RegisterState,
+  input: RegisterInput,
+): Effect<RegisterState, RegisterOutput> {
   switch (input.op) {
     case "read":
       return { output: { value: state }, next: state };
@@ -59,7 +62,7 @@ function describeOperation(input: RegisterInput, output: RegisterOutput | undefi
 export const registerModel: Model<RegisterState, RegisterInput, RegisterOutput> = {
   name: "register",
   init: () => null,
-  step: deterministicStep(apply, (a, b) => a.value === b.value && a.ok === b.ok),
+  step: deterministicStep(applyRegister, sameResult),
   equal: (a, b) => a === b,
   hash: (state) => show(state),
   describeOperation,
