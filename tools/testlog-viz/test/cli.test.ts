@@ -1,0 +1,113 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, test } from "vitest";
+import { HELP, main } from "../src/main.ts";
+import { fixture, onNode, start } from "./build.ts";
+
+function cli(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const status = main(argv, { out: (s) => (out += s), err: (s) => (err += s), color: 0 });
+  return { status, out, err };
+}
+
+/** A folder with one passing trace and one cut short. */
+function runFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), "viz-cli-"));
+  writeFileSync(join(dir, "a--passes.jsonl"), fixture("handmade-election.jsonl"));
+  writeFileSync(
+    join(dir, "b--crashed.jsonl"),
+    `${start([0])}\n${onNode(1, 0, 1, "follower", "x")}\n`,
+  );
+  writeFileSync(join(dir, "notes.txt"), "not a trace");
+  return dir;
+}
+
+describe("testlog-viz command line", () => {
+  test("--help explains inputs, outputs and every option", () => {
+    const { status, out } = cli("--help");
+    expect(status).toBe(0);
+    expect(out).toBe(HELP);
+    for (const word of [
+      "Inputs:",
+      "Outputs",
+      "--out",
+      "--format",
+      "--hide-heartbeats",
+      "--exit-code",
+      "index.html",
+    ]) {
+      expect(out).toContain(word);
+    }
+  });
+
+  test("renders a folder: a page per trace and an index, one line per test", () => {
+    const dir = runFolder();
+    const { status, out } = cli(dir);
+    expect(status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([
+      "a--passes.html",
+      "a--passes.jsonl",
+      "b--crashed.html",
+      "b--crashed.jsonl",
+      "index.html",
+      "notes.txt",
+    ]);
+    expect(out.split("\n")).toEqual([
+      `PASS  election > basic election  ${pathToFileURL(join(dir, "a--passes.html")).href}`,
+      `FAIL (trace cut short)  t > small  ${pathToFileURL(join(dir, "b--crashed.html")).href}`,
+      `index  ${pathToFileURL(join(dir, "index.html")).href}`,
+      "",
+    ]);
+    expect(readFileSync(join(dir, "index.html"), "utf8")).toContain(
+      '<a href="b--crashed.html">t &gt; small</a>',
+    );
+  });
+
+  test("--exit-code fails when a test failed; --out chooses the folder", () => {
+    const dir = runFolder();
+    const out = join(dir, "pages");
+    expect(cli("--exit-code", "-o", out, join(dir, "a--passes.jsonl")).status).toBe(0);
+    expect(cli("--exit-code", "--out", out, dir).status).toBe(1);
+    expect(readdirSync(out).sort()).toEqual(["a--passes.html", "b--crashed.html", "index.html"]);
+  });
+
+  test("text format prints the timelines", () => {
+    const dir = runFolder();
+    const { status, out } = cli("-f", "text", "--hide-heartbeats", join(dir, "a--passes.jsonl"));
+    expect(status).toBe(0);
+    expect(out.split("\n")).toHaveLength(4 + 37 + 1);
+    expect(readdirSync(dir)).not.toContain("index.html");
+  });
+
+  test("usage errors exit with 2 and say what is wrong", () => {
+    const dir = runFolder();
+    const cases: [string[], string][] = [
+      [[], "no input"],
+      [["--bogus", dir], "Unknown option '--bogus'"],
+      [["-f", "pdf", dir], 'unknown format "pdf"'],
+      [[join(dir, "missing.jsonl")], "no such file or folder"],
+      [[join(dir, "pages-none")], "no such file or folder"],
+      [[mkdtempSync(join(tmpdir(), "viz-empty-"))], "no .jsonl traces in"],
+    ];
+    for (const [argv, message] of cases) {
+      const { status, err } = cli(...argv);
+      expect(status, argv.join(" ")).toBe(2);
+      expect(err).toContain(message);
+    }
+  });
+
+  test("the cli.ts entry point wires main to the process", () => {
+    const cliPath = new URL("../src/cli.ts", import.meta.url).pathname;
+    const tsx = new URL("../node_modules/.bin/tsx", import.meta.url).pathname;
+    const ok = spawnSync(tsx, [cliPath, "--help"], { encoding: "utf8" });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe(HELP);
+    const bad = spawnSync(tsx, [cliPath], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("no input");
+  });
+});

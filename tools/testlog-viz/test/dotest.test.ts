@@ -1,0 +1,37 @@
+// dotest.sh's own checks. Running a part's tests through it is left to .ci/run and the README's
+// demo: here it would clear the reader's .traces folder and run vitest inside vitest.
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { describe, expect, test } from "vitest";
+
+const script = new URL("../../../dotest.sh", import.meta.url).pathname;
+// from another folder on purpose: the script must find the repository by itself
+const dotest = (...args: string[]) =>
+  spawnSync("bash", [script, ...args], { encoding: "utf8", cwd: tmpdir() });
+
+describe("dotest.sh", () => {
+  test("--help explains the arguments and lists the part folders", () => {
+    const { status, stdout } = dotest("--help");
+    expect(status).toBe(0);
+    expect(stdout).toContain("Usage: ./dotest.sh <part-folder> [test-name-pattern] [seed]");
+    expect(stdout).toMatch(/Part folders: .*part1-election/);
+  });
+
+  test("rejects an unknown part folder, listing the real ones", () => {
+    for (const part of ["part9-nothing", "tools/testlog-viz", "../main"]) {
+      const { status, stderr } = dotest(part);
+      expect(status, part).toBe(2);
+      expect(stderr).toContain(`unknown part folder '${part}'`);
+      expect(stderr).toContain("  part1-election");
+    }
+  });
+
+  test("rejects a seed that is not a number, and no arguments at all", () => {
+    const seed = dotest("part1-election", "basic", "12abc");
+    expect(seed.status).toBe(2);
+    expect(seed.stderr).toContain("the seed must be a non-negative integer, not '12abc'");
+    const none = dotest();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain("Usage:");
+  });
+});
