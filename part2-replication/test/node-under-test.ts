@@ -1,0 +1,69 @@
+// One consensus module with scripted peers: the test itself plays the other servers, answering
+// (or not) each RPC the node sends. This pins down single rules of Figure 2 that a whole cluster
+// would only reach by chance.
+
+import { VirtualClock } from "../src/clock.ts";
+import type {
+  AppendEntriesArgs,
+  AppendEntriesReply,
+  NodeId,
+  RaftConfig,
+  RequestVoteArgs,
+  RequestVoteReply,
+  Transport,
+} from "../src/raft.ts";
+import { RaftNode } from "../src/raft.ts";
+import { SeededRandom } from "../src/random.ts";
+import { Tracer } from "../src/trace.ts";
+import { SafetyChecker } from "./safety.ts";
+
+interface Call<Args, Reply> {
+  to: NodeId;
+  args: Args;
+  reply: (reply: Reply) => void;
+  fail: () => void;
+}
+
+/** A Transport whose calls wait until the test answers them. */
+export class ScriptedPeers implements Transport {
+  readonly voteRequests: Call<RequestVoteArgs, RequestVoteReply>[] = [];
+  readonly appendRequests: Call<AppendEntriesArgs, AppendEntriesReply>[] = [];
+
+  requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply> {
+    return new Promise((reply, reject) => {
+      this.voteRequests.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
+    });
+  }
+
+  appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply> {
+    return new Promise((reply, reject) => {
+      this.appendRequests.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
+    });
+  }
+}
+
+/** Node 0 with peers 1..n-1 played by the test. */
+export function nodeUnderTest(peerCount = 2, config: Partial<RaftConfig> = {}, seed = 1) {
+  const clock = new VirtualClock();
+  const peers = new ScriptedPeers();
+  const safety = new SafetyChecker();
+  const peerIds = Array.from({ length: peerCount }, (_, i) => i + 1);
+  const tracer: Tracer = new Tracer(clock, () => {
+    const s = node.getState();
+    return { term: s.currentTerm, role: s.role };
+  });
+  const node: RaftNode = new RaftNode(
+    0,
+    peerIds,
+    {
+      clock,
+      random: new SeededRandom(seed),
+      transport: peers,
+      trace: (kind, details) => void tracer.emit(0, kind, details),
+    },
+    config,
+  );
+  tracer.subscribe((event) => safety.observe(event));
+  node.start();
+  return { node, clock, peers, tracer, safety };
+}

@@ -1,0 +1,77 @@
+// Continuous safety checks. Every trace event passes through `observe`, so a broken guarantee is
+// caught at the event that broke it, with the seed, not at the end of the test (if at all).
+//
+// Part 1 checks the guarantees about elections:
+// - Election Safety (Figure 3): at most one leader can be elected in a given term.
+// - One vote per term (§5.2): a server grants at most one vote in a term, its own included.
+// - Terms never go down: currentTerm only grows (Figure 2: "increases monotonically").
+// They read only the trace, so a hand-made trace can show that each check is able to fail.
+
+import type { NodeId } from "../src/raft.ts";
+import type { TraceEvent } from "../src/trace.ts";
+
+export interface Violation {
+  invariant: string;
+  message: string;
+  event: TraceEvent;
+}
+
+export class SafetyChecker {
+  readonly violations: Violation[] = [];
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  private readonly voteOf = new Map<string, NodeId>();
+  private readonly termOf = new Map<NodeId, number>();
+
+  /** Checks one event; returns the violation it caused, if any. */
+  observe(event: TraceEvent): Violation | undefined {
+    if (event.node === null || event.term === null) return undefined;
+    const found =
+      this.checkTermNeverDecreases(event, event.node, event.term) ??
+      this.checkElectionSafety(event, event.node, event.term) ??
+      this.checkOneVotePerTerm(event, event.node);
+    if (found) this.violations.push(found);
+    return found;
+  }
+
+  private checkTermNeverDecreases(e: TraceEvent, node: NodeId, term: number) {
+    const before = this.termOf.get(node) ?? 0;
+    this.termOf.set(node, Math.max(before, term));
+    if (term >= before) return undefined;
+    return violation(e, "Term monotonicity", `n${node}'s term went down from ${before} to ${term}`);
+  }
+
+  private checkElectionSafety(e: TraceEvent, node: NodeId, term: number) {
+    if (e.kind !== "role" || e.details.to !== "leader") return undefined;
+    const other = this.leaderOfTerm.get(term);
+    if (other === undefined || other === node) {
+      this.leaderOfTerm.set(term, node);
+      return undefined;
+    }
+    return violation(
+      e,
+      "Election Safety",
+      `n${node} and n${other} are both leaders of term ${term}`,
+    );
+  }
+
+  private checkOneVotePerTerm(e: TraceEvent, node: NodeId) {
+    if (e.kind !== "vote" || e.details.granted !== true) return undefined;
+    const term = Number(e.details.candidateTerm);
+    const candidate = Number(e.details.candidate);
+    const key = `${node}@${term}`;
+    const earlier = this.voteOf.get(key);
+    if (earlier === undefined || earlier === candidate) {
+      this.voteOf.set(key, candidate);
+      return undefined;
+    }
+    return violation(
+      e,
+      "One vote per term",
+      `n${node} voted for n${earlier} and then for n${candidate} in term ${term}`,
+    );
+  }
+}
+
+function violation(event: TraceEvent, invariant: string, message: string): Violation {
+  return { invariant, message, event };
+}
