@@ -73,10 +73,11 @@ export type SearchOutcome =
 
 /**
  * Visited (linearized set, state) pairs. Reaching the same set of operations in the same state by
- * another order leaves exactly the same future, so a pair that failed once fails again.
+ * another order leaves exactly the same future, so a pair that failed once fails again. Indexed by
+ * the state's hash, then by the set's hash; equal hashes are confirmed by comparing for real.
  */
 class Memo<S> {
-  private readonly seen = new Map<string, S[]>();
+  private readonly seen = new Map<string, Map<number, { bits: Uint32Array; state: S }[]>>();
   private readonly model: Model<S>;
   size = 0;
 
@@ -85,14 +86,20 @@ class Memo<S> {
   }
 
   /** Remember the pair; false if it was already known. */
-  add(bits: string, state: S): boolean {
-    const key = `${bits}\u0000${this.model.hash(state)}`;
-    const states = this.seen.get(key);
-    if (states === undefined) {
-      this.seen.set(key, [state]);
+  add(bits: Bitset, state: S): boolean {
+    const stateHash = this.model.hash(state);
+    let bySet = this.seen.get(stateHash);
+    if (bySet === undefined) {
+      bySet = new Map();
+      this.seen.set(stateHash, bySet);
+    }
+    const entries = bySet.get(bits.hash);
+    if (entries === undefined) {
+      bySet.set(bits.hash, [{ bits: bits.snapshot(), state }]);
     } else {
-      if (states.some((s) => this.model.equal(s, state))) return false;
-      states.push(state);
+      if (entries.some((e) => bits.equals(e.bits) && this.model.equal(e.state, state)))
+        return false;
+      entries.push({ bits: bits.snapshot(), state });
     }
     this.size++;
     return true;
@@ -137,20 +144,22 @@ export function search<S>(
     }
     const op = ops[event.op]!;
     const result = model.step(state, op.input, op.output);
-    bits.set(event.op);
-    if (result.ok && memo.add(bits.key(), result.next)) {
-      stack.push({ call: event, state });
-      state = result.next;
-      lift(event);
-      if (stack.length > longest.length) longest = stack.map((f) => f.call.op);
-      if (memo.size > limits.maxStates) {
-        return { kind: "unknown", reason: "memory", longestPrefix: longest };
+    if (result.ok) {
+      bits.set(event.op);
+      if (memo.add(bits, result.next)) {
+        stack.push({ call: event, state });
+        state = result.next;
+        lift(event);
+        if (stack.length > longest.length) longest = stack.map((f) => f.call.op);
+        if (memo.size > limits.maxStates) {
+          return { kind: "unknown", reason: "memory", longestPrefix: longest };
+        }
+        event = head.next;
+        continue;
       }
-      event = head.next;
-    } else {
       bits.clear(event.op);
-      event = event.next;
     }
+    event = event.next;
   }
   return { kind: "linearizable", order: stack.map((f) => f.call.op) };
 }

@@ -64,7 +64,7 @@ export const registerModel: Model<RegisterState, RegisterInput, RegisterOutput> 
   init: () => null,
   step: deterministicStep(applyRegister, sameResult),
   equal: (a, b) => a === b,
-  hash: (state) => show(state),
+  hash: (state) => (typeof state === "string" ? `s${state}` : String(state)),
   describeOperation,
   describeState: (state) => show(state),
   decodeInput,
