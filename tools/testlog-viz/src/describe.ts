@@ -45,7 +45,9 @@ const reason = (f: Fields) => (f.details.reason === undefined ? "" : ` (${f.str(
 
 const message = (arrow: string, peer: string) => (f: Fields) => {
   const isReply = f.get("type") === "reply";
-  const answers = isReply ? ` (answers #${f.str("request")})` : "";
+  // a drop names only its own message; the reply it carried links to the request anyway
+  const answers =
+    isReply && f.details.request !== undefined ? ` (answers #${f.str("request")})` : "";
   const dup = f.get("duplicate") === true ? " (duplicate)" : "";
   f.get("heartbeat"); // shown by the row's heartbeat marker instead
   const payload = f.details.payload === undefined ? "" : ` ${f.str("payload")}`;

@@ -54,9 +54,10 @@ const START: Lane = { role: "follower", term: 0, cut: false, dead: false };
 export function buildTimeline(trace: Trace): Timeline {
   const column = new Map(trace.nodes.map((id, i) => [id, i]));
   let lanes: Lane[] = trace.nodes.map(() => START);
+  const convOfMsg = new Map<number, number>();
   const rows = trace.events.map((event) => {
     lanes = nextLanes(lanes, event, column, trace.nodes);
-    return toRow(event, lanes);
+    return toRow(event, lanes, convOfMsg);
   });
   return { trace, rows, summary: summarize(rows, column), kinds: countKinds(rows) };
 }
@@ -90,9 +91,18 @@ function nextLanes(
   });
 }
 
-function toRow(event: TraceEvent, lanes: Lane[]): Row {
+/**
+ * Only a reply's send and deliver name its request; a drop or an rpc.error names just the
+ * message, so each message remembers its conversation from the first event that told it.
+ */
+function toRow(event: TraceEvent, lanes: Lane[], convOfMsg: Map<number, number>): Row {
   const { msg, request, heartbeat } = event.details;
   const msgId = typeof msg === "number" ? msg : null;
+  let conv = typeof request === "number" ? request : null;
+  if (msgId !== null) {
+    conv ??= convOfMsg.get(msgId) ?? msgId;
+    if (!convOfMsg.has(msgId)) convOfMsg.set(msgId, conv);
+  }
   const { text, tone } = describe(event);
   return {
     text,
@@ -101,7 +111,7 @@ function toRow(event: TraceEvent, lanes: Lane[]): Row {
     node: event.node,
     kind: event.kind,
     msg: msgId,
-    conv: typeof request === "number" ? request : msgId,
+    conv,
     heartbeat: heartbeat === true,
     lanes,
   };

@@ -15,7 +15,7 @@ const FOLLOWER_TINT = "rgb(255, 255, 255)";
 
 /** A trace written by part1-election's own tests (see test/fixtures/README.md). */
 const real = buildTimeline(
-  parseTrace(fixture("part1-basic-election.jsonl"), "part1-basic-election.jsonl"),
+  parseTrace(fixture("part1-old-leader-reconnects.jsonl"), "part1-old-leader-reconnects.jsonl"),
 );
 
 let browser: Browser;
@@ -57,7 +57,7 @@ const rowCount = (page: Page) => page.locator("#timeline tbody tr").count();
 
 describe("a page rendered from a real part1 trace, in chromium", () => {
   test("one column per node, every row drawn, leader cells tinted green", async () => {
-    const { page, errors } = await open("part1-basic-election.html", real);
+    const { page, errors } = await open("part1-old-leader-reconnects.html", real);
     const heads = await page.locator("thead th.node").allTextContents();
     expect(heads).toEqual(real.trace.nodes.map((id) => `n${id}`));
     expect(await rowCount(page)).toBe(real.rows.length);
@@ -96,7 +96,13 @@ describe("a page rendered from a real part1 trace, in chromium", () => {
       ),
     ).toBe(FOLLOWER_TINT);
 
-    await page.screenshot({ path: new URL("part1-basic-election.png", OUT).pathname });
+    // the isolated old leader's cells are marked cut off, and only those
+    const cutLanes = real.rows.flatMap((r) => r.lanes).filter((l) => l.cut).length;
+    expect(cutLanes).toBeGreaterThan(0);
+    expect(await page.locator("td.cut").count()).toBe(cutLanes);
+    expect(await page.locator("td.cut .lab").first().textContent()).toMatch(/^✂ /);
+
+    await page.screenshot({ path: new URL("part1-old-leader-reconnects.png", OUT).pathname });
     expect(errors).toEqual([]);
     await page.close();
   });

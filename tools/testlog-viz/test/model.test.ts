@@ -50,6 +50,16 @@ describe("buildTimeline", () => {
     expect(conv1).toEqual(["send #1", "deliver #1", "send #3", "deliver #3"]);
     expect(rows.filter((r) => r.conv === 2).map((r) => r.kind)).toEqual(["send", "drop"]);
     expect(rows.find((r) => r.kind === "vote")!.conv).toBeNull();
+    // a dropped reply names only itself; it still joins its request's conversation
+    const dropped = timelineOf(
+      start([0, 1]),
+      onNode(1, 0, 1, "candidate", "send", { msg: 1, to: 1, type: "request" }),
+      onNode(2, 1, 1, "follower", "send", { msg: 2, to: 0, type: "reply", request: 1 }),
+      onNode(3, 1, 1, "follower", "drop", { msg: 2, to: 0, type: "reply" }),
+      onNode(4, 0, 1, "candidate", "rpc.error", { msg: 1, to: 1, error: "no reply" }),
+      end(5),
+    );
+    expect(dropped.rows.map((r) => r.conv)).toEqual([null, 1, 1, 1, 1, null]);
     // four heartbeat exchanges of four events each, and two heartbeats sent and dropped while cut off
     expect(rows.filter((r) => r.heartbeat)).toHaveLength(20);
   });
