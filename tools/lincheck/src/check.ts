@@ -1,16 +1,8 @@
 import type { Operation } from "./history.ts";
 import type { Model } from "./model.ts";
-import { stateAfter } from "./replay.ts";
 import { eventOrder, type SearchOutcome, search } from "./search.ts";
 
 export type Verdict = "linearizable" | "not-linearizable" | "unknown";
-
-/** An operation that could have been linearized next after the longest prefix, and why it wasn't. */
-export interface StuckOperation {
-  id: number;
-  /** rejected: the model refuses its output in that state; dead-end: accepted, but nothing after works. */
-  reason: "rejected" | "dead-end";
-}
 
 export interface PartitionResult {
   /** The partition's key (e.g. the key of a key/value store); null for an unsplit history. */
@@ -20,7 +12,7 @@ export interface PartitionResult {
   /** Operation ids in linearization order; unless linearizable, the longest linearizable prefix found. */
   order: number[];
   /** not-linearizable: the operations that could come next after `order`; none of them works. */
-  stuck: StuckOperation[];
+  stuck: number[];
   /**
    * not-linearizable: the operation whose response arrives before any of `stuck` can be placed,
    * i.e. the point in real time where every attempt breaks.
@@ -57,15 +49,15 @@ export function partition(
   return parts;
 }
 
-/** Replay the prefix, then list what could come next and why each one fails. */
-function explainFailure(model: Model, ops: readonly Operation[], prefix: readonly number[]) {
-  const state = stateAfter(
-    model,
-    ops,
-    prefix.map((i) => ops[i]!.id),
-  );
+/**
+ * The operations that could come next after the longest prefix: those invoked before the first
+ * response still outstanding. The model rejects every one of them in the state the prefix leaves:
+ * one it accepted would make a longer prefix, or reach a (set, state) pair already visited, which
+ * again means a prefix that long existed. The operation owning that first response is the breaker.
+ */
+function explainFailure(ops: readonly Operation[], prefix: readonly number[]) {
   const placed = new Set(prefix);
-  const candidates: number[] = [];
+  const stuck: number[] = [];
   let breaker: number | undefined;
   for (const e of eventOrder(ops)) {
     if (placed.has(e.op)) continue;
@@ -73,21 +65,12 @@ function explainFailure(model: Model, ops: readonly Operation[], prefix: readonl
       breaker = ops[e.op]!.id;
       break;
     }
-    candidates.push(e.op);
+    stuck.push(ops[e.op]!.id);
   }
-  const stuck = candidates.map((i): StuckOperation => {
-    const accepted = model.step(state, ops[i]!.input, ops[i]!.output).ok;
-    return { id: ops[i]!.id, reason: accepted ? "dead-end" : "rejected" };
-  });
   return { stuck, breaker };
 }
 
-function toResult(
-  model: Model,
-  key: string | null,
-  ops: Operation[],
-  outcome: SearchOutcome,
-): PartitionResult {
+function toResult(key: string | null, ops: Operation[], outcome: SearchOutcome): PartitionResult {
   const ids = (local: number[]) => local.map((i) => ops[i]!.id);
   const base = { key, operations: ops, verdict: outcome.kind, stuck: [], breaker: undefined };
   switch (outcome.kind) {
@@ -96,7 +79,7 @@ function toResult(
     case "unknown":
       return { ...base, order: ids(outcome.longestPrefix), gaveUp: outcome.reason };
     case "not-linearizable": {
-      const why = explainFailure(model, ops, outcome.longestPrefix);
+      const why = explainFailure(ops, outcome.longestPrefix);
       return { ...base, ...why, order: ids(outcome.longestPrefix), gaveUp: undefined };
     }
   }
@@ -126,7 +109,7 @@ export function check(
   const bySize = [...parts].sort((a, b) => a[1].length - b[1].length);
   const results = new Map<string | null, PartitionResult>();
   for (const [key, part] of bySize) {
-    results.set(key, toResult(model, key, part, search(model, part, limits)));
+    results.set(key, toResult(key, part, search(model, part, limits)));
   }
   const partitions = parts.map(([key]) => results.get(key)!);
   return {

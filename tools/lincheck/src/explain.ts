@@ -33,14 +33,10 @@ function explainFailure(history: History, p: PartitionResult): string[] {
   for (const s of steps.slice(-SHOWN_PREFIX)) {
     lines.push(`    ${describeOp(history, s.op)}   => ${model.describeState(s.after)}`);
   }
-  lines.push(`  then, in state ${state}, none of these can go next:`);
-  for (const s of p.stuck) {
-    const why =
-      s.reason === "rejected" ? "impossible in that state" : "possible, but leads to a dead end";
-    lines.push(`    ${describeOp(history, byId.get(s.id)!)}   ${why}`);
-  }
-  if (p.breaker !== undefined && !p.stuck.some((s) => s.id === p.breaker)) {
-    lines.push(`  and ${describeOp(history, byId.get(p.breaker)!)} had already returned.`);
+  lines.push(`  then, in state ${state}, the model rejects every operation that could go next:`);
+  for (const id of p.stuck) {
+    const mark = id === p.breaker ? "   <- returned first: the history breaks here" : "";
+    lines.push(`    ${describeOp(history, byId.get(id)!)}${mark}`);
   }
   return lines;
 }

@@ -29,7 +29,8 @@ describe("the lincheck command", () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain("NOT LINEARIZABLE");
     expect(r.out).toMatch(/longest linearizable prefix has \d+ of 85 operations/);
-    expect(r.out).toContain("none of these can go next");
+    expect(r.out).toContain("the model rejects every operation that could go next");
+    expect(r.out).toContain("<- returned first: the history breaks here");
   });
 
   it("exits 2 when the budget runs out", () => {

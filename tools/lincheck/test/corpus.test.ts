@@ -1,9 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { check } from "../src/check.ts";
+import { check, type PartitionResult } from "../src/check.ts";
+import type { Model } from "../src/model.ts";
 import { readHistory } from "../src/parse/index.ts";
+import { replay, stateAfter } from "../src/replay.ts";
 import { corpusEntries } from "./corpus.ts";
 
 const entries = corpusEntries();
+
+/** The evidence of a failure holds up: a legal prefix, then nothing the model accepts. */
+function expectEvidence(model: Model, p: PartitionResult): void {
+  for (const step of replay(model, p.operations, p.order)) {
+    expect(model.step(step.before, step.op.input, step.op.output).ok).toBe(true);
+  }
+  const state = stateAfter(model, p.operations, p.order);
+  expect(p.stuck.length).toBeGreaterThan(0);
+  for (const id of p.stuck) {
+    const op = p.operations.find((o) => o.id === id)!;
+    expect(p.order).not.toContain(id);
+    expect(model.step(state, op.input, op.output).ok).toBe(false);
+  }
+  expect(p.stuck).toContain(p.breaker);
+}
 
 describe("the shared corpus", () => {
   it("has the files expected.tsv lists, of both verdicts", () => {
@@ -16,5 +33,8 @@ describe("the shared corpus", () => {
     const history = readHistory(path);
     const result = check(history.model, history.operations, { budgetMs: 20_000 });
     expect(result.verdict).toBe(linearizable ? "linearizable" : "not-linearizable");
+    for (const p of result.partitions.filter((q) => q.verdict === "not-linearizable")) {
+      expectEvidence(history.model, p);
+    }
   });
 });

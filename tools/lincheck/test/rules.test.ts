@@ -174,7 +174,7 @@ describe("key/value rules", () => {
     ]);
     const bad = result.partitions[1]!;
     expect(bad.order).toEqual([1]);
-    expect(bad.stuck).toEqual([{ id: 3, reason: "rejected" }]);
+    expect(bad.stuck).toEqual([3]);
     expect(bad.breaker).toBe(3);
     expect(result.partitions[0]!.order).toEqual([0, 2]);
   });

@@ -1,6 +1,5 @@
 import type { CheckResult, PartitionResult } from "../check.ts";
 import type { History, Operation } from "../history.ts";
-import type { Model, StepResult } from "../model.ts";
 import { replay, stateAfter } from "../replay.ts";
 
 /** How an operation is drawn: its role in the (partial) linearization of its partition. */
@@ -70,21 +69,18 @@ function points(
   return result;
 }
 
-function afterTried(model: Model, tried: StepResult<unknown>): string {
-  return tried.ok ? model.describeState(tried.next) : "(none: the model rejects this output)";
-}
-
 function roleOf(p: PartitionResult, id: number, placed: Set<number>): Role {
   if (p.breaker === id) return "breaker";
-  if (p.stuck.some((s) => s.id === id)) return "stuck";
+  if (p.stuck.includes(id)) return "stuck";
   return placed.has(id) ? "linearized" : "unplaced";
 }
 
 const NOTES: Record<Role, string> = {
   linearized: "",
   unplaced: "not reached by the longest linearizable prefix",
-  stuck: "could not be linearized next after the prefix",
-  breaker: "returned before anything could be linearized after the prefix: the history breaks here",
+  stuck: "could go next after the prefix, but the model rejects it there",
+  breaker:
+    "could go next after the prefix, but the model rejects it there, and it returned first: the history breaks here",
 };
 
 function opViews(history: History, p: PartitionResult): OpView[] {
@@ -93,21 +89,13 @@ function opViews(history: History, p: PartitionResult): OpView[] {
   const byId = new Map(p.operations.map((o) => [o.id, o]));
   const marks = points(byId, p.order, at, slotWidth);
   const states = new Map(replay(model, p.operations, p.order).map((r) => [r.op.id, r]));
-  const stuck = new Map(p.stuck.map((s) => [s.id, s.reason]));
-  const afterPrefix = stateAfter(model, p.operations, p.order);
+  const afterPrefix = model.describeState(stateAfter(model, p.operations, p.order));
   const placed = new Set(p.order);
   return p.operations.map((op): OpView => {
     const r = states.get(op.id);
     const role = roleOf(p, op.id, placed);
-    const reason = stuck.get(op.id);
-    const why =
-      reason === undefined
-        ? ""
-        : reason === "rejected"
-          ? " (impossible in that state)"
-          : " (dead end)";
     // An operation that could not go next is shown against the state the prefix left.
-    const tried = reason === undefined ? undefined : model.step(afterPrefix, op.input, op.output);
+    const tried = p.stuck.includes(op.id);
     return {
       id: op.id,
       label: model.describeOperation(op.input, op.output),
@@ -117,9 +105,9 @@ function opViews(history: History, p: PartitionResult): OpView[] {
       width: Math.max(at(op.ret) - at(op.call), slotWidth * 0.3),
       position: r ? p.order.indexOf(op.id) + 1 : undefined,
       point: marks.get(op.id),
-      before: r ? model.describeState(r.before) : tried ? model.describeState(afterPrefix) : "",
-      after: r ? model.describeState(r.after) : tried ? afterTried(model, tried) : "",
-      note: NOTES[role] + why,
+      before: r ? model.describeState(r.before) : tried ? afterPrefix : "",
+      after: r ? model.describeState(r.after) : tried ? "(none: impossible in that state)" : "",
+      note: NOTES[role],
     };
   });
 }
