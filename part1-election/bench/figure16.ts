@@ -4,7 +4,7 @@
 // follower's timer was reset at nearly the same moment), crash it at a uniformly random point of
 // its heartbeat interval and time how long the survivors take to elect a new leader.
 
-import { type LatencyModel, uniformLatency } from "../src/network.ts";
+import type { LatencyModel } from "../src/network.ts";
 import type { NodeId } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
 import type { TraceEvent } from "../src/trace.ts";
@@ -14,16 +14,12 @@ import type { Downtime } from "./stats.ts";
 
 export const CLUSTER_SIZE = 5;
 
-/** One-way delay of every message: mean 7.5 ms, so a round trip averages 15 ms, the paper's
- *  broadcast time. */
-export const FIGURE16_LATENCY: LatencyModel = uniformLatency(5, 10);
-
 export interface TimeoutRange {
   min: number;
   max: number;
   /** Which panels of the plot show it; 150-300 appears in both, as in the paper. */
   panels: readonly ("top" | "bottom")[];
-  /** The identical-timeout case is mostly capped trials, so it gets fewer (as the brief asks). */
+  /** The identical-timeout case is mostly capped trials, so it gets a tenth of the trials. */
   trialShare: number;
 }
 
@@ -53,8 +49,10 @@ export interface TrialOutcome {
   seed: number;
   /** `null` when no new leader was elected within the cap. */
   downtime: Downtime;
-  /** The cluster never settled with a single leader before the crash (trial not counted). */
+  /** No crash happened: the cluster never had a settled leader to crash (trial not counted). */
   setupFailed: boolean;
+  /** Crashes planned; more than one when the leader lost office before its planned crash. */
+  attempts: number;
   violations: string[];
 }
 
@@ -69,6 +67,7 @@ export async function runTrial(
   range: TimeoutRange,
   seed: number,
   capMs: number,
+  latency: LatencyModel,
 ): Promise<TrialOutcome> {
   const heartbeat = heartbeatFor(range);
   const cluster = new SimCluster(CLUSTER_SIZE, {
@@ -78,30 +77,60 @@ export async function runTrial(
       electionTimeoutMaxMs: range.max,
       heartbeatIntervalMs: heartbeat,
     },
-    network: { latency: FIGURE16_LATENCY },
+    network: { latency },
   });
   const watch: Watch = { round: null, crash: null, newLeaderAt: null };
   const violations = watchTrace(cluster, watch);
   const random = new SeededRandom(benchSeed(seed));
   const settleAt = bootStaggered(cluster, random, range.max) + range.max;
+  const giveUpAt = settleAt + capMs;
+  for (let attempts = 1; ; attempts++) {
+    const leader = await awaitSettledRound(cluster, watch, settleAt, giveUpAt);
+    if (leader === null) return { seed, downtime: null, setupFailed: true, attempts, violations };
+    const crashAt = await crashAfter(cluster, watch, leader, random.int(0, heartbeat - 1));
+    if (crashAt === null) continue; // the leader lost office first: nothing to measure
+    await cluster.clock.runUntil(crashAt + capMs, () => watch.newLeaderAt !== null);
+    const downtime = watch.newLeaderAt === null ? null : watch.newLeaderAt - crashAt;
+    return { seed, downtime, setupFailed: false, attempts, violations };
+  }
+}
+
+/** Runs until a settled leader has just sent a heartbeat round; returns it, or null at `until`. */
+async function awaitSettledRound(
+  cluster: SimCluster,
+  watch: Watch,
+  settleAt: number,
+  until: number,
+): Promise<NodeId | null> {
   const settled = await cluster.clock.runUntil(
-    settleAt + capMs,
+    until,
     () => watch.round?.at === cluster.clock.now() && isSettled(cluster, watch.round, settleAt),
   );
-  if (!settled || watch.round === null) {
-    return { seed, downtime: null, setupFailed: true, violations };
-  }
-  const leader = watch.round.leader;
-  const delay = random.int(0, heartbeat - 1);
-  cluster.clock.setTimer(delay, () => {
-    watch.crash = { node: leader, at: cluster.clock.now() };
+  return settled && watch.round !== null ? watch.round.leader : null;
+}
+
+/**
+ * Crashes `leader` after `delayMs` and returns the crash time, or null without crashing anything
+ * if by then it is no longer the only leader. A timeout can depose a leader between its round and
+ * the crash (with short timeouts or a slow message), and crashing a deposed leader would time an
+ * election that had already happened.
+ */
+async function crashAfter(
+  cluster: SimCluster,
+  watch: Watch,
+  leader: NodeId,
+  delayMs: number,
+): Promise<number | null> {
+  let crashAt: number | null = null;
+  cluster.clock.setTimer(delayMs, () => {
+    const leaders = cluster.leaders();
+    if (leaders.length !== 1 || leaders[0]!.id !== leader) return;
+    crashAt = cluster.clock.now();
+    watch.crash = { node: leader, at: crashAt };
     cluster.stopNode(leader);
   });
-  const deadline = cluster.clock.now() + delay + capMs;
-  await cluster.clock.runUntil(deadline, () => watch.newLeaderAt !== null);
-  const downtime =
-    watch.newLeaderAt === null || watch.crash === null ? null : watch.newLeaderAt - watch.crash.at;
-  return { seed, downtime, setupFailed: false, violations };
+  await cluster.clock.runFor(delayMs);
+  return crashAt;
 }
 
 /** Feeds the trace to the safety checks and records heartbeat rounds and the first new leader. */
