@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderPage } from "../src/html.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
 import { parseTrace } from "../src/trace.ts";
-import { end, fixture, onNode, start, timelineOf } from "./build.ts";
+import { end, fixture, harness, onNode, start, timelineOf } from "./build.ts";
 
 const OUT = new URL("../out/browser/", import.meta.url);
 const LEADER_TINT = "rgb(191, 230, 179)";
@@ -167,6 +167,33 @@ describe("a page rendered from a real part1 trace, in chromium", () => {
     await page.keyboard.press("Enter");
     expect(await page.locator(".ev.linked").count()).toBe(members.length);
     await page.screenshot({ path: new URL("part1-links.png", OUT).pathname });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe("failures in chromium", () => {
+  test("a violation and a failed check are red in the TEST column, a crashed node's lane is grey", async () => {
+    const timeline = timelineOf(
+      start([0, 1]),
+      harness(1, "crash", { node: 1, cutOff: [], dead: [1] }),
+      harness(2, "check", { name: "checkSingleLeader", ok: false, error: "no leader" }),
+      harness(3, "violation", { invariant: "Election Safety", message: "two leaders in term 1" }),
+      end(4, "fail"),
+    );
+    const { page, errors } = await open("failures.html", timeline);
+    const color = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).color);
+    expect(await color('tr[data-i="2"] .ev')).toBe("rgb(176, 0, 32)");
+    expect(await color('tr[data-i="3"] .ev')).toBe("rgb(176, 0, 32)");
+    expect(await color('tr[data-i="3"] .lab >> nth=0')).not.toBe("rgb(176, 0, 32)");
+    expect(await page.locator('tr[data-i="3"] td.lane').nth(1).getAttribute("class")).toBe(
+      "lane dead",
+    );
+    expect(await page.locator('tr[data-i="3"] .lab').nth(1).textContent()).toBe("✝0");
+    expect(await page.locator("h1 .badge").textContent()).toBe("FAIL");
     expect(errors).toEqual([]);
     await page.close();
   });

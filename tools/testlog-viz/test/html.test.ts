@@ -15,7 +15,7 @@ describe("renderPage", () => {
     const timeline = timelineOf(
       start([0], { test: `name ${EVIL}`, replay: `RAFT_SEED=1 echo '${EVIL}'`, part: EVIL }),
       harness(1, "note", { text: `</script><script>alert(2)</script> & <b>` }),
-      onNode(2, 0, 1, `<img src=x onerror=alert(3)>`, `kind<i>`, { [`<k>`]: EVIL }),
+      onNode(2, 0, 1, `<img src=x onerror=alert(3)>`, `kind<i>`, { "<k>": EVIL }),
       end(3),
     );
     const html = renderPage(timeline);

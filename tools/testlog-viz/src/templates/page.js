@@ -68,7 +68,7 @@
     const tr = document.createElement("tr");
     tr.className = [
       `k-${data.kinds[row[KIND]].replace(/[^a-z0-9-]/gi, "_")}`,
-      row[TONE],
+      row[TONE] && `tone-${row[TONE]}`,
       row[HB] ? "hb" : "",
     ]
       .join(" ")
