@@ -33,6 +33,12 @@ describe("the lincheck command", () => {
     expect(r.out).toContain("<- returned first: the history breaks here");
   });
 
+  it("reads the README's JSON example and finds its stale read", () => {
+    const r = run(join(repoRoot, "tools/lincheck/examples/stale-read.jsonl"));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('#4 client c1 (line 6): get("x") -> "1"   <- returned first');
+  });
+
   it("exits 2 when the budget runs out", () => {
     const r = run(illegal.path, "--budget", "0");
     expect(r.code).toBe(2);
