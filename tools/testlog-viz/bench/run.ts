@@ -1,6 +1,8 @@
-// pnpm --filter testlog-viz bench: times each stage of rendering a 100,000-event trace.
-import { mkdirSync, writeFileSync } from "node:fs";
+// pnpm --filter testlog-viz bench: times each stage of rendering a 100,000-event trace, then
+// (when Debian's chromium is installed) how long the page takes to open and to refilter.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { chromium } from "playwright-core";
 import { renderPage } from "../src/html.ts";
 import { buildTimeline } from "../src/model.ts";
 import { renderText } from "../src/text.ts";
@@ -8,12 +10,23 @@ import { parseTrace } from "../src/trace.ts";
 import { synthTrace } from "./synth.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const CHROMIUM = "/usr/bin/chromium";
+
+function report(label: string, ms: number) {
+  console.log(`${label.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms`);
+}
 
 function timed<T>(label: string, work: () => T): T {
   const started = performance.now();
   const result = work();
-  console.log(`${label.padEnd(28)} ${(performance.now() - started).toFixed(0).padStart(6)} ms`);
+  report(label, performance.now() - started);
   return result;
+}
+
+async function timedAsync(label: string, work: () => Promise<unknown>) {
+  const started = performance.now();
+  await work();
+  report(label, performance.now() - started);
 }
 
 const text = synthTrace(EVENTS);
@@ -24,11 +37,33 @@ const started = performance.now();
 const trace = timed("parse", () => parseTrace(text, "synthetic.jsonl"));
 const timeline = timed("build timeline", () => buildTimeline(trace));
 const html = timed("render HTML page", () => renderPage(timeline));
-console.log(
-  `${"total (file to page)".padEnd(28)} ${(performance.now() - started).toFixed(0).padStart(6)} ms`,
-);
+report("total (trace text to page)", performance.now() - started);
 timed("render terminal view", () => renderText(timeline));
 const out = new URL("../out/", import.meta.url);
 mkdirSync(out, { recursive: true });
-writeFileSync(new URL("bench-100k.html", out), html);
+const file = new URL("bench-100k.html", out);
+writeFileSync(file, html);
 console.log(`page: ${(html.length / 1e6).toFixed(1)} MB, written to out/bench-100k.html`);
+
+if (existsSync(CHROMIUM)) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await timedAsync("chromium: open page, first rows", async () => {
+    await page.goto(file.href);
+    await page.waitForSelector("#timeline tbody tr");
+  });
+  await timedAsync("chromium: hide heartbeats (key h)", async () => {
+    await page.keyboard.press("h");
+    await page.waitForFunction("document.querySelectorAll('#timeline tbody tr.hb').length === 0");
+  });
+  await timedAsync("chromium: link a message", () =>
+    page.locator(".ev[data-conv]").first().click(),
+  );
+  await browser.close();
+} else {
+  console.log(`(${CHROMIUM} not found: browser timings skipped)`);
+}
