@@ -58,6 +58,14 @@ export interface RpcHandlers {
 
 export class RpcError extends Error {}
 
+/** What one node has put on the wire, for message and bandwidth budgets in tests. */
+export interface TrafficCounters {
+  /** Requests sent (each RPC counts once, whatever became of it). */
+  rpcs: number;
+  /** Bytes of JSON payload in every request and reply sent. */
+  bytes: number;
+}
+
 type RpcName = "RequestVote" | "AppendEntries";
 
 interface Message {
@@ -79,6 +87,7 @@ export class SimNetwork {
   private readonly tracer: Tracer;
   private readonly attached = new Map<NodeId, RpcHandlers>();
   private readonly cutLinks = new Set<string>();
+  private readonly traffic = new Map<NodeId, TrafficCounters>();
   private nextMsg = 1;
 
   constructor(
@@ -107,9 +116,11 @@ export class SimNetwork {
     return {
       requestVote: (to, args) =>
         this.call(from, to, "RequestVote", args, false) as Promise<RequestVoteReply>,
-      // Part 1 sends no log entries, so every AppendEntries is a heartbeat.
-      appendEntries: (to, args) =>
-        this.call(from, to, "AppendEntries", args, true) as Promise<AppendEntriesReply>,
+      // A heartbeat is an AppendEntries that carries no entries.
+      appendEntries: (to, args) => {
+        const heartbeat = args.entries.length === 0;
+        return this.call(from, to, "AppendEntries", args, heartbeat) as Promise<AppendEntriesReply>;
+      },
     };
   }
 
@@ -172,8 +183,17 @@ export class SimNetwork {
     this.transmit(reply, () => onReply(reply));
   }
 
+  /** What node `id` has sent so far. */
+  counters(id: NodeId): TrafficCounters {
+    return { ...(this.traffic.get(id) ?? { rpcs: 0, bytes: 0 }) };
+  }
+
   /** Sends one message: traces it, then delivers it (maybe twice), or drops it. */
   private transmit(m: Message, onArrival: (node: RpcHandlers) => void): void {
+    const sent = this.traffic.get(m.from) ?? { rpcs: 0, bytes: 0 };
+    if (m.type === "request") sent.rpcs++;
+    sent.bytes += Buffer.byteLength(JSON.stringify(m.payload));
+    this.traffic.set(m.from, sent);
     this.tracer.emit(m.from, "send", {
       msg: m.msg,
       to: m.to,

@@ -1,9 +1,13 @@
-// The Raft consensus module, part 1: leader election (Raft paper §5.1-5.2 and the election half
-// of Figure 2). It is only the algorithm: the network, the clock and randomness come in through
-// `Environment`, so the same code runs in the deterministic simulation and on a real network.
+// The Raft consensus module, part 2: leader election (Raft paper §5.1-5.2) and log replication
+// with commitment (§5.3-5.4): all of Figure 2 except persistence. It is only the algorithm: the
+// network, the clock and randomness come in through `Environment`, so the same code runs in the
+// deterministic simulation and on a real network.
 //
 // Start reading at `startElection` (a follower's timer ran out) and `handleRequestVote` (what a
-// voter decides); `becomeFollower` holds the rule every RPC obeys: a higher term wins.
+// voter decides); `becomeFollower` holds the rule every RPC obeys: a higher term wins. Then the
+// log: `submit` (a leader appends a command), `sendAppendEntries` (what a leader sends each
+// follower), `handleAppendEntries` (the follower's consistency check), `onAppendAccepted` and
+// `advanceCommitIndex` (when an entry is committed) and `applyCommitted` (delivery in order).
 
 import type { Clock, Timer } from "./clock.ts";
 import type { Random } from "./random.ts";
@@ -11,11 +15,31 @@ import type { Random } from "./random.ts";
 export type NodeId = number;
 export type Role = "follower" | "candidate" | "leader" | "dead";
 
-// The RPCs of Figure 2, with the fields that leader election uses. Part 2 adds the log fields.
+/** One log entry: a command for the state machine and the term in which a leader received it. */
+export interface LogEntry {
+  term: number;
+  command: unknown;
+}
+
+/** What `submit` answers: where the entry will be if it commits, or that this is no leader. */
+export type SubmitResult = { isLeader: true; index: number; term: number } | { isLeader: false };
+
+/** A committed entry as the state machine receives it, in index order, each index once. */
+export interface AppliedEntry {
+  index: number;
+  term: number;
+  command: unknown;
+}
+
+// The RPCs of Figure 2. Log indices are 1-based as in the paper; index 0 stands for the empty
+// prefix before the first entry, and its term is 0.
 
 export interface RequestVoteArgs {
   term: number;
   candidateId: NodeId;
+  /** Index and term of the candidate's last log entry (§5.4.1). */
+  lastLogIndex: number;
+  lastLogTerm: number;
 }
 
 export interface RequestVoteReply {
@@ -26,6 +50,13 @@ export interface RequestVoteReply {
 export interface AppendEntriesArgs {
   term: number;
   leaderId: NodeId;
+  /** Index and term of the entry just before `entries`: the follower must hold it (§5.3). */
+  prevLogIndex: number;
+  prevLogTerm: number;
+  /** Entries to store; empty for a heartbeat. */
+  entries: LogEntry[];
+  /** The leader's commitIndex. */
+  leaderCommit: number;
 }
 
 export interface AppendEntriesReply {
@@ -54,12 +85,15 @@ export interface RaftConfig {
   electionTimeoutMaxMs: number;
   /** How often a leader sends heartbeats; well below the election timeout. */
   heartbeatIntervalMs: number;
+  /** At most this many entries in one AppendEntries. */
+  maxEntriesPerAppend: number;
 }
 
 export const defaultRaftConfig: RaftConfig = {
   electionTimeoutMinMs: 150,
   electionTimeoutMaxMs: 300,
   heartbeatIntervalMs: 50,
+  maxEntriesPerAppend: 100,
 };
 
 /** A snapshot of a node's state, for tests and tools. */
@@ -68,6 +102,9 @@ export interface NodeState {
   currentTerm: number;
   votedFor: NodeId | null;
   role: Role;
+  lastLogIndex: number;
+  commitIndex: number;
+  lastApplied: number;
 }
 
 export class RaftNode {
@@ -81,8 +118,31 @@ export class RaftNode {
   private currentTerm = 0;
   /** Candidate that received this server's vote in currentTerm, or null. */
   private votedFor: NodeId | null = null;
+  /** Log entries; entry i (1-based) is log[i - 1]. Read it through `termAt` and `lastLogIndex`. */
+  private log: LogEntry[] = [];
 
-  // Volatile state.
+  // Volatile state on all servers (Figure 2).
+  /** Index of the highest log entry known to be committed: only grows. */
+  private commitIndex = 0;
+  /** Index of the highest log entry applied to the state machine: trails commitIndex. */
+  private lastApplied = 0;
+
+  // Volatile state on leaders (Figure 2), reinitialized after each election.
+  /** For each peer, the index of the next log entry to send it. */
+  private nextIndex = new Map<NodeId, number>();
+  /** For each peer, the highest index known to be replicated on it: only grows in a term. */
+  private matchIndex = new Map<NodeId, number>();
+  /**
+   * For each peer, the AppendEntries with entries that is on its way, if any. Not in Figure 2:
+   * holding further entries back until it is answered batches them into the next request
+   * instead of sending every entry once per submit.
+   */
+  private inFlight = new Map<NodeId, AppendEntriesArgs>();
+
+  /** Receivers of committed entries: the state machine. */
+  private readonly applyListeners: ((entry: AppliedEntry) => void)[] = [];
+
+  // Other volatile state.
   private role: Role = "follower";
   /** Peers that granted their vote in the current election (candidates only), self included. */
   private votesReceived = new Set<NodeId>();
@@ -117,7 +177,51 @@ export class RaftNode {
   }
 
   getState(): NodeState {
-    return { id: this.id, currentTerm: this.currentTerm, votedFor: this.votedFor, role: this.role };
+    return {
+      id: this.id,
+      currentTerm: this.currentTerm,
+      votedFor: this.votedFor,
+      role: this.role,
+      lastLogIndex: this.lastLogIndex(),
+      commitIndex: this.commitIndex,
+      lastApplied: this.lastApplied,
+    };
+  }
+
+  /** A copy of the log, for tests and tools. */
+  getLog(): LogEntry[] {
+    return this.log.slice();
+  }
+
+  /** Calls `listener` with every entry this node applies from now on, in index order. */
+  onApply(listener: (entry: AppliedEntry) => void): void {
+    this.applyListeners.push(listener);
+  }
+
+  /**
+   * Figure 2, Leaders: a command received from a client is appended to the leader's log. The
+   * answer comes at once, like Start() in the MIT labs: the index and term the entry will have
+   * if it commits. The client learns that it did when an entry with that index and term is
+   * applied; a different term at that index means it was lost with this leader.
+   */
+  submit(command: unknown): SubmitResult {
+    if (this.role !== "leader") return { isLeader: false };
+    const index = this.lastLogIndex() + 1;
+    this.appendToLog(index, [{ term: this.currentTerm, command }]);
+    this.advanceCommitIndex(); // a cluster of one is its own majority
+    // Replication starts now, not at the next heartbeat.
+    for (const peer of this.peerIds) this.replicate(peer);
+    return { isLeader: true, index, term: this.currentTerm };
+  }
+
+  // ---- The log (1-based; index 0 is the empty prefix, with term 0) ----
+
+  private lastLogIndex(): number {
+    return this.log.length;
+  }
+
+  private termAt(index: number): number {
+    return index === 0 ? 0 : this.log[index - 1]!.term;
   }
 
   // ---- Elections: the candidate's side (Figure 2, Rules for Servers, Candidates) ----
@@ -163,7 +267,12 @@ export class RaftNode {
       this.becomeLeader(); // a cluster of one
       return;
     }
-    const args: RequestVoteArgs = { term: this.currentTerm, candidateId: this.id };
+    const args: RequestVoteArgs = {
+      term: this.currentTerm,
+      candidateId: this.id,
+      lastLogIndex: this.lastLogIndex(),
+      lastLogTerm: this.termAt(this.lastLogIndex()),
+    };
     for (const peer of this.peerIds) void this.requestVote(peer, args);
   }
 
@@ -208,29 +317,122 @@ export class RaftNode {
     this.electionTimer?.cancel();
     this.electionTimer = null;
     this.setRole("leader", `won the election with ${this.votesReceived.size} votes`);
+    // Figure 2, volatile state on leaders: nextIndex starts just after the leader's last entry
+    // (optimistic: followers are assumed to match until one refuses), matchIndex at 0 (nothing
+    // is known to be replicated yet).
+    for (const peer of this.peerIds) {
+      this.nextIndex.set(peer, this.lastLogIndex() + 1);
+      this.matchIndex.set(peer, 0);
+    }
+    this.inFlight.clear();
     this.sendHeartbeats();
   }
 
+  /** Each heartbeat also retries whatever a follower still lacks (lost requests, §5.3). */
   private sendHeartbeats(): void {
-    const args: AppendEntriesArgs = { term: this.currentTerm, leaderId: this.id };
-    for (const peer of this.peerIds) void this.appendEntries(peer, args);
+    for (const peer of this.peerIds) this.sendAppendEntries(peer);
     this.heartbeatTimer = this.env.clock.setTimer(this.config.heartbeatIntervalMs, () =>
       this.sendHeartbeats(),
     );
   }
 
+  /** Sends `peer` the entries it lacks, unless some are already on their way to it. */
+  private replicate(peer: NodeId): void {
+    if (this.role !== "leader" || this.inFlight.has(peer)) return;
+    if (this.nextIndex.get(peer)! <= this.lastLogIndex()) this.sendAppendEntries(peer);
+  }
+
+  /**
+   * Figure 2, Leaders: if last log index >= nextIndex for a follower, send AppendEntries with log
+   * entries starting at nextIndex, up to the batch limit. While one with entries is in flight,
+   * only an empty one (a heartbeat) goes, so no entry travels twice on a healthy link.
+   */
+  private sendAppendEntries(peer: NodeId): void {
+    const next = this.nextIndex.get(peer)!;
+    const last = this.inFlight.has(peer)
+      ? next - 1
+      : Math.min(this.lastLogIndex(), next - 1 + this.config.maxEntriesPerAppend);
+    const args: AppendEntriesArgs = {
+      term: this.currentTerm,
+      leaderId: this.id,
+      prevLogIndex: next - 1,
+      prevLogTerm: this.termAt(next - 1),
+      entries: this.log.slice(next - 1, last),
+      leaderCommit: this.commitIndex,
+    };
+    if (args.entries.length > 0) this.inFlight.set(peer, args);
+    void this.appendEntries(peer, args);
+  }
+
   private async appendEntries(peer: NodeId, args: AppendEntriesArgs): Promise<void> {
-    let reply: AppendEntriesReply;
+    let reply: AppendEntriesReply | undefined;
     try {
       reply = await this.env.transport.appendEntries(peer, args);
     } catch {
-      return; // the next heartbeat tries again
+      // Lost or timed out: the next heartbeat sends the entries again.
     }
-    if (this.role === "dead") return;
+    if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);
+    if (reply === undefined || this.role === "dead") return;
     if (reply.term > this.currentTerm) {
-      this.becomeFollower(reply.term, `n${peer} replied to AppendEntries with a higher term`);
+      return this.becomeFollower(
+        reply.term,
+        `n${peer} replied to AppendEntries with a higher term`,
+      );
     }
-    // Heartbeats carry no entries in part 1, so a reply holds nothing else to act on.
+    // A reply to an earlier term says nothing about this term's log on that peer.
+    if (this.role !== "leader" || this.currentTerm !== args.term) {
+      this.env.trace("reply.stale", {
+        rpc: "AppendEntries",
+        from: peer,
+        replyTerm: reply.term,
+        reason: `answers a leader of term ${args.term}; now ${this.role} in term ${this.currentTerm}`,
+      });
+      return;
+    }
+    if (reply.success) this.onAppendAccepted(peer, args);
+    else this.onAppendRejected(peer, args);
+    this.replicate(peer);
+  }
+
+  /**
+   * Figure 2, Leaders: if successful, update nextIndex and matchIndex for the follower. Replies
+   * can arrive out of order or twice, so both only move forward: an old reply confirming fewer
+   * entries must not make the leader forget that the follower holds more.
+   */
+  private onAppendAccepted(peer: NodeId, args: AppendEntriesArgs): void {
+    const match = args.prevLogIndex + args.entries.length;
+    if (match > this.matchIndex.get(peer)!) this.matchIndex.set(peer, match);
+    if (match + 1 > this.nextIndex.get(peer)!) this.nextIndex.set(peer, match + 1);
+    this.advanceCommitIndex();
+  }
+
+  /**
+   * Figure 2, Leaders: if AppendEntries fails because of log inconsistency, decrement nextIndex
+   * and retry. Only a refusal of the current probe moves it (a late refusal of an earlier one
+   * would back up twice), and never to or below matchIndex, which is known to match.
+   */
+  private onAppendRejected(peer: NodeId, args: AppendEntriesArgs): void {
+    const next = this.nextIndex.get(peer)!;
+    if (args.prevLogIndex + 1 !== next) return;
+    this.nextIndex.set(peer, Math.max(next - 1, this.matchIndex.get(peer)! + 1));
+  }
+
+  /**
+   * Figure 2, Leaders: if there is an N > commitIndex with matchIndex >= N on a majority and
+   * log[N].term == currentTerm, set commitIndex = N. Only an entry of the current term is
+   * committed by counting replicas (§5.4.2): Figure 8 shows an older entry stored on a majority
+   * and then overwritten. Older entries commit with it, by the Log Matching Property.
+   */
+  private advanceCommitIndex(): void {
+    // Terms never decrease along the log, so the current term's entries are at its end.
+    for (let n = this.lastLogIndex(); n > this.commitIndex; n--) {
+      if (this.termAt(n) !== this.currentTerm) return;
+      const replicas = 1 + this.peerIds.filter((peer) => this.matchIndex.get(peer)! >= n).length;
+      if (this.isMajority(replicas)) {
+        this.setCommitIndex(n, `stored on ${replicas} of ${this.peerIds.length + 1} servers`);
+        return;
+      }
+    }
   }
 
   // ---- Receivers ----
@@ -250,6 +452,16 @@ export class RaftNode {
     if (this.votedFor !== null && this.votedFor !== args.candidateId) {
       return refuse(`already voted for n${this.votedFor} in term ${this.currentTerm}`);
     }
+    // ... and candidate's log is at least as up-to-date as receiver's log (§5.4.1): a later last
+    // term wins, and with equal last terms the longer log. So a leader holds every committed entry.
+    const lastIndex = this.lastLogIndex();
+    const lastTerm = this.termAt(lastIndex);
+    if (
+      args.lastLogTerm < lastTerm ||
+      (args.lastLogTerm === lastTerm && args.lastLogIndex < lastIndex)
+    ) {
+      return refuse(`its log (last term ${lastTerm}, index ${lastIndex}) is more up to date`);
+    }
     this.votedFor = args.candidateId;
     // Figure 2, Followers: granting a vote restarts the election timer.
     this.resetElectionTimer();
@@ -257,7 +469,7 @@ export class RaftNode {
     return { term: this.currentTerm, voteGranted: true };
   }
 
-  /** Figure 2, AppendEntries RPC, receiver implementation (heartbeats only in part 1). */
+  /** Figure 2, AppendEntries RPC, receiver implementation. */
   handleAppendEntries(args: AppendEntriesArgs): AppendEntriesReply {
     if (args.term > this.currentTerm) {
       this.becomeFollower(args.term, `AppendEntries from n${args.leaderId} has a higher term`);
@@ -275,7 +487,38 @@ export class RaftNode {
     if (this.role === "leader") return { term: this.currentTerm, success: false };
     // Figure 2, Followers: hearing from the current leader restarts the election timer.
     this.resetElectionTimer();
+    // Receiver rule 2: reply false if the log has no entry at prevLogIndex whose term matches
+    // prevLogTerm (§5.3). The leader then backs up and retries with an earlier prefix.
+    if (
+      args.prevLogIndex > this.lastLogIndex() ||
+      this.termAt(args.prevLogIndex) !== args.prevLogTerm
+    ) {
+      return { term: this.currentTerm, success: false };
+    }
+    this.storeEntries(args.prevLogIndex + 1, args.entries);
+    // Receiver rule 5: if leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index
+    // of last new entry). Entries after the ones this request verified may still be a deposed
+    // leader's and must not be committed; a stale request may verify fewer than are committed.
+    const lastVerified = args.prevLogIndex + args.entries.length;
+    const commit = Math.min(args.leaderCommit, lastVerified);
+    if (commit > this.commitIndex) this.setCommitIndex(commit, `n${args.leaderId} committed it`);
     return { term: this.currentTerm, success: true };
+  }
+
+  /**
+   * Receiver rules 3 and 4: if an existing entry conflicts with a new one (same index, different
+   * terms), delete it and all that follow; append any new entries not already in the log. An
+   * entry with the same index and term is the same entry (Log Matching), so it stays, and so
+   * does everything after it: a delayed or duplicated request must not cut off newer entries.
+   */
+  private storeEntries(firstIndex: number, entries: readonly LogEntry[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      const index = firstIndex + i;
+      if (index <= this.lastLogIndex() && this.termAt(index) === entries[i]!.term) continue;
+      if (index <= this.lastLogIndex()) this.truncateLog(index);
+      this.appendToLog(index, entries.slice(i));
+      return;
+    }
   }
 
   // ---- State changes, each traced ----
@@ -306,6 +549,37 @@ export class RaftNode {
     const from = this.currentTerm;
     this.currentTerm = term;
     this.env.trace("term", { from, to: term, reason });
+  }
+
+  private appendToLog(index: number, entries: readonly LogEntry[]): void {
+    this.log.push(...entries);
+    this.env.trace("log.append", { index, entries });
+  }
+
+  /** Removes the entries from index `from` on. Only a follower does this; never a leader. */
+  private truncateLog(from: number): void {
+    const removed = this.log.length - from + 1;
+    this.log.length = from - 1;
+    this.env.trace("log.truncate", { from, removed });
+  }
+
+  /** Figure 2, All Servers: if commitIndex > lastApplied, apply log[lastApplied + 1], and so on. */
+  private setCommitIndex(index: number, reason: string): void {
+    const from = this.commitIndex;
+    this.commitIndex = index;
+    this.env.trace("commit", { from, to: index, reason });
+    this.applyCommitted();
+  }
+
+  private applyCommitted(): void {
+    // lastApplied moves before each delivery, so a listener that submits (and so may commit and
+    // apply again, in a cluster of one) cannot make an entry go out twice or out of order.
+    while (this.lastApplied < this.commitIndex) {
+      const index = ++this.lastApplied;
+      const { term, command } = this.log[index - 1]!;
+      this.env.trace("apply", { index, term, command });
+      for (const listener of this.applyListeners) listener({ index, term, command });
+    }
   }
 
   private setRole(role: Role, reason: string): void {

@@ -3,7 +3,7 @@
 // docs/trace-format.md at the repository root.
 
 import type { Clock } from "./clock.ts";
-import type { NodeId, Role } from "./raft.ts";
+import type { LogEntry, NodeId, Role } from "./raft.ts";
 
 export interface TraceEvent {
   /** Virtual milliseconds since the cluster started. */
@@ -113,11 +113,26 @@ function describe(e: TraceEvent): string {
       return d.granted
         ? `votes for n${d.candidate} in term ${d.candidateTerm}`
         : `refuses n${d.candidate} for term ${d.candidateTerm}: ${d.reason}`;
+    case "log.append":
+      return `log += ${describeEntries(Number(d.index), d.entries as LogEntry[])}`;
+    case "log.truncate":
+      return `log cut from [${d.from}] (${d.removed} entries removed)`;
+    case "commit":
+      return `commitIndex ${d.from} → ${d.to} (${d.reason})`;
+    case "apply":
+      return `applies [${d.index}] T${d.term} ${JSON.stringify(d.command)}`;
+    case "submit":
+      return `submit ${JSON.stringify(d.command)} to n${d.node}: ${JSON.stringify(d.result)}`;
     case "violation":
       return `VIOLATION of ${d.invariant}: ${d.message}`;
     default:
       return `${e.kind}${formatDetails(d)}`;
   }
+}
+
+/** `[3] T1 "x", [4] T1 "y"`: each entry with its index and term. */
+function describeEntries(first: number, entries: readonly LogEntry[]): string {
+  return entries.map((e, i) => `[${first + i}] T${e.term} ${JSON.stringify(e.command)}`).join(", ");
 }
 
 function replyTo(d: Record<string, unknown>): string {

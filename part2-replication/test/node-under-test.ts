@@ -42,6 +42,33 @@ export class ScriptedPeers implements Transport {
   }
 }
 
+/** RequestVote arguments; the candidate's log is empty unless its last index and term are given. */
+export function voteArgs(
+  term: number,
+  candidateId: NodeId,
+  lastLogIndex = 0,
+  lastLogTerm = 0,
+): RequestVoteArgs {
+  return { term, candidateId, lastLogIndex, lastLogTerm };
+}
+
+/** AppendEntries arguments: a heartbeat on the empty prefix unless other fields are given. */
+export function appendArgs(
+  term: number,
+  leaderId: NodeId,
+  fields: Partial<AppendEntriesArgs> = {},
+): AppendEntriesArgs {
+  return {
+    term,
+    leaderId,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    leaderCommit: 0,
+    ...fields,
+  };
+}
+
 /** Node 0 with peers 1..n-1 played by the test. */
 export function nodeUnderTest(peerCount = 2, config: Partial<RaftConfig> = {}, seed = 1) {
   const clock = new VirtualClock();

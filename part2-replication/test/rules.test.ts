@@ -6,7 +6,7 @@
 
 import { describe, expect, test } from "vitest";
 import { Cluster } from "./harness.ts";
-import { nodeUnderTest } from "./node-under-test.ts";
+import { appendArgs, nodeUnderTest, voteArgs } from "./node-under-test.ts";
 
 /** Runs a node until its first election and returns it as a candidate of term 1. */
 async function candidate(peerCount = 2) {
@@ -28,7 +28,7 @@ async function leader() {
 describe("§5.1: terms", () => {
   test("a leader that sees a higher term in a request becomes a follower of that term", async () => {
     const t = await leader();
-    const reply = t.node.handleRequestVote({ term: 5, candidateId: 2 });
+    const reply = t.node.handleRequestVote(voteArgs(5, 2));
     expect(reply).toEqual({ term: 5, voteGranted: true });
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 5, votedFor: 2 });
   });
@@ -43,12 +43,12 @@ describe("§5.1: terms", () => {
 
   test("a request with a lower term is refused and the term does not go down", async () => {
     const t = nodeUnderTest();
-    t.node.handleAppendEntries({ term: 4, leaderId: 1 });
-    expect(t.node.handleRequestVote({ term: 3, candidateId: 2 })).toEqual({
+    t.node.handleAppendEntries(appendArgs(4, 1));
+    expect(t.node.handleRequestVote(voteArgs(3, 2))).toEqual({
       term: 4,
       voteGranted: false,
     });
-    expect(t.node.handleAppendEntries({ term: 2, leaderId: 2 })).toEqual({
+    expect(t.node.handleAppendEntries(appendArgs(2, 2))).toEqual({
       term: 4,
       success: false,
     });
@@ -60,18 +60,18 @@ describe("§5.1: terms", () => {
 describe("§5.2: voting (Figure 2, RequestVote receiver)", () => {
   test("rule 2: one vote per term, first come first served; asking again gets the same answer", () => {
     const t = nodeUnderTest();
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 1 }).voteGranted).toBe(true);
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 2 }).voteGranted).toBe(false);
+    expect(t.node.handleRequestVote(voteArgs(1, 1)).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(1, 2)).voteGranted).toBe(false);
     // A retried or duplicated request from the same candidate is granted again: same vote.
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 1 }).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(1, 1)).voteGranted).toBe(true);
     // A new term is a new vote.
-    expect(t.node.handleRequestVote({ term: 2, candidateId: 2 }).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(2, 2)).voteGranted).toBe(true);
     expect(t.safety.violations).toEqual([]);
   });
 
   test("a candidate has voted for itself and refuses other candidates of its term", async () => {
     const t = await candidate();
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 2 })).toEqual({
+    expect(t.node.handleRequestVote(voteArgs(1, 2))).toEqual({
       term: 1,
       voteGranted: false,
     });
@@ -79,22 +79,22 @@ describe("§5.2: voting (Figure 2, RequestVote receiver)", () => {
 
   test("a candidate that steps down on AppendEntries of its own term keeps its vote", async () => {
     const t = await candidate();
-    expect(t.node.handleAppendEntries({ term: 1, leaderId: 1 })).toEqual({
+    expect(t.node.handleAppendEntries(appendArgs(1, 1))).toEqual({
       term: 1,
       success: true,
     });
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 1, votedFor: 0 });
     // The trap: clearing votedFor on this same-term step-down would allow a second vote here.
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 2 }).voteGranted).toBe(false);
+    expect(t.node.handleRequestVote(voteArgs(1, 2)).voteGranted).toBe(false);
     expect(t.safety.violations).toEqual([]);
   });
 
   test("granting a vote restarts the election timer; refusing one does not", async () => {
     const t = nodeUnderTest();
     await t.clock.runFor(10);
-    t.node.handleRequestVote({ term: 1, candidateId: 1 }); // granted at t=10: timer restarts
+    t.node.handleRequestVote(voteArgs(1, 1)); // granted at t=10: timer restarts
     await t.clock.runFor(40);
-    t.node.handleRequestVote({ term: 1, candidateId: 2 }); // refused at t=50: timer keeps running
+    t.node.handleRequestVote(voteArgs(1, 2)); // refused at t=50: timer keeps running
     await t.clock.runFor(1000);
     const timeout = t.tracer.events.find((e) => e.kind === "election.timeout")!;
     expect(timeout.t).toBe(10 + Number(timeout.details.timeoutMs));

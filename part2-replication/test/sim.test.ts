@@ -85,7 +85,8 @@ function twoNodes(config: ConstructorParameters<typeof SimNetwork>[2] = {}) {
   };
   network.attach(0, answer);
   network.attach(1, answer);
-  const ask = (term = 1) => network.transport(0).requestVote(1, { term, candidateId: 0 });
+  const ask = (term = 1) =>
+    network.transport(0).requestVote(1, { term, candidateId: 0, lastLogIndex: 0, lastLogTerm: 0 });
   const kinds = () =>
     tracer.events.map((e) => `${e.kind}${e.details.reason ? `:${e.details.reason}` : ""}`);
   return { clock, tracer, network, received, ask, kinds };
