@@ -205,7 +205,9 @@ for (const [id, on] of [
 }
 
 document.addEventListener("keydown", (e) => {
-  if (e.target.matches?.("input, textarea") && e.key !== "Escape") return;
+  // single-letter keys must not fire while typing; this page has no text fields, but stay safe
+  if (e.target.matches?.("input:not([type=checkbox]), textarea, select") && e.key !== "Escape")
+    return;
   if (e.key === "h" && !e.ctrlKey && !e.metaKey) {
     hb.checked = !hb.checked;
     hb.dispatchEvent(new Event("change"));
