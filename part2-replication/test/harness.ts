@@ -9,9 +9,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, onTestFailed, onTestFinished } from "vitest";
-import type { NodeId, NodeState } from "../src/raft.ts";
+import type { AppliedEntry, NodeId, NodeState, SubmitResult } from "../src/raft.ts";
 import { formatEvent, type TraceEvent, toJsonLines } from "../src/trace.ts";
-import { SafetyChecker, type Violation } from "./safety.ts";
+import { SafetyChecker, sameCommand, type Violation } from "./safety.ts";
 import { SimCluster, type SimOptions } from "./sim-cluster.ts";
 
 const partDir = path.resolve(import.meta.dirname, "..");
@@ -145,10 +145,65 @@ export class Cluster extends SimCluster {
     this.harnessEvent("uncut", { from, to });
   }
 
-  /** Stops a node for good (part 1 has no persistent state to restart from). */
+  /** Stops a node for good (part 2 has no persistent state to restart from). */
   crash(id: NodeId): void {
     this.stopNode(id);
     this.harnessEvent("crash", { node: id });
+  }
+
+  // ---- Commands ----
+
+  /** Hands `command` to node `id`, as a client would; the answer goes into the trace. */
+  submitToServer(id: NodeId, command: unknown): SubmitResult {
+    const result = this.node(id).submit(command);
+    this.tracer.emit(null, "submit", { node: id, command, result });
+    return result;
+  }
+
+  /**
+   * The MIT lab's one(): submits `command` to whichever connected node is leader (retrying for up
+   * to 10 s of virtual time) and waits until `expectedServers` nodes have applied it. With
+   * `retry`, a submission lost with a deposed leader is made again, as a client would.
+   */
+  async one(command: unknown, expectedServers: number, retry: boolean): Promise<number> {
+    const deadline = this.clock.now() + 10_000;
+    while (this.clock.now() < deadline) {
+      const index = this.submitToLeader(command);
+      if (index === undefined) {
+        await this.advance(50);
+        continue;
+      }
+      let count = 0;
+      await this.runUntil(this.clock.now() + 2000, () => {
+        const found = this.nCommitted(index);
+        count = sameCommand(found.command, command) ? found.count : 0;
+        return count >= expectedServers;
+      });
+      if (count >= expectedServers) return index;
+      if (!retry) break;
+    }
+    return this.checkFailed("one", `${JSON.stringify(command)} did not reach agreement`);
+  }
+
+  private submitToLeader(command: unknown): number | undefined {
+    for (const id of this.connectedIds()) {
+      const result = this.submitToServer(id, command);
+      if (result.isLeader) return result.index;
+    }
+    return undefined;
+  }
+
+  /** How many nodes (connected or not) have applied index `index`, and what. */
+  nCommitted(index: number): { count: number; command: unknown } {
+    let count = 0;
+    let command: unknown;
+    for (const id of this.ids) {
+      const entry = this.applied.get(id)![index - 1];
+      if (entry === undefined) continue;
+      count++;
+      command = entry.command;
+    }
+    return { count, command };
   }
 
   /** Writes a comment into the test's own timeline. */
@@ -214,6 +269,56 @@ export class Cluster extends SimCluster {
     return term;
   }
 
+  /**
+   * Waits (up to `deadlineMs` of virtual time) until every connected node has applied `command`,
+   * and checks that all applied it at the same index. Returns how many did, and the index.
+   */
+  async checkCommitted(command: unknown, deadlineMs = 3000): Promise<CommitCheck> {
+    const where = () => this.connectedIds().map((id) => this.appliedIndex(id, command));
+    await this.runUntil(this.clock.now() + deadlineMs, () => where().every((i) => i > 0));
+    const indices = where();
+    const name = `checkCommitted(${JSON.stringify(command)})`;
+    if (indices.some((i) => i === 0)) {
+      const missing = this.connectedIds().filter((_, k) => indices[k] === 0);
+      this.checkFailed(name, `not applied by [${missing}] within ${deadlineMs} ms`);
+    }
+    if (new Set(indices).size !== 1) {
+      this.checkFailed(
+        name,
+        `applied at different indices by [${this.connectedIds()}]: ${indices}`,
+      );
+    }
+    const result = { count: indices.length, index: indices[0]! };
+    this.tracer.emit(null, "check", { name, ok: true, result });
+    return result;
+  }
+
+  /** checkCommitted, and exactly `n` nodes applied it. */
+  async checkCommittedN(command: unknown, n: number): Promise<CommitCheck> {
+    const result = await this.checkCommitted(command);
+    if (result.count !== n) {
+      this.checkFailed(
+        "checkCommittedN",
+        `${JSON.stringify(command)} applied by ${result.count} nodes, expected ${n}`,
+      );
+    }
+    return result;
+  }
+
+  /** No node at all, connected or not, has applied `command` (so far). */
+  checkNotCommitted(command: unknown): void {
+    const name = `checkNotCommitted(${JSON.stringify(command)})`;
+    const holders = this.ids.filter((id) => this.appliedIndex(id, command) > 0);
+    if (holders.length > 0) this.checkFailed(name, `applied by [${holders}]`);
+    this.tracer.emit(null, "check", { name, ok: true });
+  }
+
+  /** The index at which node `id` applied `command`, or 0. */
+  private appliedIndex(id: NodeId, command: unknown): number {
+    const applied: AppliedEntry[] = this.applied.get(id)!;
+    return applied.find((entry) => sameCommand(entry.command, command))?.index ?? 0;
+  }
+
   private connectedLeaders(): NodeState[] {
     const connected = new Set(this.connectedIds());
     return this.leaders().filter((s) => connected.has(s.id));
@@ -271,6 +376,12 @@ export class Cluster extends SimCluster {
       toJsonLines(this.tracer.events),
     );
   }
+}
+
+export interface CommitCheck {
+  /** How many connected nodes applied the command. */
+  count: number;
+  index: number;
 }
 
 function describeViolation(v: Violation): string {

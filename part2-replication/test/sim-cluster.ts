@@ -3,8 +3,14 @@
 // scripts build clusters the same way the tests do.
 
 import { VirtualClock } from "../src/clock.ts";
-import { type NetworkConfig, SimNetwork } from "../src/network.ts";
-import { type NodeId, type NodeState, type RaftConfig, RaftNode } from "../src/raft.ts";
+import { type NetworkConfig, SimNetwork, type TrafficCounters } from "../src/network.ts";
+import {
+  type AppliedEntry,
+  type NodeId,
+  type NodeState,
+  type RaftConfig,
+  RaftNode,
+} from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
 import { Tracer } from "../src/trace.ts";
 
@@ -20,6 +26,8 @@ export class SimCluster {
   readonly clock = new VirtualClock();
   readonly tracer: Tracer;
   readonly network: SimNetwork;
+  /** What each node has applied, in order: what its state machine has seen. */
+  readonly applied = new Map<NodeId, AppliedEntry[]>();
   private readonly nodes = new Map<NodeId, RaftNode>();
 
   /** Builds `n` nodes (ids 0..n-1); they do nothing until `startNodes`. */
@@ -49,6 +57,9 @@ export class SimCluster {
         options.raft,
       );
       this.nodes.set(id, node);
+      const applied: AppliedEntry[] = [];
+      this.applied.set(id, applied);
+      node.onApply((entry) => applied.push(entry));
     }
   }
 
@@ -73,6 +84,17 @@ export class SimCluster {
   stopNode(id: NodeId): void {
     if (this.state(id).role !== "dead") this.node(id).stop();
     this.network.detach(id);
+  }
+
+  /** Requests and bytes sent by `ids` (default: every node) since the start. */
+  traffic(ids: readonly NodeId[] = this.ids): TrafficCounters {
+    const total = { rpcs: 0, bytes: 0 };
+    for (const id of ids) {
+      const sent = this.network.counters(id);
+      total.rpcs += sent.rpcs;
+      total.bytes += sent.bytes;
+    }
+    return total;
   }
 
   liveIds(): NodeId[] {
