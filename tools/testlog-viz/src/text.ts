@@ -14,6 +14,7 @@ export interface TextOptions {
 export function renderText(timeline: Timeline, options: TextOptions = {}): string {
   const c = options.chalk ?? new Chalk({ level: 0 });
   const { trace, rows, summary } = timeline;
+  const width = Math.max(4, ...trace.nodes.map((id) => `n${id}`.length));
   const name = String(trace.start?.test ?? trace.source);
   const result =
     trace.result === "pass" ? c.green.bold("PASS") : c.red.bold(`FAIL (${trace.result})`);
@@ -23,9 +24,10 @@ export function renderText(timeline: Timeline, options: TextOptions = {}): strin
     ...trace.warnings.map((w) => c.yellow(`warning: ${w}`)),
     `leaders: ${summary.leaders.map(([term, ids]) => `term ${term} n${ids.join(",n")}`).join("; ") || "none"}` +
       `  elections: ${summary.elections}  messages: ${summary.sent} sent, ${summary.delivered} delivered, ${summary.dropped} dropped`,
-    c.dim(`${"ms".padStart(7)}  ${trace.nodes.map((id) => `n${id}`.padEnd(4)).join(" ")}  event`),
+    c.dim(
+      `${"ms".padStart(7)}  ${trace.nodes.map((id) => `n${id}`.padEnd(width)).join(" ")}  event`,
+    ),
   ];
-  const width = Math.max(4, ...trace.nodes.map((id) => `n${id}`.length));
   const lines = rows
     .filter((row) => !(options.hideHeartbeats && row.heartbeat))
     .map((row) => {
