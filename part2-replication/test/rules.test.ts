@@ -1,10 +1,14 @@
-// Goal: each election rule of Figure 2 and §5.1-5.2, one test per rule, including the traps
-// other implementations fall into (a second vote in a term after a same-term step-down, stale
-// vote replies counted, a term going down). Method: a single node whose peers the test plays
-// (node-under-test.ts), so each rule is exercised on purpose, plus whole clusters where the rule
-// is about the cluster (randomized timeouts).
+// Goal: each rule of Figure 2 (§5.1-5.4), one test per rule, including the traps other
+// implementations fall into: a second vote in a term after a same-term step-down, stale vote
+// replies counted, a term going down; and for the log, a stale request truncating entries it
+// matches, a follower committing past what the request verified, matchIndex going backwards on
+// reordered replies, and an earlier term's entry committed by counting replicas (Figure 8).
+// Method: a single node whose peers the test plays (node-under-test.ts), so each rule is
+// exercised on purpose, plus whole clusters where the rule is about the cluster (randomized
+// timeouts, a cluster of one).
 
 import { describe, expect, test } from "vitest";
+import type { AppliedEntry, LogEntry, RaftConfig } from "../src/raft.ts";
 import { Cluster } from "./harness.ts";
 import { appendArgs, nodeUnderTest, voteArgs } from "./node-under-test.ts";
 
@@ -179,5 +183,209 @@ describe("§5.2: randomized election timeouts", () => {
 
     const randomized = Cluster.start(5);
     await randomized.checkSingleLeader(1000);
+  });
+});
+
+// ---- Part 2: the log rules of Figure 2 (§5.3-5.4), each with the trap it guards against ----
+
+const entry = (term: number, command: unknown): LogEntry => ({ term, command });
+
+/** A follower whose log holds `entries`, sent by n1 as leader of `term` in one request. */
+function follower(entries: LogEntry[], term = 1, leaderCommit = 0) {
+  const t = nodeUnderTest();
+  const reply = t.node.handleAppendEntries(appendArgs(term, 1, { entries, leaderCommit }));
+  expect(reply.success).toBe(true);
+  const applied: AppliedEntry[] = [];
+  t.node.onApply((e) => applied.push(e));
+  return { ...t, applied };
+}
+
+/** Node 0 elected leader of term 2 with `entries` (from a leader of term 1) in its log. */
+async function leaderWithLog(entries: LogEntry[], config: Partial<RaftConfig> = {}) {
+  const t = nodeUnderTest(2, config);
+  t.node.handleAppendEntries(appendArgs(1, 1, { entries }));
+  await t.clock.runFor(300);
+  const votesAsked = t.peers.voteRequests.splice(0);
+  for (const call of votesAsked) call.reply({ term: 2, voteGranted: true });
+  await t.clock.runFor(0);
+  expect(t.node.getState()).toMatchObject({ role: "leader", currentTerm: 2 });
+  const applied: AppliedEntry[] = [];
+  t.node.onApply((e) => applied.push(e));
+  /** The AppendEntries calls to `peer` not answered yet, oldest first. */
+  const pending = (peer: number) => t.peers.appendRequests.filter((c) => c.to === peer);
+  /** Removes and returns the oldest unanswered AppendEntries to `peer`. */
+  const next = (peer: number) => {
+    const i = t.peers.appendRequests.findIndex((c) => c.to === peer);
+    return t.peers.appendRequests.splice(i, 1)[0]!;
+  };
+  return { ...t, applied, pending, next, votesAsked: votesAsked.map((c) => c.args) };
+}
+
+describe("§5.3: AppendEntries receiver (Figure 2)", () => {
+  test("rule 2: refuses if the log has no entry at prevLogIndex with prevLogTerm, storing nothing", () => {
+    const t = follower([entry(1, "a")]);
+    const lacks = appendArgs(1, 1, { prevLogIndex: 2, prevLogTerm: 1, entries: [entry(1, "c")] });
+    expect(t.node.handleAppendEntries(lacks).success).toBe(false);
+    const differs = appendArgs(2, 1, { prevLogIndex: 1, prevLogTerm: 2, entries: [entry(2, "c")] });
+    expect(t.node.handleAppendEntries(differs).success).toBe(false);
+    expect(t.node.getLog()).toEqual([entry(1, "a")]);
+  });
+
+  test("rules 3 and 4: deletes from the first conflicting entry on, then appends", () => {
+    const t = follower([entry(1, "a"), entry(1, "b"), entry(1, "c")]);
+    const args = appendArgs(2, 1, {
+      prevLogIndex: 1,
+      prevLogTerm: 1,
+      entries: [entry(1, "b"), entry(2, "x")],
+    });
+    expect(t.node.handleAppendEntries(args).success).toBe(true);
+    expect(t.node.getLog()).toEqual([entry(1, "a"), entry(1, "b"), entry(2, "x")]);
+    const cuts = t.tracer.events.filter((e) => e.kind === "log.truncate");
+    expect(cuts.map((e) => e.details)).toEqual([{ from: 3, removed: 1 }]);
+  });
+
+  test("a delayed or duplicated request whose entries match cuts nothing off", () => {
+    const t = follower([entry(1, "a"), entry(1, "b"), entry(1, "c")]);
+    const old = appendArgs(1, 1, { entries: [entry(1, "a")] });
+    expect(t.node.handleAppendEntries(old).success).toBe(true);
+    expect(t.node.getLog()).toHaveLength(3);
+    expect(t.tracer.events.filter((e) => e.kind === "log.truncate")).toEqual([]);
+  });
+
+  test("rule 5: commitIndex goes only as far as this request verified, not to leaderCommit", () => {
+    // Entries 2 and 3 came from a leader of term 1 that was then deposed; the leader of term 2
+    // committed entries of its own at 2 and 3. Its heartbeat verifies entry 1 only.
+    const t = follower([entry(1, "a"), entry(1, "b"), entry(1, "c")]);
+    const heartbeat = appendArgs(2, 2, { prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 3 });
+    expect(t.node.handleAppendEntries(heartbeat).success).toBe(true);
+    expect(t.node.getState().commitIndex).toBe(1);
+    expect(t.applied.map((e) => e.command)).toEqual(["a"]);
+    expect(t.safety.violations).toEqual([]);
+  });
+
+  test("a stale request that verifies less than is committed leaves commitIndex alone", () => {
+    const t = follower([entry(1, "a"), entry(1, "b"), entry(1, "c")], 1, 2);
+    const stale = appendArgs(1, 1, { prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 3 });
+    expect(t.node.handleAppendEntries(stale).success).toBe(true);
+    expect(t.node.getState().commitIndex).toBe(2);
+    expect(t.safety.violations).toEqual([]);
+  });
+
+  test("applies committed entries in index order, each once, with its own term", () => {
+    const t = follower([entry(1, "a"), entry(1, "b")], 1, 1);
+    const args = appendArgs(3, 2, {
+      prevLogIndex: 2,
+      prevLogTerm: 1,
+      entries: [entry(3, "c")],
+      leaderCommit: 3,
+    });
+    t.node.handleAppendEntries(args);
+    t.node.handleAppendEntries(args); // the same request again applies nothing twice
+    expect(t.applied).toEqual([
+      { index: 2, term: 1, command: "b" },
+      { index: 3, term: 3, command: "c" },
+    ]);
+    expect(t.node.getState()).toMatchObject({ commitIndex: 3, lastApplied: 3 });
+  });
+});
+
+describe("§5.4.1: election restriction", () => {
+  test("votes only for a candidate whose log is at least as up to date", () => {
+    const t = follower([entry(1, "a"), entry(2, "b")], 2);
+    // A longer log with an older last term is less up to date.
+    expect(t.node.handleRequestVote(voteArgs(3, 1, 5, 1)).voteGranted).toBe(false);
+    // The same last term and a shorter log is less up to date.
+    expect(t.node.handleRequestVote(voteArgs(4, 1, 1, 2)).voteGranted).toBe(false);
+    expect(t.node.handleRequestVote(voteArgs(5, 1, 2, 2)).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(6, 2, 1, 3)).voteGranted).toBe(true);
+  });
+
+  test("a candidate sends the index and term of its last entry", async () => {
+    const t = await leaderWithLog([entry(1, "a"), entry(1, "b")]);
+    expect(t.votesAsked).toEqual([voteArgs(2, 0, 2, 1), voteArgs(2, 0, 2, 1)]);
+  });
+});
+
+describe("§5.3-5.4: the leader (Figure 2, Rules for Servers, Leaders)", () => {
+  test("submit appends at once and starts replication at once; other roles refuse", async () => {
+    const t = await leaderWithLog([entry(1, "a")]);
+    t.peers.appendRequests.splice(0);
+    expect(t.node.submit("b")).toEqual({ isLeader: true, index: 2, term: 2 });
+    expect(t.pending(1).map((c) => c.args.entries)).toEqual([[entry(2, "b")]]);
+    expect(nodeUnderTest().node.submit("x")).toEqual({ isLeader: false });
+  });
+
+  test("nextIndex starts after the last entry and backs up one entry per refusal", async () => {
+    const t = await leaderWithLog([entry(1, "a"), entry(1, "b"), entry(1, "c")]);
+    const probes: number[] = [];
+    for (const accept of [false, false, true]) {
+      const call = t.next(1);
+      probes.push(call.args.prevLogIndex);
+      call.reply({ term: 2, success: accept });
+      await t.clock.runFor(0);
+    }
+    expect(probes).toEqual([3, 2, 1]);
+    // After the refusal at 2 the leader sent [2] and [3]; once accepted, it is all caught up.
+    t.peers.appendRequests.splice(0);
+    await t.clock.runFor(50);
+    expect(t.pending(1).map((c) => [c.args.prevLogIndex, c.args.entries.length])).toEqual([[3, 0]]);
+  });
+
+  test("each request carries the entries from nextIndex on, up to the batch limit", async () => {
+    const t = await leaderWithLog([], { maxEntriesPerAppend: 2 });
+    t.peers.appendRequests.splice(0);
+    for (const command of ["c1", "c2", "c3", "c4", "c5"]) t.node.submit(command);
+    const batches: unknown[][] = [];
+    for (let round = 0; round < 3; round++) {
+      const call = t.next(1);
+      batches.push(call.args.entries.map((e) => e.command));
+      call.reply({ term: 2, success: true });
+      await t.clock.runFor(0);
+    }
+    // The first went out alone at once; the others waited for it and then went in batches.
+    expect(batches).toEqual([["c1"], ["c2", "c3"], ["c4", "c5"]]);
+  });
+
+  test("matchIndex does not move backwards when an old reply arrives late", async () => {
+    const t = await leaderWithLog([]);
+    const heartbeat = t.next(1); // prevLogIndex 0, no entries; its reply will come last
+    t.node.submit("a");
+    t.next(1).fail(); // lost: the next heartbeat carries "a" again
+    await t.clock.runFor(0);
+    t.node.submit("b");
+    const both = t.next(1);
+    expect(both.args.entries.map((e) => e.command)).toEqual(["a", "b"]);
+    both.reply({ term: 2, success: true });
+    await t.clock.runFor(0);
+    heartbeat.reply({ term: 2, success: true }); // says only "matches up to 0"
+    await t.clock.runFor(0);
+    t.peers.appendRequests.splice(0);
+    await t.clock.runFor(50);
+    expect(t.pending(1).map((c) => c.args.prevLogIndex)).toEqual([2]);
+    expect(t.node.getState().commitIndex).toBe(2);
+  });
+
+  test("an entry of an earlier term is not committed by counting replicas (Figure 8)", async () => {
+    const t = await leaderWithLog([entry(1, "a")]);
+    for (const peer of [1, 2]) t.next(peer).reply({ term: 2, success: true });
+    await t.clock.runFor(0);
+    // Both peers hold [1] T1: a majority, but of an older term, so it could still be replaced.
+    expect(t.node.getState().commitIndex).toBe(0);
+    t.node.submit("b");
+    t.next(1).reply({ term: 2, success: true });
+    await t.clock.runFor(0);
+    // [2] T2 on a majority commits, and [1] with it.
+    expect(t.node.getState().commitIndex).toBe(2);
+    expect(t.applied).toEqual([
+      { index: 1, term: 1, command: "a" },
+      { index: 2, term: 2, command: "b" },
+    ]);
+  });
+
+  test("a cluster of one commits on its own", async () => {
+    const cluster = Cluster.start(1);
+    const { leader } = await cluster.checkSingleLeader();
+    expect(cluster.submitToServer(leader, "x")).toMatchObject({ isLeader: true, index: 1 });
+    expect(await cluster.checkCommittedN("x", 1)).toEqual({ count: 1, index: 1 });
   });
 });
