@@ -95,3 +95,163 @@ describe("safety checker", () => {
     expect(cluster.tracer.events.some((e) => e.kind === "violation")).toBe(true);
   });
 });
+
+// ---- Part 2: the log properties of Figure 3 ----
+
+const appended = (
+  t: number,
+  node: number,
+  term: number,
+  role: Role,
+  index: number,
+  entries: [number, string][],
+) =>
+  event(t, node, term, role, "log.append", {
+    index,
+    entries: entries.map(([entryTerm, command]) => ({ term: entryTerm, command })),
+  });
+const committed = (t: number, node: number, term: number, role: Role, from: number, to: number) =>
+  event(t, node, term, role, "commit", { from, to, reason: "" });
+const applied = (
+  t: number,
+  node: number,
+  term: number,
+  index: number,
+  entryTerm: number,
+  command: string,
+) => event(t, node, term, "follower", "apply", { index, term: entryTerm, command });
+
+describe("safety checker, log properties", () => {
+  test("accepts a legal history: replication, a follower's conflict repaired, commit, apply", () => {
+    const legal = [
+      becameLeader(1, 0, 1),
+      appended(2, 0, 1, "leader", 1, [
+        [1, "a"],
+        [1, "lost"],
+      ]),
+      appended(3, 1, 1, "follower", 1, [[1, "a"]]),
+      appended(3, 2, 1, "follower", 1, [
+        [1, "a"],
+        [1, "lost"],
+      ]),
+      committed(4, 0, 1, "leader", 0, 1),
+      applied(4, 0, 1, 1, 1, "a"),
+      becameLeader(9, 1, 2), // holds the committed [1]; [2] was never committed
+      appended(10, 1, 2, "leader", 2, [[2, "b"]]),
+      event(11, 2, 2, "follower", "log.truncate", { from: 2, removed: 1 }),
+      appended(11, 2, 2, "follower", 2, [[2, "b"]]),
+      committed(12, 1, 2, "leader", 0, 2),
+      committed(13, 2, 2, "follower", 0, 2),
+      applied(13, 2, 2, 1, 1, "a"),
+      applied(13, 2, 2, 2, 2, "b"),
+    ];
+    expect(check(legal)).toEqual([]);
+  });
+
+  test("reports two logs with the same entry (index, term) but different commands (Log Matching)", () => {
+    const events = [
+      appended(1, 0, 1, "leader", 1, [[1, "a"]]),
+      appended(2, 1, 1, "follower", 1, [[1, "b"]]),
+    ];
+    expect(check(events)).toEqual([["Log Matching", 2]]);
+  });
+
+  test("reports the same entry (index, term) after different prefixes (Log Matching)", () => {
+    const events = [
+      appended(1, 0, 2, "leader", 1, [
+        [1, "a"],
+        [2, "c"],
+      ]),
+      appended(2, 1, 2, "follower", 1, [
+        [2, "x"],
+        [2, "c"],
+      ]),
+    ];
+    expect(check(events)).toEqual([["Log Matching", 2]]);
+  });
+
+  test("reports a leader deleting or overwriting its entries (Leader Append-Only)", () => {
+    const start = [
+      becameLeader(1, 0, 1),
+      appended(2, 0, 1, "leader", 1, [
+        [1, "a"],
+        [1, "b"],
+      ]),
+    ];
+    const cut = event(3, 0, 1, "leader", "log.truncate", { from: 2, removed: 1 });
+    expect(check([...start, cut])).toEqual([["Leader Append-Only", 3]]);
+    const overwrite = appended(3, 0, 1, "leader", 2, [[1, "c"]]);
+    expect(check([...start, overwrite])).toEqual([["Leader Append-Only", 3]]);
+  });
+
+  test("reports a leader elected without a committed entry (Leader Completeness)", () => {
+    const events = [
+      appended(1, 0, 1, "leader", 1, [[1, "a"]]),
+      appended(1, 1, 1, "follower", 1, [[1, "a"]]),
+      committed(2, 0, 1, "leader", 0, 1),
+      becameLeader(5, 2, 2),
+    ];
+    expect(check(events)).toEqual([["Leader Completeness", 5]]);
+  });
+
+  test("reports an entry committed while a later leader lacks it (Leader Completeness)", () => {
+    const events = [
+      appended(1, 0, 1, "leader", 1, [[1, "a"]]),
+      becameLeader(3, 2, 2),
+      committed(4, 0, 1, "leader", 0, 1),
+    ];
+    expect(check(events)).toEqual([["Leader Completeness", 4]]);
+  });
+
+  test("reports two nodes committing or applying different entries at one index (State Machine Safety)", () => {
+    const events = [
+      appended(1, 0, 1, "leader", 1, [[1, "a"]]),
+      committed(2, 0, 1, "leader", 0, 1),
+      applied(2, 0, 1, 1, 1, "a"),
+      appended(5, 1, 2, "leader", 1, [[2, "b"]]),
+      committed(6, 1, 2, "leader", 0, 1),
+      applied(6, 1, 2, 1, 2, "b"),
+    ];
+    // Once at the commit, once at the apply.
+    expect(check(events)).toEqual([
+      ["State Machine Safety", 6],
+      ["State Machine Safety", 6],
+    ]);
+    // Applies are checked on their own too: here the trace lacks the commits that would tell.
+    const checker = new SafetyChecker();
+    for (const e of events.filter((e) => e.kind !== "commit")) checker.observe(e);
+    expect(checker.violations.map((v) => v.invariant)).toContain("Commit and apply order");
+  });
+
+  test("reports commits past the log, removed committed entries and out-of-order applies", () => {
+    const log = appended(1, 0, 1, "follower", 1, [
+      [1, "a"],
+      [1, "b"],
+    ]);
+    expect(check([log, committed(2, 0, 1, "follower", 0, 3)])).toEqual([
+      ["Commit and apply order", 2],
+    ]);
+    const cut = event(3, 0, 1, "follower", "log.truncate", { from: 1, removed: 2 });
+    expect(check([log, committed(2, 0, 1, "follower", 0, 1), cut])).toEqual([
+      ["Commit and apply order", 3],
+    ]);
+    const skip = applied(3, 0, 1, 2, 1, "b");
+    expect(check([log, committed(2, 0, 1, "follower", 0, 2), skip])).toEqual([
+      ["Commit and apply order", 3],
+    ]);
+  });
+
+  test("a forged entry in a live cluster fails the run at the leader's conflicting append", async () => {
+    const cluster = Cluster.start(3, { seed: 42 });
+    const { leader, term } = await cluster.checkSingleLeader();
+    cluster.submitToServer(leader, "x");
+    await cluster.checkCommitted("x");
+    const other = (leader + 1) % 3;
+    // Forge what a broken follower would emit: an entry of this term the leader never sent.
+    cluster.tracer.emit(other, "log.append", { index: 2, entries: [{ term, command: "forged" }] });
+    cluster.submitToServer(leader, "y");
+    await expect(cluster.advance(100)).rejects.toThrow(
+      /Log Matching violated .*"forged"[^]*seed 42/,
+    );
+  });
+});
