@@ -94,7 +94,9 @@ describe("MIT 6.824 lab 3B", () => {
     // It comes back with a higher term and forces an election, which it cannot win (§5.4.1).
     await cluster.one(106, 3, true);
     await cluster.advance(ELECTION_TIMEOUT);
-    expect(await cluster.one(107, 3, true)).toBe(7);
+    // With retry, a command lost in the re-election may be submitted twice, as in the lab: the
+    // index of 107 is not fixed, only that every node agrees on it.
+    await cluster.one(107, 3, true);
   });
 
   test("5 nodes with 3 away commit nothing; after repair the index is reused", async () => {
