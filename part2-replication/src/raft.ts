@@ -374,10 +374,8 @@ export class RaftNode {
     if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
     if (reply.term > this.currentTerm) {
-      return this.becomeFollower(
-        reply.term,
-        `n${peer} replied to AppendEntries with a higher term`,
-      );
+      this.becomeFollower(reply.term, `n${peer} replied to AppendEntries with a higher term`);
+      return;
     }
     // A reply to an earlier term says nothing about this term's log on that peer.
     if (this.role !== "leader" || this.currentTerm !== args.term) {
