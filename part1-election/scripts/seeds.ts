@@ -104,7 +104,12 @@ async function main(): Promise<void> {
     while (next < from + count) {
       const seed = next++;
       const failed = await runSeed(seed, workDir);
-      if (failed.length > 0) failures.set(seed, failed);
+      if (failed.length > 0) {
+        failures.set(seed, failed);
+        // Say so at once: a long sweep should not hide a failure until the end.
+        if (process.stdout.isTTY) process.stdout.write("\n");
+        console.log(`seed ${seed} failed: ${failed.join("; ")}`);
+      }
       done++;
       progress();
     }

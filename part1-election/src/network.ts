@@ -120,6 +120,10 @@ export class SimNetwork {
     payload: unknown,
     heartbeat: boolean,
   ): Promise<unknown> {
+    // A stopped node sends nothing, even from a continuation that was already under way.
+    if (!this.attached.has(from)) {
+      return Promise.reject(new RpcError(`n${from} is not on the network`));
+    }
     return new Promise((resolve, reject) => {
       const request: Message = {
         msg: this.nextMsg++,
@@ -174,15 +178,7 @@ export class SimNetwork {
 
   /** Sends one message: traces it, then delivers it (maybe twice), or drops it. */
   private transmit(m: Message, onArrival: (node: RpcHandlers) => void): void {
-    this.tracer.emit(m.from, "send", {
-      msg: m.msg,
-      to: m.to,
-      rpc: m.rpc,
-      type: m.type,
-      ...(m.request === undefined ? {} : { request: m.request }),
-      payload: m.payload,
-      heartbeat: m.heartbeat,
-    });
+    this.tracer.emit(m.from, "send", messageDetails(m, { to: m.to }));
     if (this.random.chance(this.config.lossRate)) {
       this.drop(m, "lost");
       return;
@@ -207,28 +203,13 @@ export class SimNetwork {
       this.drop(m, "link cut");
       return;
     }
-    this.tracer.emit(m.to, "deliver", {
-      msg: m.msg,
-      from: m.from,
-      rpc: m.rpc,
-      type: m.type,
-      ...(m.request === undefined ? {} : { request: m.request }),
-      payload: m.payload,
-      heartbeat: m.heartbeat,
-      ...(duplicate ? { duplicate: true } : {}),
-    });
+    const copy = duplicate ? { duplicate: true } : {};
+    this.tracer.emit(m.to, "deliver", { ...messageDetails(m, { from: m.from }), ...copy });
     onArrival(node);
   }
 
   private drop(m: Message, reason: string): void {
-    this.tracer.emit(m.from, "drop", {
-      msg: m.msg,
-      to: m.to,
-      rpc: m.rpc,
-      type: m.type,
-      heartbeat: m.heartbeat,
-      reason,
-    });
+    this.tracer.emit(m.from, "drop", { ...messageDetails(m, { to: m.to }), reason });
   }
 
   private delay(): number {
@@ -294,6 +275,22 @@ export class SimNetwork {
   private others(id: NodeId): NodeId[] {
     return this.members.filter((other) => other !== id);
   }
+}
+
+/** The fields every message event carries (docs/trace-format.md); `peer` is `to` or `from`. */
+function messageDetails(
+  m: Message,
+  peer: { to: NodeId } | { from: NodeId },
+): Record<string, unknown> {
+  return {
+    msg: m.msg,
+    ...peer,
+    rpc: m.rpc,
+    type: m.type,
+    ...(m.request === undefined ? {} : { request: m.request }),
+    payload: m.payload,
+    heartbeat: m.heartbeat,
+  };
 }
 
 function linkKey(from: NodeId, to: NodeId): string {

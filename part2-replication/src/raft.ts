@@ -165,6 +165,10 @@ export class RaftNode {
 
   /** Starts as a follower (§5.2: "When servers start up, they begin as followers"). */
   start(): void {
+    // A second start would run a second set of timers beside the first.
+    if (this.electionTimer !== null || this.heartbeatTimer !== null || this.role === "dead") {
+      throw new Error(`n${this.id}: start() may be called once, before stop()`);
+    }
     this.resetElectionTimer();
   }
 
@@ -527,15 +531,16 @@ export class RaftNode {
    * the term moves: clearing it on a same-term step-down would let this node vote twice in a term.
    */
   private becomeFollower(term: number, reason: string): void {
-    if (term > this.currentTerm) {
-      this.setTerm(term, reason);
-      this.votedFor = null;
-    }
     if (this.role === "leader") {
       this.heartbeatTimer?.cancel();
       this.heartbeatTimer = null;
     }
+    // Role first, so that no event shows a leader already holding the newer term.
     if (this.role !== "follower") this.setRole("follower", reason);
+    if (term > this.currentTerm) {
+      this.setTerm(term, reason);
+      this.votedFor = null;
+    }
     // A candidate's timer is already running and keeps running; a former leader needs one.
     if (this.electionTimer === null) this.resetElectionTimer();
   }

@@ -342,6 +342,8 @@ export class Cluster extends SimCluster {
   async shutdown(): Promise<void> {
     if (this.isShutDown) return;
     this.isShutDown = true;
+    // Marked in the trace, so the drops and RPC errors that follow read as the test's end.
+    this.tracer.emit(null, "shutdown", {});
     for (const id of this.ids) this.stopNode(id);
     await this.clock.runUntilIdle(60_000);
   }
