@@ -25,6 +25,16 @@ async function leader() {
   return t;
 }
 
+describe("starting and stopping", () => {
+  test("a node starts once: a second start() would run a second set of timers", async () => {
+    const t = nodeUnderTest();
+    expect(() => t.node.start()).toThrow(/start\(\) may be called once/);
+    t.node.stop();
+    expect(() => t.node.start()).toThrow(/start\(\) may be called once/);
+    expect(t.clock.pendingTimers()).toBe(0);
+  });
+});
+
 describe("§5.1: terms", () => {
   test("a leader that sees a higher term in a request becomes a follower of that term", async () => {
     const t = await leader();

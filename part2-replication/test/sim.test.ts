@@ -157,6 +157,15 @@ describe("simulated network", () => {
     expect(terms).not.toEqual([...terms].sort((a, b) => a - b));
   });
 
+  test("a node taken off the network sends nothing", async () => {
+    const net = twoNodes();
+    net.network.detach(0);
+    const outcome = expect(net.ask()).rejects.toThrow(/n0 is not on the network/);
+    await net.clock.runFor(200);
+    await outcome;
+    expect(net.kinds()).toEqual([]);
+  });
+
   test("messages to a stopped node are dropped", async () => {
     const net = twoNodes();
     net.network.detach(1);
