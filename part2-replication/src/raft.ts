@@ -211,7 +211,7 @@ export class RaftNode {
   submit(command: unknown): SubmitResult {
     if (this.role !== "leader") return { isLeader: false };
     const index = this.lastLogIndex() + 1;
-    this.appendToLog(index, [{ term: this.currentTerm, command }]);
+    this.appendToLog([{ term: this.currentTerm, command }]);
     this.advanceCommitIndex(); // a cluster of one is its own majority
     // Replication starts now, not at the next heartbeat.
     for (const peer of this.peerIds) this.replicate(peer);
@@ -518,7 +518,7 @@ export class RaftNode {
       const index = firstIndex + i;
       if (index <= this.lastLogIndex() && this.termAt(index) === entries[i]!.term) continue;
       if (index <= this.lastLogIndex()) this.truncateLog(index);
-      this.appendToLog(index, entries.slice(i));
+      this.appendToLog(entries.slice(i));
       return;
     }
   }
@@ -554,7 +554,9 @@ export class RaftNode {
     this.env.trace("term", { from, to: term, reason });
   }
 
-  private appendToLog(index: number, entries: readonly LogEntry[]): void {
+  /** Appends after the last entry; the trace names the index of the first one appended. */
+  private appendToLog(entries: readonly LogEntry[]): void {
+    const index = this.lastLogIndex() + 1;
     this.log.push(...entries);
     this.env.trace("log.append", { index, entries });
   }
