@@ -4,12 +4,12 @@
 // follower's timer was reset at nearly the same moment), crash it at a uniformly random point of
 // its heartbeat interval and time how long the survivors take to elect a new leader.
 
-import type { LatencyModel } from "../src/network.ts";
 import type { NodeId } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
+import { SimCluster } from "../src/sim/cluster.ts";
+import type { LatencyModel } from "../src/sim/network.ts";
+import { SafetyChecker } from "../src/sim/safety.ts";
 import type { TraceEvent } from "../src/trace.ts";
-import { SafetyChecker } from "../test/safety.ts";
-import { SimCluster } from "../test/sim-cluster.ts";
 import type { Downtime } from "./stats.ts";
 
 export const CLUSTER_SIZE = 5;

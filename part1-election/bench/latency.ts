@@ -3,8 +3,8 @@
 // when one candidate's RequestVote reaches the others before their own timers fire, so what
 // counts is the shortest delays compared with the timeout randomness, not the mean.
 
-import { type LatencyModel, uniformLatency } from "../src/network.ts";
 import { SeededRandom } from "../src/random.ts";
+import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
 
 /** Mean one-way delay that makes the mean round trip 15 ms. */
 const MEAN_ONE_WAY_MS = 7.5;

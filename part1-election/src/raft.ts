@@ -7,6 +7,7 @@
 
 import type { Clock, Timer } from "./clock.ts";
 import type { Random } from "./random.ts";
+import type { NodeKinds, TraceKinds } from "./trace.ts";
 
 export type NodeId = number;
 export type Role = "follower" | "candidate" | "leader" | "dead";
@@ -45,7 +46,7 @@ export interface Environment {
   random: Random;
   transport: Transport;
   /** Records one structured event (docs/trace-format.md); the caller adds time, term and role. */
-  trace: (kind: string, details: Record<string, unknown>) => void;
+  trace: <K extends keyof NodeKinds>(kind: K, details: TraceKinds[K]) => void;
 }
 
 export interface RaftConfig {

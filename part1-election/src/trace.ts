@@ -1,11 +1,98 @@
 // The structured trace: one event per state change, vote, message and harness action. It is the
-// contract between this code, the safety checks and tools/testlog-viz; the format is defined in
-// docs/trace-format.md at the repository root.
+// contract between this code, the safety checks and tools/testlog-viz; the format is described
+// in docs/trace-format.md at the repository root, and the types below are that description in
+// code (test/trace-format.test.ts holds the two together). Each kind's human sentence is written
+// once, in `sentences` below; the terminal log and the timelines both use it.
 
 import type { Clock } from "./clock.ts";
-import type { NodeId, Role } from "./raft.ts";
+import type {
+  AppendEntriesArgs,
+  AppendEntriesReply,
+  NodeId,
+  RequestVoteArgs,
+  RequestVoteReply,
+  Role,
+} from "./raft.ts";
 
-export interface TraceEvent {
+export type RpcName = "RequestVote" | "AppendEntries";
+
+/** A message as the wire carries it: which RPC, which way, and the arguments or the reply. */
+export type RpcMessage =
+  | { rpc: "RequestVote"; type: "request"; payload: RequestVoteArgs }
+  | { rpc: "RequestVote"; type: "reply"; request: number; payload: RequestVoteReply }
+  | { rpc: "AppendEntries"; type: "request"; payload: AppendEntriesArgs }
+  | { rpc: "AppendEntries"; type: "reply"; request: number; payload: AppendEntriesReply };
+
+/** What every message event says about its message. */
+export type MessageDetails = RpcMessage & {
+  /** Unique within the trace; a reply's `request` names the request it answers. */
+  msg: number;
+  /** An AppendEntries that carries no entries, and its reply. */
+  heartbeat: boolean;
+  /** Size of the payload's JSON encoding, as a real transport would send it. */
+  bytes: number;
+};
+
+/** The network as it is after a harness action, so a reader need not replay it. */
+export interface NetworkView {
+  /** Live nodes that reach each other both ways, directly or through others; one array a group. */
+  groups: NodeId[][];
+  /** Nodes the test has cut off: the harness's checks leave them out. */
+  cutOff: NodeId[];
+  /** Stopped nodes. */
+  dead: NodeId[];
+}
+
+/** Kinds a consensus module emits about itself. */
+export interface NodeKinds {
+  role: { from: Role; to: Role; reason: string };
+  term: { from: number; to: number; reason: string };
+  "election.timeout": { timeoutMs: number };
+  vote: { candidate: NodeId; candidateTerm: number; granted: boolean; reason: string };
+  "vote.reply": { from: NodeId; granted: boolean; votes: number; needed: number };
+  "reply.stale": { rpc: RpcName; from: NodeId; replyTerm: number; reason: string };
+}
+
+/** Kinds the simulated network emits, on the node that sends or receives. */
+export interface NetworkKinds {
+  send: MessageDetails & { to: NodeId };
+  deliver: MessageDetails & { from: NodeId; duplicate?: true };
+  drop: MessageDetails & { to: NodeId; reason: "lost" | "link cut" | "receiver dead" };
+  "rpc.error": { rpc: RpcName; to: NodeId; msg: number; error: string };
+}
+
+/** Kinds the test harness emits (`node` is null). */
+export interface HarnessKinds {
+  "test.start": {
+    test: string;
+    file: string;
+    part: string;
+    seed: number;
+    nodes: NodeId[];
+    replay: string;
+    render: string;
+    config: { raft: Record<string, unknown>; network: Record<string, unknown> };
+  };
+  "test.end": { result: "pass" | "fail"; error?: string; expectedViolation?: boolean };
+  isolate: { node: NodeId; network: NetworkView };
+  reconnect: { node: NodeId; network: NetworkView };
+  partition: { groups: NodeId[][]; network: NetworkView };
+  heal: { network: NetworkView };
+  cut: { from: NodeId; to: NodeId; network: NetworkView };
+  uncut: { from: NodeId; to: NodeId; network: NetworkView };
+  slow: { from: NodeId; to: NodeId; extraMs: number };
+  crash: { node: NodeId; network: NetworkView };
+  check: { name: string; ok: boolean; result?: unknown; error?: string };
+  violation: { invariant: string; message: string };
+  note: { text: string };
+  shutdown: Record<string, never>;
+}
+
+export interface TraceKinds extends NodeKinds, NetworkKinds, HarnessKinds {}
+export type Kind = keyof TraceKinds;
+
+/** One event of a given kind. */
+export interface EventOf<K extends Kind> {
   /** Virtual milliseconds since the cluster started. */
   t: number;
   /** The node it happened on, or null for the test harness. */
@@ -13,8 +100,16 @@ export interface TraceEvent {
   /** The node's currentTerm and role just after the event (null for the harness). */
   term: number | null;
   role: Role | null;
-  kind: string;
-  details: Record<string, unknown>;
+  kind: K;
+  details: TraceKinds[K];
+}
+
+/** Any event: a union discriminated by `kind`, so `details` is typed once `kind` is known. */
+export type TraceEvent = { [K in Kind]: EventOf<K> }[Kind];
+
+/** An event of kind K as a TraceEvent, which it is (TypeScript cannot see it for a generic K). */
+export function asTraceEvent<K extends Kind>(event: EventOf<K>): TraceEvent {
+  return event as unknown as TraceEvent;
 }
 
 export type TraceListener = (event: TraceEvent) => void;
@@ -25,6 +120,8 @@ export class Tracer {
   private readonly listeners: TraceListener[] = [];
   private readonly clock: Clock;
   private readonly stateOf: (node: NodeId) => { term: number; role: Role };
+  /** Keep events in `events` (a long benchmark turns this off and only listens). */
+  keep = true;
 
   /** `stateOf` reads a node's term and role, so callers need not pass them with every event. */
   constructor(clock: Clock, stateOf: (node: NodeId) => { term: number; role: Role }) {
@@ -32,19 +129,18 @@ export class Tracer {
     this.stateOf = stateOf;
   }
 
-  emit(node: NodeId | null, kind: string, details: Record<string, unknown> = {}): TraceEvent {
+  emit<K extends Kind>(node: NodeId | null, kind: K, details: TraceKinds[K]): void {
     const state = node === null ? null : this.stateOf(node);
-    const event: TraceEvent = {
+    const event = asTraceEvent<K>({
       t: this.clock.now(),
       node,
       term: state?.term ?? null,
       role: state?.role ?? null,
       kind,
       details,
-    };
-    this.events.push(event);
+    });
+    if (this.keep) this.events.push(event);
     for (const listener of this.listeners) listener(event);
-    return event;
   }
 
   subscribe(listener: TraceListener): void {
@@ -57,12 +153,82 @@ export function toJsonLines(events: readonly TraceEvent[]): string {
   return events.map((e) => `${JSON.stringify(e)}\n`).join("");
 }
 
+// ---- Sentences: how each kind reads, written once ----
+
+const node = (id: NodeId) => `n${id}`;
+const json = (value: unknown) => JSON.stringify(value);
+
+function message(d: MessageDetails): string {
+  const what = `${d.rpc} ${d.type} #${d.msg}`;
+  return d.type === "reply" ? `${what} (to #${d.request})` : what;
+}
+
+function groups(list: NodeId[][]): string {
+  return list.map((g) => `{${g.map(node).join(" ")}}`).join(" ");
+}
+
+type Sentences = { [K in Kind]: (details: TraceKinds[K]) => string };
+
+/** The human sentence of every kind; testlog-viz shows the same words. */
+export const sentences: Sentences = {
+  role: (d) => `${d.from} → ${d.to} (${d.reason})`,
+  term: (d) => `term ${d.from} → ${d.to} (${d.reason})`,
+  "election.timeout": (d) => `election timeout after ${d.timeoutMs} ms`,
+  vote: (d) =>
+    d.granted
+      ? `votes for ${node(d.candidate)} in term ${d.candidateTerm} (${d.reason})`
+      : `refuses ${node(d.candidate)} for term ${d.candidateTerm}: ${d.reason}`,
+  "vote.reply": (d) =>
+    `${d.granted ? "vote granted" : "vote refused"} by ${node(d.from)}: ${d.votes} of ${d.needed} needed`,
+  "reply.stale": (d) => `ignores a stale ${d.rpc} reply from ${node(d.from)}: ${d.reason}`,
+  send: (d) => `→ ${node(d.to)} ${message(d)} ${json(d.payload)}`,
+  deliver: (d) =>
+    `← ${node(d.from)} ${message(d)}${d.duplicate ? " (duplicate)" : ""} ${json(d.payload)}`,
+  drop: (d) => `✗ ${message(d)} to ${node(d.to)} dropped: ${d.reason}`,
+  "rpc.error": (d) => `${d.rpc} #${d.msg} to ${node(d.to)} failed: ${d.error}`,
+  "test.start": (d) => `test "${d.test}" starts: seed ${d.seed}, nodes ${d.nodes.map(node)}`,
+  "test.end": (d) =>
+    d.result === "pass"
+      ? d.expectedViolation
+        ? "PASS (the safety violation above was the point of this test)"
+        : "PASS"
+      : `FAIL: ${d.error ?? "failed"}`,
+  isolate: (d) => `isolate ${node(d.node)}: it reaches no one`,
+  reconnect: (d) => `reconnect ${node(d.node)}: groups now ${groups(d.network.groups)}`,
+  partition: (d) => `partition into ${groups(d.groups)}`,
+  heal: () => "heal: every link restored",
+  cut: (d) => `cut the link ${node(d.from)} → ${node(d.to)} (one way)`,
+  uncut: (d) => `restore the link ${node(d.from)} → ${node(d.to)}`,
+  slow: (d) =>
+    d.extraMs === 0
+      ? `the link ${node(d.from)} → ${node(d.to)} is fast again`
+      : `the link ${node(d.from)} → ${node(d.to)} is ${d.extraMs} ms slower`,
+  crash: (d) => `crash ${node(d.node)}`,
+  check: (d) =>
+    d.ok
+      ? `✓ ${d.name}${d.result === undefined ? "" : `: ${json(d.result)}`}`
+      : `✗ ${d.name}: ${d.error ?? "failed"}`,
+  violation: (d) => `VIOLATION of ${d.invariant}: ${d.message}`,
+  note: (d) => d.text,
+  shutdown: () => "shutdown: the test is over, every node stops",
+};
+
+/** The sentence for one event. */
+export function describe(event: TraceEvent): string {
+  return sentenceOf(event.kind, event.details as never);
+}
+
+function sentenceOf<K extends Kind>(kind: K, details: TraceKinds[K]): string {
+  return sentences[kind](details);
+}
+
+// ---- The terminal line ----
+
 const ansi = {
   reset: "\x1b[0m",
-  dim: "\x1b[2m",
   red: "\x1b[31m",
-  green: "\x1b[32m",
   yellow: "\x1b[33m",
+  green: "\x1b[32m",
   cyan: "\x1b[36m",
   grey: "\x1b[90m",
 };
@@ -76,7 +242,7 @@ const roleColour: Record<Role, string> = {
 
 /**
  * One human-readable line for an event, e.g.
- * `   153 ms  n2 T1 candidate  → n0 RequestVote #17 {"term":1,"candidateId":2}`.
+ * `   153 ms  n2 T1 candidate  → n0 RequestVote request #17 {"term":1,"candidateId":2}`.
  * With `colour`, the line takes the node's role colour (harness lines cyan, violations red).
  */
 export function formatEvent(event: TraceEvent, colour = false): string {
@@ -94,39 +260,4 @@ export function formatEvent(event: TraceEvent, colour = false): string {
         ? ansi.cyan
         : roleColour[event.role ?? "follower"];
   return tint ? `${tint}${line}${ansi.reset}` : line;
-}
-
-function describe(e: TraceEvent): string {
-  const d = e.details;
-  switch (e.kind) {
-    case "send":
-      return `→ n${d.to} ${d.rpc} ${d.type} #${d.msg}${replyTo(d)} ${JSON.stringify(d.payload)}`;
-    case "deliver":
-      return `← n${d.from} ${d.rpc} ${d.type} #${d.msg}${replyTo(d)}${d.duplicate ? " (duplicate)" : ""} ${JSON.stringify(d.payload)}`;
-    case "drop":
-      return `✗ #${d.msg} ${d.rpc} ${d.type} to n${d.to} dropped: ${d.reason}`;
-    case "role":
-      return `${d.from} → ${d.to} (${d.reason})`;
-    case "term":
-      return `term ${d.from} → ${d.to} (${d.reason})`;
-    case "vote":
-      return d.granted
-        ? `votes for n${d.candidate} in term ${d.candidateTerm}`
-        : `refuses n${d.candidate} for term ${d.candidateTerm}: ${d.reason}`;
-    case "violation":
-      return `VIOLATION of ${d.invariant}: ${d.message}`;
-    default:
-      return `${e.kind}${formatDetails(d)}`;
-  }
-}
-
-function replyTo(d: Record<string, unknown>): string {
-  return d.request === undefined ? "" : ` (to #${d.request})`;
-}
-
-function formatDetails(details: Record<string, unknown>): string {
-  const parts = Object.entries(details).map(
-    ([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`,
-  );
-  return parts.length === 0 ? "" : ` ${parts.join(" ")}`;
 }

@@ -14,8 +14,9 @@ import type {
 } from "../src/raft.ts";
 import { RaftNode } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
+import { SafetyChecker } from "../src/sim/safety.ts";
 import { Tracer } from "../src/trace.ts";
-import { SafetyChecker } from "./safety.ts";
+import { currentSeed } from "./harness.ts";
 
 interface Call<Args, Reply> {
   to: NodeId;
@@ -43,7 +44,11 @@ export class ScriptedPeers implements Transport {
 }
 
 /** Node 0 with peers 1..n-1 played by the test. */
-export function nodeUnderTest(peerCount = 2, config: Partial<RaftConfig> = {}, seed = 1) {
+export function nodeUnderTest(
+  peerCount = 2,
+  config: Partial<RaftConfig> = {},
+  seed = currentSeed(),
+) {
   const clock = new VirtualClock();
   const peers = new ScriptedPeers();
   const safety = new SafetyChecker();
@@ -59,7 +64,7 @@ export function nodeUnderTest(peerCount = 2, config: Partial<RaftConfig> = {}, s
       clock,
       random: new SeededRandom(seed),
       transport: peers,
-      trace: (kind, details) => void tracer.emit(0, kind, details),
+      trace: (kind, details) => tracer.emit(0, kind, details),
     },
     config,
   );

@@ -5,19 +5,19 @@
 
 import { describe, expect, test } from "vitest";
 import type { Role } from "../src/raft.ts";
-import type { TraceEvent } from "../src/trace.ts";
+import { SafetyChecker } from "../src/sim/safety.ts";
+import { asTraceEvent, type Kind, type TraceEvent, type TraceKinds } from "../src/trace.ts";
 import { Cluster } from "./harness.ts";
-import { SafetyChecker } from "./safety.ts";
 
-function event(
+function event<K extends Kind>(
   t: number,
   node: number,
   term: number,
   role: Role,
-  kind: string,
-  details = {},
+  kind: K,
+  details: TraceKinds[K],
 ): TraceEvent {
-  return { t, node, term, role, kind, details };
+  return asTraceEvent<K>({ t, node, term, role, kind, details });
 }
 
 const becameLeader = (t: number, node: number, term: number) =>
@@ -63,6 +63,7 @@ describe("safety checker", () => {
       candidate: 1,
       candidateTerm: 2,
       granted: true,
+      reason: "votes for itself",
     });
     expect(check([selfVote, voted(4, 1, 0, 2)])).toEqual([["One vote per term", 4]]);
   });
@@ -72,17 +73,42 @@ describe("safety checker", () => {
       candidate: 0,
       candidateTerm: 2,
       granted: false,
+      reason: "already voted",
     });
     expect(check([voted(1, 1, 2, 2), refused])).toEqual([]);
   });
 
   test("reports a term going down", () => {
-    const events = [event(1, 0, 3, "follower", "term"), event(2, 0, 2, "follower", "vote")];
+    const events = [
+      event(1, 0, 3, "follower", "term", { from: 2, to: 3, reason: "" }),
+      voted(2, 0, 1, 2),
+    ];
     expect(check(events)).toEqual([["Term monotonicity", 2]]);
+  });
+
+  test("a restarted node is held to what it did before it crashed (ready for part 3)", () => {
+    const checker = new SafetyChecker();
+    const vote = voted(1, 0, 1, 3);
+    checker.observe(vote);
+    // Its persistent state came back as it was: nothing to report.
+    expect(checker.restarted(0, { currentTerm: 3, votedFor: 1 }, vote)).toBeUndefined();
+    // A vote forgotten for the term in which it was given would allow a second one.
+    expect(checker.restarted(0, { currentTerm: 3, votedFor: null }, vote)?.message).toMatch(
+      /restarted in term 3 with votedFor null, but it voted for n1 in that term/,
+    );
+    // Votes from before the crash still count: a second vote in term 3 is caught.
+    expect(checker.observe(voted(9, 0, 2, 3))?.invariant).toBe("One vote per term");
+    // A term lower than one reached before the crash is a term going down.
+    const later = event(10, 0, 5, "follower", "term", { from: 3, to: 5, reason: "" });
+    checker.observe(later);
+    expect(checker.restarted(0, { currentTerm: 4, votedFor: null }, later)?.invariant).toBe(
+      "Term monotonicity",
+    );
   });
 
   test("a violation in a live cluster fails the run at that event, with the seed", async () => {
     const cluster = Cluster.start(3, { seed: 42 });
+    cluster.expectViolation();
     const { leader, term } = await cluster.checkSingleLeader();
     const other = (leader + 1) % 3;
     // Forge what a broken node would emit: a second leader for the same term.

@@ -1,28 +1,28 @@
-// Runs around every test file: after the file, no cluster may leave virtual timers behind, and
-// this part's code may not leave real handles (timers, sockets) open. The consensus code never
-// touches real time, so any such handle is a leak. why-is-node-running records where each handle
-// was created; handles created by the test runner itself (it keeps its own timers) are not ours
-// and are left out.
+// Runs around every test: after each one, this part's code may not have left real handles
+// (timers, sockets) open. The consensus code never touches real time, so any such handle is a
+// leak, and the test that leaked it fails by name with its replay command. (Each cluster also
+// checks after its test that no virtual timer outlived its shutdown: see harness.ts.)
+//
+// why-is-node-running records where each handle was created. A handle is ours when the code that
+// created it is this part's; the test runner's own (its timers, the file it is still closing
+// after a snapshot) are not, even when a test's frame is further down their stack.
 
 import path from "node:path";
-import { afterAll, expect } from "vitest";
+import { afterEach } from "vitest";
 import whyIsNodeRunning from "why-is-node-running";
-import { startedClusters } from "./harness.ts";
+import { currentSeed, currentTest, replayHelp } from "./harness.ts";
 
 const partDir = path.resolve(import.meta.dirname, "..");
 
-afterAll(async () => {
-  for (const cluster of startedClusters) await cluster.shutdown();
-  const leakedTimers = startedClusters
-    .filter((cluster) => cluster.clock.pendingTimers() > 0)
-    .map((cluster) => `seed ${cluster.seed}: ${cluster.clock.pendingTimers()} virtual timers`);
-  expect(leakedTimers, "virtual timers still pending after shutdown").toEqual([]);
+afterEach(() => {
   const leaked = handlesCreatedByThisPart();
-  if (leaked.length > 0) console.error(leaked.join("\n\n"));
-  expect(leaked.length, "real handles left open by this part's code (where, above)").toBe(0);
+  if (leaked.length === 0) return;
+  throw new Error(
+    `real handles left open by this part's code:\n\n${leaked.join("\n\n")}\n${replayHelp(currentTest(), currentSeed())}`,
+  );
 });
 
-/** why-is-node-running's report, one block per open handle, kept if this part created it. */
+/** why-is-node-running's report, one block per open handle (its stack, innermost first), kept if this part created it. */
 function handlesCreatedByThisPart(): string[] {
   const lines: string[] = [];
   whyIsNodeRunning({ error: (line: unknown) => lines.push(String(line)) });
@@ -37,5 +37,5 @@ function handlesCreatedByThisPart(): string[] {
     const file = path.resolve(location[1]!);
     return file.startsWith(partDir) && !file.includes("node_modules") && !file.endsWith("setup.ts");
   };
-  return blocks.filter((block) => block.slice(1).some(ours)).map((block) => block.join("\n"));
+  return blocks.filter((block) => ours(block[1] ?? "")).map((block) => block.join("\n"));
 }

@@ -9,10 +9,10 @@
 // checks, as in the tests; the trace is not kept.
 
 import { cpus } from "node:os";
-import { type LatencyModel, uniformLatency } from "../src/network.ts";
 import type { AppliedEntry, NodeId } from "../src/raft.ts";
-import { SafetyChecker } from "../test/safety.ts";
-import { SimCluster } from "../test/sim-cluster.ts";
+import { SimCluster } from "../src/sim/cluster.ts";
+import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
+import { SafetyChecker } from "../src/sim/safety.ts";
 
 const usage = `usage: pnpm --filter part2-replication bench [--seconds <s>] [--callers <n>] [--batch <n>]
 

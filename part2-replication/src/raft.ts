@@ -10,7 +10,9 @@
 // `advanceCommitIndex` (when an entry is committed) and `applyCommitted` (delivery in order).
 
 import type { Clock, Timer } from "./clock.ts";
+import { jsonProblem } from "./json.ts";
 import type { Random } from "./random.ts";
+import type { NodeKinds, TraceKinds } from "./trace.ts";
 
 export type NodeId = number;
 export type Role = "follower" | "candidate" | "leader" | "dead";
@@ -76,7 +78,7 @@ export interface Environment {
   random: Random;
   transport: Transport;
   /** Records one structured event (docs/trace-format.md); the caller adds time, term and role. */
-  trace: (kind: string, details: Record<string, unknown>) => void;
+  trace: <K extends keyof NodeKinds>(kind: K, details: TraceKinds[K]) => void;
 }
 
 export interface RaftConfig {
@@ -209,8 +211,16 @@ export class RaftNode {
    * applied; a different term at that index means it was lost with this leader.
    */
   submit(command: unknown): SubmitResult {
-    if (this.role !== "leader") return { isLeader: false };
+    // The entry will travel to the other servers as JSON; what JSON cannot carry, they would
+    // apply as something else. Refused before anything happens, with the reason.
+    const problem = jsonProblem(command);
+    if (problem !== undefined) throw new TypeError(`submit refused: ${problem}`);
+    if (this.role !== "leader") {
+      this.env.trace("submit", { command, refused: `n${this.id} is ${this.role}, not leader` });
+      return { isLeader: false };
+    }
     const index = this.lastLogIndex() + 1;
+    this.env.trace("submit", { command, index, term: this.currentTerm });
     this.appendToLog([{ term: this.currentTerm, command }]);
     this.advanceCommitIndex(); // a cluster of one is its own majority
     // Replication starts now, not at the next heartbeat.

@@ -5,11 +5,11 @@
 
 import { describe, expect, test } from "vitest";
 import { VirtualClock } from "../src/clock.ts";
-import { RpcError, SimNetwork } from "../src/network.ts";
 import type { RequestVoteArgs } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
+import { SimCluster } from "../src/sim/cluster.ts";
+import { RpcError, SimNetwork } from "../src/sim/network.ts";
 import { Tracer, toJsonLines } from "../src/trace.ts";
-import { SimCluster } from "./sim-cluster.ts";
 
 describe("virtual clock", () => {
   test("fires timers in time order, equal times in the order they were set", async () => {
@@ -88,11 +88,29 @@ function twoNodes(config: ConstructorParameters<typeof SimNetwork>[2] = {}) {
   const ask = (term = 1) =>
     network.transport(0).requestVote(1, { term, candidateId: 0, lastLogIndex: 0, lastLogTerm: 0 });
   const kinds = () =>
-    tracer.events.map((e) => `${e.kind}${e.details.reason ? `:${e.details.reason}` : ""}`);
+    tracer.events.map((e) => (e.kind === "drop" ? `drop:${e.details.reason}` : e.kind));
   return { clock, tracer, network, received, ask, kinds };
 }
 
-describe("simulated network", () => {
+/** A bare five-node network, to read link states from. */
+function fiveLinks() {
+  const clock = new VirtualClock();
+  const tracer = new Tracer(clock, () => ({ term: 0, role: "follower" }));
+  const network = new SimNetwork([0, 1, 2, 3, 4], { clock, random: new SeededRandom(1), tracer });
+  const handlers = {
+    handleRequestVote: () => ({ term: 0, voteGranted: false }),
+    handleAppendEntries: () => ({ term: 0, success: true }),
+  };
+  for (const id of [0, 1, 2, 3, 4]) network.attach(id, handlers);
+  /** Every node `id` can send to, and every node that can send to `id`. */
+  const reach = (id: number) => ({
+    to: [0, 1, 2, 3, 4].filter((o) => o !== id && network.linkUp(id, o)),
+    from: [0, 1, 2, 3, 4].filter((o) => o !== id && network.linkUp(o, id)),
+  });
+  return { network, reach };
+}
+
+describe("simulated network: delivery", () => {
   test("delivers a request and its reply within the latency bounds", async () => {
     const net = twoNodes({ rpcTimeoutMs: 1000 });
     const reply = net.ask();
@@ -102,6 +120,22 @@ describe("simulated network", () => {
     const [send, deliver] = net.tracer.events;
     expect(deliver!.t - send!.t).toBeGreaterThanOrEqual(1);
     expect(deliver!.t - send!.t).toBeLessThanOrEqual(5);
+  });
+
+  test("each receiver gets its own copy, decoded from the JSON the sender's message became", async () => {
+    const net = twoNodes({ rpcTimeoutMs: 1000, duplicateRate: 1 });
+    const args = { term: 1, candidateId: 0, lastLogIndex: 0, lastLogTerm: 0 };
+    const reply = net.network.transport(0).requestVote(1, args);
+    await net.clock.runFor(20);
+    expect(net.received).toHaveLength(2); // duplicated: two deliveries, two copies
+    expect(net.received[0]).toEqual(args);
+    expect(net.received[0]).not.toBe(args);
+    expect(net.received[1]).not.toBe(net.received[0]);
+    net.received[0]!.term = 99; // what a receiver does to its copy reaches no one else
+    expect(args.term).toBe(1);
+    await expect(reply).resolves.toEqual({ term: 1, voteGranted: true });
+    const send = net.tracer.events.find((e) => e.kind === "send")!;
+    expect(send.kind === "send" && send.details.bytes).toBe(JSON.stringify(args).length);
   });
 
   test("a lost message makes the call fail after the RPC timeout, never hang", async () => {
@@ -139,13 +173,31 @@ describe("simulated network", () => {
     expect(net.kinds()).toEqual(["send", "deliver", "send", "drop:link cut", "rpc.error"]);
   });
 
+  test("a slow link delays its messages; a reply later than the RPC timeout arrives and is ignored", async () => {
+    const net = twoNodes({ rpcTimeoutMs: 100 });
+    net.network.slow(1, 0, 300);
+    const outcome = expect(net.ask()).rejects.toBeInstanceOf(RpcError);
+    await net.clock.runFor(1000);
+    await outcome;
+    expect(net.kinds()).toEqual(["send", "deliver", "send", "rpc.error", "deliver"]);
+    const [, , reply, error, late] = net.tracer.events;
+    expect(late!.t - reply!.t).toBeGreaterThanOrEqual(301);
+    expect(late!.t).toBeGreaterThan(error!.t);
+    net.network.slow(1, 0, 0);
+    const fast = net.ask();
+    await net.clock.runFor(20);
+    await expect(fast).resolves.toEqual({ term: 1, voteGranted: true });
+  });
+
   test("duplication delivers a request twice; the caller takes the first reply", async () => {
     const net = twoNodes({ duplicateRate: 1 });
     const reply = net.ask();
     await net.clock.runFor(200);
     await expect(reply).resolves.toEqual({ term: 1, voteGranted: true });
     expect(net.received).toHaveLength(2);
-    expect(net.tracer.events.filter((e) => e.details.duplicate)).not.toHaveLength(0);
+    expect(
+      net.tracer.events.filter((e) => e.kind === "deliver" && e.details.duplicate),
+    ).not.toHaveLength(0);
   });
 
   test("long reordering lets a later message overtake an earlier one", async () => {
@@ -174,32 +226,108 @@ describe("simulated network", () => {
     await outcome;
     expect(net.kinds()).toEqual(["send", "drop:receiver dead", "rpc.error"]);
   });
+});
 
-  test("partition cuts exactly the links between groups; a node in no group is alone", () => {
-    const clock = new VirtualClock();
-    const tracer = new Tracer(clock, () => ({ term: 0, role: "follower" }));
-    const network = new SimNetwork([0, 1, 2, 3, 4], { clock, random: new SeededRandom(1), tracer });
+describe("simulated network: a cut-off node stays cut off (the rules in src/sim/network.ts)", () => {
+  test("isolate a, isolate b, reconnect b: a still reaches no one and no one reaches a", () => {
+    const { network, reach } = fiveLinks();
+    network.isolate(0);
+    network.isolate(1);
+    network.reconnect(1);
+    expect(reach(0)).toEqual({ to: [], from: [] });
+    expect(reach(1)).toEqual({ to: [2, 3, 4], from: [2, 3, 4] });
+    network.reconnect(0);
+    expect(reach(0)).toEqual({ to: [1, 2, 3, 4], from: [1, 2, 3, 4] });
+  });
+
+  test("partition: links cross no group boundary; a node in no group is alone", () => {
+    const { network, reach } = fiveLinks();
     network.partition([
       [0, 1],
       [2, 3],
     ]);
-    expect([network.linkUp(0, 1), network.linkUp(1, 0), network.linkUp(2, 3)]).toEqual([
-      true,
-      true,
-      true,
+    expect([reach(0), reach(2), reach(4)]).toEqual([
+      { to: [1], from: [1] },
+      { to: [3], from: [3] },
+      { to: [], from: [] },
     ]);
-    expect([
-      network.linkUp(1, 2),
-      network.linkUp(3, 0),
-      network.linkUp(4, 0),
-      network.linkUp(0, 4),
-    ]).toEqual([false, false, false, false]);
+    expect(network.reachGroups()).toEqual([[0, 1], [2, 3], [4]]);
+  });
+
+  test("a node isolated inside a partition, once reconnected, reaches its own group only", () => {
+    const { network, reach } = fiveLinks();
+    network.partition([
+      [0, 1],
+      [2, 3, 4],
+    ]);
+    network.isolate(0);
+    expect(reach(1)).toEqual({ to: [], from: [] });
+    network.reconnect(0);
+    expect(reach(0)).toEqual({ to: [1], from: [1] });
+  });
+
+  test("a new partition does not reconnect an isolated node", () => {
+    const { network, reach } = fiveLinks();
+    network.isolate(2);
+    network.partition([
+      [0, 1, 2],
+      [3, 4],
+    ]);
+    expect(reach(2)).toEqual({ to: [], from: [] });
+    expect(reach(0)).toEqual({ to: [1], from: [1] });
+  });
+
+  test("one-way cuts outlive isolate, reconnect and partition; heal clears them", () => {
+    const { network, reach } = fiveLinks();
+    network.cut(0, 1);
     network.isolate(0);
     network.reconnect(0);
-    expect(network.linkUp(0, 2)).toBe(true); // reconnect restores all of 0's links
-    expect(network.linkUp(1, 2)).toBe(false); // and no one else's
+    network.partition([[0, 1, 2, 3, 4]]);
+    expect(reach(0)).toEqual({ to: [2, 3, 4], from: [1, 2, 3, 4] });
+    // 0 and 1 no longer reach each other directly, but still both ways through the others.
+    expect(network.reachGroups()).toEqual([[0, 1, 2, 3, 4]]);
+    network.uncut(0, 1);
+    expect(reach(0).to).toEqual([1, 2, 3, 4]);
+  });
+
+  test("heal undoes every layer at once: isolations, groups, cuts and slow links", () => {
+    const { network, reach } = fiveLinks();
+    network.isolate(0);
+    network.partition([
+      [1, 2],
+      [3, 4],
+    ]);
+    network.cut(3, 4);
+    network.slow(1, 2, 500);
     network.heal();
-    expect(network.linkUp(1, 2)).toBe(true);
+    for (const id of [0, 1, 2, 3, 4]) {
+      const others = [0, 1, 2, 3, 4].filter((o) => o !== id);
+      expect(reach(id)).toEqual({ to: others, from: others });
+    }
+    expect(network.reachGroups()).toEqual([[0, 1, 2, 3, 4]]);
+  });
+
+  test("in a cluster, a node cut off stays silent while another comes back", async () => {
+    const cluster = new SimCluster(3, { seed: 5 });
+    cluster.startNodes();
+    await cluster.advance(1000);
+    cluster.isolate(0);
+    cluster.isolate(1);
+    const from = cluster.tracer.events.length;
+    cluster.reconnect(1);
+    await cluster.advance(2000);
+    const delivered = cluster.tracer.events
+      .slice(from)
+      .filter((e) => e.kind === "deliver" && (e.node === 0 || e.details.from === 0));
+    expect(delivered).toEqual([]);
+    expect(cluster.connectedIds()).toEqual([1, 2]);
+    const reconnect = cluster.tracer.events[from]!;
+    expect(reconnect.kind === "reconnect" && reconnect.details.network).toEqual({
+      groups: [[0], [1, 2]],
+      cutOff: [0],
+      dead: [],
+    });
+    await cluster.shutdown();
   });
 });
 
@@ -210,11 +338,10 @@ describe("determinism", () => {
       network: { lossRate: 0.1, duplicateRate: 0.05, reorderRate: 0.05 },
     });
     cluster.startNodes();
-    await cluster.clock.runFor(1000);
-    cluster.network.isolate(cluster.leaders()[0]?.id ?? 0);
-    await cluster.clock.runFor(2000);
-    for (const id of cluster.ids) cluster.stopNode(id);
-    await cluster.clock.runUntilIdle(10_000);
+    await cluster.advance(1000);
+    cluster.isolate(cluster.leaders()[0]?.id ?? 0);
+    await cluster.advance(2000);
+    await cluster.shutdown();
     return toJsonLines(cluster.tracer.events);
   }
 

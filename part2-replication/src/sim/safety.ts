@@ -20,14 +20,25 @@
 //   never passes the end of its log, committed entries are never removed, and a node applies
 //   committed entries in index order, each once, with the entry its log holds there.
 // They read only the trace, so a hand-made trace can show that each check is able to fail.
+//
+// What the checker remembers of a node outlives the node: votes and terms are kept by
+// (node, term), so a node that crashes and comes back (part 3) is held to what it did before.
+// `restarted` reconciles the record with the state a node restarts from.
 
-import type { LogEntry, NodeId, Role } from "../src/raft.ts";
-import type { TraceEvent } from "../src/trace.ts";
+import type { LogEntry, NodeId, Role } from "../raft.ts";
+import type { EventOf, TraceEvent } from "../trace.ts";
 
 export interface Violation {
   invariant: string;
   message: string;
   event: TraceEvent;
+}
+
+/** What a node holds when it starts again after a crash: its persistent state. */
+export interface RestartState {
+  currentTerm: number;
+  votedFor: NodeId | null;
+  log: LogEntry[];
 }
 
 export class SafetyChecker {
@@ -56,23 +67,57 @@ export class SafetyChecker {
     const found =
       this.checkTermNeverDecreases(event, event.node, event.term) ??
       this.checkElectionSafety(event, event.node, event.term) ??
-      this.checkOneVotePerTerm(event, event.node) ??
+      (event.kind === "vote" ? this.checkOneVotePerTerm(event, event.node) : undefined) ??
       this.checkLog(event, event.node);
     if (event.role !== null) this.roleOf.set(event.node, event.role);
     if (found) this.violations.push(found);
     return found;
   }
 
+  /**
+   * A node started again from `state` (its persistent state), at `event`. Its term must not be
+   * lower than any term it reached before, and the vote it remembers for that term must be the
+   * vote it gave: a node that forgot its vote could vote again in the same term. Its log is
+   * checked entry by entry as if appended anew (so a log that never existed breaks Log
+   * Matching), and its commitIndex and lastApplied start again from 0: they are volatile. What
+   * it applies again must be what was applied at each index before, by it or anyone.
+   */
+  restarted(node: NodeId, state: RestartState, event: TraceEvent): Violation | undefined {
+    const before = this.termOf.get(node) ?? 0;
+    const vote = this.voteOf.get(`${node}@${state.currentTerm}`);
+    const found =
+      state.currentTerm < before
+        ? violation(
+            event,
+            "Term monotonicity",
+            `n${node} restarted in term ${state.currentTerm} after reaching term ${before}`,
+          )
+        : vote !== undefined && state.votedFor !== vote
+          ? violation(
+              event,
+              "One vote per term",
+              `n${node} restarted in term ${state.currentTerm} with votedFor ${state.votedFor}, but it voted for n${vote} in that term`,
+            )
+          : undefined;
+    this.termOf.set(node, Math.max(before, state.currentTerm));
+    this.logOf.set(node, []);
+    this.commitOf.set(node, 0);
+    this.appliedOf.set(node, 0);
+    const restored = found ?? this.onAppend(event, node, 1, state.log);
+    if (restored) this.violations.push(restored);
+    return restored;
+  }
+
   private checkLog(e: TraceEvent, node: NodeId): Violation | undefined {
     switch (e.kind) {
       case "log.append":
-        return this.onAppend(e, node, Number(e.details.index), e.details.entries as LogEntry[]);
+        return this.onAppend(e, node, e.details.index, e.details.entries);
       case "log.truncate":
-        return this.onTruncate(e, node, Number(e.details.from));
+        return this.onTruncate(e, node, e.details.from);
       case "commit":
-        return this.onCommit(e, node, Number(e.details.from), Number(e.details.to));
+        return this.onCommit(e, node, e.details.from, e.details.to);
       case "apply":
-        return this.onApply(e, node, Number(e.details.index));
+        return this.onApply(e, node);
       case "role":
         return e.details.to === "leader" ? this.checkNewLeaderComplete(e, node) : undefined;
       default:
@@ -86,7 +131,7 @@ export class SafetyChecker {
     return log;
   }
 
-  private onAppend(e: TraceEvent, node: NodeId, index: number, entries: LogEntry[]) {
+  private onAppend(e: TraceEvent, node: NodeId, index: number, entries: readonly LogEntry[]) {
     const log = this.logOfNode(node);
     if (index !== log.length + 1) {
       const invariant = e.role === "leader" ? "Leader Append-Only" : "Log Matching";
@@ -191,8 +236,9 @@ export class SafetyChecker {
     return undefined;
   }
 
-  private onApply(e: TraceEvent, node: NodeId, index: number) {
-    const entry = { term: Number(e.details.term), command: e.details.command, node };
+  private onApply(e: EventOf<"apply">, node: NodeId) {
+    const { index } = e.details;
+    const entry = { term: e.details.term, command: e.details.command, node };
     const lastApplied = this.appliedOf.get(node) ?? 0;
     this.appliedOf.set(node, Math.max(lastApplied, index));
     const held = this.logOfNode(node)[index - 1];
@@ -243,10 +289,9 @@ export class SafetyChecker {
     );
   }
 
-  private checkOneVotePerTerm(e: TraceEvent, node: NodeId) {
-    if (e.kind !== "vote" || e.details.granted !== true) return undefined;
-    const term = Number(e.details.candidateTerm);
-    const candidate = Number(e.details.candidate);
+  private checkOneVotePerTerm(e: EventOf<"vote">, node: NodeId) {
+    if (!e.details.granted) return undefined;
+    const { candidate, candidateTerm: term } = e.details;
     const key = `${node}@${term}`;
     const earlier = this.voteOf.get(key);
     if (earlier === undefined || earlier === candidate) {

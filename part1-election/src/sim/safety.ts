@@ -6,14 +6,24 @@
 // - One vote per term (§5.2): a server grants at most one vote in a term, its own included.
 // - Terms never go down: currentTerm only grows (Figure 2: "increases monotonically").
 // They read only the trace, so a hand-made trace can show that each check is able to fail.
+//
+// What the checker remembers of a node outlives the node: votes and terms are kept by
+// (node, term), so a node that crashes and comes back (part 3) is held to what it did before.
+// `restarted` reconciles the record with the state a node restarts from.
 
-import type { NodeId } from "../src/raft.ts";
-import type { TraceEvent } from "../src/trace.ts";
+import type { NodeId } from "../raft.ts";
+import type { EventOf, TraceEvent } from "../trace.ts";
 
 export interface Violation {
   invariant: string;
   message: string;
   event: TraceEvent;
+}
+
+/** What a node holds when it starts again after a crash: its persistent state. */
+export interface RestartState {
+  currentTerm: number;
+  votedFor: NodeId | null;
 }
 
 export class SafetyChecker {
@@ -28,7 +38,34 @@ export class SafetyChecker {
     const found =
       this.checkTermNeverDecreases(event, event.node, event.term) ??
       this.checkElectionSafety(event, event.node, event.term) ??
-      this.checkOneVotePerTerm(event, event.node);
+      (event.kind === "vote" ? this.checkOneVotePerTerm(event, event.node) : undefined);
+    if (found) this.violations.push(found);
+    return found;
+  }
+
+  /**
+   * A node started again from `state` (its persistent state), at `event`. Its term must not be
+   * lower than any term it reached before, and the vote it remembers for that term must be the
+   * vote it gave: a node that forgot its vote could vote again in the same term.
+   */
+  restarted(node: NodeId, state: RestartState, event: TraceEvent): Violation | undefined {
+    const before = this.termOf.get(node) ?? 0;
+    const vote = this.voteOf.get(`${node}@${state.currentTerm}`);
+    const found =
+      state.currentTerm < before
+        ? violation(
+            event,
+            "Term monotonicity",
+            `n${node} restarted in term ${state.currentTerm} after reaching term ${before}`,
+          )
+        : vote !== undefined && state.votedFor !== vote
+          ? violation(
+              event,
+              "One vote per term",
+              `n${node} restarted in term ${state.currentTerm} with votedFor ${state.votedFor}, but it voted for n${vote} in that term`,
+            )
+          : undefined;
+    this.termOf.set(node, Math.max(before, state.currentTerm));
     if (found) this.violations.push(found);
     return found;
   }
@@ -54,10 +91,9 @@ export class SafetyChecker {
     );
   }
 
-  private checkOneVotePerTerm(e: TraceEvent, node: NodeId) {
-    if (e.kind !== "vote" || e.details.granted !== true) return undefined;
-    const term = Number(e.details.candidateTerm);
-    const candidate = Number(e.details.candidate);
+  private checkOneVotePerTerm(e: EventOf<"vote">, node: NodeId) {
+    if (!e.details.granted) return undefined;
+    const { candidate, candidateTerm: term } = e.details;
     const key = `${node}@${term}`;
     const earlier = this.voteOf.get(key);
     if (earlier === undefined || earlier === candidate) {
