@@ -334,10 +334,7 @@ export class RaftNode {
     // Figure 2, volatile state on leaders: nextIndex starts just after the leader's last entry
     // (optimistic: followers are assumed to match until one refuses), matchIndex at 0 (nothing
     // is known to be replicated yet).
-    for (const peer of this.peerIds) {
-      this.nextIndex.set(peer, this.lastLogIndex() + 1);
-      this.matchIndex.set(peer, 0);
-    }
+    for (const peer of this.peerIds) this.setProgress(peer, this.lastLogIndex() + 1, 0, "elected");
     this.inFlight.clear();
     this.sendHeartbeats();
   }
@@ -412,9 +409,11 @@ export class RaftNode {
    * entries must not make the leader forget that the follower holds more.
    */
   private onAppendAccepted(peer: NodeId, args: AppendEntriesArgs): void {
-    const match = args.prevLogIndex + args.entries.length;
-    if (match > this.matchIndex.get(peer)!) this.matchIndex.set(peer, match);
-    if (match + 1 > this.nextIndex.get(peer)!) this.nextIndex.set(peer, match + 1);
+    const match = Math.max(args.prevLogIndex + args.entries.length, this.matchIndex.get(peer)!);
+    const next = Math.max(match + 1, this.nextIndex.get(peer)!);
+    if (match !== this.matchIndex.get(peer) || next !== this.nextIndex.get(peer)) {
+      this.setProgress(peer, next, match, `n${peer} holds [${match}]`);
+    }
     this.advanceCommitIndex();
   }
 
@@ -425,8 +424,21 @@ export class RaftNode {
    */
   private onAppendRejected(peer: NodeId, args: AppendEntriesArgs): void {
     const next = this.nextIndex.get(peer)!;
-    if (args.prevLogIndex + 1 !== next) return;
-    this.nextIndex.set(peer, Math.max(next - 1, this.matchIndex.get(peer)! + 1));
+    const match = this.matchIndex.get(peer)!;
+    if (args.prevLogIndex + 1 !== next || next - 1 <= match) return;
+    this.setProgress(
+      peer,
+      next - 1,
+      match,
+      `n${peer} lacks [${args.prevLogIndex}] T${args.prevLogTerm}`,
+    );
+  }
+
+  /** Records what this leader knows of `peer`'s log (Figure 2, volatile state on leaders). */
+  private setProgress(peer: NodeId, nextIndex: number, matchIndex: number, reason: string): void {
+    this.nextIndex.set(peer, nextIndex);
+    this.matchIndex.set(peer, matchIndex);
+    this.env.trace("progress", { peer, nextIndex, matchIndex, reason });
   }
 
   /**
@@ -472,7 +484,9 @@ export class RaftNode {
       args.lastLogTerm < lastTerm ||
       (args.lastLogTerm === lastTerm && args.lastLogIndex < lastIndex)
     ) {
-      return refuse(`its log (last term ${lastTerm}, index ${lastIndex}) is more up to date`);
+      return refuse(
+        `the voter's log (last term ${lastTerm}, index ${lastIndex}) is more up to date than the candidate's (last term ${args.lastLogTerm}, index ${args.lastLogIndex})`,
+      );
     }
     this.votedFor = args.candidateId;
     // Figure 2, Followers: granting a vote restarts the election timer.

@@ -56,6 +56,7 @@ export interface NodeKinds {
   "log.append": { index: number; entries: readonly LogEntry[] };
   "log.truncate": { from: number; removed: number };
   commit: { from: number; to: number; reason: string };
+  progress: { peer: NodeId; nextIndex: number; matchIndex: number; reason: string };
   apply: { index: number; term: number; command: unknown };
 }
 
@@ -199,6 +200,8 @@ export const sentences: Sentences = {
   "log.append": (d) => `log += ${entries(d.index, d.entries)}`,
   "log.truncate": (d) => `log cut from [${d.from}] (${d.removed} entries removed)`,
   commit: (d) => `commitIndex ${d.from} → ${d.to} (${d.reason})`,
+  progress: (d) =>
+    `${node(d.peer)}: nextIndex ${d.nextIndex}, matchIndex ${d.matchIndex} (${d.reason})`,
   apply: (d) => `applies [${d.index}] T${d.term} ${json(d.command)}`,
   send: (d) => `→ ${node(d.to)} ${message(d)} ${json(d.payload)}`,
   deliver: (d) =>
