@@ -50,7 +50,13 @@ export interface NodeKinds {
   "election.timeout": { timeoutMs: number };
   vote: { candidate: NodeId; candidateTerm: number; granted: boolean; reason: string };
   "vote.reply": { from: NodeId; granted: boolean; votes: number; needed: number };
-  "reply.stale": { rpc: RpcName; from: NodeId; replyTerm: number; reason: string };
+  "reply.stale": {
+    rpc: RpcName;
+    from: NodeId;
+    requestTerm: number;
+    replyTerm: number;
+    reason: string;
+  };
 }
 
 /** Kinds the simulated network emits, on the node that sends or receives. */

@@ -307,12 +307,13 @@ export class RaftNode {
       this.env.trace("reply.stale", {
         rpc: "RequestVote",
         from: peer,
+        requestTerm: args.term,
         replyTerm: reply.term,
         reason: `answers the election of term ${args.term}; now ${this.role} in term ${this.currentTerm}`,
       });
       return;
     }
-    // A set, not a counter: a vote delivered twice still counts once.
+    // Who voted, not how many replies came: a majority is a majority of servers (§5.2).
     if (reply.voteGranted) this.votesReceived.add(peer);
     const votes = this.votesReceived.size;
     const needed = Math.floor((this.peerIds.length + 1) / 2) + 1;
@@ -393,6 +394,7 @@ export class RaftNode {
       this.env.trace("reply.stale", {
         rpc: "AppendEntries",
         from: peer,
+        requestTerm: args.term,
         replyTerm: reply.term,
         reason: `answers a leader of term ${args.term}; now ${this.role} in term ${this.currentTerm}`,
       });

@@ -51,7 +51,13 @@ export interface NodeKinds {
   "election.timeout": { timeoutMs: number };
   vote: { candidate: NodeId; candidateTerm: number; granted: boolean; reason: string };
   "vote.reply": { from: NodeId; granted: boolean; votes: number; needed: number };
-  "reply.stale": { rpc: RpcName; from: NodeId; replyTerm: number; reason: string };
+  "reply.stale": {
+    rpc: RpcName;
+    from: NodeId;
+    requestTerm: number;
+    replyTerm: number;
+    reason: string;
+  };
   submit: { command: unknown; index: number; term: number } | { command: unknown; refused: string };
   "log.append": { index: number; entries: readonly LogEntry[] };
   "log.truncate": { from: number; removed: number };

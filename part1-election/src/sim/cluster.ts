@@ -77,6 +77,11 @@ export class SimCluster {
     return new RaftNode(id, peers, env, this.options.raft);
   }
 
+  /** A random stream of its own for whatever drives the cluster (a test, the chaos scenario). */
+  randomStream(): SeededRandom {
+    return this.random.fork();
+  }
+
   startNodes(): void {
     for (const [id, node] of this.nodes) {
       this.network.attach(id, node);
@@ -231,6 +236,37 @@ export class SimCluster {
       );
     }
     this.tracer.emit(null, "check", { name: "checkNoLeader", ok: true, result: "no leader" });
+  }
+
+  /**
+   * Waits (up to `deadlineMs`) until one connected node leads and every other connected node
+   * follows it in its term: the cluster has settled. Returns the leader and its term.
+   */
+  async checkSettled(deadlineMs = 3000): Promise<{ leader: NodeId; term: number }> {
+    const settled = (): NodeState | undefined => {
+      const states = this.connectedIds().map((id) => this.state(id));
+      const leaders = states.filter((s) => s.role === "leader");
+      const leader = leaders[0];
+      if (leaders.length !== 1 || leader === undefined) return undefined;
+      const follow = states.every(
+        (s) => s === leader || (s.role === "follower" && s.currentTerm === leader.currentTerm),
+      );
+      return follow ? leader : undefined;
+    };
+    await this.runUntil(this.clock.now() + deadlineMs, () => settled() !== undefined);
+    const leader = settled();
+    if (leader === undefined) {
+      const states = this.connectedIds().map(
+        (id) => `n${id} ${this.state(id).role} T${this.state(id).currentTerm}`,
+      );
+      return this.checkFailed(
+        "checkSettled",
+        `not settled within ${deadlineMs} ms: ${states.join(", ")}`,
+      );
+    }
+    const result = { leader: leader.id, term: leader.currentTerm };
+    this.tracer.emit(null, "check", { name: "checkSettled", ok: true, result });
+    return result;
   }
 
   /** All connected nodes agree on the term; returns it. */

@@ -122,7 +122,7 @@ export class SimNetwork {
     this.clock = env.clock;
     this.random = env.random;
     this.tracer = env.tracer;
-    this.config = { ...defaultNetworkConfig, ...config };
+    this.config = { ...defaultNetworkConfig, ...config }; // its own copy: makeReliable changes it
   }
 
   /** Connects a running node; messages to a node that is not attached are dropped. */
@@ -329,6 +329,11 @@ export class SimNetwork {
     }
     if (extraMs === 0) this.extraDelay.delete(linkKey(from, to));
     else this.extraDelay.set(linkKey(from, to), extraMs);
+  }
+
+  /** From now on no message is lost, duplicated or held back for reordering. */
+  makeReliable(): void {
+    Object.assign(this.config, { lossRate: 0, duplicateRate: 0, reorderRate: 0 });
   }
 
   /** Everyone connected, one group, no cuts, no slow links. */
