@@ -18,6 +18,7 @@ import {
 } from "../raft.ts";
 import { SeededRandom } from "../random.ts";
 import { type NetworkView, Tracer } from "../trace.ts";
+import { ConformanceChecker } from "./conformance.ts";
 import { type NetworkConfig, SimNetwork } from "./network.ts";
 import { SafetyChecker, type Violation } from "./safety.ts";
 
@@ -36,6 +37,7 @@ export class SimCluster {
   readonly tracer: Tracer;
   readonly network: SimNetwork;
   readonly safety = new SafetyChecker();
+  readonly conformance = new ConformanceChecker();
   readonly options: SimOptions;
   /** The first safety violation seen; `runUntil` fails at it. */
   firstViolation: Violation | undefined;
@@ -59,7 +61,10 @@ export class SimCluster {
     this.network = new SimNetwork(this.ids, env, options.network);
     for (const id of this.ids) this.nodes.set(id, this.createNode(id));
     this.tracer.subscribe((event) => {
-      const found = this.safety.observe(event);
+      // Both see every event: each keeps its own record of the run.
+      const unsafe = this.safety.observe(event);
+      const nonconforming = this.conformance.observe(event);
+      const found = unsafe ?? nonconforming;
       if (found === undefined || this.firstViolation !== undefined) return;
       this.firstViolation = found;
       this.tracer.emit(null, "violation", { invariant: found.invariant, message: found.message });
