@@ -1,138 +1,154 @@
-// Runs this part's whole test suite under many seeds, to shake out schedules that the default
-// seed never produces. Each seed is one ordinary `vitest run` with RAFT_SEED set, so a failure
-// here replays exactly with the command it prints.
+// Runs this part's test suite under many seeds, to shake out schedules the default seed never
+// produces. One vitest instance in this one process runs the suite once per batch of seeds (its
+// workers stay up between runs), handing each run its batch through vitest's `provide`; each
+// seed-dependent test then runs once per seed of the batch (`test` in test/harness.ts). A
+// failure prints as soon as its batch is done, with the command that replays it alone.
 //
-//   pnpm --filter part1-election test:seeds 500          seeds 1..500
+//   pnpm --filter part1-election test:seeds 500                 seeds 1..500
 //   pnpm --filter part1-election test:seeds 100 --from 900
+//   pnpm --filter part1-election test:seeds 500 --file chaos    only test files whose path has "chaos"
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus } from "node:os";
 import path from "node:path";
+import { parseArgs } from "node:util";
+import { createVitest, type TestModule } from "vitest/node";
+import { replayCommand, replayHelp, type TestId } from "../test/replay.ts";
 
 const partDir = path.resolve(import.meta.dirname, "..");
 const partName = path.basename(partDir);
-const vitestBin = path.join(partDir, "node_modules", ".bin", "vitest");
+const repoRoot = path.resolve(partDir, "..");
 
-const usage = `usage: pnpm --filter ${partName} test:seeds <count> [--from <first seed>] [--jobs <n>]
+const usage = `usage: pnpm --filter ${partName} test:seeds <count> [--from <seed>] [--jobs <n>] [--batch <n>] [--file <text>]
 
-Runs the ${partName} suite once per seed (RAFT_SEED=first .. first+count-1), --jobs at a time
-(default: one per CPU core), printing progress, and at the end every failing seed with the
-failed tests and the command that replays it. Exits 1 if any seed failed.`;
+Runs the ${partName} suite under seeds <from> .. <from>+<count>-1 (from 1 by default), in one
+process with --jobs workers (default: one per CPU core), --batch seeds per run of the suite
+(default 10). Prints progress, each failing test with the command that replays it, and a summary
+at the end. --file keeps only the test files whose path contains the text. Exits 1 if any seed
+failed.`;
 
 interface Options {
   count: number;
   from: number;
   jobs: number;
+  batch: number;
+  file: string | undefined;
 }
 
-function parseArgs(argv: string[]): Options {
-  if (argv.includes("--help") || argv.includes("-h")) {
+function options(argv: string[]): Options {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: "string", default: "1" },
+      jobs: { type: "string", default: String(cpus().length) },
+      batch: { type: "string", default: "10" },
+      file: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
     console.log(usage);
     process.exit(0);
   }
-  const positive = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    const raw = i === -1 ? String(fallback) : argv[i + 1];
-    const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < 0)
-      exitWithUsage(`${flag} needs a whole number, got "${raw}"`);
-    return value;
+  const whole = (text: string | undefined, what: string, min: number): number => {
+    const n = Number(text);
+    if (Number.isSafeInteger(n) && n >= min) return n;
+    console.error(
+      `${what} must be a whole number of at least ${min}, got "${text ?? ""}"\n\n${usage}`,
+    );
+    process.exit(2);
   };
-  const count = Number(argv[0]);
-  if (!Number.isSafeInteger(count) || count < 1)
-    exitWithUsage(`first argument must be a seed count, got "${argv[0] ?? ""}"`);
   return {
-    count,
-    from: positive("--from", 1),
-    jobs: Math.max(1, positive("--jobs", cpus().length)),
+    count: whole(positionals[0], "<count>", 1),
+    from: whole(values.from, "--from", 0),
+    jobs: whole(values.jobs, "--jobs", 1),
+    batch: whole(values.batch, "--batch", 1),
+    file: values.file,
   };
 }
 
-function exitWithUsage(message: string): never {
-  console.error(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-/** Runs the suite under one seed; resolves to the names of the tests that failed. */
-function runSeed(seed: number, workDir: string): Promise<string[]> {
-  const report = path.join(workDir, `seed-${seed}.json`);
-  const args = ["run", "--reporter=json", `--outputFile=${report}`, "--maxWorkers=1"];
-  return new Promise((resolve) => {
-    const child = spawn(vitestBin, args, {
-      cwd: partDir,
-      env: { ...process.env, RAFT_SEED: String(seed), RAFT_TRACE_DIR: "", RAFT_LOG: "" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("close", (code) => resolve(failedTests(report, code, stderr)));
-  });
-}
-
-function failedTests(report: string, code: number | null, stderr: string): string[] {
-  try {
-    const json = JSON.parse(readFileSync(report, "utf8")) as {
-      testResults: { assertionResults: { fullName: string; status: string }[] }[];
-    };
-    const failed = json.testResults
-      .flatMap((file) => file.assertionResults)
-      .filter((test) => test.status === "failed")
-      .map((test) => test.fullName);
-    if (failed.length > 0 || code === 0) return failed;
-  } catch {
-    // no report: vitest itself failed; fall through with its own words
-  }
-  return [`vitest exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" / ")}`];
+interface Failure {
+  seed: number;
+  test: TestId;
+  error: string;
 }
 
 async function main(): Promise<void> {
-  const { count, from, jobs } = parseArgs(process.argv.slice(2));
-  const workDir = mkdtempSync(path.join(tmpdir(), "raft-seeds-"));
-  const failures = new Map<number, string[]>();
+  const opts = options(process.argv.slice(2).filter((a) => a !== "--"));
+  const vitest = await createVitest("test", {
+    root: partDir,
+    watch: false,
+    reporters: [{}], // silent: this script reports
+    maxWorkers: opts.jobs,
+    isolate: false, // workers and modules stay loaded from one seed to the next
+    pool: "threads",
+    testTimeout: 120_000, // a test runs once per seed of its batch
+  });
+  const specs = (await vitest.globTestSpecifications()).filter(
+    (s) => opts.file === undefined || s.moduleId.includes(opts.file),
+  );
+  if (specs.length === 0) throw new Error(`no test file matches --file ${opts.file}`);
+  const failures: Failure[] = [];
   const started = Date.now();
-  let next = from;
   let done = 0;
-  const progress = () => {
-    const line = `${partName}: ${done}/${count} seeds, ${failures.size} failed, ${Math.round((Date.now() - started) / 1000)} s`;
-    if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
-    else if (done === count || done % Math.max(1, Math.round(count / 20)) === 0) console.log(line);
-  };
-  const worker = async () => {
-    while (next < from + count) {
-      const seed = next++;
-      const failed = await runSeed(seed, workDir);
-      if (failed.length > 0) {
-        failures.set(seed, failed);
-        // Say so at once: a long sweep should not hide a failure until the end.
-        if (process.stdout.isTTY) process.stdout.write("\n");
-        console.log(`seed ${seed} failed: ${failed.join("; ")}`);
-      }
-      done++;
-      progress();
+  while (done < opts.count) {
+    const seeds = range(opts.from + done, Math.min(opts.batch, opts.count - done));
+    vitest.provide("raftSeeds", seeds);
+    const result = await vitest.runTestSpecifications(specs, false);
+    for (const failure of failuresOf(result.testModules, seeds)) {
+      failures.push(failure);
+      const { seed, test, error } = failure;
+      console.log(`\nseed ${seed} FAILED: ${test.name}\n  ${error}${replayHelp(test, seed)}`);
     }
-  };
-  progress();
-  await Promise.all(Array.from({ length: Math.min(jobs, count) }, worker));
-  rmSync(workDir, { recursive: true, force: true });
-  if (process.stdout.isTTY) process.stdout.write("\n");
-  report(failures, count, from);
+    done += seeds.length;
+    progress(done, opts.count, failures.length, started);
+  }
+  await vitest.close();
+  summary(failures, opts, started);
 }
 
-function report(failures: Map<number, string[]>, count: number, from: number): void {
-  if (failures.size === 0) {
-    console.log(`all ${count} seeds passed (${from}..${from + count - 1})`);
+function range(first: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+/**
+ * Every failing (seed, test) of one run. A seed-dependent test lists the seeds it failed under
+ * in its meta; any other failing test (a leak, say) fails whatever the seed: the batch's first.
+ */
+function failuresOf(modules: readonly TestModule[], seeds: number[]): Failure[] {
+  const found: Failure[] = [];
+  for (const module of modules) {
+    for (const test of module.children.allTests()) {
+      const outcome = test.result();
+      if (outcome.state !== "failed") continue;
+      const id = { name: test.fullName, file: path.relative(repoRoot, module.moduleId) };
+      const firstLine = (text: string | undefined) => text?.split("\n")[0] ?? "failed";
+      const seeded = test.meta().failedSeeds ?? [];
+      if (seeded.length === 0) {
+        found.push({ seed: seeds[0]!, test: id, error: firstLine(outcome.errors?.[0]?.message) });
+      }
+      for (const { seed, error } of seeded) found.push({ seed, test: id, error: firstLine(error) });
+    }
+  }
+  return found;
+}
+
+function progress(done: number, count: number, failed: number, started: number): void {
+  const line = `${partName}: ${done}/${count} seeds, ${failed} failed tests, ${Math.round((Date.now() - started) / 1000)} s`;
+  if (process.stdout.isTTY) process.stdout.write(`\r${line}${done === count ? "\n" : ""}`);
+  else if (done === count || done % Math.max(1, Math.round(count / 20)) === 0) console.log(line);
+}
+
+function summary(failures: Failure[], opts: Options, started: number): void {
+  const seeds = `seeds ${opts.from}..${opts.from + opts.count - 1}`;
+  const wall = `${Math.round((Date.now() - started) / 1000)} s`;
+  if (failures.length === 0) {
+    console.log(`all ${opts.count} seeds passed (${seeds}, ${wall})`);
     return;
   }
-  for (const [seed, tests] of [...failures].sort(([a], [b]) => a - b)) {
-    console.log(`\nseed ${seed}:`);
-    for (const name of tests) console.log(`  ✗ ${name}`);
-    console.log(`  replay:   RAFT_SEED=${seed} pnpm --filter ${partName} test`);
-    console.log(`  timeline: ./dotest.sh ${partName} '<test name>' ${seed}`);
-  }
-  console.log(`\n${failures.size} of ${count} seeds failed`);
+  console.log(`\n${failures.length} failed test runs under ${seeds} (${wall}):`);
+  for (const f of failures)
+    console.log(`  seed ${f.seed}: ${f.test.name}\n    ${replayCommand(f.test, f.seed)}`);
   process.exitCode = 1;
 }
 

@@ -69,7 +69,13 @@ export interface NodeKinds {
 /** Kinds the simulated network emits, on the node that sends or receives. */
 export interface NetworkKinds {
   send: MessageDetails & { to: NodeId };
-  deliver: MessageDetails & { from: NodeId; duplicate?: true };
+  deliver: MessageDetails & {
+    from: NodeId;
+    /** A second copy made by the network. */
+    duplicate?: true;
+    /** A reply whose caller no longer waits for it (its call timed out or is answered). */
+    late?: true;
+  };
   drop: MessageDetails & { to: NodeId; reason: "lost" | "link cut" | "receiver dead" };
   "rpc.error": { rpc: RpcName; to: NodeId; msg: number; error: string };
 }
@@ -211,7 +217,7 @@ export const sentences: Sentences = {
   apply: (d) => `applies [${d.index}] T${d.term} ${json(d.command)}`,
   send: (d) => `→ ${node(d.to)} ${message(d)} ${json(d.payload)}`,
   deliver: (d) =>
-    `← ${node(d.from)} ${message(d)}${d.duplicate ? " (duplicate)" : ""} ${json(d.payload)}`,
+    `← ${node(d.from)} ${message(d)}${d.duplicate ? " (duplicate)" : ""}${d.late ? " (too late: its call is over)" : ""} ${json(d.payload)}`,
   drop: (d) => `✗ ${message(d)} to ${node(d.to)} dropped: ${d.reason}`,
   "rpc.error": (d) => `${d.rpc} #${d.msg} to ${node(d.to)} failed: ${d.error}`,
   "test.start": (d) => `test "${d.test}" starts: seed ${d.seed}, nodes ${d.nodes.map(node)}`,

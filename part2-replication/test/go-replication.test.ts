@@ -4,8 +4,8 @@
 // advance virtual time by the same amount, and its checks wait in virtual time instead of
 // sampling once. Every event goes through the safety checks (Figure 3) as it happens.
 
-import { describe, expect, test } from "vitest";
-import { Cluster } from "./harness.ts";
+import { describe, expect } from "vitest";
+import { Cluster, test } from "./harness.ts";
 
 /** A cluster of `n` whose leader has committed 5 and 6 on every node: how three tests begin. */
 async function fiveAndSixCommitted(n: number) {

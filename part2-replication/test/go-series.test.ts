@@ -3,8 +3,8 @@
 // where the Go tests sleep, these advance virtual time by the same amount, so they take
 // milliseconds and the same seed always gives the same run. Safety is checked on every event.
 
-import { describe, expect, test } from "vitest";
-import { Cluster } from "./harness.ts";
+import { describe, expect } from "vitest";
+import { Cluster, test } from "./harness.ts";
 
 describe("Go series, elections", () => {
   test("basic election", async () => {

@@ -3,20 +3,28 @@
 // A test starts a cluster with `Cluster.start(n)`, breaks the network in the ways its scenario
 // needs, lets virtual time pass and checks what the nodes did. The cluster's seed comes from the
 // run (RAFT_SEED, or the seed sweep); a failure prints the seed and the commands that replay it.
+// Tests whose outcome depends on the seed are declared with this file's `test`: vitest's own,
+// except that under the seed sweep (scripts/seeds.ts) it runs its body once for each seed of the
+// sweep's batch, so a batch of seeds costs one run of the suite, not one each.
 // After each test the cluster is shut down and must leave no virtual timer behind. With
 // RAFT_TRACE_DIR set, each test writes its trace there (docs/trace-format.md), and with
 // RAFT_LOG=1 it prints one human-readable line per event as it runs.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect, inject, onTestFailed, onTestFinished } from "vitest";
+import { expect, inject, onTestFailed, onTestFinished, test as vitestTest } from "vitest";
 import { SimCluster, type SimOptions } from "../src/sim/cluster.ts";
 import { formatEvent, toJsonLines } from "../src/trace.ts";
+import { renderCommand, replayCommand, replayHelp } from "./replay.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** Set by the seed sweep (scripts/seeds.ts) for each run of the suite. */
-    raftSeed?: number;
+    /** The seeds each seed-dependent test runs under, set by the seed sweep (scripts/seeds.ts). */
+    raftSeeds?: number[];
+  }
+  export interface TaskMeta {
+    /** Under the sweep: the seeds this test failed under, and how. */
+    failedSeeds?: { seed: number; error: string }[];
   }
 }
 
@@ -28,15 +36,49 @@ export const DEFAULT_SEED = 1;
 
 /** The seed for this run: the sweep's, else RAFT_SEED, else DEFAULT_SEED. */
 export function currentSeed(): number {
-  const swept = inject("raftSeed");
-  if (swept !== undefined) return swept;
+  return chosenSeed() ?? DEFAULT_SEED;
+}
+
+/** The seed the sweep is running now, while a seed-dependent test runs under it. */
+let sweptSeed: number | undefined;
+
+/** The seed the sweep or RAFT_SEED chose, if either did. */
+export function chosenSeed(): number | undefined {
+  if (sweptSeed !== undefined) return sweptSeed;
   const raw = process.env.RAFT_SEED;
-  if (raw === undefined || raw === "") return DEFAULT_SEED;
+  if (raw === undefined || raw === "") return undefined;
   const seed = Number(raw);
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new Error(`RAFT_SEED must be a non-negative integer, got "${raw}"`);
   }
   return seed;
+}
+
+/**
+ * Declares a test whose outcome depends on the seed. Normally it is vitest's `test`. Under the
+ * sweep it runs the body once per seed of the batch, goes on after a failing seed, records every
+ * failing seed in the test's meta for the sweep to report, and fails with the first one.
+ */
+export function test(name: string, body: () => Promise<void> | void): void {
+  vitestTest(name, async (ctx) => {
+    const seeds = inject("raftSeeds");
+    if (seeds === undefined) return body();
+    const failed: { seed: number; error: string }[] = [];
+    let first: unknown;
+    for (const seed of seeds) {
+      sweptSeed = seed;
+      try {
+        await body();
+      } catch (error) {
+        first ??= error;
+        failed.push({ seed, error: error instanceof Error ? error.message : String(error) });
+      } finally {
+        sweptSeed = undefined;
+      }
+    }
+    ctx.task.meta.failedSeeds = failed;
+    if (first !== undefined) throw first;
+  });
 }
 
 export type ClusterOptions = Partial<SimOptions>;
@@ -123,20 +165,6 @@ export class Cluster extends SimCluster {
   }
 }
 
-/** The seed and the two commands that replay a test: as is, and traced with its timeline. */
-export function replayHelp(test: { name: string; file: string }, seed: number): string {
-  return `\n  seed ${seed}\n  replay:   ${replayCommand(test, seed)}\n  timeline: ${renderCommand(test, seed)}\n`;
-}
-
-function replayCommand(test: { name: string; file: string }, seed: number): string {
-  const file = path.relative(partDir, path.resolve(repoRoot, test.file));
-  return `RAFT_SEED=${seed} pnpm --filter ${partName} exec vitest run ${file} -t ${shellQuote(exactName(test.name))}`;
-}
-
-function renderCommand(test: { name: string }, seed: number): string {
-  return `./dotest.sh ${partName} ${shellQuote(exactName(test.name))} ${seed}`;
-}
-
 const namesUsed = new Map<string, number>();
 
 /** `<file>--<test>.jsonl`, with `-2`, `-3`… for further clusters in the same test. */
@@ -152,19 +180,6 @@ function slug(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
-}
-
-/**
- * A vitest -t pattern (a regular expression) that matches exactly this test. vitest matches it
- * against the describe and test names joined by spaces, where currentTestName joins them by " > ".
- */
-function exactName(testName: string): string {
-  const spaced = testName.split(" > ").join(" ");
-  return `^${spaced.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function stripAnsi(text: string): string {

@@ -3,9 +3,9 @@
 // test's seed, and "at most one leader per term" is checked on every event, not only when the
 // test looks.
 
-import { describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { SeededRandom } from "../src/random.ts";
-import { Cluster } from "./harness.ts";
+import { Cluster, test } from "./harness.ts";
 
 /** The longest election timeout in the default configuration. */
 const ELECTION_TIMEOUT = 300;

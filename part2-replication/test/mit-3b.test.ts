@@ -3,9 +3,9 @@
 // its random commands and choices come from the test's seed, its one() is the harness's `one`,
 // and the Figure 3 properties are checked on every event, not only when the test looks.
 
-import { describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { SeededRandom } from "../src/random.ts";
-import { Cluster } from "./harness.ts";
+import { Cluster, test } from "./harness.ts";
 
 /** The lab's RaftElectionTimeout: comfortably more than one election. */
 const ELECTION_TIMEOUT = 1000;

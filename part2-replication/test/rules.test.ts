@@ -7,15 +7,20 @@
 // exercised on purpose, plus whole clusters where the rule is about the cluster (randomized
 // timeouts, a cluster of one).
 
-import { describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import type { AppliedEntry, LogEntry, RaftConfig } from "../src/raft.ts";
-import { Cluster } from "./harness.ts";
+import { Cluster, test } from "./harness.ts";
 import { appendArgs, nodeUnderTest, voteArgs } from "./node-under-test.ts";
+
+/** Runs the node's clock until `done` holds (at most one second of virtual time). */
+async function runUntil(t: ReturnType<typeof nodeUnderTest>, done: () => boolean) {
+  await t.clock.runUntil(t.clock.now() + 1000, done);
+}
 
 /** Runs a node until its first election and returns it as a candidate of term 1. */
 async function candidate(peerCount = 2) {
   const t = nodeUnderTest(peerCount);
-  await t.clock.runFor(300);
+  await runUntil(t, () => t.node.getState().role === "candidate");
   expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 1, votedFor: 0 });
   return t;
 }
@@ -53,6 +58,27 @@ describe("§5.1: terms", () => {
     heartbeat.reply({ term: 3, success: false });
     await t.clock.runFor(0);
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 3, votedFor: null });
+  });
+
+  test("a candidate that sees a higher term in a vote reply becomes a follower of that term", async () => {
+    const t = await candidate();
+    t.peers.voteRequests[0]!.reply({ term: 3, voteGranted: false });
+    await t.clock.runFor(0);
+    expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 3, votedFor: null });
+    // The other voter's grant, for the election of term 1, now changes nothing.
+    t.peers.voteRequests[1]!.reply({ term: 1, voteGranted: true });
+    await t.clock.runFor(0);
+    expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 3 });
+  });
+
+  test("a leader that steps down stops its heartbeats and runs an election timer again", async () => {
+    const t = await leader();
+    t.node.handleAppendEntries(appendArgs(4, 2));
+    expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 4 });
+    t.peers.appendRequests.splice(0);
+    await runUntil(t, () => t.node.getState().role === "candidate");
+    expect(t.peers.appendRequests).toEqual([]); // no heartbeat after stepping down
+    expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 5 });
   });
 
   test("a request with a lower term is refused and the term does not go down", async () => {
@@ -115,7 +141,107 @@ describe("§5.2: voting (Figure 2, RequestVote receiver)", () => {
   });
 });
 
+describe("heartbeats (Figure 2, AppendEntries receiver and Rules for Servers, Followers)", () => {
+  /** The time of the node's first election timeout, and the timeout it drew. */
+  async function firstTimeout(t: ReturnType<typeof nodeUnderTest>) {
+    await t.clock.runFor(2000);
+    const e = t.tracer.events.find((x) => x.kind === "election.timeout");
+    if (e?.kind !== "election.timeout") throw new Error("no election timeout");
+    return { at: e.t, timeoutMs: e.details.timeoutMs };
+  }
+
+  test("AppendEntries from the current leader restarts the election timer", async () => {
+    const t = nodeUnderTest();
+    await t.clock.runFor(100);
+    expect(t.node.handleAppendEntries(appendArgs(1, 1)).success).toBe(true);
+    const { at, timeoutMs } = await firstTimeout(t);
+    expect(at).toBe(100 + timeoutMs);
+  });
+
+  test("a stale AppendEntries (lower term) is refused and does not restart the timer", async () => {
+    const t = nodeUnderTest();
+    t.node.handleAppendEntries(appendArgs(4, 1)); // at t=0: the timer restarts here
+    await t.clock.runFor(100);
+    expect(t.node.handleAppendEntries(appendArgs(2, 2))).toEqual({
+      term: 4,
+      success: false,
+    });
+    const { at, timeoutMs } = await firstTimeout(t);
+    expect(at).toBe(timeoutMs); // from t=0, not from the stale request at t=100
+  });
+
+  test("a leader refuses AppendEntries of its own term and stays leader", async () => {
+    const t = await leader();
+    expect(t.node.handleAppendEntries(appendArgs(1, 2))).toEqual({
+      term: 1,
+      success: false,
+    });
+    expect(t.node.getState()).toMatchObject({ role: "leader", currentTerm: 1 });
+  });
+});
+
+describe("§5.2: counting votes", () => {
+  test("a refused vote is not counted", async () => {
+    const t = await candidate();
+    for (const call of t.peers.voteRequests) call.reply({ term: 1, voteGranted: false });
+    await t.clock.runFor(0);
+    expect(t.node.getState().role).toBe("candidate");
+  });
+
+  test("votes that arrive after a candidate stepped down in its own term are not counted", async () => {
+    const t = await candidate();
+    // Another node won term 1 first; this candidate hears from it and steps down.
+    t.node.handleAppendEntries(appendArgs(1, 2));
+    for (const call of t.peers.voteRequests) call.reply({ term: 1, voteGranted: true });
+    await t.clock.runFor(0);
+    expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 1 });
+    expect(t.tracer.events.filter((e) => e.kind === "reply.stale")).toHaveLength(2);
+    expect(t.safety.violations).toEqual([]);
+  });
+
+  test("a leader ignores the votes that come after it won", async () => {
+    const t = await candidate(4);
+    const [a, b, c, d] = t.peers.voteRequests;
+    for (const call of [a!, b!]) call.reply({ term: 1, voteGranted: true });
+    await t.clock.runFor(0);
+    expect(t.node.getState().role).toBe("leader");
+    for (const call of [c!, d!]) call.reply({ term: 1, voteGranted: true });
+    await t.clock.runFor(0);
+    expect(t.tracer.events.filter((e) => e.kind === "reply.stale")).toHaveLength(2);
+    expect(
+      t.tracer.events.filter((e) => e.kind === "role" && e.details.to === "leader"),
+    ).toHaveLength(1);
+  });
+
+  for (const size of [2, 4, 6]) {
+    test(`in a cluster of ${size}, half the votes are not a majority`, async () => {
+      const t = await candidate(size - 1);
+      const half = size / 2 - 1; // granted by others; with its own vote, exactly half
+      for (const call of t.peers.voteRequests.slice(0, half)) {
+        call.reply({ term: 1, voteGranted: true });
+      }
+      await t.clock.runFor(0);
+      expect(t.node.getState().role).toBe("candidate");
+      t.peers.voteRequests[half]!.reply({ term: 1, voteGranted: true });
+      await t.clock.runFor(0);
+      expect(t.node.getState().role).toBe("leader");
+    });
+  }
+});
+
 describe("§5.2: elections (Figure 2, Rules for Servers, Candidates)", () => {
+  test("an election that times out starts another, in a higher term, asking everyone again", async () => {
+    const t = await candidate();
+    const first = t.peers.voteRequests.splice(0);
+    await runUntil(t, () => t.node.getState().currentTerm === 2);
+    expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 2, votedFor: 0 });
+    expect(first.map((c) => c.args.term)).toEqual([1, 1]);
+    expect(t.peers.voteRequests.map((c) => [c.to, c.args.term])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+  });
+
   test("a candidate asks every peer, with its new term", async () => {
     const t = await candidate(4);
     expect(t.peers.voteRequests.map((c) => c.to)).toEqual([1, 2, 3, 4]);
@@ -152,7 +278,8 @@ describe("§5.2: elections (Figure 2, Rules for Servers, Candidates)", () => {
   test("stale vote replies from an earlier election are not counted", async () => {
     const t = await candidate();
     const firstElection = t.peers.voteRequests.splice(0);
-    await t.clock.runFor(300); // no answers: the election times out and a new one starts
+    // No answers: the election times out and a new one starts.
+    await runUntil(t, () => t.node.getState().currentTerm === 2);
     expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 2 });
     for (const call of firstElection) call.reply({ term: 1, voteGranted: true });
     await t.clock.runFor(0);

@@ -10,7 +10,8 @@
 import path from "node:path";
 import { afterEach } from "vitest";
 import whyIsNodeRunning from "why-is-node-running";
-import { currentSeed, currentTest, replayHelp } from "./harness.ts";
+import { currentSeed, currentTest } from "./harness.ts";
+import { replayHelp } from "./replay.ts";
 
 const partDir = path.resolve(import.meta.dirname, "..");
 

@@ -4,8 +4,8 @@
 // leader coming back to have its stray entry overwritten. Method: a 3-node cluster, each step
 // noted in the trace so the timeline reads as the story it is.
 
-import { expect, test } from "vitest";
-import { Cluster } from "./harness.ts";
+import { expect } from "vitest";
+import { Cluster, test } from "./harness.ts";
 
 test("the story: election, replication, leader failure, re-election, repair", async () => {
   const cluster = Cluster.start(3);

@@ -20,6 +20,7 @@ import {
 } from "../raft.ts";
 import { SeededRandom } from "../random.ts";
 import { type NetworkView, Tracer } from "../trace.ts";
+import { ConformanceChecker } from "./conformance.ts";
 import { type NetworkConfig, SimNetwork, type TrafficCounters } from "./network.ts";
 import { SafetyChecker, sameCommand, type Violation } from "./safety.ts";
 
@@ -38,6 +39,7 @@ export class SimCluster {
   readonly tracer: Tracer;
   readonly network: SimNetwork;
   readonly safety = new SafetyChecker();
+  readonly conformance = new ConformanceChecker();
   readonly options: SimOptions;
   /** What each node has applied, in order: what its state machine has seen. */
   readonly applied = new Map<NodeId, AppliedEntry[]>();
@@ -63,7 +65,10 @@ export class SimCluster {
     this.network = new SimNetwork(this.ids, env, options.network);
     for (const id of this.ids) this.nodes.set(id, this.createNode(id));
     this.tracer.subscribe((event) => {
-      const found = this.safety.observe(event);
+      // Both see every event: each keeps its own record of the run.
+      const unsafe = this.safety.observe(event);
+      const nonconforming = this.conformance.observe(event);
+      const found = unsafe ?? nonconforming;
       if (found === undefined || this.firstViolation !== undefined) return;
       this.firstViolation = found;
       this.tracer.emit(null, "violation", { invariant: found.invariant, message: found.message });
@@ -83,6 +88,11 @@ export class SimCluster {
     this.applied.set(id, applied);
     node.onApply((entry) => applied.push(entry));
     return node;
+  }
+
+  /** A random stream of its own for whatever drives the cluster (a test, the chaos scenario). */
+  randomStream(): SeededRandom {
+    return this.random.fork();
   }
 
   startNodes(): void {
@@ -303,6 +313,37 @@ export class SimCluster {
       );
     }
     this.tracer.emit(null, "check", { name: "checkNoLeader", ok: true, result: "no leader" });
+  }
+
+  /**
+   * Waits (up to `deadlineMs`) until one connected node leads and every other connected node
+   * follows it in its term: the cluster has settled. Returns the leader and its term.
+   */
+  async checkSettled(deadlineMs = 3000): Promise<{ leader: NodeId; term: number }> {
+    const settled = (): NodeState | undefined => {
+      const states = this.connectedIds().map((id) => this.state(id));
+      const leaders = states.filter((s) => s.role === "leader");
+      const leader = leaders[0];
+      if (leaders.length !== 1 || leader === undefined) return undefined;
+      const follow = states.every(
+        (s) => s === leader || (s.role === "follower" && s.currentTerm === leader.currentTerm),
+      );
+      return follow ? leader : undefined;
+    };
+    await this.runUntil(this.clock.now() + deadlineMs, () => settled() !== undefined);
+    const leader = settled();
+    if (leader === undefined) {
+      const states = this.connectedIds().map(
+        (id) => `n${id} ${this.state(id).role} T${this.state(id).currentTerm}`,
+      );
+      return this.checkFailed(
+        "checkSettled",
+        `not settled within ${deadlineMs} ms: ${states.join(", ")}`,
+      );
+    }
+    const result = { leader: leader.id, term: leader.currentTerm };
+    this.tracer.emit(null, "check", { name: "checkSettled", ok: true, result });
+    return result;
   }
 
   /** All connected nodes agree on the term; returns it. */

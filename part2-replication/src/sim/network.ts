@@ -100,11 +100,14 @@ interface Envelope {
   to: NodeId;
   rpc: RpcName;
   type: "request" | "reply";
-  request?: number;
   heartbeat: boolean;
   wire: string;
   /** What its trace events show: decoded once from the wire, never a live object. */
   details: MessageDetails;
+  /** A request: whether its caller still waits for the reply. */
+  awaited: boolean;
+  /** A reply: the request it answers. */
+  answers?: Envelope;
 }
 
 export class SimNetwork {
@@ -131,7 +134,7 @@ export class SimNetwork {
     this.clock = env.clock;
     this.random = env.random;
     this.tracer = env.tracer;
-    this.config = { ...defaultNetworkConfig, ...config };
+    this.config = { ...defaultNetworkConfig, ...config }; // its own copy: makeReliable changes it
   }
 
   /** Connects a running node; messages to a node that is not attached are dropped. */
@@ -170,17 +173,17 @@ export class SimNetwork {
     }
     return new Promise((resolve, reject) => {
       const request = this.envelope(from, to, rpc, args, heartbeat);
-      let settled = false;
+      request.awaited = true;
       const timeout = this.clock.setTimer(this.config.rpcTimeoutMs, () => {
-        settled = true;
+        request.awaited = false;
         const error = `no reply within ${this.config.rpcTimeoutMs} ms`;
         this.tracer.emit(from, "rpc.error", { rpc, to, msg: request.msg, error });
         reject(new RpcError(`${rpc} from n${from} to n${to}: ${error}`));
       });
       this.transmit(request, (node, payload) => {
         void this.respond(node, request, payload, (reply) => {
-          if (settled) return; // a late or duplicated reply: the caller has moved on
-          settled = true;
+          if (!request.awaited) return; // a late or duplicated reply: the caller has moved on
+          request.awaited = false;
           timeout.cancel();
           resolve(reply as Rpcs[R]["reply"]);
         });
@@ -215,19 +218,21 @@ export class SimNetwork {
   ): Envelope {
     const msg = this.nextMsg++;
     const wire = JSON.stringify(payload);
-    const request = typeof answers === "boolean" ? undefined : answers.msg;
+    const request = typeof answers === "boolean" ? undefined : answers;
     const heartbeat = typeof answers === "boolean" ? answers : answers.heartbeat;
-    const details = messageDetails(msg, rpc, request, heartbeat, wire);
+    const details = messageDetails(msg, rpc, request?.msg, heartbeat, wire);
+    const type = request === undefined ? "request" : "reply";
     return {
       msg,
       from,
       to,
       rpc,
-      type: request === undefined ? "request" : "reply",
-      request,
+      type,
       heartbeat,
       wire,
       details,
+      awaited: false,
+      answers: request,
     };
   }
 
@@ -272,7 +277,9 @@ export class SimNetwork {
       return;
     }
     const copy = duplicate ? { duplicate: true as const } : {};
-    this.tracer.emit(m.to, "deliver", { ...m.details, from: m.from, ...copy });
+    // A reply whose call is over (timed out, or answered by an earlier copy) reaches no one.
+    const late = m.answers !== undefined && !m.answers.awaited ? { late: true as const } : {};
+    this.tracer.emit(m.to, "deliver", { ...m.details, from: m.from, ...copy, ...late });
     onArrival(node, JSON.parse(m.wire));
   }
 
@@ -348,6 +355,11 @@ export class SimNetwork {
     }
     if (extraMs === 0) this.extraDelay.delete(linkKey(from, to));
     else this.extraDelay.set(linkKey(from, to), extraMs);
+  }
+
+  /** From now on no message is lost, duplicated or held back for reordering. */
+  makeReliable(): void {
+    Object.assign(this.config, { lossRate: 0, duplicateRate: 0, reorderRate: 0 });
   }
 
   /** Everyone connected, one group, no cuts, no slow links. */
