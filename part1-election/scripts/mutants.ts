@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     (v) => v.caughtBy.length === 0 || (v.chaosSeed === null && !v.mutant.chaosCannotReach),
   );
   console.log(
-    `\n${chosen.length - survivors.length} of ${chosen.length} mutants caught by both the tests and chaos`,
+    `\n${chosen.length - survivors.length} of ${chosen.length} mutants caught by the tests and, where a run can reach them, by chaos`,
   );
   if (survivors.length > 0) process.exitCode = 1;
 }
@@ -249,7 +249,11 @@ function run(cwd: string, args: string[]): Promise<string> {
 function report({ mutant, caughtBy, chaosSeed }: Verdict, seeds: number): void {
   const tests = caughtBy.length === 0 ? "NO TEST" : `${caughtBy.length} tests`;
   const chaos =
-    chaosSeed === null ? `NOT by chaos in ${seeds} seeds` : `chaos at seed ${chaosSeed}`;
+    chaosSeed !== null
+      ? `chaos at seed ${chaosSeed}`
+      : mutant.chaosCannotReach
+        ? `not by chaos, which cannot reach it (${mutant.chaosCannotReach})`
+        : `NOT by chaos in ${seeds} seeds`;
   console.log(`\n${mutant.name} (${mutant.rule}): caught by ${tests}, ${chaos}`);
   for (const name of caughtBy.slice(0, 5)) console.log(`    ✗ ${name}`);
   if (caughtBy.length > 5) console.log(`    … and ${caughtBy.length - 5} more`);

@@ -341,7 +341,7 @@ function follower(entries: LogEntry[], term = 1, leaderCommit = 0) {
 async function leaderWithLog(entries: LogEntry[], config: Partial<RaftConfig> = {}) {
   const t = nodeUnderTest(2, config);
   t.node.handleAppendEntries(appendArgs(1, 1, { entries }));
-  await t.clock.runFor(300);
+  await runUntil(t, () => t.node.getState().role === "candidate");
   const votesAsked = t.peers.voteRequests.splice(0);
   for (const call of votesAsked) call.reply({ term: 2, voteGranted: true });
   await t.clock.runFor(0);
@@ -524,5 +524,147 @@ describe("§5.3-5.4: the leader (Figure 2, Rules for Servers, Leaders)", () => {
     const { leader } = await cluster.checkSingleLeader();
     expect(cluster.submitToServer(leader, "x")).toMatchObject({ isLeader: true, index: 1 });
     expect(await cluster.checkCommittedN("x", 1)).toEqual({ count: 1, index: 1 });
+  });
+});
+
+describe("§5.3-5.4: the leader, across terms and late replies", () => {
+  /** The leader's last recorded nextIndex and matchIndex for `peer`, from its progress events. */
+  function progressOf(t: ReturnType<typeof nodeUnderTest>, peer: number) {
+    const last = t.tracer.events.findLast((e) => e.kind === "progress" && e.details.peer === peer);
+    return last?.kind === "progress"
+      ? [last.details.nextIndex, last.details.matchIndex]
+      : undefined;
+  }
+
+  /** Deposes the leader (a higher-term request) and elects it again in a later term. */
+  async function reelect(t: Awaited<ReturnType<typeof leaderWithLog>>) {
+    t.node.handleRequestVote(voteArgs(t.node.getState().currentTerm + 1, 2, 0, 0));
+    t.peers.voteRequests.splice(0);
+    await runUntil(t, () => t.node.getState().role === "candidate");
+    const term = t.node.getState().currentTerm;
+    for (const call of t.peers.voteRequests.splice(0)) call.reply({ term, voteGranted: true });
+    await t.clock.runFor(0);
+    expect(t.node.getState()).toMatchObject({ role: "leader", currentTerm: term });
+    return term;
+  }
+
+  test("a leader elected again starts over: nextIndex after its log, matchIndex 0", async () => {
+    const t = await leaderWithLog([entry(1, "a")]);
+    t.node.submit("b");
+    for (const peer of [1, 2]) t.next(peer);
+    for (const call of t.pending(1)) call.reply({ term: 2, success: true });
+    await t.clock.runFor(0);
+    expect(progressOf(t, 1)).toEqual([3, 2]);
+    expect(t.node.getState().commitIndex).toBe(2); // [2] T2 on n0 and n1: a majority
+    await reelect(t);
+    // What it knew of n1 in term 2 says nothing of n1's log now: it starts from scratch.
+    expect(progressOf(t, 1)).toEqual([3, 0]);
+    expect(progressOf(t, 2)).toEqual([3, 0]);
+    t.node.submit("c"); // [3]: needs n1 or n2 to accept it in this term before it commits
+    await t.clock.runFor(0);
+    expect(t.node.getState().commitIndex).toBe(2);
+  });
+
+  test("a reply from an earlier term changes nothing, even when it says success", async () => {
+    const t = await leaderWithLog([entry(1, "a")]);
+    t.node.submit("b");
+    const old = t.pending(1).at(-1)!; // carries [2] in term 2; its reply will come late
+    t.peers.appendRequests.splice(t.peers.appendRequests.indexOf(old), 1);
+    await reelect(t);
+    old.reply({ term: 2, success: true });
+    await t.clock.runFor(0);
+    expect(progressOf(t, 1)).toEqual([3, 0]);
+    expect(
+      t.tracer.events
+        .filter((e) => e.kind === "reply.stale")
+        .map((e) => e.kind === "reply.stale" && e.details.rpc),
+    ).toContain("AppendEntries");
+  });
+
+  test("a late refusal of an earlier probe does not back nextIndex up a second time", async () => {
+    const t = await leaderWithLog([entry(1, "a"), entry(1, "b"), entry(1, "c")]);
+    const first = t.next(1); // the election's heartbeat, probing at prevLogIndex 3
+    await t.clock.runFor(50);
+    const second = t.next(1); // the next heartbeat: the same probe
+    first.reply({ term: 2, success: false });
+    await t.clock.runFor(0);
+    expect(progressOf(t, 1)).toEqual([3, 0]);
+    second.reply({ term: 2, success: false }); // answers the probe at 3, no longer the current one
+    await t.clock.runFor(0);
+    expect(progressOf(t, 1)).toEqual([3, 0]);
+  });
+
+  test("nextIndex never backs up to matchIndex or below", async () => {
+    const t = await leaderWithLog([entry(1, "a"), entry(1, "b")]);
+    t.next(1).reply({ term: 2, success: true }); // n1 matches up to [2]
+    await t.clock.runFor(0);
+    expect(progressOf(t, 1)).toEqual([3, 2]);
+    t.node.submit("c");
+    t.next(1).reply({ term: 2, success: false }); // a refusal at 2 would be a broken follower's
+    await t.clock.runFor(0);
+    expect(progressOf(t, 1)).toEqual([3, 2]);
+  });
+});
+
+describe("commands", () => {
+  test("submit refuses a command that JSON cannot carry, and the log is unchanged", async () => {
+    const t = await leaderWithLog([]);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const refused: [unknown, RegExp][] = [
+      [undefined, /the command is undefined/],
+      [{ a: () => 1 }, /the command\.a is a function/],
+      [[1, Number.NaN], /the command\[1\] is NaN/],
+      [new Date(0), /is a Date object/],
+      [new Map(), /is a Map object/],
+      [cyclic, /contains itself/],
+      [10n, /is a bigint/],
+      // biome-ignore lint/suspicious/noSparseArray: a hole is the point
+      [[1, , 3], /\[1\] is a hole/],
+      [{ [Symbol("s")]: 1 }, /symbol keys/],
+    ];
+    for (const [command, reason] of refused) {
+      expect(() => t.node.submit(command)).toThrow(reason);
+    }
+    expect(t.node.getLog()).toEqual([]);
+    expect(t.node.submit({ ok: [1, "two", null, { three: true }] })).toMatchObject({
+      isLeader: true,
+    });
+  });
+
+  test("every node stores its own copy of each entry, as over a real network", async () => {
+    const cluster = Cluster.start(3);
+    const { leader } = await cluster.checkSingleLeader();
+    const command = { key: "x", values: [1, 2] };
+    cluster.submitToServer(leader, command);
+    await cluster.checkCommittedN(command, 3);
+    const stored = cluster.ids.map((id) => cluster.node(id).getLog()[0]!.command);
+    expect(stored).toEqual([command, command, command]);
+    expect(new Set(stored).size).toBe(3);
+    command.values.push(3); // the client's object changing later changes no log
+    expect(cluster.node((leader + 1) % 3).getLog()[0]!.command).toEqual({
+      key: "x",
+      values: [1, 2],
+    });
+  });
+
+  test("a state machine may submit from inside onApply: entries still go out in order, once", async () => {
+    for (const n of [1, 3]) {
+      const cluster = Cluster.start(n);
+      const { leader } = await cluster.checkSingleLeader();
+      const node = cluster.node(leader);
+      node.onApply((e) => {
+        if (typeof e.command === "number" && e.command < 3) node.submit(e.command + 1);
+      });
+      cluster.submitToServer(leader, 0);
+      await cluster.checkCommittedN(3, n);
+      const applied = cluster.applied.get(leader)!.map((e) => [e.index, e.command]);
+      expect(applied).toEqual([
+        [1, 0],
+        [2, 1],
+        [3, 2],
+        [4, 3],
+      ]);
+    }
   });
 });

@@ -39,7 +39,7 @@ export class SimCluster {
   readonly tracer: Tracer;
   readonly network: SimNetwork;
   readonly safety = new SafetyChecker();
-  readonly conformance = new ConformanceChecker();
+  readonly conformance: ConformanceChecker;
   readonly options: SimOptions;
   /** What each node has applied, in order: what its state machine has seen. */
   readonly applied = new Map<NodeId, AppliedEntry[]>();
@@ -54,6 +54,7 @@ export class SimCluster {
     this.seed = options.seed;
     this.options = options;
     this.ids = Array.from({ length: n }, (_, i) => i);
+    this.conformance = new ConformanceChecker(this.safety, n);
     // Separate streams for the network and each node, so a change in how often one draws
     // does not shift what the others draw.
     this.random = new SeededRandom(this.seed);

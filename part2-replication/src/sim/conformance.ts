@@ -13,15 +13,46 @@
 //   grants a vote (its own at an election included), when it hears AppendEntries from the leader
 //   of its term, and when a leader steps down; on nothing else. Each timeout must fire exactly its
 //   own length after the latest of these.
+//
+// Part 2 adds the rules of the log that no Figure 3 property catches at once:
+// - Commitment by a leader (Leaders, and §5.4.2): a leader moves commitIndex to N only if the
+//   entry at N is of its own term, and only if a majority holds it by the replies of this term:
+//   its own log and followers' acceptances of requests it sent in this term.
+// - Commitment by a follower (AppendEntries receiver rule 5): no further than the request it is
+//   handling verified, prevLogIndex plus the entries it carries.
+// - Leader progress (Leaders): within a term, matchIndex never goes down and never passes what
+//   the follower accepted in this term; nextIndex stays above it, and backs up only to the
+//   prevLogIndex of the probe the follower just refused.
 
 import type { NodeId } from "../raft.ts";
 import type { EventOf, TraceEvent } from "../trace.ts";
-import type { Violation } from "./safety.ts";
+import type { SafetyChecker, Violation } from "./safety.ts";
 
 export class ConformanceChecker {
   readonly violations: Violation[] = [];
   /** The term of each request, by message id: what its reply must be compared with. */
   private readonly requestTerm = new Map<number, number>();
+  /** For each AppendEntries request, the last index it verifies (prevLogIndex + entries). */
+  private readonly verifies = new Map<number, number>();
+  /** Per leader and term, the highest index each follower accepted: `leader@term` → peer → index. */
+  private readonly accepted = new Map<string, Map<NodeId, number>>();
+  /** The AppendEntries request a node is handling now, as the last index it verifies. */
+  private readonly handling = new Map<NodeId, number>();
+  /** Per leader, term and peer (`leader@term>peer`), the last progress it recorded. */
+  private readonly progressOf = new Map<string, { nextIndex: number; matchIndex: number }>();
+  /** Per leader, term and peer, the prevLogIndex of the last probe the peer refused. */
+  private readonly refusedAt = new Map<string, number>();
+  /** For each AppendEntries request, its prevLogIndex: the probe a refusal refuses. */
+  private readonly probes = new Map<number, number>();
+  /** Reads each node's log, as the safety checks rebuild it from the trace. */
+  private readonly logs: SafetyChecker;
+  private readonly clusterSize: number;
+
+  /** `logs` must observe each event before this checker does. */
+  constructor(logs: SafetyChecker, clusterSize: number) {
+    this.logs = logs;
+    this.clusterSize = clusterSize;
+  }
   /** A higher term a node was handed, which its next event must show it in. */
   private readonly owed = new Map<NodeId, number>();
   /** When each node's election timer last had reason to restart (unknown until one is seen). */
@@ -34,7 +65,9 @@ export class ConformanceChecker {
       this.checkOwedTerm(e, e.node, e.term) ??
       (e.kind === "send" ? this.onSend(e, e.node) : undefined) ??
       (e.kind === "deliver" ? this.onDeliver(e, e.node, e.term) : undefined) ??
-      (e.kind === "election.timeout" ? this.checkTimer(e, e.node) : undefined);
+      (e.kind === "election.timeout" ? this.checkTimer(e, e.node) : undefined) ??
+      (e.kind === "commit" ? this.checkCommit(e, e.node, e.term) : undefined) ??
+      (e.kind === "progress" ? this.checkProgress(e, e.node, e.term) : undefined);
     this.noteTimerRestart(e, e.node);
     if (found) this.violations.push(found);
     return found;
@@ -55,19 +88,104 @@ export class ConformanceChecker {
   }
 
   private onDeliver(e: EventOf<"deliver">, node: NodeId, term: number): Violation | undefined {
+    const d = e.details;
     // A reply its caller no longer waits for never reaches the consensus module.
-    if (!e.details.late && e.details.payload.term > term) {
-      this.owed.set(node, Math.max(this.owed.get(node) ?? 0, e.details.payload.term));
+    if (d.late) return undefined;
+    if (d.payload.term > term)
+      this.owed.set(node, Math.max(this.owed.get(node) ?? 0, d.payload.term));
+    if (d.rpc !== "AppendEntries") return undefined;
+    if (d.type === "request") {
+      this.handling.set(node, d.payload.prevLogIndex + d.payload.entries.length);
+    } else if (e.role === "leader" && d.payload.term === term) {
+      this.onAppendAnswered(node, term, d.from, d.request, d.payload.success);
     }
     return undefined;
+  }
+
+  /** A leader is handed a follower's answer to an AppendEntries of its own term. */
+  private onAppendAnswered(
+    leader: NodeId,
+    term: number,
+    peer: NodeId,
+    request: number,
+    success: boolean,
+  ) {
+    if (!success) {
+      this.refusedAt.set(`${leader}@${term}>${peer}`, this.probes.get(request) ?? -1);
+      return;
+    }
+    const key = `${leader}@${term}`;
+    const peers = this.accepted.get(key) ?? new Map<NodeId, number>();
+    const index = Math.max(peers.get(peer) ?? 0, this.verifies.get(request) ?? 0);
+    this.accepted.set(key, peers.set(peer, index));
+  }
+
+  /** Commitment by a leader, or by a follower handling an AppendEntries. */
+  private checkCommit(e: EventOf<"commit">, node: NodeId, term: number): Violation | undefined {
+    const n = e.details.to;
+    if (e.role !== "leader") {
+      const verified = this.handling.get(node) ?? 0;
+      if (n <= verified) return undefined;
+      return violation(
+        e,
+        "Commitment by a follower",
+        `n${node} committed to [${n}], but the request it handles verifies only up to [${verified}]`,
+      );
+    }
+    const entryTerm = this.logs.entryAt(node, n)?.term;
+    if (entryTerm !== term) {
+      return violation(
+        e,
+        "Commitment by a leader",
+        `leader n${node} of term ${term} committed [${n}] by counting, an entry of term ${entryTerm}`,
+      );
+    }
+    const holders =
+      1 + [...(this.accepted.get(`${node}@${term}`)?.values() ?? [])].filter((i) => i >= n).length;
+    if (holders * 2 > this.clusterSize) return undefined;
+    return violation(
+      e,
+      "Commitment by a leader",
+      `leader n${node} committed [${n}] held by ${holders} of ${this.clusterSize} servers by this term's replies`,
+    );
+  }
+
+  private checkProgress(e: EventOf<"progress">, node: NodeId, term: number): Violation | undefined {
+    const { peer, nextIndex, matchIndex } = e.details;
+    const key = `${node}@${term}>${peer}`;
+    const before = this.progressOf.get(key);
+    this.progressOf.set(key, { nextIndex, matchIndex });
+    const accepted = this.accepted.get(`${node}@${term}`)?.get(peer) ?? 0;
+    const backedUp = before !== undefined && nextIndex < before.nextIndex;
+    const problem =
+      matchIndex < (before?.matchIndex ?? 0)
+        ? `matchIndex went down from ${before?.matchIndex}`
+        : matchIndex > accepted
+          ? `matchIndex passed [${accepted}], the most n${peer} accepted in this term`
+          : nextIndex <= matchIndex
+            ? "nextIndex is not above matchIndex"
+            : backedUp && nextIndex !== this.refusedAt.get(key)
+              ? `nextIndex backed up past the probe n${peer} refused (at ${this.refusedAt.get(key)})`
+              : undefined;
+    if (problem === undefined) return undefined;
+    return violation(
+      e,
+      "Leader progress",
+      `n${node} set n${peer}'s nextIndex ${nextIndex}, matchIndex ${matchIndex} in term ${term}: ${problem}`,
+    );
   }
 
   private onSend(e: EventOf<"send">, node: NodeId): Violation | undefined {
     const d = e.details;
     if (d.type === "request") {
       this.requestTerm.set(d.msg, d.payload.term);
+      if (d.rpc === "AppendEntries") {
+        this.verifies.set(d.msg, d.payload.prevLogIndex + d.payload.entries.length);
+        this.probes.set(d.msg, d.payload.prevLogIndex);
+      }
       return undefined;
     }
+    if (d.rpc === "AppendEntries") this.handling.delete(node);
     const asked = this.requestTerm.get(d.request);
     if (asked === undefined) return undefined;
     const yes = d.rpc === "RequestVote" ? d.payload.voteGranted : d.payload.success;

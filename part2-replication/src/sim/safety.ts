@@ -108,6 +108,11 @@ export class SafetyChecker {
     return restored;
   }
 
+  /** Entry `index` of `node`'s log as the trace has built it so far. */
+  entryAt(node: NodeId, index: number): LogEntry | undefined {
+    return this.logOf.get(node)?.[index - 1];
+  }
+
   private checkLog(e: TraceEvent, node: NodeId): Violation | undefined {
     switch (e.kind) {
       case "log.append":
