@@ -73,9 +73,18 @@ export interface TrialOutcome {
   violation: string | null;
 }
 
+interface Round {
+  leader: NodeId;
+  at: number;
+  leaderSince: number;
+}
+
 /** What the trial watches in the trace while virtual time runs. */
 interface Watch {
-  round: { leader: NodeId; at: number } | null;
+  /** The last heartbeat round: who sent it, when, and since when it has been leader. */
+  round: Round | null;
+  /** When each node last became leader. */
+  electedAt: Map<NodeId, number>;
   crash: { node: NodeId; at: number } | null;
   newLeaderAt: number | null;
 }
@@ -100,14 +109,15 @@ export async function runTrial(
   // Forked first, so every setup and crash timing leaves the boot order and crash delays alone.
   const serverRandom = random.fork();
   const attach = (id: NodeId) => attachServer(cluster, id, setup.network, serverRandom);
-  const settleAt = bootStaggered(cluster, random, range.min, attach) + range.max;
-  const giveUpAt = settleAt + setup.capMs;
+  const bootedAt = bootStaggered(cluster, random, range.min, attach);
+  const settled = { bootedAt, tenureMs: range.max };
+  const giveUpAt = bootedAt + range.max + setup.capMs;
   const outcome = (downtime: Downtime, setupFailed: boolean, attempts: number) => {
     const v = cluster.firstViolation;
     return { seed, downtime, setupFailed, attempts, violation: v ? describeViolation(v) : null };
   };
   for (let attempts = 1; ; attempts++) {
-    const leader = await awaitSettledRound(cluster, watch, settleAt, giveUpAt);
+    const leader = await awaitSettledRound(cluster, watch, settled, giveUpAt);
     if (leader === null) return outcome(null, true, attempts);
     const delay = crashDelay(setup.crash, random.int(0, heartbeat - 1), heartbeat);
     const crashAt = await crashAfter(cluster, watch, leader, delay);
@@ -132,14 +142,14 @@ function crashDelay(timing: CrashTiming, drawn: number, heartbeat: number): numb
 async function awaitSettledRound(
   cluster: SimCluster,
   watch: Watch,
-  settleAt: number,
+  settled: Settled,
   until: number,
 ): Promise<NodeId | null> {
-  const settled = await cluster.clock.runUntil(
+  const found = await cluster.clock.runUntil(
     until,
-    () => watch.round?.at === cluster.clock.now() && isSettled(cluster, watch.round, settleAt),
+    () => watch.round?.at === cluster.clock.now() && isSettled(cluster, watch.round, settled),
   );
-  return settled && watch.round !== null ? watch.round.leader : null;
+  return found && watch.round !== null ? watch.round.leader : null;
 }
 
 /**
@@ -171,17 +181,16 @@ async function crashAfter(
  * itself; the trace is only listened to, not kept, so a long run stays small.
  */
 function watchTrace(cluster: SimCluster): Watch {
-  const watch: Watch = { round: null, crash: null, newLeaderAt: null };
+  const watch: Watch = { round: null, electedAt: new Map(), crash: null, newLeaderAt: null };
   cluster.tracer.keep = false;
   cluster.tracer.subscribe((e) => {
     if (e.node === null) return;
     if (e.kind === "send" && e.details.heartbeat === true && e.details.type === "request") {
-      watch.round = { leader: e.node, at: e.t };
+      watch.round = { leader: e.node, at: e.t, leaderSince: watch.electedAt.get(e.node) ?? e.t };
     }
-    const crash = watch.crash;
-    if (e.kind === "role" && e.details.to === "leader" && crash !== null && e.node !== crash.node) {
-      watch.newLeaderAt ??= e.t;
-    }
+    if (e.kind !== "role" || e.details.to !== "leader") return;
+    watch.electedAt.set(e.node, e.t);
+    if (watch.crash !== null && e.node !== watch.crash.node) watch.newLeaderAt ??= e.t;
   });
   return watch;
 }
@@ -217,13 +226,22 @@ function bootStaggered(
   return (order.length - 1) * spacing;
 }
 
-/** A leader just sent heartbeats, everyone has started, and all others follow it in its term. */
-function isSettled(
-  cluster: SimCluster,
-  round: { leader: NodeId; at: number },
-  settleAt: number,
-): boolean {
-  if (round.at < settleAt) return false;
+/** When a leader counts as settled: after the last boot, and after a tenure in office. */
+interface Settled {
+  bootedAt: number;
+  tenureMs: number;
+}
+
+/**
+ * A leader just sent heartbeats, all others follow it in its term, and it has led for a whole
+ * maximum timeout since everyone started. Then every follower's timer was last reset by its
+ * heartbeats; just after an election, a voter's timer still runs from when it granted its vote,
+ * and with short timeouts it can fire before the new leader's first heartbeat arrives: crashing
+ * the leader then would time an election that had already begun.
+ */
+function isSettled(cluster: SimCluster, round: Round, settled: Settled): boolean {
+  const since = Math.max(round.leaderSince, settled.bootedAt);
+  if (round.at < since + settled.tenureMs) return false;
   const leader = cluster.state(round.leader);
   if (leader.role !== "leader") return false;
   return cluster.ids.every((id) => {

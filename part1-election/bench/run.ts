@@ -12,7 +12,13 @@ import { defaultRaftConfig } from "../src/raft.ts";
 import { defaultNetworkConfig } from "../src/sim/network.ts";
 import { CLUSTER_SIZE, CRASH_TIMINGS, type CrashTiming, type TrialSetup } from "./figure16.ts";
 import { runFigure16 } from "./report.ts";
-import { DEFAULT_NETWORK, NETWORK_SETUPS } from "./setups.ts";
+import {
+  DEFAULT_NETWORK,
+  NETWORK_SETUPS,
+  type NetworkSetup,
+  PAPER_ONE_WAY_MS,
+  paperSetup,
+} from "./setups.ts";
 import {
   CHURN_EVERY_MS,
   measureChurn,
@@ -39,6 +45,8 @@ Options:
 ${Object.entries(NETWORK_SETUPS)
   .map(([name, setup]) => `                       ${name}: ${setup.summary}`)
   .join("\n")}
+  --one-way MS       with --network paper: the fixed one-way delay (default ${PAPER_ONE_WAY_MS}), to see how the
+                     results depend on this calibrated number
   --crash WHEN       when in its heartbeat interval the leader crashes: ${CRASH_TIMINGS.join(", ")}
                      (default random, as in the paper)
   --help             this text
@@ -59,13 +67,13 @@ function parseOptions(argv: string[]): BenchOptions | null {
       trials: { type: "string" },
       "cap-s": { type: "string", default: "10" },
       network: { type: "string", default: DEFAULT_NETWORK },
+      "one-way": { type: "string" },
       crash: { type: "string", default: "random" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return null;
-  const network = NETWORK_SETUPS[values.network];
-  if (network === undefined) throw new Error(`unknown --network ${values.network}\n\n${HELP}`);
+  const network = networkSetup(values.network, values["one-way"]);
   if (!isCrashTiming(values.crash)) throw new Error(`unknown --crash ${values.crash}\n\n${HELP}`);
   return {
     trials: positiveInt(values.trials ?? (values.quick ? "100" : "1000"), "--trials"),
@@ -77,6 +85,14 @@ function parseOptions(argv: string[]): BenchOptions | null {
       crash: values.crash,
     },
   };
+}
+
+function networkSetup(name: string, oneWay: string | undefined): NetworkSetup {
+  const setup = NETWORK_SETUPS[name];
+  if (setup === undefined) throw new Error(`unknown --network ${name}\n\n${HELP}`);
+  if (oneWay === undefined) return setup;
+  if (name !== "paper") throw new Error("--one-way applies to --network paper only");
+  return paperSetup(positiveInt(oneWay, "--one-way"));
 }
 
 function isCrashTiming(text: string): text is CrashTiming {
