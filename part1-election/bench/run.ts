@@ -9,11 +9,16 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { defaultRaftConfig } from "../src/raft.ts";
-import type { LatencyModel } from "../src/sim/network.ts";
 import { defaultNetworkConfig } from "../src/sim/network.ts";
-import { CLUSTER_SIZE } from "./figure16.ts";
-import { DEFAULT_LATENCY, LATENCY_MODELS, measureLatency } from "./latency.ts";
+import { CLUSTER_SIZE, CRASH_TIMINGS, type CrashTiming, type TrialSetup } from "./figure16.ts";
 import { runFigure16 } from "./report.ts";
+import {
+  DEFAULT_NETWORK,
+  NETWORK_SETUPS,
+  type NetworkSetup,
+  PAPER_ONE_WAY_MS,
+  paperSetup,
+} from "./setups.ts";
 import {
   CHURN_EVERY_MS,
   measureChurn,
@@ -36,16 +41,22 @@ Options:
   --quick            100 trials per range (10 for 150-150) and 60 s runs: a fast look
   --trials N         trials per timeout range (default 1000; 150-150 gets a tenth)
   --cap-s S          give up on an election after S virtual seconds (default 10)
-  --latency MODEL    message delays for Figure 16: ${Object.keys(LATENCY_MODELS).join(" or ")} (default ${DEFAULT_LATENCY})
+  --network NAME     how messages and servers take time in Figure 16 (default ${DEFAULT_NETWORK}):
+${Object.entries(NETWORK_SETUPS)
+  .map(([name, setup]) => `                       ${name}: ${setup.summary}`)
+  .join("\n")}
+  --one-way MS       with --network paper: the fixed one-way delay (default ${PAPER_ONE_WAY_MS}), to see how the
+                     results depend on this calibrated number
+  --crash WHEN       when in its heartbeat interval the leader crashes: ${CRASH_TIMINGS.join(", ")}
+                     (default random, as in the paper)
   --help             this text
 `;
 
 export interface BenchOptions {
   trials: number;
-  capMs: number;
   throughputMs: number;
-  latencyName: string;
-  latency: LatencyModel;
+  networkName: string;
+  setup: TrialSetup;
 }
 
 function parseOptions(argv: string[]): BenchOptions | null {
@@ -55,20 +66,37 @@ function parseOptions(argv: string[]): BenchOptions | null {
       quick: { type: "boolean", default: false },
       trials: { type: "string" },
       "cap-s": { type: "string", default: "10" },
-      latency: { type: "string", default: DEFAULT_LATENCY },
+      network: { type: "string", default: DEFAULT_NETWORK },
+      "one-way": { type: "string" },
+      crash: { type: "string", default: "random" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return null;
-  const latency = LATENCY_MODELS[values.latency];
-  if (latency === undefined) throw new Error(`unknown --latency ${values.latency}\n\n${HELP}`);
+  const network = networkSetup(values.network, values["one-way"]);
+  if (!isCrashTiming(values.crash)) throw new Error(`unknown --crash ${values.crash}\n\n${HELP}`);
   return {
     trials: positiveInt(values.trials ?? (values.quick ? "100" : "1000"), "--trials"),
-    capMs: positiveInt(values["cap-s"], "--cap-s") * 1000,
     throughputMs: values.quick ? 60_000 : 300_000,
-    latencyName: values.latency,
-    latency,
+    networkName: values.network,
+    setup: {
+      capMs: positiveInt(values["cap-s"], "--cap-s") * 1000,
+      network,
+      crash: values.crash,
+    },
   };
+}
+
+function networkSetup(name: string, oneWay: string | undefined): NetworkSetup {
+  const setup = NETWORK_SETUPS[name];
+  if (setup === undefined) throw new Error(`unknown --network ${name}\n\n${HELP}`);
+  if (oneWay === undefined) return setup;
+  if (name !== "paper") throw new Error("--one-way applies to --network paper only");
+  return paperSetup(positiveInt(oneWay, "--one-way"));
+}
+
+function isCrashTiming(text: string): text is CrashTiming {
+  return (CRASH_TIMINGS as readonly string[]).includes(text);
 }
 
 function positiveInt(text: string, name: string): number {
@@ -77,9 +105,8 @@ function positiveInt(text: string, name: string): number {
   return n;
 }
 
-function printConfiguration(options: BenchOptions): void {
+function printConfiguration(): void {
   const cpus = os.cpus();
-  const { oneWay, roundTrip } = measureLatency(options.latency);
   const raftSource = readFileSync(path.join(partDir, "src", "raft.ts"));
   const raftHash = createHash("sha256").update(raftSource).digest("hex").slice(0, 12);
   console.log("Configuration");
@@ -87,10 +114,6 @@ function printConfiguration(options: BenchOptions): void {
   console.log(`  CPU: ${cpus[0]?.model ?? "unknown"} (${cpus.length} logical cores)`);
   console.log(`  consensus code measured: src/raft.ts sha256 ${raftHash}`);
   console.log(`  cluster: ${CLUSTER_SIZE} nodes, virtual time in whole ms`);
-  console.log(
-    `  Figure 16 latency (one way, per message): ${options.latency.description ?? options.latencyName}; ` +
-      `measured mean ${oneWay.toFixed(2)} ms one way, ${roundTrip.toFixed(2)} ms round trip`,
-  );
   console.log("");
 }
 
@@ -129,7 +152,7 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  printConfiguration(options);
+  printConfiguration();
   await throughputSection(options);
   const page = await runFigure16(options, started);
   mkdirSync(path.dirname(htmlPath), { recursive: true });
