@@ -58,8 +58,8 @@ export class Links {
   step(direction: 1 | -1): number | null {
     if (this.linked === null) return null;
     const spans = [...document.querySelectorAll<HTMLElement>(".ev.linked")];
-    const current = document.querySelector(".ev.current");
-    const next = spans[spans.findIndex((s) => s === current) + direction];
+    const current = document.querySelector<HTMLElement>(".ev.current");
+    const next = spans[(current ? spans.indexOf(current) : -1) + direction];
     if (next === undefined) return null;
     current?.classList.remove("current");
     next.classList.add("current");

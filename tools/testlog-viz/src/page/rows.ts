@@ -2,11 +2,11 @@
 // traces open quickly; filters rebuild the list of matching rows and start again from the top.
 
 import { type LaneTuple, type PageData, R, type RowTuple } from "../page-data.ts";
-import { el, groupLetter } from "./dom.ts";
+import { el, groupColour, groupLetter } from "./dom.ts";
 
 const CHUNK = 400;
 /** Longer texts are clipped to one line until expanded, like batches, so no row grows tall. */
-export const CLIP_FROM = 300;
+export const CLIP_FROM = 200;
 
 export interface Filters {
   columns: Set<number>;
@@ -119,15 +119,20 @@ export class Rows {
     span.append(el("span", "kind", kind));
     const text = row[R.TEXT];
     const batch = row[R.BATCH];
+    const open = this.expanded.has(i);
+    // Every row is clamped to a few lines by CSS; batches and long texts to one line, with a
+    // summary to click. Expanded rows (click, or e on the selected row) show everything.
+    if (open) span.classList.add("expanded");
     if (batch !== 0 || text.length >= CLIP_FROM) {
-      const open = this.expanded.has(i);
-      span.classList.add(open ? "expanded" : "clip");
+      if (!open) span.classList.add("clip");
       const label = batch === 0 ? `${text.length} characters` : batch;
       const more = el("span", "more", `${open ? "▾" : "▸"} ${label}`);
       more.title = open ? "collapse (e)" : "show in full (e)";
       span.append(more);
     }
-    span.append(el("span", "txt", text));
+    const txt = el("span", "txt", text);
+    if (!open && text.length > 80) txt.title = text;
+    span.append(txt);
     if (row[R.CONV] >= 0) {
       // messages are the timeline's tab stops, with the selected row
       span.dataset.conv = String(row[R.CONV]);
@@ -147,7 +152,8 @@ export function laneCell([role, term, cut, dead, group]: LaneTuple): HTMLTableCe
   td.classList.add(dead ? "dead" : ROLE_CLASSES.has(role) ? `r-${role}` : "r-other");
   if (cut) td.classList.add("cut");
   if (group >= 0) {
-    td.classList.add(`g${group % 6}`);
+    td.classList.add("banded");
+    td.style.borderLeftColor = groupColour(group);
     const badge = el("span", "grp", groupLetter(group));
     badge.title = `in group ${groupLetter(group)} of the split network`;
     td.append(badge);

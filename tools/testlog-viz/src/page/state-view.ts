@@ -6,11 +6,10 @@
 
 import { type LaneTuple, type PageData, R } from "../page-data.ts";
 import { type ClusterState, type NodeState, StateReplay } from "../state.ts";
-import { el, groupLetter } from "./dom.ts";
+import { el, groupColour, groupLetter, termTint } from "./dom.ts";
 
 /** Logs longer than this are drawn as thin bars without the term written in each. */
 const THIN_FROM = 40;
-const TERM_TINTS = 8;
 
 export class StateView {
   private readonly data: PageData;
@@ -69,7 +68,8 @@ function networkLine(nodes: number[], lanes: LaneTuple[]): HTMLElement {
   } else {
     p.append("network split: ");
     for (const [group, ids] of [...groups].sort((a, b) => a[0] - b[0])) {
-      const band = el("span", `group g${group % 6}`, `${groupLetter(group)} {${names(ids)}}`);
+      const band = el("span", "group banded", `${groupLetter(group)} {${names(ids)}}`);
+      band.style.borderLeftColor = groupColour(group);
       band.dataset.group = groupLetter(group);
       p.append(band, " ");
     }
@@ -97,8 +97,10 @@ function nodeLine(
   const voted = el("span", "voted", node.votedFor === null ? "no vote" : `voted n${node.votedFor}`);
   if (before !== undefined && before.votedFor !== node.votedFor) voted.classList.add("fresh");
   const indices = el("span", "indices", `commit ${node.commitIndex} · applied ${node.lastApplied}`);
-  if (before !== undefined && before.commitIndex !== node.commitIndex)
-    indices.classList.add("fresh");
+  const moved =
+    before !== undefined &&
+    (before.commitIndex !== node.commitIndex || before.lastApplied !== node.lastApplied);
+  if (moved) indices.classList.add("fresh");
   line.append(voted, logStrip(id, node, before), indices);
   if (role === "leader" && !dead && node.progress.size > 0) line.append(progressOf(node));
   return line;
@@ -110,13 +112,10 @@ function logStrip(id: number, node: NodeState, before: NodeState | undefined): H
   strip.setAttribute("aria-label", `log of n${id}: ${node.log.length} entries`);
   node.log.forEach(([term, command], at) => {
     const index = at + 1;
-    const entry = el(
-      "span",
-      `entry t${term % TERM_TINTS}`,
-      node.log.length < THIN_FROM ? String(term) : "",
-    );
+    const entry = el("span", "entry", node.log.length < THIN_FROM ? String(term) : "");
     entry.dataset.index = String(index);
     entry.dataset.term = String(term);
+    entry.style.background = termTint(term);
     entry.title = `[${index}] T${term} ${command}`;
     if (index <= node.commitIndex) entry.classList.add("committed");
     if (index <= node.lastApplied) entry.classList.add("applied");
