@@ -29,8 +29,11 @@ function markSelected(tr: HTMLTableRowElement): void {
   tr.setAttribute("aria-selected", "true");
 }
 
-/** Selects row i: marks it, shows the cluster's state at that moment, scrolls it into view. */
-function select(i: number | null, focus: boolean): void {
+/**
+ * Selects row i: marks it, shows the cluster's state at that moment, scrolls it into view
+ * (to the middle of the window when it comes from far away: a note, a linked message).
+ */
+function select(i: number | null, focus: boolean, jump = false): void {
   if (selected !== null) {
     const old = rows.drawnRow(selected);
     old?.classList.remove("selected");
@@ -42,13 +45,16 @@ function select(i: number | null, focus: boolean): void {
     stateView.clear();
     return;
   }
+  stateView.show(i);
   const tr = rows.reveal(i);
   if (tr !== undefined) {
     markSelected(tr);
-    tr.scrollIntoView({ block: "nearest" });
+    // the sticky heading and state panel cover the window's edges: keep the row clear of them
+    tr.style.scrollMarginTop = "3rem";
+    tr.style.scrollMarginBottom = `${byId("state", HTMLElement).offsetHeight + 8}px`;
+    tr.scrollIntoView({ block: jump ? "center" : "nearest" });
     if (focus) tr.focus({ preventScroll: true });
   }
-  stateView.show(i);
 }
 
 /** The next or previous row that passes the filters. */
@@ -132,7 +138,7 @@ function wireNotes(): void {
   for (const a of document.querySelectorAll<HTMLAnchorElement>("a[data-row]")) {
     a.addEventListener("click", (e) => {
       e.preventDefault();
-      select(Number(a.dataset.row), true);
+      select(Number(a.dataset.row), true, true);
     });
   }
 }
@@ -153,8 +159,8 @@ const KEYS: Record<string, () => void> = {
 function stepLinked(direction: 1 | -1): void {
   const i = links.step(direction);
   if (i === null) return;
-  select(i, false);
-  document.querySelector<HTMLElement>(".ev.current")?.focus();
+  select(i, false, true);
+  document.querySelector<HTMLElement>(".ev.current")?.focus({ preventScroll: true });
 }
 
 function onKey(e: KeyboardEvent): void {

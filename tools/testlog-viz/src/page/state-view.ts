@@ -30,9 +30,11 @@ export class StateView {
     const lanes = this.data.lanes[row[R.LANES]] ?? [];
     const before = this.previous?.state;
     const heading = el("p", "at");
+    const text = row[R.TEXT];
     heading.append(
-      el("strong", "", `after row ${i + 1} of ${this.data.rows.length}, at ${row[R.T]} ms: `),
-      `${this.data.kinds[row[R.KIND]]} ${this.data.columns[row[R.COLUMN]]}`,
+      el("strong", "", `after row ${i + 1} of ${this.data.rows.length}, at ${row[R.T]} ms, `),
+      `${this.data.columns[row[R.COLUMN]]} ${this.data.kinds[row[R.KIND]]}: `,
+      text.length > 160 ? `${text.slice(0, 159)}…` : text,
     );
     const nodes = this.data.nodes.map((id, column) =>
       nodeLine(id, lanes[column], state.get(id), before?.get(id)),
