@@ -12,7 +12,8 @@ Usage: ./dotest.sh <part-folder> [test-name-pattern] [seed]
 Runs the tests of <part-folder> whose names match [test-name-pattern] (a vitest -t pattern;
 all tests when omitted) with tracing on, under [seed] when given (RAFT_SEED; otherwise each
 test's default seed). Then renders each test's trace as a timeline page and prints one line
-per test: PASS or FAIL and the file:// address of its page, then the index of the run.
+per test: PASS or FAIL, its name (as -t accepts it) and the file:// address of its page, then
+the index of the run. Tests that ran but started no cluster have no page; the index lists them.
 
 Traces and pages go to .traces/<part-folder>/ in the repository; that folder is cleared first,
 so the index shows only this run. Failing tests are rendered too.
@@ -62,9 +63,11 @@ out="$root/.traces/$part"
 rm -rf "$out"
 mkdir -p "$out"
 
-# The tests themselves: their own output stays visible, it explains a failure best.
+# The tests themselves: their own output stays visible, it explains a failure best. vitest's JSON
+# report says which tests ran, so the index can list those that started no cluster (no trace).
 cd "$root" || exit 2
-vitest_args=(run)
+report="$out/vitest-report.json"
+vitest_args=(run --reporter=default --reporter=json "--outputFile.json=$report")
 [ -n "$pattern" ] && vitest_args+=(-t "$pattern")
 if [ -n "$seed" ]; then
   RAFT_TRACE_DIR="$out" RAFT_SEED="$seed" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
@@ -75,13 +78,23 @@ vitest_status=$?
 
 shopt -s nullglob
 traces=("$out"/*.jsonl)
-if [ ${#traces[@]} -eq 0 ]; then
-  echo "dotest.sh: no test wrote a trace (did '${pattern:-any test}' match a test in $part?)" >&2
+viz_args=(--exit-code --out "$out")
+if [ -s "$report" ]; then
+  viz_args+=(--report "$report")
+  ran=$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(r.numPassedTests + r.numFailedTests);
+  ' "$report" 2>/dev/null || echo 0)
+else
+  ran=${#traces[@]}
+fi
+if [ ${#traces[@]} -eq 0 ] && [ "$ran" = 0 ]; then
+  echo "dotest.sh: no test ran (did '${pattern:-any test}' match a test in $part?)" >&2
   exit 1
 fi
 
 echo
-"$root/node_modules/.bin/tsx" "$root/tools/testlog-viz/src/cli.ts" --exit-code --out "$out" "$out"
+"$root/node_modules/.bin/tsx" "$root/tools/testlog-viz/src/cli.ts" "${viz_args[@]}" "$out"
 render_status=$?
 
 if [ "$vitest_status" -ne 0 ] && [ "$render_status" -eq 0 ]; then

@@ -1,19 +1,21 @@
 // pnpm --filter testlog-viz bench: times each stage of rendering a 100,000-event trace, then
-// (when Debian's chromium is installed) how long the page takes to open and to refilter.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+// (when a Chromium is installed) how long the page takes to open, refilter and show the state.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { chromium } from "playwright-core";
+import { pageScript } from "../src/bundle.ts";
 import { renderPage } from "../src/html.ts";
 import { buildTimeline } from "../src/model.ts";
+import { StateReplay } from "../src/state.ts";
 import { renderText } from "../src/text.ts";
 import { parseTrace } from "../src/trace.ts";
+import { findChromium } from "../test/chromium.ts";
 import { synthTrace } from "./synth.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
-const CHROMIUM = "/usr/bin/chromium";
 
 function report(label: string, ms: number) {
-  console.log(`${label.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms`);
+  console.log(`${label.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms`);
 }
 
 function timed<T>(label: string, work: () => T): T {
@@ -33,21 +35,34 @@ const text = synthTrace(EVENTS);
 console.log(
   `trace: ${text.split("\n").length - 1} events, ${(text.length / 1e6).toFixed(1)} MB of JSON lines`,
 );
+timed("bundle the page script (once a run)", pageScript);
 const started = performance.now();
 const trace = timed("parse", () => parseTrace(text, "synthetic.jsonl"));
+if (trace.warnings.length > 0) throw new Error(`the synthetic trace is off: ${trace.warnings[0]}`);
 const timeline = timed("build timeline", () => buildTimeline(trace));
 const html = timed("render HTML page", () => renderPage(timeline));
 report("total (trace text to page)", performance.now() - started);
 timed("render terminal view", () => renderText(timeline));
+timed("cluster state after the last row", () =>
+  new StateReplay(trace.nodes, (i) => timeline.rows[i]?.ops ?? null).after(
+    timeline.rows.length - 1,
+  ),
+);
 const out = new URL("../out/", import.meta.url);
 mkdirSync(out, { recursive: true });
 const file = new URL("bench-100k.html", out);
 writeFileSync(file, html);
 console.log(`page: ${(html.length / 1e6).toFixed(1)} MB, written to out/bench-100k.html`);
 
-if (existsSync(CHROMIUM)) {
+let chromiumPath: string | undefined;
+try {
+  chromiumPath = findChromium();
+} catch (error) {
+  console.log(`(browser timings skipped: ${error instanceof Error ? error.message : error})`);
+}
+if (chromiumPath !== undefined) {
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu"],
   });
@@ -63,7 +78,13 @@ if (existsSync(CHROMIUM)) {
   await timedAsync("chromium: link a message", () =>
     page.locator(".ev[data-conv]").first().click(),
   );
+  await timedAsync("chromium: select a row, draw its state", async () => {
+    await page.locator("#timeline tbody tr td.time").last().click();
+    await page.waitForSelector("#state .node-state");
+  });
+  await timedAsync("chromium: step 20 rows down (key j)", async () => {
+    for (let i = 0; i < 20; i++) await page.keyboard.press("j");
+    await page.waitForSelector("#state .node-state");
+  });
   await browser.close();
-} else {
-  console.log(`(${CHROMIUM} not found: browser timings skipped)`);
 }

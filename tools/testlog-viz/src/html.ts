@@ -4,7 +4,11 @@
 
 import { readFileSync } from "node:fs";
 import ejs from "ejs";
-import type { Lane, Timeline } from "./model.ts";
+import { pageScript } from "./bundle.ts";
+import { formatValue } from "./describe.ts";
+import type { Batch, Lane, Timeline } from "./model.ts";
+import type { LaneTuple, PageData, RowTuple } from "./page-data.ts";
+import { testName } from "./trace.ts";
 
 const templates = new URL("./templates/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, templates), "utf8");
@@ -19,45 +23,48 @@ function compiledTemplates() {
   return compiled;
 }
 
-/** What a page's script receives; see page.js for how each field is used. */
-export interface PageData {
-  nodes: number[];
-  kinds: string[];
-  /** distinct lane states; rows point at them, since lanes rarely change between rows */
-  lanes: [string, number | null, 0 | 1, 0 | 1][][];
-  /** [t, column (-1 = TEST), kind index, text, tone, msg, conv, heartbeat, lane-state index] */
-  rows: [number, number, number, string, string, number, number, 0 | 1, number][];
-}
-
 export function pageData(timeline: Timeline): PageData {
   const { nodes } = timeline.trace;
-  const column = new Map(nodes.map((id, i) => [id, i]));
   const kinds = timeline.kinds.map(([kind]) => kind);
   const kindIndex = new Map(kinds.map((kind, i) => [kind, i]));
   const laneIndex = new Map<Lane[], number>();
   const lanes: PageData["lanes"] = [];
-  const rows = timeline.rows.map((row): PageData["rows"][number] => {
+  const rows = timeline.rows.map((row): RowTuple => {
     let state = laneIndex.get(row.lanes);
     if (state === undefined) {
-      state = lanes.push(row.lanes.map((l) => [l.role, l.term, l.cut ? 1 : 0, l.dead ? 1 : 0])) - 1;
+      state = lanes.push(row.lanes.map(laneTuple)) - 1;
       laneIndex.set(row.lanes, state);
     }
-    const col = row.node === null ? -1 : column.get(row.node)!;
-    const tone = row.tone === "plain" ? "" : row.tone;
-    const hb = row.heartbeat ? 1 : 0;
     return [
       row.t,
-      col,
+      row.column,
       kindIndex.get(row.kind)!,
       row.text,
-      tone,
+      row.tone === "plain" ? "" : row.tone,
       row.msg ?? -1,
       row.conv ?? -1,
-      hb,
+      row.heartbeat ? 1 : 0,
       state,
+      row.ops ?? 0,
+      row.batch ? batchText(row.batch) : 0,
+      row.afterShutdown ? 1 : 0,
     ];
   });
-  return { nodes, kinds, lanes, rows };
+  return { nodes, columns: timeline.columns, kinds, lanes, rows };
+}
+
+const laneTuple = (l: Lane): LaneTuple => [
+  l.role,
+  l.term,
+  l.cut ? 1 : 0,
+  l.dead ? 1 : 0,
+  l.group ?? -1,
+];
+
+/** "50 entries [2]–[51], terms 1–3": what a collapsed batch says about itself. */
+export function batchText({ count, first, last, terms: [low, high] }: Batch): string {
+  const terms = low === high ? `term ${low}` : `terms ${low}–${high}`;
+  return `${count} entries [${first}]–[${last}], ${terms}`;
 }
 
 /**
@@ -73,50 +80,69 @@ export function scriptJson(value: unknown): string {
     .replace(/\u2029/g, "\\u2029");
 }
 
-export function renderPage(timeline: Timeline, indexHref?: string): string {
+export interface PageOptions {
+  /** the index page, relative to this one */
+  indexHref?: string;
+  /** "cluster 2 of 3" when the test started several clusters */
+  cluster?: string;
+}
+
+export function renderPage(timeline: Timeline, options: PageOptions = {}): string {
   const { trace } = timeline;
-  const start = trace.start ?? {};
-  const text = (key: string) => (start[key] === undefined ? "" : String(start[key]));
+  const start = trace.start;
   return compiledTemplates().page({
-    title: text("test") || trace.source,
-    part: text("part"),
-    seed: text("seed"),
-    file: text("file"),
-    replay: text("replay"),
-    render: text("render"),
-    error: trace.end?.error === undefined ? "" : String(trace.end.error),
+    title: testName(trace),
+    cluster: options.cluster ?? "",
+    start,
+    config: start ? formatValue(start.config) : "",
+    error: trace.end?.error ?? "",
     result: trace.result,
+    expectedViolation: trace.end?.expectedViolation === true,
     events: timeline.rows.length,
-    nodes: trace.nodes,
+    columns: timeline.columns,
     kinds: timeline.kinds,
     summary: timeline.summary,
     warnings: trace.warnings,
-    indexHref,
+    indexHref: options.indexHref,
     css: read("page.css"),
-    script: read("page.js"),
+    script: pageScript(),
     data: scriptJson(pageData(timeline)),
   });
+}
+
+/** A test that ran (vitest's report says so) but started no cluster, so it has no trace. */
+export interface TestWithoutTrace {
+  name: string;
+  file: string;
+  result: "pass" | "fail";
 }
 
 export interface IndexEntry {
   href: string;
   timeline: Timeline;
+  cluster?: string;
 }
 
-export function renderIndex(title: string, entries: IndexEntry[]): string {
-  const tests = entries.map(({ href, timeline }) => ({
+export function renderIndex(
+  title: string,
+  entries: IndexEntry[],
+  without: TestWithoutTrace[] = [],
+): string {
+  const tests = entries.map(({ href, timeline, cluster }) => ({
     href,
-    name:
-      timeline.trace.start?.test === undefined
-        ? timeline.trace.source
-        : String(timeline.trace.start.test),
-    part: String(timeline.trace.start?.part ?? ""),
+    name: testName(timeline.trace),
+    cluster: cluster ?? "",
+    part: timeline.trace.start?.part ?? "",
     seed: String(timeline.trace.start?.seed ?? ""),
     result: timeline.trace.result,
+    expectedViolation: timeline.trace.end?.expectedViolation === true,
     events: timeline.rows.length,
     warnings: timeline.trace.warnings.length,
     duration: timeline.summary.duration,
   }));
-  const failed = tests.filter((t) => t.result !== "pass").length;
-  return compiledTemplates().index({ title, tests, failed, css: read("page.css") });
+  const failed =
+    tests.filter((t) => t.result !== "pass").length +
+    without.filter((t) => t.result !== "pass").length;
+  const total = tests.length + without.length;
+  return compiledTemplates().index({ title, tests, without, failed, total, css: read("page.css") });
 }

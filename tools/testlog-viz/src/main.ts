@@ -2,14 +2,15 @@
 // Kept apart from cli.ts (which only wires it to the process) so tests can call it directly.
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Chalk, type ChalkInstance } from "chalk";
-import { renderIndex, renderPage } from "./html.ts";
+import { renderIndex, renderPage, type TestWithoutTrace } from "./html.ts";
 import { buildTimeline, type Timeline } from "./model.ts";
+import { type ReportedTest, readReport, withoutTrace } from "./report.ts";
 import { renderText } from "./text.ts";
-import { parseTrace } from "./trace.ts";
+import { parseTrace, type Trace, testName } from "./trace.ts";
 
 export const HELP = `testlog-viz: turn raft-ts test traces into colour-coded timelines
 
@@ -20,24 +21,28 @@ Inputs:
   Trace files written by a part's tests when RAFT_TRACE_DIR is set (JSON lines, see
   docs/trace-format.md). A folder stands for every *.jsonl file directly inside it.
   Unreadable lines are skipped and reported in a warning banner; a trace without its
-  test.end line counts as failed ("trace cut short").
+  test.end line counts as failed ("trace cut short"). A file in which no line is a trace
+  event is not a trace: that is an error (exit 2), not a page.
 
 Outputs (--format html, the default):
   One self-contained page per trace, <trace name>.html, and index.html listing every test
   with PASS / FAIL. Pages inline all their CSS and script: open them straight from disk.
-  One line per test is printed: PASS or FAIL, the test's name and the file:// address of
-  its page; the last line gives the index.
+  One line per test is printed: PASS or FAIL, the test's name as vitest -t and dotest.sh
+  accept it, and the file:// address of its page; the last line gives the index.
 
 Options:
   -o, --out <folder>    where pages go (default: the folder of the first input)
   -f, --format <fmt>    html (default) or text: print each timeline to the terminal, one
                         line per event, tinted by role when the output is a terminal
+      --report <file>   vitest's JSON report of the run: tests that ran but started no
+                        cluster (so wrote no trace) are listed in the index as such
       --hide-heartbeats text format: leave out heartbeats (empty AppendEntries and replies)
       --exit-code       exit with 1 if any test failed or its trace was cut short
   -h, --help            show this help
 
 Exit status: 0 when everything was rendered, 1 with --exit-code and a failed test,
-2 for a usage error (unknown option, missing input, no traces found).
+2 for a usage error (unknown option, missing input, no traces found, a file that is not a
+trace).
 
 Examples:
   pnpm viz .traces/part1-election                 # pages + index next to the traces
@@ -72,6 +77,7 @@ function run(argv: string[], io: Io): number {
     options: {
       out: { type: "string", short: "o" },
       format: { type: "string", short: "f", default: "html" },
+      report: { type: "string" },
       "hide-heartbeats": { type: "boolean", default: false },
       "exit-code": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -85,11 +91,12 @@ function run(argv: string[], io: Io): number {
     throw new UsageError(`unknown format "${values.format}" (html or text)`);
   }
   if (positionals.length === 0) throw new UsageError("no input: give trace files or folders");
+  const reported = values.report === undefined ? [] : reportedTests(values.report);
   const files = positionals.flatMap(traceFiles);
-  if (files.length === 0) throw new UsageError(`no .jsonl traces in ${positionals.join(", ")}`);
-  const timelines = files.map((file) =>
-    buildTimeline(parseTrace(readFileSync(file, "utf8"), file)),
-  );
+  if (files.length === 0 && reported.length === 0) {
+    throw new UsageError(`no .jsonl traces in ${positionals.join(", ")}`);
+  }
+  const timelines = files.map((file) => buildTimeline(readTrace(file)));
   const chalk = new Chalk({ level: io.color });
   if (values.format === "text") {
     for (const timeline of timelines) {
@@ -97,10 +104,35 @@ function run(argv: string[], io: Io): number {
     }
   } else {
     const outDir = resolve(values.out ?? defaultOut(positionals[0]!));
-    writePages(timelines, outDir, io, chalk);
+    const without = withoutTrace(
+      reported,
+      timelines.map((t) => t.trace),
+    ).map((test) => ({ ...test, file: relative(process.cwd(), test.file) }));
+    writePages(timelines, without, outDir, { io, chalk });
   }
-  const failed = timelines.some((t) => t.trace.result !== "pass");
+  const failed =
+    timelines.some((t) => t.trace.result !== "pass") || reported.some((t) => t.result !== "pass");
   return values["exit-code"] && failed ? 1 : 0;
+}
+
+/** A trace, or a usage error for a file in which no line is a trace event. */
+function readTrace(file: string): Trace {
+  const trace = parseTrace(readFileSync(file, "utf8"), file);
+  if (trace.events.length === 0) {
+    throw new UsageError(
+      `${file} is not a trace: none of its lines is a trace event (see docs/trace-format.md)`,
+    );
+  }
+  return trace;
+}
+
+function reportedTests(file: string): ReportedTest[] {
+  try {
+    return readReport(readFileSync(file, "utf8"));
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`cannot read the vitest report ${file}: ${why}`);
+  }
 }
 
 function traceFiles(input: string): string[] {
@@ -121,25 +153,55 @@ function defaultOut(firstInput: string): string {
   return statSync(firstInput).isDirectory() ? firstInput : dirname(firstInput);
 }
 
-function writePages(timelines: Timeline[], outDir: string, io: Io, chalk: ChalkInstance): void {
+function writePages(
+  timelines: Timeline[],
+  without: TestWithoutTrace[],
+  outDir: string,
+  { io, chalk }: { io: Io; chalk: ChalkInstance },
+): void {
   mkdirSync(outDir, { recursive: true });
   const taken = new Set<string>(["index.html"]);
-  const entries = timelines.map((timeline) => {
+  const clusters = clusterLabels(timelines);
+  const entries = timelines.map((timeline, i) => {
     const name = uniqueName(basename(timeline.trace.source).replace(/\.jsonl$/, ""), taken);
     const path = join(outDir, name);
-    writeFileSync(path, renderPage(timeline, "index.html"));
-    const result = timeline.trace.result;
+    const cluster = clusters[i];
+    writeFileSync(path, renderPage(timeline, { indexHref: "index.html", cluster }));
+    const { result, end } = timeline.trace;
     const label =
       result === "pass"
-        ? chalk.green("PASS")
+        ? chalk.green(end?.expectedViolation ? "PASS (violation expected)" : "PASS")
         : chalk.red(result === "fail" ? "FAIL" : "FAIL (trace cut short)");
-    const test = String(timeline.trace.start?.test ?? timeline.trace.source);
+    const test = `${testName(timeline.trace)}${cluster ? ` (${cluster})` : ""}`;
     io.out(`${label}  ${test}  ${pathToFileURL(path).href}\n`);
-    return { href: encodeURIComponent(name), timeline };
+    return { href: encodeURIComponent(name), timeline, cluster };
   });
+  for (const test of without) {
+    const label = test.result === "pass" ? chalk.green("PASS") : chalk.red("FAIL");
+    io.out(`${label}  ${test.name}  (started no cluster: no timeline)\n`);
+  }
   const index = join(outDir, "index.html");
-  writeFileSync(index, renderIndex(`tests in ${basename(outDir)}`, entries));
+  writeFileSync(index, renderIndex(`tests in ${basename(outDir)}`, entries, without));
   io.out(`index  ${pathToFileURL(index).href}\n`);
+}
+
+/**
+ * "cluster 2 of 3" for each trace of a test that started several clusters. Their files are
+ * named <stem>, <stem>-2, <stem>-3, …, so the shorter name came first.
+ */
+function clusterLabels(timelines: Timeline[]): (string | undefined)[] {
+  const groups = new Map<string, string[]>();
+  const keys = timelines.map(({ trace }) => {
+    const key = trace.start === null ? trace.source : `${trace.start.file}\n${trace.start.test}`;
+    groups.set(key, [...(groups.get(key) ?? []), trace.source]);
+    return key;
+  });
+  return timelines.map(({ trace }, i) => {
+    const group = groups.get(keys[i]!)!;
+    if (group.length < 2) return undefined;
+    const order = group.slice().sort((a, b) => a.length - b.length || a.localeCompare(b));
+    return `cluster ${order.indexOf(trace.source) + 1} of ${group.length}`;
+  });
 }
 
 function uniqueName(stem: string, taken: Set<string>): string {

@@ -1,19 +1,25 @@
 // Reads one trace file (JSON lines, see docs/trace-format.md) into events.
 // A reader of a crashed run must still get a page, so nothing here throws on bad input:
-// every line that cannot be used becomes a warning and is skipped.
+// every line that cannot be used becomes a warning and is skipped, and an event whose details
+// do not match its kind is kept, shown as it is, with a warning.
 
-export type Details = Record<string, unknown>;
+import {
+  isKnown,
+  isObject,
+  type Kind,
+  type KnownEvent,
+  problemOf,
+  type RawEvent,
+  type TraceKinds,
+} from "./kinds.ts";
 
-export interface TraceEvent {
-  /** position of the line in the file, 1-based, so warnings and rows can point back to it */
-  line: number;
-  t: number;
-  node: number | null;
-  term: number | null;
-  role: string | null;
-  kind: string;
-  details: Details;
-}
+export type { Details } from "./kinds.ts";
+
+/**
+ * One event: `known` ones are typed by the part's trace types (checked by `isKnown`), the rest
+ * (kinds of later parts, malformed details) are shown as key=value.
+ */
+export type TraceEvent = (KnownEvent & { known: true }) | (RawEvent & { known: false });
 
 export type Result = "pass" | "fail" | "cut short";
 
@@ -23,8 +29,9 @@ export interface Trace {
   events: TraceEvent[];
   /** node ids in ascending order: from test.start and from every event */
   nodes: number[];
-  start: Details | null;
-  end: Details | null;
+  /** the details of test.start and test.end, when the trace has them and they are well-formed */
+  start: TraceKinds["test.start"] | null;
+  end: TraceKinds["test.end"] | null;
   result: Result;
   warnings: string[];
 }
@@ -40,15 +47,15 @@ export function parseTrace(text: string, source: string): Trace {
     if (raw.trim() === "") return;
     const parsed = parseLine(raw, index + 1);
     if (typeof parsed === "string") bad.push(parsed);
-    else events.push(parsed);
+    else events.push(classify(parsed, bad));
   });
   const warnings = bad.slice(0, MAX_LINE_WARNINGS);
   if (bad.length > MAX_LINE_WARNINGS) {
-    warnings.push(`… and ${bad.length - MAX_LINE_WARNINGS} more unreadable lines skipped`);
+    warnings.push(`… and ${bad.length - MAX_LINE_WARNINGS} more lines with problems`);
   }
   warnings.push(...sortByTime(events));
-  const start = events.find((e) => e.kind === "test.start")?.details ?? null;
-  const end = events.findLast((e) => e.kind === "test.end")?.details ?? null;
+  const start = events.find(isKind("test.start"))?.details ?? null;
+  const end = events.findLast(isKind("test.end"))?.details ?? null;
   if (!start) warnings.push("no test.start line: test name, seed and replay command are unknown");
   if (!end)
     warnings.push("no test.end line: the trace was cut short, so the test counts as failed");
@@ -58,13 +65,32 @@ export function parseTrace(text: string, source: string): Trace {
     nodes: collectNodes(events, start),
     start,
     end,
-    result: end ? (end.result === "pass" ? "pass" : "fail") : "cut short",
+    result: end?.result ?? "cut short",
     warnings,
   };
 }
 
+/** An event of one known kind, typed. */
+export type EventOf<K extends Kind> = Extract<TraceEvent, { known: true; kind: K }>;
+
+/** A filter for the events of one known kind. */
+export const isKind =
+  <K extends Kind>(kind: K) =>
+  (event: TraceEvent): event is EventOf<K> =>
+    event.known && event.kind === kind;
+
+/** Types an event by its kind; a known kind with details that do not fit is reported. */
+function classify(raw: RawEvent, bad: string[]): TraceEvent {
+  if (isKnown(raw)) return { ...raw, known: true };
+  const problem = problemOf(raw);
+  if (problem !== "unknown kind") {
+    bad.push(`line ${raw.line}: ${raw.kind} event shown as it is: ${problem}`);
+  }
+  return { ...raw, known: false };
+}
+
 /** One event, or the reason the line was skipped. */
-function parseLine(raw: string, line: number): TraceEvent | string {
+function parseLine(raw: string, line: number): RawEvent | string {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -72,28 +98,24 @@ function parseLine(raw: string, line: number): TraceEvent | string {
     return `line ${line}: not valid JSON (truncated?), skipped: ${clip(raw)}`;
   }
   if (!isObject(value)) return `line ${line}: not a JSON object, skipped`;
-  const { t, node, term, role, kind, details } = value;
-  const problem =
-    typeof t !== "number" || !Number.isFinite(t)
-      ? "t is not a number"
-      : typeof kind !== "string" || kind === ""
-        ? "kind is missing"
-        : node !== null && !Number.isInteger(node)
-          ? "node is neither an integer nor null"
-          : details !== undefined && !isObject(details)
-            ? "details is not an object"
-            : null;
-  if (problem) return `line ${line}: ${problem}, skipped: ${clip(raw)}`;
+  const { t, node, term, role, kind, details = {} } = value;
+  const problem = (why: string) => `line ${line}: ${why}, skipped: ${clip(raw)}`;
+  if (typeof t !== "number" || !Number.isFinite(t)) return problem("t is not a number");
+  if (typeof kind !== "string" || kind === "") return problem("kind is missing");
+  if (node !== null && !isId(node)) return problem("node is neither an integer nor null");
+  if (!isObject(details)) return problem("details is not an object");
   return {
     line,
-    t: t as number,
-    node: node as number | null,
+    t,
+    node,
     term: typeof term === "number" ? term : null,
     role: typeof role === "string" ? role : null,
-    kind: kind as string,
-    details: (details as Details | undefined) ?? {},
+    kind,
+    details,
   };
 }
+
+const isId = (value: unknown): value is number => Number.isInteger(value);
 
 /** Rows are shown in time order; the file should already be in that order, so say if it is not. */
 function sortByTime(events: TraceEvent[]): string[] {
@@ -104,20 +126,26 @@ function sortByTime(events: TraceEvent[]): string[] {
   return [`line ${line}: time goes backwards; rows were re-sorted by time`];
 }
 
-function collectNodes(events: TraceEvent[], start: Details | null): number[] {
-  const ids = new Set<number>();
-  const declared = start?.nodes;
-  if (Array.isArray(declared)) {
-    for (const id of declared) if (Number.isInteger(id)) ids.add(id as number);
-  }
+function collectNodes(events: TraceEvent[], start: TraceKinds["test.start"] | null): number[] {
+  const ids = new Set<number>(start?.nodes);
   for (const e of events) if (e.node !== null) ids.add(e.node);
   return [...ids].sort((a, b) => a - b);
 }
 
-export function isObject(value: unknown): value is Details {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/**
+ * A test's name as vitest's -t (and so dotest.sh) accepts it: describe and test names joined by
+ * spaces, as vitest matches them, with the characters a regular expression treats specially
+ * escaped, so that the name matches itself.
+ */
+export function filterName(path: readonly string[]): string {
+  return path.join(" ").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The trace's test by its -t name; the trace itself joins describe and test names by " > ". */
+export function testName(trace: Trace): string {
+  return trace.start === null ? trace.source : filterName(trace.start.test.split(" > "));
 }

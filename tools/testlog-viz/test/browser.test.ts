@@ -1,5 +1,6 @@
-// Opens rendered pages in a real browser (Debian's chromium, driven by playwright-core) and
-// checks what a reader sees and does. Never skipped: .ci/run installs chromium when missing.
+// Opens rendered pages in a real browser (the system's Chromium, found by chromium.ts and driven
+// by playwright-core) and checks what a reader sees and does. Never skipped: without a Chromium
+// every test here fails, saying how to install one. Screenshots go to out/browser/.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -7,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderPage } from "../src/html.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
 import { parseTrace } from "../src/trace.ts";
-import { end, fixture, harness, onNode, start, timelineOf } from "./build.ts";
+import { end, fixture, harness, message, network, onNode, start, timelineOf } from "./build.ts";
+import { findChromium } from "./chromium.ts";
 
 const OUT = new URL("../out/browser/", import.meta.url);
 const LEADER_TINT = "rgb(191, 230, 179)";
@@ -21,7 +23,7 @@ const real = buildTimeline(
 let browser: Browser;
 beforeAll(async () => {
   browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: findChromium(),
     headless: true,
     args: [
       "--no-sandbox",
@@ -42,6 +44,7 @@ async function open(name: string, timeline: Timeline): Promise<{ page: Page; err
   mkdirSync(OUT, { recursive: true });
   const file = new URL(name, OUT);
   writeFileSync(file, renderPage(timeline));
+  // the page is taller than the window: the state panel sits at its bottom
   const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
   const errors: string[] = [];
   page.on("console", (message) => {
@@ -119,11 +122,11 @@ describe("a page rendered from a real part1 trace, in chromium", () => {
 
     const n0 = real.trace.nodes[0]!;
     const n0Rows = real.rows.filter((r) => r.node === n0 && r.kind !== "send").length;
-    await page.locator(`#node-filter input[data-col="0"]`).uncheck();
+    await page.locator(`#node-filter input[data-col="1"]`).uncheck();
     expect(await page.locator(`tr[data-node="${n0}"]`).count()).toBe(0);
     expect(await rowCount(page)).toBe(real.rows.length - sends - n0Rows);
 
-    await page.locator(`#node-filter input[data-col="0"]`).check();
+    await page.locator(`#node-filter input[data-col="1"]`).check();
     await page.locator("#kinds-all").click();
     expect(await rowCount(page)).toBe(real.rows.length);
     await page.locator("body").press("h");
@@ -176,7 +179,7 @@ describe("failures in chromium", () => {
   test("a violation and a failed check are red in the TEST column, a crashed node's lane is grey", async () => {
     const timeline = timelineOf(
       start([0, 1]),
-      harness(1, "crash", { node: 1, cutOff: [], dead: [1] }),
+      harness(1, "crash", { node: 1, ...network([[0]], [], [1]) }),
       harness(2, "check", { name: "checkSingleLeader", ok: false, error: "no leader" }),
       harness(3, "violation", { invariant: "Election Safety", message: "two leaders in term 1" }),
       end(4, "fail"),
@@ -207,13 +210,11 @@ describe("a long trace, in chromium", () => {
     );
     const timeline = timelineOf(
       start([0, 1]),
-      onNode(1, 0, 1, "leader", "send", { msg: 7, to: 1, rpc: "AppendEntries", type: "request" }),
+      onNode(1, 0, 1, "leader", "send", { ...message(7, "AppendEntries", "request"), to: 1 }),
       ...filler,
       onNode(1005, 1, 1, "follower", "deliver", {
-        msg: 7,
+        ...message(7, "AppendEntries", "request"),
         from: 0,
-        rpc: "AppendEntries",
-        type: "request",
       }),
       end(1006),
     );
@@ -223,7 +224,7 @@ describe("a long trace, in chromium", () => {
     await expect.poll(() => rowCount(page)).toBeGreaterThan(400);
 
     // a filter starts drawing from the top again
-    await page.evaluate("window.scrollTo(0, 0)"); // a string: this repo's typecheck has no DOM types
+    await page.evaluate("window.scrollTo(0, 0)"); // a string: the tests' typecheck has no DOM types
     const ticks = page.locator("#kind-filter label", { hasText: /^\s*tick\b/ }).locator("input");
     await ticks.uncheck();
     expect(await rowCount(page)).toBe(4);
@@ -232,6 +233,204 @@ describe("a long trace, in chromium", () => {
 
     await page.locator('tr[data-i="1"] .ev').click();
     expect(await page.locator('tr[data-i="1002"] .ev').getAttribute("class")).toContain("linked");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+const story = buildTimeline(parseTrace(fixture("part2-story.jsonl"), "part2-story.jsonl"));
+const batches = buildTimeline(parseTrace(fixture("part2-batches.jsonl"), "part2-batches.jsonl"));
+
+/**
+ * What the trace says about one node after row `last`, replayed here from the events themselves
+ * (not through the viz's state code): its log's terms, commitIndex and lastApplied.
+ */
+function fromTrace(timeline: Timeline, node: number, last: number) {
+  const terms: number[] = [];
+  let commit = 0;
+  let applied = 0;
+  for (const e of timeline.trace.events.slice(0, last + 1)) {
+    if (e.node !== node || !e.known) continue;
+    if (e.kind === "log.append")
+      terms.splice(e.details.index - 1, Infinity, ...e.details.entries.map((x) => x.term));
+    if (e.kind === "log.truncate") terms.length = e.details.from - 1;
+    if (e.kind === "commit") commit = e.details.to;
+    if (e.kind === "apply") applied = e.details.index;
+  }
+  return { terms, commit, applied, mark: commit };
+}
+
+/** The state panel's drawing of one node: its entries' terms, how many are committed and applied. */
+async function drawnState(page: Page, node: number) {
+  const line = page.locator(`#state .node-state[data-node="${node}"]`);
+  return {
+    terms: await line
+      .locator(".entry")
+      .evaluateAll((es) => es.map((e) => Number(e.getAttribute("data-term")))),
+    commit: await line.locator(".entry.committed").count(),
+    applied: await line.locator(".entry.applied").count(),
+    // how many entries stand before the commitIndex mark (none drawn: 0)
+    mark: await line.locator(".log").evaluate((log) =>
+      Math.max(
+        0,
+        [...log.children].findIndex((e) => e.matches(".commit-mark")),
+      ),
+    ),
+  };
+}
+
+describe("the cluster's state at the selected row, in chromium", () => {
+  test("stepping rows with the keyboard redraws the logs and commit marks the trace describes", async () => {
+    const { page, errors } = await open("part2-story-state.html", story);
+    expect(await page.locator("#state .hint").textContent()).toContain("Select a row");
+    await page.keyboard.press("ArrowDown"); // no row selected yet: the first one
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe("0");
+
+    // from just before the old leader's stray entry is cut, through its repair, to the commit
+    const truncate = story.rows.findIndex((r) => r.kind === "log.truncate");
+    const old = story.rows[truncate]!.node!;
+    const nodes = story.trace.nodes;
+    await page.locator(`tr[data-i="${truncate - 2}"] td.time`).click();
+    for (let row = truncate - 2; row <= truncate + 3; row++) {
+      expect(await page.locator("#state-body").getAttribute("data-row")).toBe(String(row));
+      for (const id of nodes)
+        expect(await drawnState(page, id), `n${id} after row ${row}`).toEqual(
+          fromTrace(story, id, row),
+        );
+      if (row === truncate) {
+        expect((await drawnState(page, old)).terms).toEqual([1, 1]);
+        await page.screenshot({ path: new URL("part2-story-state-truncated.png", OUT).pathname });
+      }
+      if (row < truncate + 3) await page.keyboard.press("ArrowDown");
+    }
+    expect((await drawnState(page, old)).terms).toEqual([1, 1, 2]);
+    // what the last step changed is flashed: stepping animates the cluster
+    expect(
+      await page.locator(`#state .node-state[data-node="${old}"] .fresh`).count(),
+    ).toBeGreaterThan(0);
+    await page.keyboard.press("k"); // and back up
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(truncate + 2));
+
+    await page.screenshot({ path: new URL("part2-story-state.png", OUT).pathname });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("a leader's row shows each follower's nextIndex and matchIndex from its progress events", async () => {
+    const { page, errors } = await open("part2-story-progress.html", story);
+    const lastProgress = story.rows.findLastIndex((r) => r.kind === "progress" && !r.afterShutdown);
+    await page.locator(`tr[data-i="${lastProgress}"] td.time`).click();
+    const leader = story.rows[lastProgress]!.node!;
+    const peers = await page
+      .locator(`#state .node-state[data-node="${leader}"] .peer`)
+      .allTextContents();
+    expect(peers.join(" · ")).toMatch(/^n\d next \d+ match \d+ · n\d next \d+ match \d+$/);
+    expect(peers).toContain(
+      story.rows[lastProgress]!.text.replace(
+        /^(n\d+): nextIndex (\d+), matchIndex (\d+).*/,
+        "$1 next $2 match $3",
+      ),
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("a part1 trace: roles, terms and votes, and empty logs", async () => {
+    const { page, errors } = await open("part1-state.html", real);
+    const last = real.rows.length - 1;
+    await page.locator(`tr[data-i="${last}"] td.time`).click();
+    expect(await page.locator("#state .node-state").count()).toBe(real.trace.nodes.length);
+    expect(await page.locator("#state .entry").count()).toBe(0);
+    expect(await page.locator("#state .empty").count()).toBe(real.trace.nodes.length);
+    expect(await page.locator("#state .voted").first().textContent()).toMatch(
+      /^(voted n\d+|no vote)$/,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe("partitions, batches and tab stops, in chromium", () => {
+  test("while a partition lasts, every node's cell shows its group, and the state panel lists the groups", async () => {
+    const { page, errors } = await open("part2-partition.html", batches);
+    const at = batches.rows.findIndex((r) => r.kind === "partition");
+    const event = batches.trace.events[at]!;
+    if (!event.known || event.kind !== "partition") throw new Error("the fixture has no partition");
+    const { groups } = event.details.network;
+    const letters = await page.locator(`tr[data-i="${at}"] td.lane .grp`).allTextContents();
+    const expected = batches.trace.nodes.map((id) => "AB"[groups.findIndex((g) => g.includes(id))]);
+    expect(letters).toEqual(expected);
+    await page.locator(`tr[data-i="${at}"] td.time`).click();
+    const shown = await page.locator("#state .network .group").allTextContents();
+    expect(shown).toEqual(
+      groups.map((g, i) => `${"AB"[i]} {${g.map((id) => `n${id}`).join(" ")}}`),
+    );
+    await page.screenshot({ path: new URL("part2-partition.png", OUT).pathname });
+    const healed = batches.rows.findIndex((r) => r.kind === "heal");
+    expect(await page.locator(`tr[data-i="${healed}"] .grp`).count()).toBe(0);
+    expect(await page.locator(`tr[data-i="${healed - 1}"] .grp`).count()).toBe(
+      batches.trace.nodes.length,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("a batch of entries is one line with its count, range and terms, and expands on demand", async () => {
+    const { page, errors } = await open("part2-batches.html", batches);
+    const at = batches.rows.findIndex(
+      (r) => r.kind === "log.append" && (r.batch?.count ?? 0) === 8,
+    );
+    expect(at).toBeGreaterThan(0);
+    const row = page.locator(`tr[data-i="${at}"]`);
+    await row.scrollIntoViewIfNeeded();
+    expect(await row.locator(".more").textContent()).toBe("▸ 8 entries [1]–[8], term 1");
+    const collapsed = (await row.boundingBox())!.height;
+    expect(collapsed).toBeLessThan(80); // kind and summary, then one clipped line
+    await row.locator(".more").click();
+    const expandedRow = page.locator(`tr[data-i="${at}"]`);
+    expect(await expandedRow.locator(".ev").getAttribute("class")).toContain("expanded");
+    expect((await expandedRow.boundingBox())!.height).toBeGreaterThan(collapsed);
+    await page.screenshot({ path: new URL("part2-batch-expanded.png", OUT).pathname });
+    await page.keyboard.press("e"); // the clicked row is selected: e folds it again
+    expect((await page.locator(`tr[data-i="${at}"]`).boundingBox())!.height).toBe(collapsed);
+    // no drawn row grows tall, whatever its payload
+    const heights = await page
+      .locator("#timeline tbody tr")
+      .evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+    expect(Math.max(...heights)).toBeLessThan(80);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test("only messages and the selected row are tab stops", async () => {
+    const { page, errors } = await open("part2-tabs.html", story);
+    const stops = () =>
+      page
+        .locator("#timeline tbody [tabindex]")
+        .evaluateAll((els) =>
+          els
+            .filter((e) => Number(e.getAttribute("tabindex")) >= 0)
+            .map((e) =>
+              e.matches(".ev[data-conv]")
+                ? "message"
+                : e.matches("tr.selected")
+                  ? "selected"
+                  : e.outerHTML.slice(0, 60),
+            ),
+        );
+    const messages = story.rows.filter((r) => r.conv !== null).length;
+    expect(await stops()).toEqual(Array(messages).fill("message"));
+    const note = story.rows.findIndex((r) => r.kind === "note");
+    await page.locator(`tr[data-i="${note}"] td.time`).click();
+    const after = await stops();
+    expect(after.filter((s) => s === "selected")).toHaveLength(1);
+    expect(after).toHaveLength(messages + 1);
+    // Tab from the selected row reaches the next message, which selects its row
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate("document.activeElement.closest('tr').dataset.i");
+    const nextMessage = story.rows.findIndex((r, i) => i > note && r.conv !== null);
+    expect(focused).toBe(String(nextMessage));
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(nextMessage));
     expect(errors).toEqual([]);
     await page.close();
   });

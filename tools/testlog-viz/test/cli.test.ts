@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { HELP, main } from "../src/main.ts";
-import { fixture, onNode, start } from "./build.ts";
+import { end, fixture, onNode, start } from "./build.ts";
 
 function cli(...argv: string[]) {
   let out = "";
@@ -57,13 +57,13 @@ describe("testlog-viz command line", () => {
       "notes.txt",
     ]);
     expect(out.split("\n")).toEqual([
-      `PASS  election > basic election  ${pathToFileURL(join(dir, "a--passes.html")).href}`,
-      `FAIL (trace cut short)  t > small  ${pathToFileURL(join(dir, "b--crashed.html")).href}`,
+      `PASS  election basic election  ${pathToFileURL(join(dir, "a--passes.html")).href}`,
+      `FAIL (trace cut short)  t small  ${pathToFileURL(join(dir, "b--crashed.html")).href}`,
       `index  ${pathToFileURL(join(dir, "index.html")).href}`,
       "",
     ]);
     expect(readFileSync(join(dir, "index.html"), "utf8")).toContain(
-      '<a href="b--crashed.html">t &gt; small</a>',
+      '<a href="b--crashed.html">t small</a>',
     );
   });
 
@@ -92,12 +92,58 @@ describe("testlog-viz command line", () => {
       [[join(dir, "missing.jsonl")], "no such file or folder"],
       [[join(dir, "pages-none")], "no such file or folder"],
       [[mkdtempSync(join(tmpdir(), "viz-empty-"))], "no .jsonl traces in"],
+      [[join(dir, "notes.txt")], "notes.txt is not a trace: none of its lines is a trace event"],
+      [["--report", join(dir, "notes.txt"), dir], "cannot read the vitest report"],
     ];
     for (const [argv, message] of cases) {
       const { status, err } = cli(...argv);
       expect(status, argv.join(" ")).toBe(2);
       expect(err).toContain(message);
     }
+  });
+
+  test("a file that is not a trace is an error, and no page is written for it", () => {
+    const dir = runFolder();
+    writeFileSync(join(dir, "c--package.jsonl"), '{\n  "name": "not a trace"\n}\n');
+    const { status, out, err } = cli(dir);
+    expect(status).toBe(2);
+    expect(err).toContain("c--package.jsonl is not a trace");
+    expect(out).toBe("");
+    expect(readdirSync(dir)).not.toContain("index.html");
+  });
+
+  test("--report lists the tests that ran without a cluster; two clusters of one test are told apart", () => {
+    const dir = mkdtempSync(join(tmpdir(), "viz-report-"));
+    const file = "part0-test/test/small.test.ts";
+    const trace = `${start([0], { test: "t > small", file })}\n${end(1)}\n`;
+    writeFileSync(join(dir, "small--t-small.jsonl"), trace);
+    writeFileSync(join(dir, "small--t-small-2.jsonl"), trace);
+    const test = (title: string, status: string) => ({ ancestorTitles: ["t"], title, status });
+    const report = {
+      testResults: [
+        {
+          name: `/repo/${file}`,
+          assertionResults: [
+            test("small", "passed"),
+            test("pure (no cluster)", "failed"),
+            test("left out by -t", "skipped"),
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, "report.json"), JSON.stringify(report));
+    const { status, out } = cli("--exit-code", "--report", join(dir, "report.json"), dir);
+    expect(status).toBe(1);
+    const lines = out.split("\n");
+    expect(lines[0]).toMatch(
+      /^PASS {2}t small \(cluster 2 of 2\) {2}file:.*small--t-small-2\.html$/,
+    );
+    expect(lines[1]).toMatch(/^PASS {2}t small \(cluster 1 of 2\) {2}file:.*small--t-small\.html$/);
+    expect(lines[2]).toBe("FAIL  t pure \\(no cluster\\)  (started no cluster: no timeline)");
+    expect(out).not.toContain("left out");
+    const index = readFileSync(join(dir, "index.html"), "utf8");
+    expect(index).toContain("(started no cluster: no timeline)");
+    expect(index).toContain("2 passed, 1 failed");
   });
 
   test("the cli.ts entry point wires main to the process", () => {

@@ -1,109 +1,101 @@
 import { expect, describe as group, test } from "vitest";
 import { describe } from "../src/describe.ts";
-import type { TraceEvent } from "../src/trace.ts";
+import { type Details, parseTrace, type TraceEvent } from "../src/trace.ts";
+import { harness, message, network, onNode } from "./build.ts";
 
-const event = (
-  kind: string,
-  details: Record<string, unknown>,
-  node: number | null = 1,
-): TraceEvent => ({
-  line: 1,
-  t: 0,
-  node,
-  term: node === null ? null : 1,
-  role: node === null ? null : "follower",
-  kind,
-  details,
-});
+/** One event read the way the viz reads it, typed by its kind when it fits. */
+const read = (line: string): TraceEvent => {
+  const { events } = parseTrace(`${line}\n`, "one.jsonl");
+  expect(events).toHaveLength(1);
+  return events[0]!;
+};
+const on = (kind: string, details: Details) => read(onNode(5, 1, 2, "leader", kind, details));
+const test_ = (kind: string, details: Details) => read(harness(5, kind, details));
 
 group("describe", () => {
-  test("a request and its reply say where they go and which request a reply answers", () => {
-    const payload = { term: 2, candidateId: 1 };
-    expect(
-      describe(
-        event("send", {
-          msg: 4,
-          to: 0,
-          rpc: "RequestVote",
-          type: "request",
-          payload,
-          heartbeat: false,
-        }),
-      ),
-    ).toEqual({
-      text: "→ n0 RequestVote #4 {term:2 candidateId:1}",
+  test("known kinds read as the part's sentence: a request and a reply", () => {
+    const payload = { term: 2, candidateId: 1, lastLogIndex: 0, lastLogTerm: 0 };
+    const send = on("send", { ...message(4, "RequestVote", "request", { payload }), to: 0 });
+    expect(send.known).toBe(true);
+    expect(describe(send)).toEqual({
+      text: '→ n0 RequestVote request #4 {"term":2,"candidateId":1,"lastLogIndex":0,"lastLogTerm":0}',
       tone: "plain",
     });
-    const reply = {
-      msg: 5,
-      from: 0,
-      rpc: "RequestVote",
-      type: "reply",
+    const reply = message(5, "RequestVote", "reply", {
       request: 4,
-      payload: { voteGranted: true },
-      heartbeat: false,
+      payload: { term: 2, voteGranted: true },
       duplicate: true,
-    };
-    expect(describe(event("deliver", reply)).text).toBe(
-      "← n0 RequestVote reply #5 (answers #4) (duplicate) {voteGranted:true}",
+      from: 0,
+    });
+    expect(describe(on("deliver", reply)).text).toBe(
+      '← n0 RequestVote reply #5 (to #4) (duplicate) {"term":2,"voteGranted":true}',
     );
   });
 
-  test("drops and failed calls are muted, failed checks and violations are red", () => {
-    const drop = describe(
-      event("drop", {
-        msg: 2,
-        to: 2,
-        rpc: "AppendEntries",
-        type: "request",
-        heartbeat: true,
-        reason: "link cut",
-      }),
-    );
-    expect(drop).toEqual({ text: "✕ → n2 AppendEntries #2 dropped (link cut)", tone: "muted" });
-    expect(
-      describe(event("rpc.error", { rpc: "AppendEntries", to: 0, msg: 9, error: "no reply" })).tone,
-    ).toBe("muted");
-    const check = describe(
-      event(
-        "check",
-        { name: "checkSingleLeader", ok: false, error: "two leaders in term 3" },
-        null,
-      ),
-    );
-    expect(check).toEqual({ text: "✗ checkSingleLeader: two leaders in term 3", tone: "bad" });
-    const violation = describe(
-      event("violation", { invariant: "Election Safety", message: "n1 and n2 lead term 3" }, null),
-    );
-    expect(violation).toEqual({
-      text: "VIOLATION of Election Safety: n1 and n2 lead term 3",
+  test("tones: drops and failed calls muted, failed checks, violations and failing ends red", () => {
+    const drop = on("drop", {
+      ...message(2, "AppendEntries", "request"),
+      to: 2,
+      reason: "link cut",
+    });
+    expect(describe(drop)).toEqual({
+      text: "✗ AppendEntries request #2 to n2 dropped: link cut",
+      tone: "muted",
+    });
+    const error = on("rpc.error", { rpc: "AppendEntries", to: 0, msg: 9, error: "no reply" });
+    expect(describe(error).tone).toBe("muted");
+    const check = test_("check", { name: "checkSingleLeader", ok: false, error: "two leaders" });
+    expect(describe(check)).toEqual({ text: "✗ checkSingleLeader: two leaders", tone: "bad" });
+    const violation = test_("violation", { invariant: "Election Safety", message: "n1, n2" });
+    expect(describe(violation)).toEqual({
+      text: "VIOLATION of Election Safety: n1, n2",
       tone: "bad",
     });
-    expect(describe(event("test.end", { result: "fail", error: "timed out" }, null))).toEqual({
+    expect(describe(test_("test.end", { result: "fail", error: "timed out" }))).toEqual({
       text: "FAIL: timed out",
       tone: "bad",
     });
+    expect(describe(test_("test.end", { result: "pass" })).tone).toBe("good");
+  });
+
+  test("a check without an outcome reads as its name, not '?'", () => {
+    const check = test_("check", { name: 'checkNotCommitted("lost")', ok: true });
+    expect(describe(check)).toEqual({ text: '✓ checkNotCommitted("lost")', tone: "plain" });
   });
 
   test("unknown kinds show every detail field as key=value", () => {
-    const d = describe(
-      event("log.append", { index: 3, term: 2, command: "x=1", entries: [{ a: "b" }] }),
-    );
-    expect(d).toEqual({ text: 'index=3 term=2 command=x=1 entries=[{a:"b"}]', tone: "plain" });
+    const later = on("snapshot.install", { index: 3, term: 2, data: [{ a: "b" }] });
+    expect(later.known).toBe(false);
+    expect(describe(later)).toEqual({ text: 'index=3 term=2 data=[{a:"b"}]', tone: "plain" });
     // a kind spelled like an Object.prototype member is just another unknown kind
-    expect(describe(event("constructor", { n: 1 })).text).toBe("n=1");
+    expect(describe(on("constructor", { n: 1 })).text).toBe("n=1");
   });
 
-  test("fields a known kind does not mention are appended, cutOff and dead are left to the lanes", () => {
-    expect(
-      describe(event("role", { from: "follower", to: "candidate", reason: "timeout", extra: 7 }))
-        .text,
-    ).toBe("follower → candidate (timeout)  extra=7");
-    expect(describe(event("isolate", { node: 2, cutOff: [2], dead: [] }, null)).text).toBe(
-      "isolate n2",
+  test("a known kind with details that do not fit its type is shown as it is, with a warning", () => {
+    const bad = onNode(5, 1, 2, "leader", "log.append", { index: "three", entries: 7 });
+    const trace = parseTrace(`${bad}\n`, "bad.jsonl");
+    expect(trace.events[0]!.known).toBe(false);
+    expect(describe(trace.events[0]!).text).toBe("index=three entries=7");
+    expect(trace.warnings[0]).toBe(
+      "line 1: log.append event shown as it is: details.index is missing or of the wrong type",
     );
-    expect(
-      describe(event("partition", { groups: [[0, 1], [2]], cutOff: [2], dead: [] }, null)).text,
-    ).toBe("partition [0,1] | [2]");
+  });
+
+  test("fields the kind does not declare are appended; the network is left to the lanes", () => {
+    const role = on("role", { from: "follower", to: "candidate", reason: "timeout", extra: 7 });
+    expect(describe(role).text).toBe("follower → candidate (timeout)  extra=7");
+    const isolate = test_("isolate", { node: 2, ...network([[0, 1], [2]], [2]) });
+    expect(describe(isolate).text).toBe("isolate n2: it reaches no one");
+  });
+
+  test("a sentence that throws leaves the fields readable and says so", () => {
+    const vote = on("vote", { candidate: 1, candidateTerm: 2, granted: true, reason: "r" });
+    const throwing = () => {
+      throw new Error("no words for this");
+    };
+    expect(describe(vote, throwing)).toEqual({
+      text: "candidate=1 candidateTerm=2 granted=true reason=r  (no sentence: no words for this)",
+      tone: "plain",
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { pageData, renderIndex, renderPage, scriptJson } from "../src/html.ts";
-import { end, handmade, harness, onNode, start, timelineOf } from "./build.ts";
+import { batchText, pageData, renderIndex, renderPage, scriptJson } from "../src/html.ts";
+import { R } from "../src/page-data.ts";
+import { end, handmade, harness, network, onNode, start, timelineOf } from "./build.ts";
 
 const EVIL = '<script>alert("x")</script>';
 
@@ -23,32 +24,52 @@ describe("renderPage", () => {
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<b>");
     expect(html.match(/<script/g)).toHaveLength(2); // the data and the page's own script
-    expect(html).toContain("name &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;");
+    expect(html).toContain("name &lt;script&gt;alert\\(&#34;x&#34;\\)&lt;/script&gt;");
     expect(html).toContain("RAFT_SEED=1 echo &#39;&lt;script&gt;");
     // the data survives the escaping unchanged
     const data = embeddedData(html);
-    expect(data.rows[1][3]).toBe("</script><script>alert(2)</script> & <b>");
+    expect(data.rows[1][R.TEXT]).toBe("</script><script>alert(2)</script> & <b>");
     expect(data.kinds).toContain("kind<i>");
   });
 
-  test("is self-contained: nothing is fetched", () => {
-    const html = renderPage(handmade(), "index.html");
+  test("is self-contained: nothing is fetched, the script is inlined", () => {
+    const html = renderPage(handmade(), { indexHref: "index.html" });
     expect(html).not.toMatch(/<link|<img|\ssrc=|url\(|https?:\/\//);
     expect(html).toContain("<style>");
     expect(html).toContain('<a href="index.html">');
+    // the bundled page script: its entry point's code, not an import of it
+    expect(html).toContain("IntersectionObserver");
+    expect(html).not.toMatch(/<script type="module">\s*import /);
   });
 
   test("shows the header facts, the summary, one column per node and a filter per kind", () => {
     const html = renderPage(handmade());
-    expect(html).toContain('<span class="badge pass">PASS</span> election &gt; basic election');
+    expect(html).toContain('<span class="badge pass">PASS</span> election basic election');
     expect(html).toContain(
       "RAFT_SEED=42 pnpm --filter part1-election exec vitest run -t &#34;basic election&#34;",
     );
     expect(html).toContain("term 1: n1");
-    expect(html).toContain("16 sent (10 heartbeats) · 12 delivered · 4 dropped");
+    expect(html).toContain(
+      "16 sent (10 heartbeats) · 12 delivered · 4 dropped · 0 RPCs without reply",
+    );
     expect(html.match(/<th class="node">/g)).toHaveLength(3);
     expect(html.match(/data-kind="/g)).toHaveLength(14);
     expect(html).not.toContain('<section class="warnings"');
+    expect(html).toContain(
+      '<a href="#" data-row="1">3 nodes, all connected; expect one leader</a>',
+    );
+  });
+
+  test("a test that expected its violation says so instead of counting a failure", () => {
+    const timeline = timelineOf(
+      start([0]),
+      harness(1, "violation", { invariant: "Election Safety", message: "two leaders" }),
+      end(2, "pass", { expectedViolation: true }),
+    );
+    const html = renderPage(timeline);
+    expect(html).toContain("This test provokes a safety violation on purpose");
+    expect(html).toContain("1 violation, expected by this test");
+    expect(html).not.toContain("failed checks");
   });
 
   test("a broken trace still renders, with the warnings in a banner", () => {
@@ -61,32 +82,45 @@ describe("renderPage", () => {
 });
 
 describe("pageData", () => {
-  test("rows point at shared lane states and at their column (-1 for TEST)", () => {
+  test("rows point at shared lane states and at their column (0 for TEST)", () => {
     const timeline = timelineOf(
       start([2, 5]),
-      onNode(1, 5, 1, "candidate", "role"),
-      onNode(2, 5, 1, "candidate", "send", { msg: 1, to: 2 }),
+      onNode(1, 5, 1, "candidate", "role", { from: "follower", to: "candidate", reason: "r" }),
+      harness(2, "isolate", { node: 2, ...network([[5], [2]], [2]) }),
       end(3),
     );
     const data = pageData(timeline);
     expect(data.nodes).toEqual([2, 5]);
+    expect(data.columns).toEqual(["TEST", "n2", "n5"]);
     expect(data.lanes).toEqual([
       [
-        ["follower", 0, 0, 0],
-        ["follower", 0, 0, 0],
+        ["follower", 0, 0, 0, -1],
+        ["follower", 0, 0, 0, -1],
       ],
       [
-        ["follower", 0, 0, 0],
-        ["candidate", 1, 0, 0],
+        ["follower", 0, 0, 0, -1],
+        ["candidate", 1, 0, 0, -1],
+      ],
+      [
+        ["follower", 0, 1, 0, 1],
+        ["candidate", 1, 0, 0, 0],
       ],
     ]);
-    expect(data.rows.map((r) => [r[1], r[8]])).toEqual([
-      [-1, 0],
-      [1, 1],
-      [1, 1],
-      [-1, 1],
+    expect(data.rows.map((r) => [r[R.COLUMN], r[R.LANES]])).toEqual([
+      [0, 0],
+      [2, 1],
+      [0, 2],
+      [0, 2],
     ]);
-    expect(data.rows[2]!.slice(5, 8)).toEqual([1, 1, 0]);
+  });
+
+  test("a batch is summarized by count, index range and terms", () => {
+    expect(batchText({ count: 50, first: 2, last: 51, terms: [1, 3] })).toBe(
+      "50 entries [2]–[51], terms 1–3",
+    );
+    expect(batchText({ count: 8, first: 1, last: 8, terms: [1, 1] })).toBe(
+      "8 entries [1]–[8], term 1",
+    );
   });
 
   test("scriptJson leaves nothing that could end a script element", () => {
@@ -107,9 +141,31 @@ describe("renderIndex", () => {
       { href: "b%20c.html", timeline: failed },
     ]);
     expect(html).toContain("1 passed, 1 failed");
-    expect(html).toContain('<a href="a.html">election &gt; basic election</a>');
+    expect(html).toContain('<a href="a.html">election basic election</a>');
     expect(html).toContain('<a href="b%20c.html">bad &lt;script&gt;');
     expect(html).toContain("FAIL (cut short)");
     expect(html).not.toContain("<script");
+  });
+
+  test("tells two clusters of one test apart and lists tests that started no cluster", () => {
+    const html = renderIndex(
+      "tests in run",
+      [
+        { href: "a.html", timeline: handmade(), cluster: "cluster 1 of 2" },
+        { href: "a-2.html", timeline: handmade(), cluster: "cluster 2 of 2" },
+      ],
+      [
+        {
+          name: "rules a pure function",
+          file: "part2-replication/test/rules.test.ts",
+          result: "fail",
+        },
+      ],
+    );
+    expect(html).toContain('<small class="cluster">(cluster 2 of 2)</small>');
+    expect(html).toContain(
+      'rules a pure function <small class="muted">(started no cluster: no timeline)</small>',
+    );
+    expect(html).toContain("2 passed, 1 failed · 1 started no cluster");
   });
 });

@@ -1,5 +1,18 @@
 import { describe, expect, test } from "vitest";
-import { end, handmade, harness, onNode, start, timelineOf } from "./build.ts";
+import { buildTimeline, type Timeline } from "../src/model.ts";
+import { StateReplay } from "../src/state.ts";
+import { parseTrace } from "../src/trace.ts";
+import {
+  end,
+  fixture,
+  handmade,
+  harness,
+  message,
+  network,
+  onNode,
+  start,
+  timelineOf,
+} from "./build.ts";
 
 const lanesAt = (rows: ReturnType<typeof handmade>["rows"], kind: string) =>
   rows
@@ -23,25 +36,16 @@ describe("buildTimeline", () => {
     expect(lanesAt(rows, "reconnect")).toEqual(["f2", "l1", "l2"]);
   });
 
-  test("a crashed node's lane stays dead until the harness restarts it", () => {
+  test("a crashed node's lane is dead from the harness's crash until its role says otherwise", () => {
     const { rows } = timelineOf(
       start([4, 9]),
-      harness(1, "crash", { node: 9, cutOff: [], dead: [9] }),
-      onNode(2, 4, 1, "candidate", "role", { from: "follower", to: "candidate" }),
-      harness(3, "restart", { node: 9, cutOff: [], dead: [] }),
-      onNode(4, 9, 0, "dead", "role", { from: "follower", to: "dead" }),
-      onNode(5, 9, 0, "follower", "role", { from: "dead", to: "follower" }),
+      harness(1, "crash", { node: 9, ...network([[4]], [], [9]) }),
+      onNode(2, 4, 1, "candidate", "role", { from: "follower", to: "candidate", reason: "r" }),
+      onNode(4, 9, 0, "dead", "role", { from: "follower", to: "dead", reason: "stopped" }),
+      onNode(5, 9, 0, "follower", "role", { from: "dead", to: "follower", reason: "restarted" }),
       end(6),
     );
-    expect(rows.map((r) => r.lanes[1]!.dead)).toEqual([
-      false,
-      true,
-      true,
-      false,
-      true,
-      false,
-      false,
-    ]);
+    expect(rows.map((r) => r.lanes[1]!.dead)).toEqual([false, true, true, true, false, false]);
   });
 
   test("a message's send, deliveries, drop and reply share one conversation id", () => {
@@ -76,9 +80,16 @@ describe("buildTimeline", () => {
       sent: 16,
       delivered: 12,
       dropped: 4,
+      rpcErrors: 0,
+      atShutdown: 0,
       heartbeats: 10,
       failures: 0,
+      expectedViolations: 0,
+      submitted: 0,
+      refused: 0,
+      committed: 0,
       duration: 500,
+      notes: [[1, "3 nodes, all connected; expect one leader"]],
     });
     expect(kinds.slice(0, 3)).toEqual([
       ["test.start", 1],
@@ -100,5 +111,153 @@ describe("buildTimeline", () => {
     expect(summary.leaders).toEqual([[2, [0, 1]]]);
     expect(summary.elections).toBe(2);
     expect(summary.failures).toBe(2);
+  });
+});
+
+/** The state view's reading of a timeline: the same replay the page runs. */
+const stateAfter = (timeline: Timeline, row: number) =>
+  new StateReplay(timeline.trace.nodes, (i) => timeline.rows[i]?.ops ?? null).after(row);
+const real = (name: string) => buildTimeline(parseTrace(fixture(name), name));
+
+describe("the cluster's state, from the trace alone", () => {
+  test("logs, commitIndex, lastApplied and votes follow append, truncate, commit, apply, vote, term", () => {
+    const timeline = timelineOf(
+      start([0, 1]),
+      onNode(1, 0, 1, "follower", "term", { from: 0, to: 1, reason: "r" }),
+      onNode(1, 0, 1, "follower", "vote", {
+        candidate: 0,
+        candidateTerm: 1,
+        granted: true,
+        reason: "r",
+      }),
+      onNode(2, 0, 1, "leader", "log.append", {
+        index: 1,
+        entries: [
+          { term: 1, command: "x" },
+          { term: 1, command: "y" },
+          { term: 1, command: "z" },
+        ],
+      }),
+      onNode(3, 0, 1, "leader", "commit", { from: 0, to: 2, reason: "r" }),
+      onNode(4, 0, 1, "leader", "apply", { index: 1, term: 1, command: "x" }),
+      onNode(5, 0, 1, "leader", "log.truncate", { from: 3, removed: 1 }),
+      onNode(6, 0, 2, "follower", "term", { from: 1, to: 2, reason: "r" }),
+      end(7),
+    );
+    const n0 = (row: number) => stateAfter(timeline, row).get(0)!;
+    expect(n0(0).log).toEqual([]);
+    expect(n0(2).votedFor).toBe(0);
+    expect(n0(3).log).toEqual([
+      [1, '"x"'],
+      [1, '"y"'],
+      [1, '"z"'],
+    ]);
+    expect([n0(4).commitIndex, n0(4).lastApplied]).toEqual([2, 0]);
+    expect([n0(5).commitIndex, n0(5).lastApplied]).toEqual([2, 1]);
+    expect(n0(6).log).toHaveLength(2);
+    expect(n0(7).votedFor).toBeNull(); // a new term: the old vote is void
+    expect(stateAfter(timeline, 7).get(1)!.log).toEqual([]);
+  });
+
+  test("a leader's nextIndex and matchIndex per follower, forgotten when it steps down", () => {
+    const timeline = timelineOf(
+      start([0, 1]),
+      onNode(1, 0, 1, "leader", "progress", {
+        peer: 1,
+        nextIndex: 1,
+        matchIndex: 0,
+        reason: "elected",
+      }),
+      onNode(2, 0, 1, "leader", "progress", { peer: 1, nextIndex: 3, matchIndex: 2, reason: "r" }),
+      onNode(3, 0, 2, "follower", "role", { from: "leader", to: "follower", reason: "r" }),
+      end(4),
+    );
+    expect([...stateAfter(timeline, 2).get(0)!.progress]).toEqual([[1, [3, 2]]]);
+    expect(stateAfter(timeline, 3).get(0)!.progress.size).toBe(0);
+  });
+
+  test("the story's last rows: every node holds the same three entries, all committed and applied", () => {
+    const story = real("part2-story.jsonl");
+    const last = stateAfter(story, story.rows.length - 1);
+    for (const id of story.trace.nodes) {
+      expect(last.get(id)!.log, `n${id}`).toEqual([
+        [1, '"x=1"'],
+        [1, '"y=2"'],
+        [2, '"z=3"'],
+      ]);
+      expect(last.get(id)!.commitIndex).toBe(3);
+      expect(last.get(id)!.lastApplied).toBe(3);
+    }
+    // before the repair, the old leader held "lost" at [3], in its own term
+    const truncated = story.rows.findIndex((r) => r.kind === "log.truncate");
+    const old = story.rows[truncated]!.node!;
+    expect(stateAfter(story, truncated - 1).get(old)!.log[2]).toEqual([1, '"lost"']);
+    expect(stateAfter(story, truncated).get(old)!.log).toHaveLength(2);
+  });
+
+  test("a part1 trace has no log: every node's log stays empty, votes are still read", () => {
+    const part1 = real("part1-old-leader-reconnects.jsonl");
+    const last = stateAfter(part1, part1.rows.length - 1);
+    expect([...last.values()].every((n) => n.log.length === 0 && n.commitIndex === 0)).toBe(true);
+    expect([...last.values()].some((n) => n.votedFor !== null)).toBe(true);
+  });
+});
+
+describe("partitions, batches, shutdown and expected violations", () => {
+  test("while the network is split, each lane knows its group; healing clears the groups", () => {
+    const { rows } = timelineOf(
+      start([0, 1, 2]),
+      harness(1, "partition", { groups: [[0], [1, 2]], ...network([[1, 2], [0]], [0]) }),
+      harness(2, "heal", network([[0, 1, 2]])),
+      end(3),
+    );
+    expect(rows[1]!.lanes.map((l) => l.group)).toEqual([1, 0, 0]);
+    expect(rows[1]!.lanes.map((l) => l.cut)).toEqual([true, false, false]);
+    expect(rows[2]!.lanes.map((l) => l.group)).toEqual([null, null, null]);
+  });
+
+  test("an append or AppendEntries with many entries carries a batch summary", () => {
+    const entries = [1, 1, 2, 2, 3].map((term, i) => ({ term, command: i }));
+    const { rows } = timelineOf(
+      start([0, 1]),
+      onNode(1, 0, 3, "leader", "send", {
+        ...message(1, "AppendEntries", "request", {
+          payload: { term: 3, prevLogIndex: 4, entries },
+        }),
+        to: 1,
+      }),
+      onNode(2, 1, 3, "follower", "log.append", { index: 5, entries }),
+      onNode(3, 1, 3, "follower", "log.append", { index: 10, entries: entries.slice(0, 4) }),
+      end(4),
+    );
+    const batch = { count: 5, first: 5, last: 9, terms: [1, 3] };
+    expect(rows[1]!.batch).toEqual(batch);
+    expect(rows[2]!.batch).toEqual(batch);
+    expect(rows[3]!.batch).toBeNull();
+  });
+
+  test("drops and RPC errors after the shutdown are not counted as the test's", () => {
+    const { summary, rows } = real("part2-story.jsonl");
+    const after = rows.filter((r) => r.afterShutdown);
+    const lost = (list: typeof rows) =>
+      list.filter((r) => r.kind === "drop" || r.kind === "rpc.error").length;
+    expect(lost(after)).toBeGreaterThan(0);
+    expect(summary.atShutdown).toBe(lost(after));
+    expect(summary.dropped + summary.rpcErrors).toBe(lost(rows) - lost(after));
+    expect(summary.submitted).toBe(4);
+    expect(summary.committed).toBe(3);
+    expect(summary.notes.map(([, text]) => text)[0]).toMatch(/^three followers start/);
+  });
+
+  test("a violation the test expected is not a failure", () => {
+    const lines = [
+      start([0]),
+      harness(1, "violation", { invariant: "Election Safety", message: "two leaders" }),
+    ];
+    const expected = timelineOf(...lines, end(2, "pass", { expectedViolation: true }));
+    expect(expected.rows[1]!.tone).toBe("expected");
+    expect([expected.summary.failures, expected.summary.expectedViolations]).toEqual([0, 1]);
+    const unexpected = timelineOf(...lines, end(2, "fail", { error: "violation" }));
+    expect([unexpected.summary.failures, unexpected.summary.expectedViolations]).toEqual([2, 0]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { parseTrace } from "../src/trace.ts";
+import { filterName, parseTrace, testName } from "../src/trace.ts";
 import { end, fixture, harness, onNode, start } from "./build.ts";
 
 describe("parseTrace", () => {
@@ -51,7 +51,7 @@ describe("parseTrace", () => {
     const text = [start([0]), ...Array.from({ length: 25 }, () => "garbage"), end(1)].join("\n");
     const { warnings } = parseTrace(text, "many.jsonl");
     expect(warnings).toHaveLength(21);
-    expect(warnings[20]).toBe("… and 5 more unreadable lines skipped");
+    expect(warnings[20]).toBe("… and 5 more lines with problems");
   });
 
   test("an empty file gives an empty, failed trace with both lines reported missing", () => {
@@ -86,5 +86,47 @@ describe("parseTrace", () => {
     const trace = parseTrace(text, "order");
     expect(trace.events.map((e) => e.kind)).toEqual(["test.start", "a", "b", "c", "test.end"]);
     expect(trace.warnings).toEqual(["line 3: time goes backwards; rows were re-sorted by time"]);
+  });
+});
+
+describe("typed events", () => {
+  test("events whose details fit their kind are known and typed; test.start and test.end are read", () => {
+    const trace = parseTrace(fixture("handmade-election.jsonl"), "f.jsonl");
+    expect(trace.events.every((e) => e.known)).toBe(true);
+    expect(trace.start?.nodes).toEqual([0, 1, 2]);
+    expect(trace.end).toEqual({ result: "pass" });
+  });
+
+  test("every event of the real fixtures fits the part's types", () => {
+    for (const name of [
+      "part1-old-leader-reconnects.jsonl",
+      "part2-story.jsonl",
+      "part2-batches.jsonl",
+    ]) {
+      const trace = parseTrace(fixture(name), name);
+      expect(trace.warnings, name).toEqual([]);
+      expect(
+        trace.events.filter((e) => !e.known).map((e) => e.kind),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  test("a malformed test.start leaves name and seed unknown, with warnings", () => {
+    const trace = parseTrace([harness(0, "test.start", { test: 7 }), end(1)].join("\n"), "s");
+    expect(trace.start).toBeNull();
+    expect(trace.warnings).toEqual([
+      "line 1: test.start event shown as it is: details.test is missing or of the wrong type",
+      "no test.start line: test name, seed and replay command are unknown",
+    ]);
+  });
+
+  test("the test's name as vitest -t accepts it: spaces between describe names, specials escaped", () => {
+    const trace = parseTrace(
+      `${start([0], { test: "Go series > old leader keeps its term (3 nodes) a.b" })}\n`,
+      "n",
+    );
+    expect(testName(trace)).toBe("Go series old leader keeps its term \\(3 nodes\\) a\\.b");
+    expect(filterName(["a", "b [x]"])).toBe("a b \\[x\\]");
   });
 });

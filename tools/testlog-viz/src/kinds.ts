@@ -1,0 +1,198 @@
+// The one place where the viz meets a part's trace: its kinds, their typed details and their
+// sentences. Pointing the viz at a later part (part3, part4, …) means changing the import below;
+// tsc then names every kind the new part adds, and each needs one line in `specs`.
+//
+// Nothing the viz reads from an event is trusted before `isKnown` has checked it against the
+// spec of its kind: a trace is a file, and a file can say anything.
+
+import {
+  type Kind,
+  type TraceEvent as PartEvent,
+  describe as partSentence,
+  type TraceKinds,
+} from "part2-replication/trace";
+
+export type { Kind, NetworkView, TraceKinds } from "part2-replication/trace";
+export type Role = NonNullable<PartEvent["role"]>;
+export type LogEntry = TraceKinds["log.append"]["entries"][number];
+
+export type Details = Record<string, unknown>;
+
+/** A line of the file as read, before anything is known about its kind. */
+export interface RawEvent {
+  /** position of the line in the file, 1-based, so warnings and rows can point back to it */
+  line: number;
+  t: number;
+  node: number | null;
+  term: number | null;
+  role: string | null;
+  kind: string;
+  details: Details;
+}
+
+/**
+ * Message payloads as traces of every part carry them: part1's have none of the log fields that
+ * part2's types declare, so the viz checks only that a payload is an object and reads its fields
+ * through `payloadEntries`, never through the part's payload types.
+ */
+type LoosePayload<D> = D extends { payload: unknown }
+  ? Omit<D, "payload"> & { payload: Details }
+  : D;
+
+/** An event of a kind the part defines, whose details match that kind's type. */
+export type KnownEvent = {
+  [K in Kind]: Omit<PartEvent & { kind: K }, "details"> & {
+    kind: K;
+    details: LoosePayload<TraceKinds[K]>;
+    line: number;
+  };
+}[Kind];
+
+// ---- Checks: one line per kind, in the order of the part's trace.ts ----
+
+type Check = (value: unknown) => boolean;
+type Shape = Record<string, Check>;
+/** The fields of a kind, and for union types the rule that picks a valid combination. */
+type Spec = Shape | [Shape, (details: Details) => boolean];
+
+export const isObject = (v: unknown): v is Details =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const int: Check = (v) => Number.isInteger(v);
+const num: Check = (v) => typeof v === "number" && Number.isFinite(v);
+const str: Check = (v) => typeof v === "string";
+const bool: Check = (v) => typeof v === "boolean";
+const anything: Check = () => true;
+const opt =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined || check(v);
+const list =
+  (check: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(check);
+const oneOf =
+  (...values: unknown[]): Check =>
+  (v) =>
+    values.includes(v);
+const shaped =
+  (shape: Shape): Check =>
+  (v) =>
+    isObject(v) && mismatch(shape, v) === undefined;
+
+const role = oneOf("follower", "candidate", "leader", "dead");
+const rpc = oneOf("RequestVote", "AppendEntries");
+const isEntry = (v: unknown): v is LogEntry => shaped({ term: int, command: anything })(v);
+const network = shaped({ groups: list(list(int)), cutOff: list(int), dead: list(int) });
+
+const MESSAGE: Shape = {
+  msg: int,
+  rpc,
+  type: oneOf("request", "reply"),
+  request: opt(int),
+  payload: isObject,
+  heartbeat: bool,
+  bytes: num,
+};
+/** A reply names its request; a request does not. */
+const message = (extra: Shape): Spec => [
+  { ...MESSAGE, ...extra },
+  (d: Details) => (d.type === "reply") === (d.request !== undefined),
+];
+const link = { from: int, to: int, network };
+
+const specs: { [K in Kind]: Spec } = {
+  role: { from: role, to: role, reason: str },
+  term: { from: int, to: int, reason: str },
+  "election.timeout": { timeoutMs: num },
+  vote: { candidate: int, candidateTerm: int, granted: bool, reason: str },
+  "vote.reply": { from: int, granted: bool, votes: int, needed: int },
+  "reply.stale": { rpc, from: int, replyTerm: int, reason: str },
+  submit: [
+    { command: anything, index: opt(int), term: opt(int), refused: opt(str) },
+    (d: Details) => (d.refused === undefined) === (d.index !== undefined && d.term !== undefined),
+  ],
+  "log.append": { index: int, entries: list(isEntry) },
+  "log.truncate": { from: int, removed: int },
+  commit: { from: int, to: int, reason: str },
+  progress: { peer: int, nextIndex: int, matchIndex: int, reason: str },
+  apply: { index: int, term: int, command: anything },
+  send: message({ to: int }),
+  deliver: message({ from: int, duplicate: opt(oneOf(true)) }),
+  drop: message({ to: int, reason: oneOf("lost", "link cut", "receiver dead") }),
+  "rpc.error": { rpc, to: int, msg: int, error: str },
+  "test.start": {
+    test: str,
+    file: str,
+    part: str,
+    seed: int,
+    nodes: list(int),
+    replay: str,
+    render: str,
+    config: shaped({ raft: isObject, network: isObject }),
+  },
+  "test.end": { result: oneOf("pass", "fail"), error: opt(str), expectedViolation: opt(bool) },
+  isolate: { node: int, network },
+  reconnect: { node: int, network },
+  partition: { groups: list(list(int)), network },
+  heal: { network },
+  cut: link,
+  uncut: link,
+  slow: { from: int, to: int, extraMs: num },
+  crash: { node: int, network },
+  check: { name: str, ok: bool, result: anything, error: opt(str) },
+  violation: { invariant: str, message: str },
+  note: { text: str },
+  shutdown: {},
+};
+
+const specOf = new Map<string, Spec>(Object.entries(specs));
+
+/** The first field of `shape` that `details` gets wrong. */
+function mismatch(shape: Shape, details: Details): string | undefined {
+  for (const key in shape) if (!shape[key]!(details[key])) return key;
+  return undefined;
+}
+
+/**
+ * Why an event cannot be read as its kind's type: undefined when it can, "unknown kind" for a
+ * kind the part does not define, else the first field that does not match.
+ */
+export function problemOf(event: RawEvent): string | undefined {
+  // A Map, not an object: a kind spelled like an Object.prototype member is just unknown.
+  const spec = specOf.get(event.kind);
+  if (spec === undefined) return "unknown kind";
+  if (event.role !== null && !role(event.role)) return `"${event.role}" is not a role`;
+  const [shape, rule] = Array.isArray(spec) ? spec : [spec, undefined];
+  const wrong = mismatch(shape, event.details);
+  if (wrong !== undefined) return `details.${wrong} is missing or of the wrong type`;
+  if (rule && !rule(event.details)) return "its details mix the fields of two variants";
+  return undefined;
+}
+
+/** The type guard: a raw event whose kind and details the part's types describe. */
+export function isKnown(event: RawEvent): event is RawEvent & KnownEvent {
+  return problemOf(event) === undefined;
+}
+
+/** The detail fields a kind declares; anything else in an event is shown as key=value. */
+export function declaredFields(kind: Kind): string[] {
+  const spec = specs[kind];
+  return Object.keys(Array.isArray(spec) ? spec[0] : spec);
+}
+
+/**
+ * The part's sentence for an event. The part types payloads precisely and prints them as JSON;
+ * `LoosePayload` only widened them for reading, so handing the event back is safe (and a
+ * sentence that throws all the same is caught by the caller).
+ */
+export function sentence(event: KnownEvent): string {
+  return partSentence(event as PartEvent);
+}
+
+/** The entries an AppendEntries payload carries, if it carries a list of them. */
+export function payloadEntries(payload: Details): { first: number; terms: number[] } | null {
+  const { entries, prevLogIndex } = payload;
+  if (!Array.isArray(entries) || !entries.every(isEntry)) return null;
+  const first = typeof prevLogIndex === "number" && int(prevLogIndex) ? prevLogIndex + 1 : 1;
+  return { first, terms: entries.map((e) => e.term) };
+}

@@ -1,0 +1,51 @@
+// What a page's script receives: a compact JSON copy of the timeline (html.ts writes it, the
+// page's script in page/ reads it). Rows and lanes are tuples, not objects: a trace of 100,000
+// events makes a page of a few megabytes instead of tens.
+
+import type { Op } from "./state.ts";
+
+/** One node's lane: role, term, cut off, dead, group of a split network (-1: not split). */
+export type LaneTuple = [role: string, term: number | null, cut: 0 | 1, dead: 0 | 1, group: number];
+
+export type RowTuple = [
+  t: number,
+  /** index into PageData.columns; 0 is TEST */
+  column: number,
+  kind: number,
+  text: string,
+  tone: string,
+  msg: number,
+  conv: number,
+  heartbeat: 0 | 1,
+  /** index into PageData.lanes */
+  lanes: number,
+  ops: Op[] | 0,
+  /** a batch's summary ("50 entries [2]–[51], terms 1–3"), or 0 */
+  batch: string | 0,
+  afterShutdown: 0 | 1,
+];
+
+export interface PageData {
+  nodes: number[];
+  columns: string[];
+  kinds: string[];
+  /** distinct lane states; rows point at them, since lanes rarely change between rows */
+  lanes: LaneTuple[][];
+  rows: RowTuple[];
+}
+
+/** Positions in a RowTuple. */
+export const R = {
+  T: 0,
+  COLUMN: 1,
+  KIND: 2,
+  TEXT: 3,
+  TONE: 4,
+  MSG: 5,
+  CONV: 6,
+  HB: 7,
+  LANES: 8,
+  OPS: 9,
+  BATCH: 10,
+  AFTER_SHUTDOWN: 11,
+} as const;

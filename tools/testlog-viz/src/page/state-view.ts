@@ -1,0 +1,150 @@
+// The cluster's state at the selected row: for every node its role, term and vote, its log as a
+// strip of entries tinted by term with commitIndex and lastApplied marked, and for a leader the
+// nextIndex and matchIndex of each follower. Everything comes from replaying the rows' state
+// operations (state.ts), the same code the model's tests check. What changed since the row shown
+// before is flashed, so stepping through rows animates the cluster.
+
+import { type LaneTuple, type PageData, R } from "../page-data.ts";
+import { type ClusterState, type NodeState, StateReplay } from "../state.ts";
+import { el, groupColour, groupLetter, termTint } from "./dom.ts";
+
+/** Logs longer than this are drawn as thin bars without the term written in each. */
+const THIN_FROM = 40;
+
+export class StateView {
+  private readonly data: PageData;
+  private readonly root: HTMLElement;
+  private readonly replay: StateReplay;
+  private previous: { row: number; state: ClusterState } | null = null;
+
+  constructor(data: PageData, root: HTMLElement) {
+    this.data = data;
+    this.root = root;
+    this.replay = new StateReplay(data.nodes, (i) => data.rows[i]?.[R.OPS] || null);
+  }
+
+  show(i: number): void {
+    const row = this.data.rows[i];
+    if (row === undefined) return;
+    const state = this.replay.after(i);
+    const lanes = this.data.lanes[row[R.LANES]] ?? [];
+    const before = this.previous?.state;
+    const heading = el("p", "at");
+    const text = row[R.TEXT];
+    heading.append(
+      el("strong", "", `after row ${i + 1} of ${this.data.rows.length}, at ${row[R.T]} ms, `),
+      `${this.data.columns[row[R.COLUMN]]} ${this.data.kinds[row[R.KIND]]}: `,
+      text.length > 160 ? `${text.slice(0, 159)}…` : text,
+    );
+    const nodes = this.data.nodes.map((id, column) =>
+      nodeLine(id, lanes[column], state.get(id), before?.get(id)),
+    );
+    this.root.replaceChildren(heading, networkLine(this.data.nodes, lanes), ...nodes);
+    this.root.dataset.row = String(i);
+    this.previous = { row: i, state };
+  }
+
+  clear(): void {
+    this.previous = null;
+    this.root.replaceChildren(
+      el(
+        "p",
+        "hint",
+        "Select a row (click it, or press ↓) to see every node's state at that moment.",
+      ),
+    );
+    delete this.root.dataset.row;
+  }
+}
+
+/** Which nodes reach which while the network is split; who is cut off or stopped. */
+function networkLine(nodes: number[], lanes: LaneTuple[]): HTMLElement {
+  const p = el("p", "network");
+  const groups = new Map<number, number[]>();
+  lanes.forEach((lane, column) => {
+    if (lane[4] >= 0) groups.set(lane[4], [...(groups.get(lane[4]) ?? []), nodes[column]!]);
+  });
+  const names = (ids: number[]) => ids.map((id) => `n${id}`).join(" ");
+  if (groups.size === 0) {
+    p.textContent = "network: every live node reaches every other";
+  } else {
+    p.append("network split: ");
+    for (const [group, ids] of [...groups].sort((a, b) => a[0] - b[0])) {
+      const band = el("span", "group banded", `${groupLetter(group)} {${names(ids)}}`);
+      band.style.borderLeftColor = groupColour(group);
+      band.dataset.group = groupLetter(group);
+      p.append(band, " ");
+    }
+  }
+  const dead = nodes.filter((_, c) => lanes[c]?.[3]);
+  const cut = nodes.filter((_, c) => lanes[c]?.[2]);
+  if (cut.length > 0) p.append(` · cut off: ${names(cut)}`);
+  if (dead.length > 0) p.append(` · stopped: ${names(dead)}`);
+  return p;
+}
+
+function nodeLine(
+  id: number,
+  lane: LaneTuple | undefined,
+  node: NodeState | undefined,
+  before: NodeState | undefined,
+): HTMLElement {
+  const [role, term, , dead] = lane ?? ["follower", 0, 0, 0, -1];
+  const line = el("div", `node-state ${dead ? "dead" : `r-${role}`}`);
+  line.dataset.node = String(id);
+  const who = el("span", "who", `n${id}`);
+  const rt = el("span", "rt", `${dead ? "✝ " : ""}${role} T${term ?? "?"}`);
+  line.append(who, rt);
+  if (node === undefined) return line;
+  const voted = el("span", "voted", node.votedFor === null ? "no vote" : `voted n${node.votedFor}`);
+  if (before !== undefined && before.votedFor !== node.votedFor) voted.classList.add("fresh");
+  const indices = el("span", "indices", `commit ${node.commitIndex} · applied ${node.lastApplied}`);
+  const moved =
+    before !== undefined &&
+    (before.commitIndex !== node.commitIndex || before.lastApplied !== node.lastApplied);
+  if (moved) indices.classList.add("fresh");
+  line.append(voted, logStrip(id, node, before), indices);
+  if (role === "leader" && !dead && node.progress.size > 0) line.append(progressOf(node));
+  return line;
+}
+
+/** The log as entries tinted by term; committed ones solid, applied ones dotted beneath. */
+function logStrip(id: number, node: NodeState, before: NodeState | undefined): HTMLElement {
+  const strip = el("span", `log${node.log.length >= THIN_FROM ? " thin" : ""}`);
+  strip.setAttribute("aria-label", `log of n${id}: ${node.log.length} entries`);
+  node.log.forEach(([term, command], at) => {
+    const index = at + 1;
+    const entry = el("span", "entry", node.log.length < THIN_FROM ? String(term) : "");
+    entry.dataset.index = String(index);
+    entry.dataset.term = String(term);
+    entry.style.background = termTint(term);
+    entry.title = `[${index}] T${term} ${command}`;
+    if (index <= node.commitIndex) entry.classList.add("committed");
+    if (index <= node.lastApplied) entry.classList.add("applied");
+    const old = before?.log[at];
+    if (before !== undefined && (old === undefined || old[0] !== term || old[1] !== command)) {
+      entry.classList.add("fresh");
+    }
+    strip.append(entry);
+    if (index === node.commitIndex) strip.append(commitMark(node.commitIndex));
+  });
+  if (node.log.length === 0) strip.append(el("span", "empty", "empty log"));
+  return strip;
+}
+
+function commitMark(commitIndex: number): HTMLElement {
+  const mark = el("span", "commit-mark");
+  mark.title = `commitIndex ${commitIndex}: entries up to here are committed`;
+  return mark;
+}
+
+function progressOf(node: NodeState): HTMLElement {
+  const out = el("span", "progress");
+  const peers = [...node.progress].sort((a, b) => a[0] - b[0]);
+  for (const [peer, [next, match]] of peers) {
+    const item = el("span", "peer", `n${peer} next ${next} match ${match}`);
+    item.dataset.peer = String(peer);
+    out.append(item);
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+// The cluster's state at any row: every node's votedFor, log, commitIndex and lastApplied, and a
+// leader's nextIndex and matchIndex per follower. The model (model.ts) turns each event into the
+// few operations below; the page replays them up to the selected row. This file runs in both
+// places (Node and the page's bundle), so it uses neither DOM nor Node APIs.
+
+/** One log entry as the view draws it: its term and its command as short JSON. */
+export type Entry = [term: number, command: string];
+
+/** What one event changes. Roles and terms are not here: every row's lanes carry them. */
+export type Op =
+  | [op: "vote", node: number, votedFor: number | null]
+  | [op: "append", node: number, index: number, entries: Entry[]]
+  | [op: "truncate", node: number, from: number]
+  | [op: "commit", node: number, to: number]
+  | [op: "apply", node: number, index: number]
+  | [op: "progress", node: number, peer: number, nextIndex: number, matchIndex: number]
+  /** a leader stepped down: its nextIndex and matchIndex mean nothing any more */
+  | [op: "unlead", node: number];
+
+export interface NodeState {
+  votedFor: number | null;
+  /** index 1 of the log is log[0], as in the paper */
+  log: Entry[];
+  commitIndex: number;
+  lastApplied: number;
+  /** peer → [nextIndex, matchIndex], while the node leads */
+  progress: Map<number, [number, number]>;
+}
+
+export type ClusterState = Map<number, NodeState>;
+
+const fresh = (): NodeState => ({
+  votedFor: null,
+  log: [],
+  commitIndex: 0,
+  lastApplied: 0,
+  progress: new Map(),
+});
+
+export function initialState(nodes: readonly number[]): ClusterState {
+  return new Map(nodes.map((id) => [id, fresh()]));
+}
+
+/** Applies one operation in place. A node the state has never seen gets a fresh record. */
+export function applyOp(state: ClusterState, op: Op): void {
+  let node = state.get(op[1]);
+  if (node === undefined) {
+    node = fresh();
+    state.set(op[1], node);
+  }
+  switch (op[0]) {
+    case "vote":
+      node.votedFor = op[2];
+      break;
+    case "append":
+      // writes at its index: the trace truncates explicitly, so this normally extends the log
+      op[3].forEach((entry, i) => {
+        node.log[op[2] - 1 + i] = entry;
+      });
+      break;
+    case "truncate":
+      node.log.length = Math.min(node.log.length, Math.max(0, op[2] - 1));
+      break;
+    case "commit":
+      node.commitIndex = op[2];
+      break;
+    case "apply":
+      node.lastApplied = op[2];
+      break;
+    case "progress":
+      node.progress.set(op[2], [op[3], op[4]]);
+      break;
+    case "unlead":
+      node.progress.clear();
+      break;
+  }
+}
+
+export function cloneState(state: ClusterState): ClusterState {
+  return new Map(
+    [...state].map(([id, s]) => [id, { ...s, log: s.log.slice(), progress: new Map(s.progress) }]),
+  );
+}
+
+/** Rows between two saved states: jumping to any row replays at most this many. */
+const CHECKPOINT_EVERY = 500;
+
+/**
+ * The state after any row, by replaying operations from the nearest saved state before it.
+ * `opsOf(i)` gives row i's operations; states are saved as rows are first reached.
+ */
+export class StateReplay {
+  private readonly saved: ClusterState[] = [];
+  private readonly opsOf: (row: number) => readonly Op[] | null;
+
+  constructor(nodes: readonly number[], opsOf: (row: number) => readonly Op[] | null) {
+    this.opsOf = opsOf;
+    this.saved.push(initialState(nodes));
+  }
+
+  /** The state just after row `row` (0-based); a fresh copy the caller may keep. */
+  after(row: number): ClusterState {
+    const slot = Math.min(Math.floor((row + 1) / CHECKPOINT_EVERY), this.saved.length - 1);
+    const state = cloneState(this.saved[slot]!);
+    for (let i = slot * CHECKPOINT_EVERY; i <= row; i++) {
+      for (const op of this.opsOf(i) ?? []) applyOp(state, op);
+      if ((i + 1) % CHECKPOINT_EVERY === 0 && this.saved.length === (i + 1) / CHECKPOINT_EVERY) {
+        this.saved.push(cloneState(state));
+      }
+    }
+    return state;
+  }
+}
