@@ -189,10 +189,15 @@ export class SimNetwork {
     onReply: (reply: unknown) => void,
   ): Promise<void> {
     // The payload was decoded from what this network encoded for this RPC, so it has its shape.
-    const answer =
-      request.rpc === "RequestVote"
-        ? await node.handleRequestVote(payload as RequestVoteArgs)
-        : await node.handleAppendEntries(payload as AppendEntriesArgs);
+    let answer: unknown;
+    try {
+      answer =
+        request.rpc === "RequestVote"
+          ? await node.handleRequestVote(payload as RequestVoteArgs)
+          : await node.handleAppendEntries(payload as AppendEntriesArgs);
+    } catch {
+      return; // a receiver that fails while handling a request answers nothing, as if it crashed
+    }
     if (this.attached.get(request.to) !== node) return; // stopped while it worked on the request
     const reply = this.envelope(request.to, request.from, request.rpc, answer, request);
     this.transmit(reply, (_, copy) => onReply(copy));
