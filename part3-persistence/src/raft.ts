@@ -345,7 +345,8 @@ export class RaftNode {
 
   private onVoteReply(peer: NodeId, args: RequestVoteArgs, reply: RequestVoteReply): void {
     if (reply.term > this.currentTerm) {
-      return this.becomeFollower(reply.term, `n${peer} replied to RequestVote with a higher term`);
+      this.becomeFollower(reply.term, `n${peer} replied to RequestVote with a higher term`);
+      return;
     }
     // A reply to an earlier election, or arriving after this one was decided, must not count:
     // that voter may have voted for someone else in the term this node is in now.
