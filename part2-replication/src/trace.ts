@@ -73,7 +73,7 @@ export interface NetworkKinds {
     from: NodeId;
     /** A second copy made by the network. */
     duplicate?: true;
-    /** A reply whose caller no longer waits for it (its call timed out or is answered). */
+    /** A reply whose caller no longer waits for it (its call timed out, is answered, or its node crashed). */
     late?: true;
   };
   drop: MessageDetails & { to: NodeId; reason: "lost" | "link cut" | "receiver dead" };

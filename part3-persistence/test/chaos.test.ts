@@ -1,7 +1,8 @@
-// Goal: the election and log rules hold under everything the network can do at once, and the
-// cluster recovers from it (src/sim/chaos.ts): partitions into groups, isolations, one-way cuts,
-// slow links, loss, duplication, long reordering, and replies that arrive after the election or
-// term they answer, while commands keep coming to every node that believes it leads. Method:
+// Goal: the election and log rules hold under everything the network can do at once, and under
+// crashes and restarts, some in the middle of a save, and the cluster recovers from it
+// (src/sim/chaos.ts): partitions into groups, isolations, one-way cuts, slow links, loss,
+// duplication, long reordering, and replies that arrive after the election or term they answer,
+// while commands keep coming to every node that believes it leads. Method:
 // about twenty seconds of random faults on 3, 4 and 5 nodes, safety checked on every event; then
 // heal and require one leader that every node follows, and every committed entry on every node. Under `pnpm test` each
 // size runs seeds 1 to 3; a chosen seed (RAFT_SEED, or the seed sweep) runs alone.
@@ -21,8 +22,8 @@ describe("chaos", () => {
       for (const seed of seeds()) {
         const cluster = Cluster.start(n, { seed, network: chaosNetwork });
         const summary = await runChaos(cluster, cluster.randomStream());
-        // A run with no elections or no late replies would test nothing.
-        expect(summary.leadersElected).toBeGreaterThan(1);
+        // A run with no faults would test nothing. (With crashes, a run may well elect only once:
+        // whole stretches without a quorum are part of what it tests.)
         expect(summary.faults).toBeGreaterThan(20);
       }
     });

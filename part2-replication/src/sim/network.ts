@@ -106,6 +106,8 @@ interface Envelope {
   details: MessageDetails;
   /** A request: whether its caller still waits for the reply. */
   awaited: boolean;
+  /** A request: the node that sent it; a reply reaches only that node, not one restarted since. */
+  caller?: RpcHandlers;
   /** A reply: the request it answers. */
   answers?: Envelope;
 }
@@ -174,6 +176,7 @@ export class SimNetwork {
     return new Promise((resolve, reject) => {
       const request = this.envelope(from, to, rpc, args, heartbeat);
       request.awaited = true;
+      request.caller = this.attached.get(from);
       const timeout = this.clock.setTimer(this.config.rpcTimeoutMs, () => {
         request.awaited = false;
         const error = `no reply within ${this.config.rpcTimeoutMs} ms`;
@@ -282,8 +285,10 @@ export class SimNetwork {
       return;
     }
     const copy = duplicate ? { duplicate: true as const } : {};
-    // A reply whose call is over (timed out, or answered by an earlier copy) reaches no one.
-    const late = m.answers !== undefined && !m.answers.awaited ? { late: true as const } : {};
+    // A reply whose call is over (timed out, answered by an earlier copy, or made by a node that
+    // has since crashed) reaches no one.
+    const over = m.answers !== undefined && (!m.answers.awaited || m.answers.caller !== node);
+    const late = over ? { late: true as const } : {};
     this.tracer.emit(m.to, "deliver", { ...m.details, from: m.from, ...copy, ...late });
     onArrival(node, JSON.parse(m.wire));
   }

@@ -1,5 +1,6 @@
-// The chaos scenario: about twenty seconds of everything the network can do, drawn from the
-// seed, with the safety checks on every event, while a client submits a command every few
+// The chaos scenario: about twenty seconds of everything the network can do, and of crashes and
+// restarts (some in the middle of a save), drawn from the seed, with the safety checks on every
+// event, while a client submits a command every few
 // milliseconds to every node that believes it leads; then the network heals and the cluster must
 // settle on one leader that every node follows, and every node must apply every entry that any
 // node committed. It reaches what hand-written scenarios reach
@@ -59,9 +60,10 @@ export async function runChaos(
     if (e.kind === "role" && e.details.to === "leader") summary.leadersElected++;
     if (e.kind === "reply.stale") summary.staleReplies++;
   });
+  crashSomeSaves(cluster, random.fork());
   const end = cluster.clock.now() + options.durationMs;
   while (cluster.clock.now() < end) {
-    applyFault(cluster, random);
+    if (!applyNodeFault(cluster, random)) applyFault(cluster, random);
     summary.faults++;
     const until = cluster.clock.now() + random.int(50, 800);
     while (cluster.clock.now() < until) {
@@ -71,8 +73,12 @@ export async function runChaos(
     }
   }
   cluster.note(
-    "chaos over: every link heals, no message is lost from now on; the cluster must settle",
+    "chaos over: every node restarts, every link heals, no message is lost from now on; the cluster must settle",
   );
+  for (const id of cluster.ids) {
+    cluster.storage.get(id)!.faults = () => undefined;
+    if (cluster.state(id).role === "dead") cluster.restart(id);
+  }
   cluster.network.makeReliable();
   cluster.heal();
   await cluster.checkSettled(options.settleMs);
@@ -81,6 +87,32 @@ export async function runChaos(
   summary.committed = await cluster.one("settled", cluster.ids.length, true);
   summary.highestTerm = Math.max(...cluster.ids.map((id) => cluster.state(id).currentTerm));
   return summary;
+}
+
+/** Now and then a crash of a live node or the restart of a dead one; false when neither came up. */
+function applyNodeFault(cluster: SimCluster, random: SeededRandom): boolean {
+  const roll = random.int(1, 100);
+  if (roll > 20) return false;
+  const dead = cluster.ids.filter((id) => cluster.state(id).role === "dead");
+  const live = cluster.ids.filter((id) => !dead.includes(id));
+  const from = roll <= 8 ? live : dead;
+  if (from.length === 0) return false;
+  const id = from[random.int(0, from.length - 1)]!;
+  if (roll <= 8) cluster.crash(id);
+  else cluster.restart(id);
+  return true;
+}
+
+/** One save in two hundred crashes its node: half before the write is durable, half after. */
+function crashSomeSaves(cluster: SimCluster, random: SeededRandom): void {
+  for (const id of cluster.ids) {
+    cluster.storage.get(id)!.faults = () =>
+      random.chance(0.005)
+        ? random.chance(0.5)
+          ? "crash before durable"
+          : "crash after durable"
+        : undefined;
+  }
 }
 
 /** One fault, drawn at random; most change the network, a few undo what earlier ones did. */

@@ -22,8 +22,11 @@
 // They read only the trace, so a hand-made trace can show that each check is able to fail.
 //
 // What the checker remembers of a node outlives the node: votes and terms are kept by
-// (node, term), so a node that crashes and comes back (part 3) is held to what it did before.
-// `restarted` reconciles the record with the state a node restarts from.
+// (node, term), so a node that crashes and comes back is held to what it did before.
+// `restarted` reconciles the record with the state a node restarts from. Part 3 holds a restarted
+// node to what it said, not to what it only thought: a term or a vote it reached in memory but
+// never saved and never sent (it crashed first) is rightly gone, and it may reach that term and
+// vote in it anew. A term it sent a message in, or a vote it sent, must have survived.
 
 import type { LogEntry, NodeId, Role } from "../raft.ts";
 import type { EventOf, TraceEvent } from "../trace.ts";
@@ -46,6 +49,10 @@ export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, NodeId>();
   private readonly voteOf = new Map<string, NodeId>();
   private readonly termOf = new Map<NodeId, number>();
+  /** The highest term each node has sent a message in: what the rest of the cluster has seen. */
+  private readonly spokenTerm = new Map<NodeId, number>();
+  /** Votes that left their node (a granted reply, or a candidate's own RequestVote), by node@term. */
+  private readonly sentVote = new Map<string, NodeId>();
   private readonly roleOf = new Map<NodeId, Role>();
   /** Each node's log, rebuilt from its trace (entry i at [i - 1]). */
   private readonly logOf = new Map<NodeId, LogEntry[]>();
@@ -65,6 +72,7 @@ export class SafetyChecker {
   observe(event: TraceEvent): Violation | undefined {
     if (event.kind === "restart") return this.restarted(event.details.node, event.details, event);
     if (event.node === null || event.term === null) return undefined;
+    if (event.kind === "send") this.noteSent(event, event.node, event.term);
     const found =
       this.checkTermNeverDecreases(event, event.node, event.term) ??
       this.checkElectionSafety(event, event.node, event.term) ??
@@ -77,30 +85,31 @@ export class SafetyChecker {
 
   /**
    * A node started again from `state` (its persistent state), at `event`. Its term must not be
-   * lower than any term it reached before, and the vote it remembers for that term must be the
-   * vote it gave: a node that forgot its vote could vote again in the same term. Its log is
-   * checked entry by entry as if appended anew (so a log that never existed breaks Log
-   * Matching), and its commitIndex and lastApplied start again from 0: they are volatile. What
-   * it applies again must be what was applied at each index before, by it or anyone.
+   * lower than any term it sent a message in, and the vote it remembers for that term must be
+   * the vote it sent: a node that forgot its vote could vote again in the same term. What it
+   * never said is forgotten with it. Its log is checked entry by entry as if appended anew (so a
+   * log that never existed breaks Log Matching), and its commitIndex and lastApplied start again
+   * from 0: they are volatile. What it applies again must be what was applied at each index
+   * before, by it or anyone.
    */
   restarted(node: NodeId, state: RestartState, event: TraceEvent): Violation | undefined {
-    const before = this.termOf.get(node) ?? 0;
-    const vote = this.voteOf.get(`${node}@${state.currentTerm}`);
+    const spoken = this.spokenTerm.get(node) ?? 0;
+    const vote = this.sentVote.get(`${node}@${state.currentTerm}`);
     const found =
-      state.currentTerm < before
+      state.currentTerm < spoken
         ? violation(
             event,
             "Term monotonicity",
-            `n${node} restarted in term ${state.currentTerm} after reaching term ${before}`,
+            `n${node} restarted in term ${state.currentTerm}, but it had sent messages in term ${spoken}`,
           )
         : vote !== undefined && state.votedFor !== vote
           ? violation(
               event,
               "One vote per term",
-              `n${node} restarted in term ${state.currentTerm} with votedFor ${state.votedFor}, but it voted for n${vote} in that term`,
+              `n${node} restarted in term ${state.currentTerm} with votedFor ${state.votedFor}, but it had sent its vote for n${vote} in that term`,
             )
           : undefined;
-    this.termOf.set(node, Math.max(before, state.currentTerm));
+    this.forgetUnsaid(node, state);
     this.logOf.set(node, []);
     this.commitOf.set(node, 0);
     this.appliedOf.set(node, 0);
@@ -277,6 +286,28 @@ export class SafetyChecker {
       "State Machine Safety",
       `n${node} applied ${JSON.stringify(entry.command)} (T${entry.term}) at [${index}], n${first.node} applied ${JSON.stringify(first.command)} (T${first.term})`,
     );
+  }
+
+  /** Records what a message tells the cluster: the sender's term, and a vote it carries. */
+  private noteSent(e: EventOf<"send">, node: NodeId, term: number): void {
+    this.spokenTerm.set(node, Math.max(this.spokenTerm.get(node) ?? 0, term));
+    const d = e.details;
+    if (d.rpc !== "RequestVote") return;
+    if (d.type === "request") this.sentVote.set(`${node}@${d.payload.term}`, node);
+    else if (d.payload.voteGranted) this.sentVote.set(`${node}@${d.payload.term}`, d.to);
+  }
+
+  /** After a restart: the node's terms and votes are what it restarted with, and what it sent. */
+  private forgetUnsaid(node: NodeId, state: RestartState): void {
+    this.termOf.set(node, state.currentTerm);
+    for (const key of [...this.voteOf.keys()]) {
+      const [who, term] = key.split("@").map(Number);
+      if (who !== node || term === undefined || term < state.currentTerm) continue;
+      const sent = this.sentVote.get(key);
+      if (sent === undefined) this.voteOf.delete(key);
+      else this.voteOf.set(key, sent);
+    }
+    if (state.votedFor !== null) this.voteOf.set(`${node}@${state.currentTerm}`, state.votedFor);
   }
 
   private checkTermNeverDecreases(e: TraceEvent, node: NodeId, term: number) {
