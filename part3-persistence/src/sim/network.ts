@@ -71,6 +71,27 @@ export const defaultNetworkConfig: NetworkConfig = {
   rpcTimeoutMs: 100,
 };
 
+/**
+ * The MIT labs' unreliable network (their labrpc with reliable = false): one message in ten
+ * lost, each delayed 0 to 27 ms. Every loss and delay is drawn from the seed.
+ */
+export const unreliableNetwork: Partial<NetworkConfig> = {
+  lossRate: 0.1,
+  latency: uniformLatency(0, 27),
+};
+
+/**
+ * The unreliable network with the labs' long reordering: about two messages in three held back
+ * a further 200 ms to 2.2 s (labrpc holds back only replies; here requests too), with an RPC
+ * timeout long enough that many still arrive while their call waits.
+ */
+export const longReorderingNetwork: Partial<NetworkConfig> = {
+  ...unreliableNetwork,
+  reorderRate: 2 / 3,
+  reorderDelayMs: { min: 200, max: 2200 },
+  rpcTimeoutMs: 2500,
+};
+
 /** The receiving side of each RPC, as a node offers it to the network. */
 export interface RpcHandlers {
   handleRequestVote(args: RequestVoteArgs): RequestVoteReply | Promise<RequestVoteReply>;
