@@ -45,8 +45,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "vote-cleared-on-same-term-step-down",
     rule: "Rules for All Servers: votedFor is cleared only when the term moves",
-    find: "      this.setTerm(term, reason);\n      this.votedFor = null;\n    }",
-    replace: "      this.setTerm(term, reason);\n    }\n    this.votedFor = null;",
+    find: "      this.setTerm(term, reason);\n      this.setVotedFor(null);\n    }",
+    replace: "      this.setTerm(term, reason);\n    }\n    this.setVotedFor(null);",
   },
   {
     name: "stale-vote-replies-counted",
@@ -69,15 +69,15 @@ const MUTANTS: Mutant[] = [
   {
     name: "higher-term-in-vote-reply-ignored",
     rule: "Rules for All Servers: a reply with a higher term converts to follower",
-    find: "if (reply.term > this.currentTerm) {\n      return this.becomeFollower(reply.term, `n${peer} replied to RequestVote",
-    replace:
-      "if (false) {\n      return this.becomeFollower(reply.term, `n${peer} replied to RequestVote",
+    find: "if (reply.term > this.currentTerm) {\n      this.becomeFollower(reply.term, `n${peer} replied to RequestVote",
+    replace: "if (false) {\n      this.becomeFollower(reply.term, `n${peer} replied to RequestVote",
   },
   {
     name: "higher-term-in-append-reply-ignored",
     rule: "Rules for All Servers: a reply with a higher term converts to follower",
-    find: "if (reply.term > this.currentTerm) {\n      this.becomeFollower(reply.term,",
-    replace: "if (false) {\n      this.becomeFollower(reply.term,",
+    find: "if (reply.term > this.currentTerm) {\n      this.becomeFollower(reply.term, `n${peer} replied to AppendEntries",
+    replace:
+      "if (false) {\n      this.becomeFollower(reply.term, `n${peer} replied to AppendEntries",
   },
   {
     name: "higher-term-in-request-ignored",
@@ -102,14 +102,14 @@ const MUTANTS: Mutant[] = [
   {
     name: "no-self-vote",
     rule: "Candidates: vote for self",
-    find: "    this.votedFor = this.id;\n",
+    find: "    this.setVotedFor(this.id);\n",
     replace: "",
   },
   {
     name: "timer-not-reset-on-granted-vote",
     rule: "Followers: granting a vote restarts the election timer",
-    find: "    this.votedFor = args.candidateId;\n    // Figure 2, Followers: granting a vote restarts the election timer.\n    this.resetElectionTimer();",
-    replace: "    this.votedFor = args.candidateId;",
+    find: "    this.setVotedFor(args.candidateId);\n    // Figure 2, Followers: granting a vote restarts the election timer.\n    this.resetElectionTimer();",
+    replace: "    this.setVotedFor(args.candidateId);",
   },
   {
     name: "stale-append-resets-timer",
@@ -182,10 +182,11 @@ const MUTANTS: Mutant[] = [
   {
     name: "nextIndex-backs-up-to-matchIndex",
     rule: "Leaders: nextIndex stays above matchIndex, which is known to match",
-    find: "if (args.prevLogIndex + 1 !== next || next - 1 <= match) return;",
-    replace: "if (args.prevLogIndex + 1 !== next || next - 1 < match) return;",
+    find: "if (args.prevLogIndex + 1 !== next || next - 1 <= match) return;\n    const hint = this.config.fastBacktracking ? this.afterConflict(reply) : undefined;\n    const back = Math.max(match + 1, Math.min(next - 1, hint ?? next - 1));",
+    replace:
+      "if (args.prevLogIndex + 1 !== next) return;\n    const hint = this.config.fastBacktracking ? this.afterConflict(reply) : undefined;\n    const back = Math.min(next - 1, hint ?? next - 1);",
     chaosCannotReach:
-      "a follower refuses at its matchIndex only if it lost entries it accepted in this term, which no follower does",
+      "a refusal or a hint at or below matchIndex comes only from a follower that lost entries it accepted in this term, which no follower does",
   },
   {
     name: "stale-append-replies-counted",
@@ -213,6 +214,34 @@ const MUTANTS: Mutant[] = [
     find: 'if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);\n    if (reply === undefined || this.role === "dead") return;',
     replace:
       'if (reply === undefined || this.role === "dead") return;\n    if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);',
+  },
+  // ---- Part 3: persistence and the conflict hint ----
+  {
+    name: "sends-before-saving",
+    rule: "Figure 2: persistent state is updated on stable storage before responding to RPCs",
+    find: "    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.saved(changes)) return;\n    for (const message of this.outbox.splice(0)) message();",
+    replace:
+      "    for (const message of this.outbox.splice(0)) message();\n    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.saved(changes)) return;",
+  },
+  {
+    name: "answers-before-saving",
+    rule: "Figure 2: a reply leaves only once what it depends on is durable",
+    find: "  private answer<T>(reply: T): T {\n    this.flush();",
+    replace: "  private answer<T>(reply: T): T {\n    this.flushSoon();",
+  },
+  {
+    name: "vote-not-saved",
+    rule: "Figure 2: votedFor is persistent",
+    find: "    this.votedFor = candidate;\n    this.hardStateUnsaved = true;",
+    replace: "    this.votedFor = candidate;",
+  },
+  {
+    name: "conflict-index-off-by-one",
+    rule: "§5.3: the conflict hint names the follower's length + 1 when its log is shorter",
+    find: "if (index > this.lastLogIndex()) return { conflictIndex: this.lastLogIndex() + 1 };",
+    replace: "if (index > this.lastLogIndex()) return { conflictIndex: this.lastLogIndex() + 2 };",
+    chaosCannotReach:
+      "it costs round trips only: when the hint does not move nextIndex back, the leader backs up by one",
   },
 ];
 

@@ -147,8 +147,6 @@ export class RaftNode {
   private hardStateUnsaved = false;
   /** The first log index that changed since the last save (appended or truncated), if any. */
   private logUnsavedFrom: number | null = null;
-  /** How much of the log is durable: what a leader may count itself as holding. */
-  private savedLength: number;
   /** Messages and calls that leave only after the state they depend on is durable. */
   private readonly outbox: (() => void)[] = [];
   /** A submit asked for replication at the next flush (batching many submits into one round). */
@@ -201,7 +199,6 @@ export class RaftNode {
     this.currentTerm = durable.currentTerm;
     this.votedFor = durable.votedFor;
     this.log = durable.log;
-    this.savedLength = durable.log.length;
   }
 
   /** Starts as a follower (§5.2: "When servers start up, they begin as followers"). */
@@ -524,9 +521,9 @@ export class RaftNode {
     // Terms never decrease along the log, so the current term's entries are at its end.
     for (let n = this.lastLogIndex(); n > this.commitIndex; n--) {
       if (this.termAt(n) !== this.currentTerm) return;
-      // This server counts only once its own copy is durable.
-      const self = this.savedLength >= n ? 1 : 0;
-      const replicas = self + this.peerIds.filter((peer) => this.matchIndex.get(peer)! >= n).length;
+      // This server's own copy counts: it is durable, since no follower can hold an entry this
+      // leader has not saved (entries leave only after flush has saved them).
+      const replicas = 1 + this.peerIds.filter((peer) => this.matchIndex.get(peer)! >= n).length;
       if (this.isMajority(replicas)) {
         this.setCommitIndex(n, `stored on ${replicas} of ${this.peerIds.length + 1} servers`);
         return;
@@ -667,7 +664,7 @@ export class RaftNode {
    * The one door out of this node (etcd's Ready, in miniature). Every event the node handles ends
    * here: a timer, a reply, a request, a submit. What changed in currentTerm, votedFor and the
    * log since the last flush is saved in one write (term and vote together); only then do the
-   * queued messages leave, and only then does the leader count its own new entries. A change
+   * queued messages leave, and only then does a leader count its own new entries. A change
    * made anywhere is saved here, so no path can forget it; a message queued anywhere waits here.
    */
   private flush(): void {
@@ -705,7 +702,6 @@ export class RaftNode {
     }
     this.hardStateUnsaved = false;
     this.logUnsavedFrom = null;
-    this.savedLength = this.log.length;
     this.env.trace("persist", {
       currentTerm: this.currentTerm,
       votedFor: this.votedFor,
@@ -775,7 +771,6 @@ export class RaftNode {
     const removed = this.log.length - from + 1;
     this.log.length = from - 1;
     this.logUnsavedFrom = Math.min(this.logUnsavedFrom ?? from, from);
-    this.savedLength = Math.min(this.savedLength, from - 1);
     this.env.trace("log.truncate", { from, removed });
   }
 

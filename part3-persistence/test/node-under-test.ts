@@ -15,7 +15,7 @@ import type {
 import { RaftNode } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
 import { SafetyChecker } from "../src/sim/safety.ts";
-import { MemoryStorage } from "../src/storage.ts";
+import { type Changes, MemoryStorage, type PersistentState } from "../src/storage.ts";
 import { Tracer } from "../src/trace.ts";
 import { currentSeed } from "./harness.ts";
 
@@ -24,23 +24,54 @@ interface Call<Args, Reply> {
   args: Args;
   reply: (reply: Reply) => void;
   fail: () => void;
+  /** What the node's storage held when the call left it. */
+  durable: PersistentState;
 }
 
 /** A Transport whose calls wait until the test answers them. */
 export class ScriptedPeers implements Transport {
   readonly voteRequests: Call<RequestVoteArgs, RequestVoteReply>[] = [];
   readonly appendRequests: Call<AppendEntriesArgs, AppendEntriesReply>[] = [];
+  private readonly storage: MemoryStorage;
+
+  constructor(storage: MemoryStorage) {
+    this.storage = storage;
+  }
 
   requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply> {
     return new Promise((reply, reject) => {
-      this.voteRequests.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
+      const durable = this.storage.load();
+      this.voteRequests.push({
+        to,
+        args,
+        reply,
+        fail: () => reject(new Error("no reply")),
+        durable,
+      });
     });
   }
 
   appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply> {
     return new Promise((reply, reject) => {
-      this.appendRequests.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
+      const durable = this.storage.load();
+      this.appendRequests.push({
+        to,
+        args,
+        reply,
+        fail: () => reject(new Error("no reply")),
+        durable,
+      });
     });
+  }
+}
+
+/** MemoryStorage that keeps every change it was asked to save, for tests to read. */
+export class RecordingStorage extends MemoryStorage {
+  readonly writes: Changes[] = [];
+
+  override save(changes: Changes): void {
+    this.writes.push(JSON.parse(JSON.stringify(changes)) as Changes);
+    super.save(changes);
   }
 }
 
@@ -76,10 +107,10 @@ export function nodeUnderTest(
   peerCount = 2,
   config: Partial<RaftConfig> = {},
   seed = currentSeed(),
-  storage = new MemoryStorage(),
+  storage = new RecordingStorage(),
 ) {
   const clock = new VirtualClock();
-  const peers = new ScriptedPeers();
+  const peers = new ScriptedPeers(storage);
   const safety = new SafetyChecker();
   const peerIds = Array.from({ length: peerCount }, (_, i) => i + 1);
   const tracer: Tracer = new Tracer(clock, () => {

@@ -19,7 +19,7 @@ import {
   type SubmitResult,
 } from "../raft.ts";
 import { SeededRandom } from "../random.ts";
-import { MemoryStorage } from "../storage.ts";
+import { MemoryStorage, type PersistentState } from "../storage.ts";
 import { type NetworkView, Tracer } from "../trace.ts";
 import { ConformanceChecker } from "./conformance.ts";
 import { type NetworkConfig, SimNetwork, type TrafficCounters } from "./network.ts";
@@ -230,6 +230,22 @@ export class SimCluster {
       log,
     });
     node.start();
+  }
+
+  /**
+   * Restarts `id` on a storage that holds `state`, crashing it first if it runs: a node whose
+   * disk holds that term, vote and log. For setting up logs a scenario needs (before the node has
+   * said anything: the safety checks hold a node to what it said).
+   */
+  restartFrom(id: NodeId, state: PersistentState): void {
+    if (this.state(id).role !== "dead") this.crash(id);
+    const storage = new MemoryStorage();
+    storage.save({
+      hardState: { currentTerm: state.currentTerm, votedFor: state.votedFor },
+      log: { from: 1, entries: state.log },
+    });
+    this.storage.set(id, storage);
+    this.restart(id);
   }
 
   /** Stops a node and takes it off the network, without a harness event. */
