@@ -22,9 +22,9 @@ function expectEvidence(model: Model, p: PartitionResult): void {
   expect(p.stuck).toContain(p.breaker);
 }
 
-describe("the shared corpus", () => {
+describe("the corpus", () => {
   it("has the files expected.tsv lists, of both verdicts", () => {
-    expect(entries.length).toBeGreaterThan(70);
+    expect(entries.length).toBeGreaterThan(100);
     expect(entries.some((e) => e.linearizable)).toBe(true);
     expect(entries.some((e) => !e.linearizable)).toBe(true);
   });
