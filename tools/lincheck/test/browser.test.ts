@@ -2,23 +2,26 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { check } from "../src/check.ts";
 import type { History } from "../src/history.ts";
 import { readHistory } from "../src/parse/index.ts";
 import { renderHtml } from "../src/view/html.ts";
+import { findChromium } from "./chromium.ts";
 import { corpusEntries, repoRoot } from "./corpus.ts";
 import { hostile, hostileHistory } from "./hostile.ts";
 
-// Debian's chromium, never a downloaded one; CI installs it, so a missing browser fails the test.
-const CHROMIUM = "/usr/bin/chromium";
 const outDir = join(repoRoot, "tools/lincheck/out");
 
-let browser: Browser;
+let launched: Promise<Browser> | undefined;
 
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
+/**
+ * The browser, launched by the first test that needs it. Without Chromium each test fails with
+ * the command that installs it: a failing beforeAll would leave them counted as skipped.
+ */
+function browser(): Promise<Browser> {
+  launched ??= chromium.launch({
+    executablePath: findChromium(),
     headless: true,
     args: [
       "--no-sandbox",
@@ -29,10 +32,11 @@ beforeAll(async () => {
       "--no-first-run",
     ],
   });
-});
+  return launched;
+}
 
 afterAll(async () => {
-  await browser?.close();
+  await (await launched?.catch(() => undefined))?.close();
 });
 
 /** Write the page for a history, open it from file:// and collect anything the console complains about. */
@@ -44,7 +48,7 @@ async function open(
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${name}.html`);
   writeFileSync(file, renderHtml(history, result));
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await (await browser()).newPage({ viewport: { width: 1400, height: 900 } });
   const errors: string[] = [];
   page.on("console", (m) => {
     if (m.type() === "error" || m.type() === "warning") errors.push(m.text());
