@@ -31,7 +31,7 @@ describe("the corpus", () => {
 
   it.each(entries)("$file gets the verdict expected.tsv lists", ({ path, linearizable }) => {
     const history = readHistory(path);
-    const result = check(history.model, history.operations, { budgetMs: 20_000 });
+    const result = check(history.model, history.operations);
     expect(result.verdict).toBe(linearizable ? "linearizable" : "not-linearizable");
     for (const p of result.partitions.filter((q) => q.verdict === "not-linearizable")) {
       expectEvidence(history.model, p);
