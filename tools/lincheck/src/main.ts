@@ -104,7 +104,7 @@ export function main(argv: string[], io: Io): number {
     const result = check(history.model, history.operations, opts.check);
     io.out(explain(history, result));
     if (opts.html !== undefined) {
-      writeHtml(opts.html, renderHtml(history, result));
+      writeHtml(opts.html, renderHtml(history, result, opts.check));
       io.out(`wrote ${opts.html}`);
     }
     return EXIT[result.verdict];
