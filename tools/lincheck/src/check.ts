@@ -84,32 +84,32 @@ export function frontier(ops: readonly Operation[], prefix: readonly number[]) {
   return { next, breaker: undefined };
 }
 
+/** One object shape for every partition's result: the verdict decides which fields say something. */
 function toResult(
   key: string | null,
   ops: Operation[],
   outcome: SearchOutcome | undefined,
   explored: number,
 ): PartitionResult {
-  const ids = (local: number[]) => local.map((i) => ops[i]!.id);
-  const base = { key, operations: ops, stuck: [], breaker: undefined, gaveUp: undefined, explored };
-  switch (outcome?.kind) {
-    case undefined:
-      return { ...base, verdict: "unchecked", order: [] };
-    case "linearizable":
-      return { ...base, verdict: outcome.kind, order: ids(outcome.order) };
-    case "unknown":
-      return {
-        ...base,
-        verdict: outcome.kind,
-        order: ids(outcome.longestPrefix),
-        gaveUp: outcome.reason,
-      };
-    case "not-linearizable": {
-      const order = ids(outcome.longestPrefix);
-      const { next, breaker } = frontier(ops, order);
-      return { ...base, stuck: next, breaker, verdict: outcome.kind, order };
-    }
-  }
+  const verdict = outcome?.kind ?? "unchecked";
+  const local =
+    outcome === undefined
+      ? []
+      : outcome.kind === "linearizable"
+        ? outcome.order
+        : outcome.longestPrefix;
+  const order = local.map((i) => ops[i]!.id);
+  const blocked = verdict === "not-linearizable" ? frontier(ops, order) : undefined;
+  return {
+    key,
+    operations: ops,
+    verdict,
+    order,
+    stuck: blocked?.next ?? [],
+    breaker: blocked?.breaker,
+    gaveUp: outcome?.kind === "unknown" ? outcome.reason : undefined,
+    explored,
+  };
 }
 
 function combine(verdicts: PartitionVerdict[]): Verdict {
@@ -120,18 +120,24 @@ function combine(verdicts: PartitionVerdict[]): Verdict {
 /** Steps a partition's search takes before the next partition's turn. */
 const SLICE = 1000;
 
-/** One partition's search. The search is dropped once it has an outcome, and its memory with it. */
+/**
+ * One partition's search, made when it first runs (a check that stops early never pays for the
+ * rest) and dropped once it has an outcome, its memory with it.
+ */
 class Task {
   readonly key: string | null;
   readonly ops: Operation[];
   outcome: SearchOutcome | undefined;
+  private readonly model: Model;
+  private readonly maxStates: number;
   private search: Search | undefined;
   private exploredBySearch = 0;
 
   constructor(model: Model, key: string | null, ops: Operation[], maxStates: number) {
+    this.model = model;
     this.key = key;
     this.ops = ops;
-    this.search = new Search(model, ops, { maxStates });
+    this.maxStates = maxStates;
   }
 
   get explored(): number {
@@ -139,7 +145,9 @@ class Task {
   }
 
   run(steps: number): SearchOutcome | undefined {
-    return this.done(this.search?.run(steps));
+    if (this.outcome !== undefined) return this.outcome;
+    this.search ??= new Search(this.model, this.ops, { maxStates: this.maxStates });
+    return this.done(this.search.run(steps));
   }
 
   stop(reason: "time"): void {

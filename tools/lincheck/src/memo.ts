@@ -16,14 +16,13 @@ export class Memo {
   private states: Int32Array;
   private sets: Uint32Array;
 
-  /** `width`: words per set. */
-  constructor(width: number) {
+  /** `width`: words per set; `room`: entries to make room for at first (a power of two). */
+  constructor(width: number, room: number) {
     this.width = width;
-    // Small enough for V8 to keep on its heap, which is cheap for a small search; they double.
-    this.hashes = new Int32Array(16);
-    this.states = new Int32Array(16);
-    this.sets = new Uint32Array(16 * width);
-    this.table = new Int32Array(32);
+    this.hashes = new Int32Array(room);
+    this.states = new Int32Array(room);
+    this.sets = new Uint32Array(room * width);
+    this.table = new Int32Array(2 * room);
   }
 
   /** Remember the pair; false if it was already known. */

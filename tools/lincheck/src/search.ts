@@ -4,6 +4,15 @@ import { Memo } from "./memo.ts";
 import type { Model } from "./model.ts";
 import { REJECTED, States } from "./states.ts";
 
+/**
+ * How many states and memo entries a search makes room for at first: its tables double when
+ * full, and doubling many times costs more than a little unused room; but a small partition
+ * should get tables small enough for V8 to keep on its heap (64 bytes), which cost nothing.
+ */
+function roomFor(ops: number): number {
+  return 2 ** Math.min(12, Math.max(3, Math.ceil(Math.log2(ops))));
+}
+
 /** n zeros. Plain arrays: for a small partition they cost less to make than typed arrays. */
 function zeros(n: number): number[] {
   return new Array<number>(n).fill(0);
@@ -147,8 +156,9 @@ export class Search<S = unknown> {
 
   constructor(model: Model<S>, ops: readonly Operation[], options: SearchOptions) {
     this.list = new EventList(ops);
-    this.states = new States(model, ops);
-    this.memo = new Memo(Math.max(1, Math.ceil(ops.length / 32)));
+    const room = roomFor(ops.length);
+    this.states = new States(model, ops, room);
+    this.memo = new Memo(Math.max(1, Math.ceil(ops.length / 32)), room);
     this.bits = new Bitset(ops.length);
     this.readOnly = ops.map((o) => model.readOnly?.(o.input, o.output) === true);
     this.placed = zeros(ops.length);

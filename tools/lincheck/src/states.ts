@@ -41,14 +41,14 @@ export class States<S = unknown> {
   private table = new Int32Array(0);
   private cells = 0;
 
-  constructor(model: Model<S>, ops: readonly Operation[]) {
+  /** `room`: states to make room for at first (a power of two). */
+  constructor(model: Model<S>, ops: readonly Operation[], room: number) {
     this.model = model;
     this.ops = ops;
-    // Small enough for V8 to keep on its heap, which is cheap for a small search; they double.
-    this.hashes = new Int32Array(16);
-    this.asked = new Uint8Array(16);
-    this.rowAt = new Int32Array(16).fill(-1);
-    this.slots = new Int32Array(16);
+    this.hashes = new Int32Array(room);
+    this.asked = new Uint8Array(room);
+    this.rowAt = new Int32Array(room).fill(-1);
+    this.slots = new Int32Array(room);
   }
 
   /** The number of a state, giving it one if it is new. */
