@@ -89,9 +89,11 @@ function corpus(): void {
         `${theirs !== undefined && t.median > theirs ? "  SLOWER" : ""}`,
     );
   }
-  console.log(
-    `\nJepsen etcd histories, sum of medians: lincheck ${sums.lincheck.toFixed(1)} ms, Porcupine ${sums.porcupine.toFixed(1)} ms`,
-  );
+  if (sums.porcupine > 0) {
+    console.log(
+      `\nJepsen etcd histories, sum of medians: lincheck ${sums.lincheck.toFixed(1)} ms, Porcupine ${sums.porcupine.toFixed(1)} ms`,
+    );
+  }
   console.log(`at or under Porcupine's median: ${under} of ${compared} files`);
 }
 
