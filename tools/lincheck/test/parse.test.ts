@@ -179,7 +179,9 @@ describe("files", () => {
     expect(() => readHistory(join(dir, "empty.txt"))).toThrow(/empty\.txt: the file is empty/);
     expect(() => readHistory(join(dir, "odd.txt"))).toThrow(/odd\.txt:2: unrecognised format/);
   });
+});
 
+describe("errors that name what is wrong", () => {
   it("names a missing field as missing", () => {
     const line = (fields: string) => `${header}\n{${fields}}`;
     const get = '"input": {"op": "get", "key": "a"}, "output": {"value": ""}';
