@@ -18,7 +18,8 @@ function partitionName(p: PartitionResult): string {
 
 export function describeOp(history: History, op: Operation): string {
   const text = history.model.describeOperation(op.input, op.output);
-  return `#${op.id} client ${op.client} (line ${op.line}): ${text}`;
+  const line = op.line === undefined ? "" : ` (line ${op.line})`;
+  return `#${op.id} client ${op.client}${line}: ${text}`;
 }
 
 function explainFailure(history: History, p: PartitionResult): string[] {
@@ -41,12 +42,18 @@ function explainFailure(history: History, p: PartitionResult): string[] {
   return lines;
 }
 
+const GAVE_UP = {
+  states: "the state budget (--max-states) ran out",
+  time: "the time limit (--time-limit) ran out",
+} as const;
+
 /** The CLI's text answer: the verdict, the time taken, and why. */
 export function explain(history: History, result: CheckResult): string {
   const ops = history.operations.length;
+  const count = result.partitions.length;
   const lines = [
     `${history.file}: ${VERDICT[result.verdict]} (${history.model.name} model, ${ops} operations, ` +
-      `${result.partitions.length} partition${result.partitions.length === 1 ? "" : "s"}) in ${result.elapsedMs.toFixed(1)} ms`,
+      `${count} partition${count === 1 ? "" : "s"}) in ${result.elapsedMs.toFixed(1)} ms`,
   ];
   const failing = result.partitions.filter((p) => p.verdict === "not-linearizable");
   for (const p of failing.slice(0, SHOWN_PARTITIONS)) lines.push(...explainFailure(history, p));
@@ -55,7 +62,13 @@ export function explain(history: History, result: CheckResult): string {
   }
   for (const p of result.partitions.filter((q) => q.verdict === "unknown")) {
     lines.push(
-      `  ${partitionName(p)}: gave up (${p.gaveUp === "time" ? "time budget" : "memory bound"} exhausted)`,
+      `  ${partitionName(p)}: gave up after ${p.explored} states: ${GAVE_UP[p.gaveUp ?? "states"]}`,
+    );
+  }
+  const unchecked = result.partitions.filter((p) => p.verdict === "unchecked").length;
+  if (unchecked > 0) {
+    lines.push(
+      `  ${unchecked} other partition${unchecked === 1 ? " was" : "s were"} not checked: the check stops at the first that is not linearizable (--all checks them all)`,
     );
   }
   if (result.verdict === "linearizable") {

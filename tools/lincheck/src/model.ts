@@ -27,10 +27,20 @@ export interface Model<S = unknown, I = unknown, O = unknown> {
    * checked on its own (P-compositionality). Omit for an object that cannot be split.
    */
   partitionKey?(input: I): string;
-  /** State equality, used with `hash` to recognise a search state already explored. */
+  /**
+   * Optional: true if this operation, with this output, can never change any state (a read; a cas
+   * that reported failure). The search then places it as soon as the model accepts it, without
+   * trying other orders, which prunes most of the orders of concurrent reads. Saying true for an
+   * operation that can change the state makes verdicts wrong; leaving it out is always safe.
+   */
+  readOnly?(input: I, output: O | undefined): boolean;
+  /** State equality, used with `hash` to number the states the search meets. */
   equal(a: S, b: S): boolean;
-  /** Equal states must hash equal; unequal states may collide (equal() settles it). */
-  hash(state: S): string;
+  /**
+   * Equal states must hash equal; unequal states may collide (equal() settles it). A number is
+   * the cheapest for the checker to look up.
+   */
+  hash(state: S): string | number;
   describeOperation(input: I, output: O | undefined): string;
   describeState(state: S): string;
   /** Turn the JSON of an input into an Input, or throw an Error saying what is wrong. */

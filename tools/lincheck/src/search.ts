@@ -1,165 +1,365 @@
 import { Bitset } from "./bitset.ts";
 import type { Operation } from "./history.ts";
+import { Memo } from "./memo.ts";
 import type { Model } from "./model.ts";
+import { REJECTED, States } from "./states.ts";
 
 /**
- * One event of the history: the invocation (call) or the response (return) of an operation.
- * Events form a doubly linked list in time order; placing an operation in the linearization
- * unlinks both its events, and backtracking links them back in (Lowe's improvement of the
- * Wing & Gong search: no copying, each undo is O(1)).
+ * How many states and memo entries a search makes room for at first: its tables double when
+ * full, and doubling many times costs more than a little unused room; but a small partition
+ * should get tables small enough for V8 to keep on its heap (64 bytes), which cost nothing.
  */
-interface Event {
-  op: number;
-  /** The return event of a call; null on return events. */
-  match: Event | null;
-  prev: Event | null;
-  next: Event | null;
+function roomFor(ops: number): number {
+  return 2 ** Math.min(12, Math.max(3, Math.ceil(Math.log2(ops))));
 }
 
-/** Calls before returns at equal times: operations that touch at an instant count as concurrent. */
-export function eventOrder(ops: readonly Operation[]): { op: number; isCall: boolean }[] {
-  const events: { op: number; isCall: boolean; time: number }[] = [];
-  ops.forEach((o, i) => {
-    events.push({ op: i, isCall: true, time: o.call });
-    events.push({ op: i, isCall: false, time: o.ret ?? Number.POSITIVE_INFINITY });
-  });
-  events.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall) || a.op - b.op);
+/** n zeros. Plain arrays: for a small partition they cost less to make than typed arrays. */
+function zeros(n: number): number[] {
+  return new Array<number>(n).fill(0);
+}
+
+/**
+ * The events of a history in time order, as numbers: 2i is the call of operation i, 2i+1 its
+ * return (at +infinity for an operation without a response). Calls come before returns at equal
+ * times: operations that touch at an instant count as concurrent.
+ */
+export function eventOrder(ops: readonly Operation[]): number[] {
+  const calls = ops.map((op) => op.call);
+  const returns = ops.map((op) => op.ret ?? Number.POSITIVE_INFINITY);
+  const byCall = sortedBy(calls);
+  const byReturn = sortedBy(returns);
+  const events = zeros(2 * ops.length);
+  let c = 0;
+  let r = 0;
+  for (let e = 0; e < events.length; e++) {
+    // Every return follows its own call, so the calls never run out first.
+    const callFirst = c < ops.length && calls[byCall[c]!]! <= returns[byReturn[r]!]!;
+    events[e] = callFirst ? 2 * byCall[c++]! : 2 * byReturn[r++]! + 1;
+  }
   return events;
 }
 
-function linkEvents(ops: readonly Operation[]): Event {
-  const head: Event = { op: -1, match: null, prev: null, next: null };
-  const returns = new Map<number, Event>();
-  const calls: Event[] = [];
-  let last = head;
-  for (const e of eventOrder(ops)) {
-    const node: Event = { op: e.op, match: null, prev: last, next: null };
-    last.next = node;
-    last = node;
-    if (e.isCall) calls.push(node);
-    else returns.set(e.op, node);
+/**
+ * The indices of `keys` in increasing order of key, equal keys by index. Histories come nearly in
+ * time order, so an insertion sort is close to linear; should it have to move too much, the
+ * library sort takes over.
+ */
+function sortedBy(keys: readonly number[]): number[] {
+  const order = zeros(keys.length);
+  let moves = 0;
+  for (let i = 0; i < keys.length; i++) {
+    let j = i;
+    for (; j > 0 && keys[order[j - 1]!]! > keys[i]!; j--) order[j] = order[j - 1]!;
+    order[j] = i;
+    moves += i - j;
+    if (moves > 8 * keys.length)
+      return [...keys.keys()].sort((a, b) => keys[a]! - keys[b]! || a - b);
   }
-  for (const call of calls) call.match = returns.get(call.op)!;
-  return head;
+  return order;
 }
 
-function lift(call: Event): void {
-  call.prev!.next = call.next;
-  call.next!.prev = call.prev;
-  const ret = call.match!;
-  ret.prev!.next = ret.next;
-  if (ret.next) ret.next.prev = ret.prev;
-}
+/**
+ * The events of a partition as a circular doubly linked list in time order, in typed arrays:
+ * node 0 is the head, the call of operation i is node 2i+1 and its return node 2i+2 (the event
+ * numbers of eventOrder, plus one). Placing an
+ * operation in the linearization unlinks both its events, and backtracking links them back in
+ * (Lowe's improvement of the Wing & Gong search: no copying, each undo O(1)).
+ */
+class EventList {
+  readonly next: number[];
+  readonly prev: number[];
 
-function unlift(call: Event): void {
-  const ret = call.match!;
-  ret.prev!.next = ret;
-  if (ret.next) ret.next.prev = ret;
-  call.prev!.next = call;
-  call.next!.prev = call;
-}
+  constructor(ops: readonly Operation[]) {
+    this.next = zeros(2 * ops.length + 1);
+    this.prev = zeros(2 * ops.length + 1);
+    let last = 0;
+    for (const event of eventOrder(ops)) {
+      const node = event + 1;
+      this.next[last] = node;
+      this.prev[node] = last;
+      last = node;
+    }
+    this.next[last] = 0;
+    this.prev[0] = last;
+  }
 
-export interface SearchLimits {
-  /** performance.now() value after which the search gives up. */
-  deadline: number;
-  /** Give up once this many (linearized set, state) pairs are remembered: bounds memory. */
-  maxStates: number;
+  lift(call: number): void {
+    const { next, prev } = this;
+    next[prev[call]!] = next[call]!;
+    prev[next[call]!] = prev[call]!;
+    const ret = call + 1;
+    next[prev[ret]!] = next[ret]!;
+    prev[next[ret]!] = prev[ret]!;
+  }
+
+  /** Undo lift(call); the list must be as lift left it. */
+  unlift(call: number): void {
+    const { next, prev } = this;
+    const ret = call + 1;
+    next[prev[ret]!] = ret;
+    prev[next[ret]!] = ret;
+    next[prev[call]!] = call;
+    prev[next[call]!] = call;
+  }
 }
 
 export type SearchOutcome =
   | { kind: "linearizable"; order: number[] }
   | { kind: "not-linearizable"; longestPrefix: number[] }
-  | { kind: "unknown"; reason: "time" | "memory"; longestPrefix: number[] };
+  | { kind: "unknown"; reason: "states" | "time"; longestPrefix: number[] };
+
+export interface SearchOptions {
+  /** Give up once this many (linearized set, state) pairs have been explored. */
+  maxStates: number;
+  /** Keep, for each operation, the longest linearizable prefix found that contains it. */
+  recordPartials?: boolean;
+}
 
 /**
- * Visited (linearized set, state) pairs. Reaching the same set of operations in the same state by
- * another order leaves exactly the same future, so a pair that failed once fails again. Indexed by
- * the state's hash, then by the set's hash; equal hashes are confirmed by comparing for real.
+ * The search for a linearization of one partition (Wing & Gong, with Lowe's list and memo). Walk
+ * the events in time order; at a call, try to linearize that operation now (the model must
+ * accept its output, and the resulting (set, state) pair must be new); at a return, the operation
+ * it belongs to should already have been placed, so the current prefix is a dead end and the last
+ * choice is undone. Operations without a response return at +infinity: they may be placed anywhere
+ * after their call, and placing one at the very end is the same as it never having happened.
+ *
+ * One pruning on top: an operation that changes no state (a read, a cas that failed) and that the
+ * model accepts now is placed now, with no alternative tried. Any linearization that places it
+ * later still works with it moved here: every operation that returned before its call is already
+ * placed, and the ones it jumps over see the same states. So if placing it fails, or leads to a
+ * pair already explored, the whole prefix is a dead end. To use this as much as possible, each
+ * prefix first looks at its read-only candidates, and only if the model rejects all of them at
+ * the others.
+ *
+ * The search runs in slices (`run(steps)`), so that check() can share its effort between
+ * partitions and stop at the first one that fails.
  */
-class Memo<S> {
-  private readonly seen = new Map<string, Map<number, { bits: Uint32Array; state: S }[]>>();
-  private readonly model: Model<S>;
-  size = 0;
+export class Search<S = unknown> {
+  private readonly list: EventList;
+  private readonly states: States<S>;
+  private readonly memo: Memo;
+  private readonly bits: Bitset;
+  private readonly readOnly: boolean[];
+  /** Per depth: the call placed there, the state before it, whether it was placed greedily. */
+  private readonly placed: number[];
+  private readonly before: number[];
+  private readonly forced: boolean[];
+  private readonly maxStates: number;
+  private readonly partials: Partials | undefined;
+  private depth = 0;
+  /** Whether the walk is in its first pass over the candidates, the one for read-only operations. */
+  private readsPass = true;
+  private state: number;
+  private node: number;
+  private readonly deepest: Deepest;
+  private outcome: SearchOutcome | undefined;
 
-  constructor(model: Model<S>) {
-    this.model = model;
+  constructor(model: Model<S>, ops: readonly Operation[], options: SearchOptions) {
+    this.list = new EventList(ops);
+    const room = roomFor(ops.length);
+    this.states = new States(model, ops, room);
+    this.memo = new Memo(Math.max(1, Math.ceil(ops.length / 32)), room);
+    this.bits = new Bitset(ops.length);
+    this.readOnly = ops.map((o) => model.readOnly?.(o.input, o.output) === true);
+    this.placed = zeros(ops.length);
+    this.before = zeros(ops.length);
+    this.forced = ops.map(() => false);
+    this.maxStates = options.maxStates;
+    this.partials = options.recordPartials ? new Partials(ops.length) : undefined;
+    this.deepest = new Deepest(ops.length);
+    this.state = this.states.intern(model.init());
+    this.node = this.list.next[0]!;
   }
 
-  /** Remember the pair; false if it was already known. */
-  add(bits: Bitset, state: S): boolean {
-    const stateHash = this.model.hash(state);
-    let bySet = this.seen.get(stateHash);
-    if (bySet === undefined) {
-      bySet = new Map();
-      this.seen.set(stateHash, bySet);
+  /** How many (linearized set, state) pairs the search has explored so far. */
+  get explored(): number {
+    return this.memo.size;
+  }
+
+  /** Search for at most `steps` more steps; the outcome once there is one. */
+  run(steps: number): SearchOutcome | undefined {
+    const { next } = this.list;
+    const { readOnly } = this;
+    let node = this.node;
+    for (let i = 0; i < steps && this.outcome === undefined; i++) {
+      if (next[0] === 0) return this.finish({ kind: "linearizable", order: this.prefix() });
+      if ((node & 1) === 0) {
+        // The first outstanding return: the end of this pass over the candidates.
+        if (this.readsPass) {
+          this.readsPass = false;
+          node = next[0]!;
+        } else node = this.backtrack();
+        continue;
+      }
+      const op = (node - 1) >> 1;
+      // First pass: only operations that change nothing; second pass: only the others.
+      if (this.readsPass !== readOnly[op]) {
+        node = next[node]!;
+        continue;
+      }
+      const after = this.states.step(this.state, op);
+      if (after !== REJECTED) {
+        if (this.memo.size === this.maxStates) return this.stop("states");
+        this.bits.set(op);
+        if (this.memo.add(this.bits, after)) {
+          this.push(node, op, after);
+          node = next[0]!;
+          continue;
+        }
+        this.bits.clear(op);
+        if (this.readsPass) {
+          node = this.backtrack();
+          continue;
+        }
+      }
+      node = next[node]!;
     }
-    const entries = bySet.get(bits.hash);
-    if (entries === undefined) {
-      bySet.set(bits.hash, [{ bits: bits.snapshot(), state }]);
-    } else {
-      if (entries.some((e) => bits.equals(e.bits) && this.model.equal(e.state, state)))
-        return false;
-      entries.push({ bits: bits.snapshot(), state });
-    }
-    this.size++;
-    return true;
+    this.node = node;
+    return this.outcome;
+  }
+
+  /** Give up: no answer, but the longest prefix found so far. */
+  stop(reason: "states" | "time"): SearchOutcome {
+    return (
+      this.outcome ?? this.finish({ kind: "unknown", reason, longestPrefix: this.deepest.ops() })
+    );
+  }
+
+  /** For each operation, the longest linearizable prefix found that contains it (recordPartials). */
+  partialLinearizations(): number[][] {
+    return this.partials?.distinct() ?? [];
+  }
+
+  private push(call: number, op: number, after: number): void {
+    const d = this.depth++;
+    this.placed[d] = call;
+    this.before[d] = this.state;
+    this.forced[d] = this.readOnly[op]!;
+    this.state = after;
+    this.readsPass = true;
+    this.list.lift(call);
+    this.partials?.pushed();
+    this.deepest.pushed(this.placed, this.depth);
+  }
+
+  /** Undo choices back to one that has an alternative; the node to go on from (any, once done). */
+  private backtrack(): number {
+    this.partials?.leaf(this.placed, this.depth, this.state);
+    // Every choice that is undone here was made in the second pass (see run).
+    this.readsPass = false;
+    let call = 0;
+    do {
+      if (this.depth === 0) {
+        this.finish({ kind: "not-linearizable", longestPrefix: this.deepest.ops() });
+        return 0;
+      }
+      const d = --this.depth;
+      call = this.placed[d]!;
+      this.state = this.before[d]!;
+      this.bits.clear((call - 1) >> 1);
+      this.list.unlift(call);
+    } while (this.forced[this.depth]);
+    this.deepest.popped(this.depth);
+    return this.list.next[call]!;
+  }
+
+  private prefix(): number[] {
+    return opsOf(this.placed, this.depth);
+  }
+
+  private finish(outcome: SearchOutcome): SearchOutcome {
+    this.outcome = outcome;
+    return outcome;
   }
 }
 
-/** How often (in search steps) the clock is read: often enough to stop promptly, rarely enough to be free. */
-const CLOCK_EVERY = 256;
+/** The operations of the first `depth` calls of a stack. */
+function opsOf(calls: readonly number[], depth: number): number[] {
+  const ops = new Array<number>(depth);
+  for (let d = 0; d < depth; d++) ops[d] = (calls[d]! - 1) >> 1;
+  return ops;
+}
 
 /**
- * Search for a linearization of one partition. Walk the events in time order; at a call, try to
- * linearize that operation now (the model must accept its output, and the resulting (set, state)
- * must be new); at a return, the operation it belongs to should already have been placed, so the
- * current prefix is a dead end and the last choice is undone. Operations without a response
- * return at +infinity: they may be placed anywhere after their call, and placing one at the very
- * end is the same as it never having happened.
+ * The deepest the stack of choices has been: the longest linearizable prefix found, which is the
+ * evidence when there is no linearization. Copying the whole stack at each new depth would cost
+ * O(n²) on a search that goes straight down, so only the part that changed since the last copy
+ * is copied.
  */
-export function search<S>(
-  model: Model<S>,
-  ops: readonly Operation[],
-  limits: SearchLimits,
-): SearchOutcome {
-  const head = linkEvents(ops);
-  const memo = new Memo(model);
-  const bits = new Bitset(ops.length);
-  const stack: { call: Event; state: S }[] = [];
-  let longest: number[] = [];
-  let state = model.init();
-  let event = head.next;
-  for (let steps = 0; event !== null; steps++) {
-    if (steps % CLOCK_EVERY === 0 && performance.now() > limits.deadline) {
-      return { kind: "unknown", reason: "time", longestPrefix: longest };
-    }
-    if (event.match === null) {
-      const frame = stack.pop();
-      if (frame === undefined) return { kind: "not-linearizable", longestPrefix: longest };
-      state = frame.state;
-      bits.clear(frame.call.op);
-      unlift(frame.call);
-      event = frame.call.next;
-      continue;
-    }
-    const op = ops[event.op]!;
-    const result = model.step(state, op.input, op.output);
-    if (result.ok) {
-      bits.set(event.op);
-      if (memo.add(bits, result.next)) {
-        stack.push({ call: event, state });
-        state = result.next;
-        lift(event);
-        if (stack.length > longest.length) longest = stack.map((f) => f.call.op);
-        if (memo.size > limits.maxStates) {
-          return { kind: "unknown", reason: "memory", longestPrefix: longest };
-        }
-        event = head.next;
-        continue;
-      }
-      bits.clear(event.op);
-    }
-    event = event.next;
+class Deepest {
+  private readonly calls: number[];
+  private length = 0;
+  /** How many entries at the bottom of the stack are still those of the copy. */
+  private unchanged = 0;
+
+  constructor(size: number) {
+    this.calls = zeros(size);
   }
-  return { kind: "linearizable", order: stack.map((f) => f.call.op) };
+
+  popped(depth: number): void {
+    if (depth < this.unchanged) this.unchanged = depth;
+  }
+
+  pushed(placed: readonly number[], depth: number): void {
+    if (depth <= this.length) return;
+    for (let d = this.unchanged; d < depth; d++) this.calls[d] = placed[d]!;
+    this.length = depth;
+    this.unchanged = depth;
+  }
+
+  ops(): number[] {
+    return opsOf(this.calls, this.length);
+  }
+}
+
+/** How many dead ends of the greatest depth, in different states, Partials keeps. */
+const DEEPEST_KEPT = 50;
+
+/**
+ * For the viewer, which lets a reader step through them. Two kinds of partial linearization,
+ * both prefixes where the search turned back right after growing one (a leaf of the search tree;
+ * every other prefix is part of one of those):
+ * - as Porcupine's viewer has them: for each operation, the longest prefix that contains it;
+ * - the dead ends of the greatest depth, one for each state they leave the object in: the same
+ *   operations in other orders, each stuck in its own way.
+ */
+class Partials {
+  private readonly best: (number[] | undefined)[];
+  private deepest = new Map<number, number[]>();
+  private depth = 0;
+  private grew = false;
+
+  constructor(size: number) {
+    this.best = new Array<number[] | undefined>(size).fill(undefined);
+  }
+
+  pushed(): void {
+    this.grew = true;
+  }
+
+  /** The search turns back from this prefix, which leaves the object in `state`. */
+  leaf(placed: readonly number[], depth: number, state: number): void {
+    if (!this.grew) return;
+    this.grew = false;
+    let prefix: number[] | undefined;
+    for (let d = 0; d < depth; d++) {
+      const op = (placed[d]! - 1) >> 1;
+      if ((this.best[op]?.length ?? 0) >= depth) continue;
+      prefix ??= opsOf(placed, depth);
+      this.best[op] = prefix;
+    }
+    if (depth > this.depth) {
+      this.depth = depth;
+      this.deepest = new Map();
+    }
+    if (depth === this.depth && !this.deepest.has(state) && this.deepest.size < DEEPEST_KEPT) {
+      this.deepest.set(state, prefix ?? opsOf(placed, depth));
+    }
+  }
+
+  /** The distinct prefixes, longest first. */
+  distinct(): number[][] {
+    const unique = new Set([...this.deepest.values(), ...this.best.filter((p) => p !== undefined)]);
+    return [...unique].sort((a, b) => b.length - a.length);
+  }
 }

@@ -5,16 +5,15 @@ import { fileURLToPath } from "node:url";
 /** The repository root (this file is tools/lincheck/test/corpus.ts). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/**
- * The shared corpus sits beside the repository (<repo>/../shared/lincheck-corpus) unless
- * LINCHECK_CORPUS says otherwise. Missing is an error, never a reason to skip.
- */
+/** The corpus in the repository (see its README); LINCHECK_CORPUS may name another one. */
+export const defaultCorpus = join(repoRoot, "tools/lincheck/test/corpus");
+
+/** Missing is an error, never a reason to skip. */
 export function corpusDir(): string {
-  const dir = process.env.LINCHECK_CORPUS ?? join(repoRoot, "..", "shared", "lincheck-corpus");
+  const dir = process.env.LINCHECK_CORPUS || defaultCorpus;
   if (!existsSync(join(dir, "expected.tsv"))) {
-    throw new Error(
-      `lincheck corpus not found at ${dir} (expected.tsv missing); put it there or set LINCHECK_CORPUS`,
-    );
+    const from = process.env.LINCHECK_CORPUS ? " (from LINCHECK_CORPUS)" : "";
+    throw new Error(`lincheck corpus not found at ${dir}${from}: expected.tsv is missing`);
   }
   return dir;
 }

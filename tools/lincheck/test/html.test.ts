@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { check } from "../src/check.ts";
 import { renderHtml } from "../src/view/html.ts";
+import type { PartitionData } from "../src/view/layout.ts";
 import { hostileHistory } from "./hostile.ts";
 
 describe("the HTML page", () => {
@@ -17,8 +18,22 @@ describe("the HTML page", () => {
     expect(html).not.toMatch(/<(link|img|iframe)\b|\bsrc=|@import|https?:\/\//);
   });
 
-  it("marks the breaking operation and numbers the prefix", () => {
-    expect(html).toMatch(/class="op breaker" data-op="1"/);
-    expect(html).toMatch(/class="op linearized" data-op="0"[^>]*data-position="1"/);
+  it("embeds what the page shows: the breaking operation and the partial linearization", () => {
+    const data = [
+      ...html.matchAll(/<script type="application\/json" class="data">(.*?)<\/script>/gs),
+    ];
+    expect(data).toHaveLength(1);
+    const partition = JSON.parse(data[0]![1]!) as PartitionData;
+    expect(partition.breaker).toBe(1);
+    expect(partition.partials).toHaveLength(1);
+    expect(partition.partials[0]!.steps.map((s) => s[0])).toEqual([0]);
+    expect(partition.partials[0]!.breaker).toBe(1);
+    expect(partition.states[partition.partials[0]!.steps[0]![1]]).toContain("script");
+    expect(html).toMatch(/<button id="jump" data-partition="0" data-op="1">/);
+  });
+
+  it("names every operation by its number in the history", () => {
+    for (const op of history.operations)
+      expect(html).toContain(`<span class="id">#${op.id}</span>`);
   });
 });

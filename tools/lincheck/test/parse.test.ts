@@ -17,9 +17,9 @@ function errorOf(text: string): HistoryError {
 
 const jepsen = (lines: string[]) => lines.map((l) => `INFO  jepsen.util - ${l}`).join("\n");
 
-describe("the JSON lines format", () => {
-  const header = '{"model": "kv"}';
+const header = '{"model": "kv"}';
 
+describe("the JSON lines format", () => {
   it("reads operations, pending ones included", () => {
     const text = [
       header,
@@ -50,7 +50,9 @@ describe("the JSON lines format", () => {
       },
     ]);
   });
+});
 
+describe("the JSON lines format: errors", () => {
   it.each([
     ['{"model": "queue"}', 1, "model"],
     [
@@ -66,7 +68,7 @@ describe("the JSON lines format", () => {
     [
       `${header}\n{"client": 1, "call": 0, "return": 2, "input": {"op": "get", "key": "a"}}`,
       2,
-      "output",
+      '"output" is missing: an operation with a "return" needs the output the client saw',
     ],
     [
       `${header}\n{"client": 1, "call": 0, "input": {"op": "put", "key": "a", "value": "v"}, "output": {}}`,
@@ -121,6 +123,8 @@ describe("the Jepsen log format", () => {
     [["0\t:invoke\t:cas\t3"], 1, "[from to]"],
     [["0\t:invoke\t:write\t[1"], 1, "missing"],
     [["0\t:launch\t:read\tnil"], 1, "cannot read"],
+    [["0\t:invoke\t:write"], 1, "the :invoke :write has no value"],
+    [["0\t:invoke\t:read\tnil", "0\t:ok\t:read"], 2, "the :ok :read has no value"],
     [['0\t:invoke\t:write\t"s"'], 1, "integer"],
   ])("rejects %j naming line %i", (lines, line, words) => {
     const e = errorOf(jepsen(lines));
@@ -174,6 +178,57 @@ describe("files", () => {
     writeFileSync(join(dir, "odd.txt"), "\nhello\n");
     expect(() => readHistory(join(dir, "empty.txt"))).toThrow(/empty\.txt: the file is empty/);
     expect(() => readHistory(join(dir, "odd.txt"))).toThrow(/odd\.txt:2: unrecognised format/);
+  });
+});
+
+describe("errors that name what is wrong", () => {
+  it("names a missing field as missing", () => {
+    const line = (fields: string) => `${header}\n{${fields}}`;
+    const get = '"input": {"op": "get", "key": "a"}, "output": {"value": ""}';
+    expect(errorOf(line(`"client": 1, "return": 2, ${get}`)).message).toContain(
+      '"call" is missing',
+    );
+    expect(errorOf(line('"client": 1, "call": 0')).message).toContain('"input" is missing');
+    expect(errorOf(line('"client": 1, "call": 0, "input": {"key": "a"}')).message).toContain(
+      '"op" is missing',
+    );
+    expect(
+      errorOf(
+        line(
+          '"client": 1, "call": 0, "return": 2, "input": {"op": "get", "key": "a"}, "output": {}',
+        ),
+      ).message,
+    ).toContain('"value" is missing');
+  });
+
+  it.each([
+    ["jepsen", '{"model": "kv"}', "a lincheck JSON history, not a Jepsen log"],
+    [
+      "json",
+      '{:process 0, :type :invoke, :f :get, :key "a", :value nil}',
+      "a kv log, not a lincheck JSON history",
+    ],
+    ["kv", "INFO  jepsen.util - 0\t:invoke\t:read\tnil", "a Jepsen log, not a kv log"],
+  ] as const)(
+    "says --format %s does not match a file whose first line says otherwise",
+    (format, first, words) => {
+      let error: unknown;
+      try {
+        parseHistory("h.txt", `\n${first}\n`, format);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(HistoryError);
+      expect((error as HistoryError).message).toBe(
+        `h.txt:2: --format ${format} does not match the file: this line looks like ${words} (leave --format out to read it as it is)`,
+      );
+    },
+  );
+
+  it("reads a forced format when the first line does not say", () => {
+    const log = `starting up\n${jepsen(["0\t:invoke\t:read\tnil", "0\t:ok\t:read\t3"])}`;
+    expect(() => parseHistory("j.log", log)).toThrow(/unrecognised format/);
+    expect(parseHistory("j.log", log, "jepsen").operations).toHaveLength(1);
   });
 
   it("rejects a history with a header and no operations", () => {

@@ -4,7 +4,7 @@ import type { Operation } from "../src/history.ts";
 import type { Model } from "../src/model.ts";
 import { kvModel } from "../src/models/kv.ts";
 import { registerModel } from "../src/models/register.ts";
-import { ops } from "./build.ts";
+import { ops, type Row } from "./build.ts";
 
 const read = { op: "read" };
 const write = (value: number) => ({ op: "write", value });
@@ -95,7 +95,9 @@ describe("register rules", () => {
     ]);
     expect(verdict(registerModel, h)).toBe("not-linearizable");
   });
+});
 
+describe("register rules: cas", () => {
   it("cas succeeds exactly when the value matches", () => {
     const ok = ops([
       ["a", 0, 1, write(1), {}],
@@ -158,7 +160,9 @@ describe("key/value rules", () => {
     ]);
     expect(verdict(kvModel, stale)).toBe("not-linearizable");
   });
+});
 
+describe("key/value rules: keys and evidence", () => {
   it("keys are checked independently, and the failing one is explained", () => {
     const h = ops([
       ["a", 0, 1, put("good", "1"), {}],
@@ -196,31 +200,89 @@ describe("key/value rules", () => {
   });
 });
 
-describe("the time budget", () => {
-  /** n overlapping appends that never return and a read nobody could produce: n! orders to refute. */
-  function hard(n: number): Operation[] {
-    const rows: [string, number, number | undefined, unknown, unknown?][] = [];
-    for (let i = 0; i < n; i++)
-      rows.push([`c${i}`, i, undefined, append("k", String.fromCharCode(97 + i))]);
-    rows.push(["r", n, n + 1, get("k"), { value: "impossible" }]);
-    return ops(rows);
-  }
+/** n overlapping appends that never return and a read nobody could produce: n! orders to refute. */
+function hard(n: number, key = "k"): Row[] {
+  const rows: Row[] = [];
+  for (let i = 0; i < n; i++)
+    rows.push([`c${i}`, i, undefined, append(key, String.fromCharCode(97 + i))]);
+  rows.push(["r", n, n + 1, get(key), { value: "impossible" }]);
+  return rows;
+}
 
-  // No assertion on how long it took: speed is the benchmark's business, never a test's. That
-  // the search stopped for lack of time, not memory, shows the budget is what ended it.
-  it("gives up with unknown when the budget is spent", () => {
-    const result = check(kvModel, hard(14), { budgetMs: 100 });
+describe("the budget", () => {
+  it("gives up with unknown after exploring maxStates states, and says so", () => {
+    const result = check(kvModel, ops(hard(14)), { maxStates: 10_000 });
+    expect(result.verdict).toBe("unknown");
+    const [p] = result.partitions;
+    expect(p!.gaveUp).toBe("states");
+    expect(p!.explored).toBe(10_000);
+  });
+
+  it("is a count: the same history and budget give the same answer, order and count every time", () => {
+    const runs = [1, 2, 3].map(() => check(kvModel, ops(hard(9)), { maxStates: 5_000 }));
+    const seen = runs.map((r) =>
+      JSON.stringify(r.partitions.map((p) => [p.verdict, p.order, p.explored])),
+    );
+    expect(new Set(seen).size).toBe(1);
+  });
+
+  it("answers a small history definitely when the budget allows", () => {
+    expect(check(kvModel, ops(hard(5))).verdict).toBe("not-linearizable");
+  });
+
+  // A time limit is an extra guard, off unless asked for. With a limit of 0 the search stops after
+  // its first slice whatever the machine: no assertion depends on how fast that slice ran.
+  it("gives up with unknown when a time limit is set and passed", () => {
+    const result = check(kvModel, ops(hard(14)), { timeLimitMs: 0 });
     expect(result.verdict).toBe("unknown");
     expect(result.partitions[0]!.gaveUp).toBe("time");
   });
+});
 
-  it("gives up with unknown when the memory bound is reached", () => {
-    const result = check(kvModel, hard(14), { maxStates: 10_000 });
-    expect(result.verdict).toBe("unknown");
-    expect(result.partitions[0]!.gaveUp).toBe("memory");
+describe("partitions", () => {
+  // Key "a" (2 operations) and key "b" (3) are not linearizable; "h" could not be decided soon.
+  const rows: Row[] = [
+    ...hard(14, "h"),
+    ["a", 100, 101, put("a", "1"), {}],
+    ["a", 102, 103, get("a"), { value: "" }],
+    ["b", 100, 101, put("b", "1"), {}],
+    ["b", 102, 103, put("b", "2"), {}],
+    ["b", 104, 105, get("b"), { value: "1" }],
+  ];
+  const verdicts = (r: CheckResult) => r.partitions.map((p) => [p.key, p.verdict]);
+
+  it.each([
+    [
+      "by default, stop at the first partition that is not linearizable (smallest first)",
+      {},
+      ["unchecked", "not-linearizable", "unchecked"],
+    ],
+    [
+      "with allPartitions, check them all for the full report",
+      { allPartitions: true, maxStates: 2_000 },
+      ["unknown", "not-linearizable", "not-linearizable"],
+    ],
+  ] as const)("%s", (_, options, expected) => {
+    const result = check(kvModel, ops(rows), options);
+    expect(result.verdict).toBe("not-linearizable");
+    expect(verdicts(result)).toEqual([
+      ["h", expected[0]],
+      ["a", expected[1]],
+      ["b", expected[2]],
+    ]);
   });
 
-  it("answers the same small history definitely when the budget allows", () => {
-    expect(check(kvModel, hard(5), { budgetMs: 5_000 }).verdict).toBe("not-linearizable");
+  it("a cheap violation is found even behind a partition that would take the whole budget", () => {
+    // "h" has fewer operations than "long", so it goes first; the partitions share the steps.
+    const long: Row[] = Array.from(
+      { length: 20 },
+      (_, i): Row => ["w", 100 + 2 * i, 101 + 2 * i, put("long", `${i}`), {}],
+    );
+    long.push(["r", 200, 201, get("long"), { value: "0" }]);
+    const result = check(kvModel, ops([...hard(14, "h"), ...long]));
+    expect(verdicts(result)).toEqual([
+      ["h", "unchecked"],
+      ["long", "not-linearizable"],
+    ]);
   });
 });

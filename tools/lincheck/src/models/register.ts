@@ -1,5 +1,5 @@
 import type { Model } from "../model.ts";
-import { boolean, object, opName, type Scalar, scalar, show } from "./decode.ts";
+import { object, opName, result, type Scalar, scalar, show } from "./decode.ts";
 import { deterministicStep, type Effect, sameResult } from "./deterministic.ts";
 
 /** A single register; null means "no value yet", which is how it starts. */
@@ -41,10 +41,11 @@ function decodeInput(json: unknown): RegisterInput {
 }
 
 function decodeOutput(input: RegisterInput, json: unknown): RegisterOutput {
-  const obj = object(json, "output");
-  if (input.op === "read") return { value: scalar(obj, "value") };
-  if (input.op === "cas") return { ok: boolean(obj, "ok") };
-  return {};
+  return result(
+    json,
+    input.op === "read" ? "value" : input.op === "cas" ? "ok" : "nothing",
+    scalar,
+  );
 }
 
 function describeOperation(input: RegisterInput, output: RegisterOutput | undefined): string {
@@ -63,6 +64,7 @@ export const registerModel: Model<RegisterState, RegisterInput, RegisterOutput> 
   name: "register",
   init: () => null,
   step: deterministicStep(applyRegister, sameResult),
+  readOnly: (input, output) => input.op === "read" || (input.op === "cas" && output?.ok === false),
   equal: (a, b) => a === b,
   hash: (state) => (typeof state === "string" ? `s${state}` : String(state)),
   describeOperation,

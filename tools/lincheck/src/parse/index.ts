@@ -10,23 +10,56 @@ import { nonBlankLines } from "./lines.ts";
 export const formats = ["json", "jepsen", "kv"] as const;
 export type Format = (typeof formats)[number];
 
+const FORMAT_NAMES: Record<Format, string> = {
+  json: "a lincheck JSON history",
+  jepsen: "a Jepsen log",
+  kv: "a kv log",
+};
+
+/** The format the first line that says anything looks like, if any, and that line's number. */
+function sniff(text: string): { format: Format | undefined; line: number } | undefined {
+  const [firstLine] = nonBlankLines(text);
+  if (firstLine === undefined) return undefined;
+  const { raw: first, line } = firstLine;
+  if (first.includes("jepsen.util")) return { format: "jepsen", line };
+  if (/^\s*\{\s*:/.test(first)) return { format: "kv", line };
+  if (/^\s*\{\s*"/.test(first)) return { format: "json", line };
+  return { format: undefined, line };
+}
+
 /** Recognise the format from the first line that says anything. */
 export function detectFormat(file: string, text: string): Format {
-  const [firstLine] = nonBlankLines(text);
-  if (firstLine === undefined) throw new HistoryError(file, 0, "the file is empty");
-  const { raw: first, line } = firstLine;
-  if (first.includes("jepsen.util")) return "jepsen";
-  if (/^\s*\{\s*:/.test(first)) return "kv";
-  if (/^\s*\{\s*"/.test(first)) return "json";
+  const seen = sniff(text);
+  if (seen === undefined) throw new HistoryError(file, 0, "the file is empty");
+  if (seen.format !== undefined) return seen.format;
   throw new HistoryError(
     file,
-    line,
+    seen.line,
     "unrecognised format (expected lincheck JSON lines, a Jepsen log or a kv log)",
   );
 }
 
+/**
+ * The format to read the file as. A forced format is for a file whose first line does not say
+ * (a Jepsen log that starts with other output); one that contradicts a first line that does say
+ * is a mistake worth naming, rather than a parse of every line as the wrong thing.
+ */
+function formatOf(file: string, text: string, forced: Format | undefined): Format {
+  if (forced === undefined) return detectFormat(file, text);
+  const seen = sniff(text);
+  if (seen?.format !== undefined && seen.format !== forced) {
+    throw new HistoryError(
+      file,
+      seen.line,
+      `--format ${forced} does not match the file: this line looks like ${FORMAT_NAMES[seen.format]}, ` +
+        `not ${FORMAT_NAMES[forced]} (leave --format out to read it as it is)`,
+    );
+  }
+  return forced;
+}
+
 export function parseHistory(file: string, text: string, format?: Format): History {
-  switch (format ?? detectFormat(file, text)) {
+  switch (formatOf(file, text, format)) {
     case "json":
       return { file, ...parseJsonHistory(file, text) };
     case "jepsen":

@@ -6,7 +6,7 @@ import { nonBlankLines } from "./lines.ts";
 import { Pairing } from "./pairing.ts";
 
 /** `INFO  jepsen.util - <process> :<type> :<f> <value>`, separated by tabs or spaces. */
-const EVENT = /jepsen\.util - (\S+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\s+(.*)$/;
+const EVENT = /jepsen\.util - (\S+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)(?:\s+(.*))?$/;
 
 type Log = Pairing<RegisterInput, RegisterOutput>;
 
@@ -36,6 +36,23 @@ function completion(log: Log, line: number, type: string, f: string, value: Edn,
   else log.complete(process, line, f === "cas" ? { ok: true } : {});
 }
 
+/** The event's value; an event that needs one and has none is named, with what was expected. */
+function eventValue(
+  text: string | undefined,
+  type: string,
+  f: string,
+  log: Log,
+  line: number,
+): Edn {
+  if (text !== undefined && text.trim() !== "") return readEdnOr(text, (m) => log.fail(line, m));
+  if (type === "invoke" && f === "write")
+    log.fail(line, "the :invoke :write has no value (the value written)");
+  if (type === "invoke" && f === "cas") log.fail(line, "the :invoke :cas has no value ([from to])");
+  if (type === "ok" && f === "read")
+    log.fail(line, "the :ok :read has no value (the value read, or nil)");
+  return null;
+}
+
 /**
  * A Jepsen log of one register. `:fail :cas` is a completed cas that did not swap; `:info` (and a
  * timed-out read) never returns, so its outcome is unknown. Lines that are not jepsen.util events
@@ -50,8 +67,8 @@ export function parseJepsen(
     if (!raw.includes("jepsen.util")) continue;
     const m = EVENT.exec(raw);
     if (m === null) log.fail(line, "cannot read this jepsen.util event");
-    const [, process, type, f, valueText] = m as unknown as string[];
-    const value = readEdnOr(valueText!, (message) => log.fail(line, message));
+    const [, process, type, f, valueText] = m as unknown as (string | undefined)[];
+    const value = eventValue(valueText, type!, f!, log, line);
     if (type === "invoke") log.invoke(process!, line, input(f!, value, log, line));
     else completion(log, line, type!, f!, isKeyword(value) ? null : value, process!);
   }

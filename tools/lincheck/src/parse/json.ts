@@ -1,4 +1,4 @@
-import { HistoryError, type Operation } from "../history.ts";
+import { HistoryError, type Operation, shapeOf } from "../history.ts";
 import type { Model } from "../model.ts";
 import { object } from "../models/decode.ts";
 import { modelNamed, models } from "../models/index.ts";
@@ -38,32 +38,15 @@ function header(obj: Record<string, unknown>): Model {
   return model;
 }
 
-function time(v: unknown, field: string): number {
-  if (typeof v === "number" && Number.isFinite(v)) return v;
-  throw new Error(`"${field}" must be a number, got ${JSON.stringify(v)}`);
-}
-
 function operation(
   model: Model,
   obj: Record<string, unknown>,
   id: number,
   line: number,
 ): Operation {
-  const client = obj.client;
-  if (typeof client !== "string" && typeof client !== "number") {
-    throw new Error(`"client" must be a string or a number, got ${JSON.stringify(client)}`);
-  }
-  const call = time(obj.call, "call");
-  const ret =
-    obj.return === undefined || obj.return === null ? undefined : time(obj.return, "return");
-  if (ret !== undefined && ret < call)
-    throw new Error(`"return" (${ret}) is before "call" (${call})`);
+  const shape = shapeOf(obj.client, obj.call, obj.return, obj.output !== undefined);
+  if (obj.input === undefined) throw new Error(`"input" is missing: the operation invoked`);
   const input = model.decodeInput(obj.input);
-  if (ret === undefined && obj.output !== undefined) {
-    throw new Error(
-      `an operation without "return" has an unknown outcome: it cannot have "output"`,
-    );
-  }
-  const output = ret === undefined ? undefined : model.decodeOutput(input, obj.output);
-  return { id, client: String(client), call, ret, input, output, line };
+  const output = shape.ret === undefined ? undefined : model.decodeOutput(input, obj.output);
+  return { id, ...shape, input, output, line };
 }

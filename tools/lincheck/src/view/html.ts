@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import ejs from "ejs";
-import type { CheckResult } from "../check.ts";
+import type { CheckOptions, CheckResult } from "../check.ts";
 import type { History } from "../history.ts";
 import { layout } from "./layout.ts";
 
@@ -9,14 +9,31 @@ const TEMPLATE = readFileSync(new URL("./page.ejs", import.meta.url), "utf8");
 const VERDICT_TEXT = {
   linearizable: "Linearizable",
   "not-linearizable": "Not linearizable",
-  unknown: "Unknown (budget exhausted)",
+  unknown: "Unknown (a limit was reached)",
 } as const;
 
 /**
- * One self-contained page: styles and script are inline and nothing is fetched, so it opens from
- * file://. Every text from the history goes through ejs's escaping <%= %>, never <%- %>.
+ * JSON to embed in a <script type="application/json"> element: "<" and ">" as escapes, so no
+ * text from the history can close the element, and the line separators JavaScript once refused.
  */
-export function renderHtml(history: History, result: CheckResult): string {
+function json(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => {
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
+/**
+ * One self-contained page: styles, script and data are inline and nothing is fetched, so it
+ * opens from file://. Text from the history goes through ejs's escaping <%= %>, or through
+ * json() into a data element; <%- %> is used for nothing else. `options` are those the result was
+ * checked with: the page searches failing partitions again to show their partial linearizations.
+ */
+export function renderHtml(
+  history: History,
+  result: CheckResult,
+  options: CheckOptions = {},
+): string {
+  const page = layout(history, result, options);
   return ejs.render(TEMPLATE, {
     file: history.file,
     verdict: result.verdict,
@@ -24,6 +41,8 @@ export function renderHtml(history: History, result: CheckResult): string {
     modelName: history.model.name,
     operationCount: history.operations.length,
     elapsed: `${result.elapsedMs.toFixed(1)} ms`,
-    partitions: layout(history, result),
+    page,
+    zoom: Math.min(page.maxSlot, Math.round(page.minSlot * 1.5)),
+    json,
   });
 }

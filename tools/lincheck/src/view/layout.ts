@@ -1,39 +1,72 @@
-import type { CheckResult, PartitionResult } from "../check.ts";
+import {
+  type CheckOptions,
+  type CheckResult,
+  frontier,
+  type PartitionResult,
+  partialLinearizations,
+} from "../check.ts";
 import type { History, Operation } from "../history.ts";
-import { replay, stateAfter } from "../replay.ts";
+import type { Model } from "../model.ts";
 
-/** How an operation is drawn: its role in the (partial) linearization of its partition. */
-export type Role = "linearized" | "unplaced" | "stuck" | "breaker";
-
-export interface OpView {
+/**
+ * What the page needs, computed here so that the page's script only shows it. Positions are in
+ * slots: time is drawn ordinally, each distinct instant one slot wide, so a clock that jumps (or
+ * line numbers used as time) leaves no idle stretches, and the zoom sets the width of a slot.
+ */
+export interface BarView {
   id: number;
+  /** `#id`, the operation's one number everywhere: bars, tooltips, the command's text. */
+  name: string;
   label: string;
-  role: Role;
+  /** "client 3 (line 85)", for the tooltip. */
+  origin: string;
   pending: boolean;
-  /** Percentages of the timeline's width. */
   left: number;
   width: number;
-  /** 1-based position in the linearization (or prefix), and where its point is drawn. */
-  position: number | undefined;
-  point: number | undefined;
-  before: string;
-  after: string;
-  note: string;
+}
+
+/** One partial linearization and what blocks it, for the page's script (see page.ejs). */
+export interface PartialView {
+  /** Per step: the operation, the state after it (index into `states`), where its point is drawn. */
+  steps: [number, number, number][];
+  /** The operations that could go next, and the one whose response comes first. */
+  next: number[];
+  breaker: number | null;
+  /** Those of `next` that the model accepts after the prefix (leading to states already explored). */
+  accepted: number[];
+}
+
+export interface PartitionData {
+  states: string[];
+  /** The state before anything (index into `states`). */
+  initial: number;
+  partials: PartialView[];
+  /** For each operation (by id), the first of `partials` that contains it. */
+  partialOf: Record<number, number>;
+  /** The operation that breaks the partition (not linearizable only). */
+  breaker: number | null;
 }
 
 export interface PartitionView {
   title: string;
   verdict: PartitionResult["verdict"];
   summary: string;
-  lanes: { client: string; ops: OpView[] }[];
-  /** Width of the timeline in pixels: enough room for every distinct instant. */
-  widthPx: number;
+  lanes: { client: string; bars: BarView[] }[];
+  /** Length of the timeline in slots. */
+  slots: number;
+  data: PartitionData;
 }
 
-/**
- * Time is drawn ordinally: each distinct instant gets one equal slot, so a history whose clock
- * jumps (or that uses line numbers as time) stays readable. Pending operations run to the end.
- */
+export interface PageView {
+  partitions: PartitionView[];
+  /** The narrowest slot (px) at which every bar still shows its whole #id, and the widest. */
+  minSlot: number;
+  maxSlot: number;
+  /** Where the first breaking operation is, for the page's "jump" control. */
+  firstBreaker: { partition: number; id: number } | undefined;
+}
+
+/** Where each instant's slot is, and bars in slots: a call to its return, pending ones to the end. */
 function timeline(ops: readonly Operation[]) {
   const instants = [
     ...new Set(ops.flatMap((o) => (o.ret === undefined ? [o.call] : [o.call, o.ret]))),
@@ -41,101 +74,161 @@ function timeline(ops: readonly Operation[]) {
   instants.sort((a, b) => a - b);
   const slot = new Map(instants.map((t, i) => [t, i]));
   const slots = instants.length + 1;
-  const at = (t: number | undefined) =>
-    ((t === undefined ? slots - 0.5 : slot.get(t)! + 0.5) / slots) * 100;
-  return { at, slotWidth: 100 / slots, slots };
+  // A bar runs from just inside its call's slot to just inside its return's, so two operations of
+  // one client, at distinct instants, never touch.
+  const bar = (o: Operation) => {
+    const left = slot.get(o.call)! + 0.15;
+    const right = o.ret === undefined ? slots : slot.get(o.ret)! + 0.85;
+    return { left, width: right - left };
+  };
+  return { slot: (t: number) => slot.get(t)!, slots, bar };
 }
 
 /**
  * Where to mark each linearization point: at the latest of the operation's call and the previous
- * point. That lies inside the operation's interval for any valid linearization (an operation that
- * returned before a later one's call must come first), and keeps points in order.
+ * point, which lies inside the operation's interval for any valid (partial) linearization and
+ * keeps the points in order. Points at one instant are spread a little within its slot.
  */
 function points(
-  ops: Map<number, Operation>,
+  byId: Map<number, Operation>,
   order: readonly number[],
-  at: (t: number) => number,
-  slotWidth: number,
+  slot: (t: number) => number,
 ) {
-  const result = new Map<number, number>();
   let time = Number.NEGATIVE_INFINITY;
   let ties = 0;
-  for (const id of order) {
-    const call = ops.get(id)!.call;
+  return order.map((id) => {
+    const call = byId.get(id)!.call;
     ties = call > time ? 0 : ties + 1;
     time = Math.max(time, call);
-    result.set(id, at(time) + Math.min(ties * 0.15, 0.45) * slotWidth);
-  }
-  return result;
-}
-
-function roleOf(p: PartitionResult, id: number, placed: Set<number>): Role {
-  if (p.breaker === id) return "breaker";
-  if (p.stuck.includes(id)) return "stuck";
-  return placed.has(id) ? "linearized" : "unplaced";
-}
-
-const NOTES: Record<Role, string> = {
-  linearized: "",
-  unplaced: "not reached by the longest linearizable prefix",
-  stuck: "could go next after the prefix, but the model rejects it there",
-  breaker:
-    "could go next after the prefix, but the model rejects it there, and it returned first: the history breaks here",
-};
-
-function opViews(history: History, p: PartitionResult): OpView[] {
-  const { model } = history;
-  const { at, slotWidth } = timeline(p.operations);
-  const byId = new Map(p.operations.map((o) => [o.id, o]));
-  const marks = points(byId, p.order, at, slotWidth);
-  const states = new Map(replay(model, p.operations, p.order).map((r) => [r.op.id, r]));
-  const afterPrefix = model.describeState(stateAfter(model, p.operations, p.order));
-  const placed = new Set(p.order);
-  return p.operations.map((op): OpView => {
-    const r = states.get(op.id);
-    const role = roleOf(p, op.id, placed);
-    // An operation that could not go next is shown against the state the prefix left.
-    const tried = p.stuck.includes(op.id);
-    return {
-      id: op.id,
-      label: model.describeOperation(op.input, op.output),
-      role,
-      pending: op.ret === undefined,
-      left: at(op.call),
-      width: Math.max(at(op.ret) - at(op.call), slotWidth * 0.3),
-      position: r ? p.order.indexOf(op.id) + 1 : undefined,
-      point: marks.get(op.id),
-      before: r ? model.describeState(r.before) : tried ? afterPrefix : "",
-      after: r ? model.describeState(r.after) : tried ? "(none: impossible in that state)" : "",
-      note: NOTES[role],
-    };
+    return slot(time) + 0.5 + Math.min(ties * 0.1, 0.3);
   });
+}
+
+/** The states a partition's partial linearizations pass through, numbered as they are met. */
+class StateNames {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly model: Model;
+
+  constructor(model: Model) {
+    this.model = model;
+  }
+
+  of(state: unknown): number {
+    const name = this.model.describeState(state);
+    let i = this.index.get(name);
+    if (i === undefined) {
+      i = this.names.length;
+      this.names.push(name);
+      this.index.set(name, i);
+    }
+    return i;
+  }
+}
+
+function partialView(
+  model: Model,
+  p: PartitionResult,
+  order: readonly number[],
+  names: StateNames,
+  slot: (t: number) => number,
+): PartialView {
+  const byId = new Map(p.operations.map((o) => [o.id, o]));
+  let state = model.init();
+  const marks = points(byId, order, slot);
+  const steps = order.map((id, i): [number, number, number] => {
+    const op = byId.get(id)!;
+    state = model.step(state, op.input, op.output).next;
+    return [id, names.of(state), marks[i]!];
+  });
+  const { next, breaker } = frontier(p.operations, order);
+  const accepted = next.filter((id) => {
+    const op = byId.get(id)!;
+    return model.step(state, op.input, op.output).ok;
+  });
+  return { steps, next, breaker: breaker ?? null, accepted };
+}
+
+function partitionData(
+  model: Model,
+  p: PartitionResult,
+  options: CheckOptions,
+  slot: (t: number) => number,
+) {
+  const names = new StateNames(model);
+  const initial = names.of(model.init());
+  const orders = partialLinearizations(model, p, options);
+  const partials = orders.map((order) => partialView(model, p, order, names, slot));
+  const partialOf: Record<number, number> = {};
+  orders.forEach((order, i) => {
+    for (const id of order) partialOf[id] ??= i;
+  });
+  return { states: names.names, initial, partials, partialOf, breaker: p.breaker ?? null };
 }
 
 function summary(p: PartitionResult): string {
   const n = p.operations.length;
-  if (p.verdict === "linearizable")
-    return `linearizable: all ${n} operations placed, in the order numbered`;
-  if (p.verdict === "unknown")
-    return `unknown: gave up (${p.gaveUp} bound) after a prefix of ${p.order.length} of ${n}`;
-  return `not linearizable: the longest linearizable prefix has ${p.order.length} of ${n} operations`;
+  switch (p.verdict) {
+    case "linearizable":
+      return `linearizable: all ${n} operations placed`;
+    case "not-linearizable":
+      return `not linearizable: the longest linearizable prefix has ${p.order.length} of ${n} operations`;
+    case "unknown":
+      return `unknown: gave up (${p.gaveUp === "time" ? "time limit" : "state budget"}) with a prefix of ${p.order.length} of ${n}`;
+    case "unchecked":
+      return `not checked: the check stopped at the first partition that is not linearizable (--all checks every one)`;
+  }
 }
 
 const byClient = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
 
-export function layout(history: History, result: CheckResult): PartitionView[] {
-  return result.partitions.map((p) => {
-    const ops = opViews(history, p);
-    const clients = [...new Set(p.operations.map((o) => o.client))].sort(byClient);
+function partitionView(history: History, p: PartitionResult, options: CheckOptions): PartitionView {
+  const { slot, slots, bar } = timeline(p.operations);
+  const bars = p.operations.map((op): BarView => {
+    const line = op.line === undefined ? "" : ` (line ${op.line})`;
+    const label = history.model.describeOperation(op.input, op.output);
     return {
-      title: p.key === null ? "whole history" : `key ${JSON.stringify(p.key)}`,
-      verdict: p.verdict,
-      summary: summary(p),
-      lanes: clients.map((client) => ({
-        client,
-        ops: ops.filter((_, i) => p.operations[i]!.client === client),
-      })),
-      widthPx: Math.max(600, timeline(p.operations).slots * 24),
+      id: op.id,
+      name: `#${op.id}`,
+      label,
+      origin: `client ${op.client}${line}`,
+      pending: op.ret === undefined,
+      ...bar(op),
     };
   });
+  const clients = [...new Set(p.operations.map((o) => o.client))].sort(byClient);
+  return {
+    title: p.key === null ? "whole history" : `key ${JSON.stringify(p.key)}`,
+    verdict: p.verdict,
+    summary: summary(p),
+    lanes: clients.map((client) => ({
+      client,
+      bars: bars.filter((_, i) => p.operations[i]!.client === client),
+    })),
+    slots,
+    data: partitionData(history.model, p, options, slot),
+  };
+}
+
+/** Character width and padding of the bar labels (11px monospace), in px. */
+const CHAR_PX = 7;
+const PAD_PX = 8;
+
+export function layout(
+  history: History,
+  result: CheckResult,
+  options: CheckOptions = {},
+): PageView {
+  const partitions = result.partitions.map((p) => partitionView(history, p, options));
+  const bars = partitions.flatMap((p) => p.lanes.flatMap((l) => l.bars));
+  const widest = Math.max(...bars.map((b) => b.name.length)) * CHAR_PX + PAD_PX;
+  const narrowest = Math.min(...bars.map((b) => b.width));
+  const minSlot = Math.ceil(widest / narrowest);
+  const at = result.partitions.findIndex((p) => p.breaker !== undefined);
+  return {
+    partitions,
+    minSlot,
+    maxSlot: Math.max(8 * minSlot, 240),
+    firstBreaker: at < 0 ? undefined : { partition: at, id: result.partitions[at]!.breaker! },
+  };
 }
