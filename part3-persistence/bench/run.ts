@@ -1,8 +1,10 @@
-// Replication throughput on the simulated cluster: committed entries per wall-clock second under
-// a steady stream of submits from many concurrent callers, RPCs per committed entry, and how
-// fast virtual time runs, for 3 and 5 nodes on a network with no latency and with 1-5 ms.
+// `pnpm --filter part3-persistence bench`: replication throughput on the simulated cluster, on
+// in-memory storage (committed entries per wall-clock second under a steady stream of submits
+// from many concurrent callers, RPCs per committed entry, how fast virtual time runs, for 3 and 5
+// nodes on a network with no latency and with 1-5 ms); then how fast a follower far behind
+// catches up with and without the conflict hint (catchup.ts); then the on-disk storage (disk.ts).
 //
-//   pnpm --filter part2-replication bench [--seconds <s>] [--callers <n>] [--batch <n>]
+//   pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
 //
 // Each caller is a closed loop: it submits a command to the leader, waits until the leader
 // applies it, and submits the next. Every event still goes through the trace and the safety
@@ -13,13 +15,15 @@ import { parseArgs } from "node:util";
 import type { AppliedEntry, NodeId } from "../src/raft.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
 import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
+import { catchUpSection } from "./catchup.ts";
 
-const usage = `usage: pnpm --filter part2-replication bench [--seconds <s>] [--callers <n>] [--batch <n>]
+const usage = `usage: pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
 
 Runs four configurations (3 and 5 nodes; no latency and 1-5 ms) for --seconds of wall time each
 (default 3) with --callers concurrent closed-loop callers (default 64) and at most --batch entries
 per AppendEntries (default 100), and prints entries committed per wall second, RPCs per entry and
-simulated seconds per wall second.`;
+simulated seconds per wall second; then the catch-up of a follower 9,900 entries behind, and the
+on-disk storage's appends per second.`;
 
 interface Options {
   seconds: number;
@@ -170,6 +174,7 @@ async function main(): Promise<void> {
       if (r.violations > 0) process.exitCode = 1;
     }
   }
+  await catchUpSection();
 }
 
 await main();
