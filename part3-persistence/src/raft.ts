@@ -105,6 +105,13 @@ export interface RaftConfig {
   maxEntriesPerAppend: number;
   /** Back nextIndex up a term at a time from the follower's conflict hint (§5.3), not by one. */
   fastBacktracking: boolean;
+  /**
+   * A new leader appends an entry with command `null` (a no-op) at the start of its term (§8), so
+   * that entries of earlier terms commit without waiting for a client's next command. Off by
+   * default: the Go and MIT scenarios count entries as the clients submitted them. A state machine
+   * that turns it on submits no `null` of its own.
+   */
+  noopOnElection: boolean;
 }
 
 export const defaultRaftConfig: RaftConfig = {
@@ -113,6 +120,7 @@ export const defaultRaftConfig: RaftConfig = {
   heartbeatIntervalMs: 50,
   maxEntriesPerAppend: 100,
   fastBacktracking: true,
+  noopOnElection: false,
 };
 
 /** A snapshot of a node's state, for tests and tools. */
@@ -124,6 +132,8 @@ export interface NodeState {
   lastLogIndex: number;
   commitIndex: number;
   lastApplied: number;
+  /** The leader of currentTerm as far as this node knows (itself when leader): clients' hint (§8). */
+  leaderId: NodeId | null;
 }
 
 export class RaftNode {
@@ -176,6 +186,8 @@ export class RaftNode {
 
   // Other volatile state.
   private role: Role = "follower";
+  /** Who leads currentTerm, learned from its AppendEntries; for redirecting clients (§8). */
+  private leaderId: NodeId | null = null;
   /** Peers that granted their vote in the current election (candidates only), self included. */
   private votesReceived = new Set<NodeId>();
   /** Runs while follower or candidate; a leader has none. */
@@ -227,6 +239,7 @@ export class RaftNode {
       lastLogIndex: this.lastLogIndex(),
       commitIndex: this.commitIndex,
       lastApplied: this.lastApplied,
+      leaderId: this.leaderId,
     };
   }
 
@@ -381,6 +394,9 @@ export class RaftNode {
     // is known to be replicated yet).
     for (const peer of this.peerIds) this.setProgress(peer, this.lastLogIndex() + 1, 0, "elected");
     this.inFlight.clear();
+    this.leaderId = this.id;
+    // §8: a no-op of this term, sent with the first heartbeats, commits what earlier terms left.
+    if (this.config.noopOnElection) this.appendToLog([{ term: this.currentTerm, command: null }]);
     this.sendHeartbeats();
   }
 
@@ -595,6 +611,7 @@ export class RaftNode {
     if (this.role === "leader") return { term: this.currentTerm, success: false };
     // Figure 2, Followers: hearing from the current leader restarts the election timer.
     this.resetElectionTimer();
+    this.leaderId = args.leaderId;
     // Receiver rule 2: reply false if the log has no entry at prevLogIndex whose term matches
     // prevLogTerm (§5.3). The leader then backs up and retries with an earlier prefix; the
     // conflict hint tells it how far.
@@ -750,6 +767,7 @@ export class RaftNode {
     const from = this.currentTerm;
     this.currentTerm = term;
     this.hardStateUnsaved = true;
+    this.leaderId = null; // a new term's leader is not known until it is heard from
     this.env.trace("term", { from, to: term, reason });
   }
 

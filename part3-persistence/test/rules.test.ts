@@ -822,3 +822,30 @@ describe("§5.3: catching up a term at a time (the conflict hint)", () => {
     expect(probe().args.prevLogIndex).toBe(1);
   });
 });
+
+describe("§8: what a client-facing service needs (options off by default)", () => {
+  test("with noopOnElection, a new leader's no-op commits the entries earlier terms left", async () => {
+    const t = await leaderWithLog([entry(1, "a")], { noopOnElection: true });
+    expect(t.node.getLog()).toEqual([entry(1, "a"), entry(2, null)]);
+    for (const peer of [1, 2]) {
+      const call = t.pending(peer).find((c) => c.args.entries.length > 0)!;
+      call.reply({ term: 2, success: true });
+    }
+    await t.clock.runFor(0);
+    expect(t.applied.map((e) => e.command)).toEqual(["a", null]);
+  });
+
+  test("without it, a new leader appends nothing of its own", async () => {
+    const t = await leaderWithLog([entry(1, "a")]);
+    expect(t.node.getLog()).toEqual([entry(1, "a")]);
+  });
+
+  test("a node knows who leads its term from AppendEntries, and forgets it when the term moves", () => {
+    const t = nodeUnderTest();
+    expect(t.node.getState().leaderId).toBeNull();
+    t.node.handleAppendEntries(appendArgs(1, 2));
+    expect(t.node.getState().leaderId).toBe(2);
+    t.node.handleRequestVote(voteArgs(2, 1));
+    expect(t.node.getState().leaderId).toBeNull();
+  });
+});

@@ -29,6 +29,8 @@ export interface SimOptions {
   seed: number;
   raft?: Partial<RaftConfig>;
   network?: Partial<NetworkConfig>;
+  /** Called with every consensus module the cluster creates, at the start and at each restart. */
+  onNode?: (id: NodeId, node: RaftNode) => void;
 }
 
 export class CheckFailure extends Error {}
@@ -97,6 +99,7 @@ export class SimCluster {
     const applied: AppliedEntry[] = [];
     this.applied.set(id, applied);
     node.onApply((entry) => applied.push(entry));
+    this.options.onNode?.(id, node);
     return node;
   }
 
