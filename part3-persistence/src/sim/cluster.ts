@@ -30,7 +30,7 @@ export interface SimOptions {
   raft?: Partial<RaftConfig>;
   network?: Partial<NetworkConfig>;
   /** Called with every consensus module the cluster creates, at the start and at each restart. */
-  onNode?: (id: NodeId, node: RaftNode) => void;
+  onNode?: (id: NodeId, node: RaftNode, cluster: SimCluster) => void;
 }
 
 export class CheckFailure extends Error {}
@@ -99,7 +99,7 @@ export class SimCluster {
     const applied: AppliedEntry[] = [];
     this.applied.set(id, applied);
     node.onApply((entry) => applied.push(entry));
-    this.options.onNode?.(id, node);
+    this.options.onNode?.(id, node, this);
     return node;
   }
 

@@ -1,0 +1,218 @@
+// The key/value store in the simulation: part 3's simulated cluster, a KvService on every node
+// (a new one, with an empty state machine, each time a node restarts: it rebuilds its state by
+// applying the log again), and clients that reach the nodes over a simulated client network of
+// their own. Everything is in virtual time and drawn from the seed, like the rest of the cluster.
+//
+// Every client operation is recorded as lincheck expects it (src/sim/history.ts), and every
+// attempt goes into the trace, so a test can check its whole history for linearizability and a
+// timeline shows the clients beside the nodes.
+
+import type { SeededRandom } from "part3-persistence/random";
+import { SimCluster, type SimOptions } from "part3-persistence/sim/cluster";
+import type { LatencyModel } from "part3-persistence/sim/network";
+import { uniformLatency } from "part3-persistence/sim/network";
+import {
+  ClientError,
+  type ClientOptions,
+  KvClient,
+  type KvTransport,
+  TransportError,
+} from "../kv/client.ts";
+import type { KvCommand, KvRequest, KvResponse, KvResult } from "../kv/commands.ts";
+import { KvService, type ServiceOptions } from "../kv/service.ts";
+import type { ClientKind, ClientKinds, KvTraceEvent } from "../trace.ts";
+import { History } from "./history.ts";
+
+export interface KvSimOptions extends SimOptions {
+  service?: Partial<ServiceOptions>;
+  /** The network between clients and nodes: its delays and its losses, each way. */
+  clientNetwork?: { latency: LatencyModel; lossRate: number };
+}
+
+export class KvSimCluster extends SimCluster {
+  readonly services: Map<number, KvService>;
+  /** The whole trace: part 3's events and the clients'. */
+  readonly events: KvTraceEvent[] = [];
+  readonly history = new History();
+  private readonly clientNet: { latency: LatencyModel; lossRate: number };
+  private readonly clientRandom: SeededRandom;
+  /** client>node pairs that cannot reach each other (a client in another partition). */
+  private readonly clientCuts = new Set<string>();
+
+  constructor(n: number, options: KvSimOptions) {
+    const services = new Map<number, KvService>();
+    super(n, {
+      ...options,
+      // §8: a new leader's no-op commits what earlier terms left, without waiting for a client.
+      raft: { noopOnElection: true, ...options.raft },
+      onNode: (id, node, cluster) =>
+        services.set(id, new KvService(node, cluster.clock, options.service)),
+    });
+    this.services = services;
+    this.clientNet = options.clientNetwork ?? { latency: uniformLatency(1, 5), lossRate: 0 };
+    this.clientRandom = this.randomStream();
+    this.tracer.subscribe((event) => this.events.push(event));
+  }
+
+  /** A client of this cluster, with its own session; its operations are recorded and traced. */
+  client(id: string, options: Partial<ClientOptions> = {}): SimKvClient {
+    return new SimKvClient(this, id, options);
+  }
+
+  /** Whether client `client` can reach node `node` (clients are not on the nodes' network). */
+  setClientReach(client: string, nodes: readonly number[]): void {
+    for (const id of this.ids) {
+      if (nodes.includes(id)) this.clientCuts.delete(`${client}>${id}`);
+      else this.clientCuts.add(`${client}>${id}`);
+    }
+  }
+
+  /** Runs virtual time until `promise` settles (at most `maxMs`), and returns what it gave. */
+  async settle<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
+    let outcome: { value: T } | { error: unknown } | undefined;
+    promise.then(
+      (value) => {
+        outcome = { value };
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    );
+    await this.runUntil(this.clock.now() + maxMs, () => outcome !== undefined);
+    if (outcome === undefined) return this.checkFailed("settle", `not done within ${maxMs} ms`);
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Records one client event in the trace. */
+  clientEvent<K extends ClientKind>(kind: K, details: ClientKinds[K]): void {
+    const event = { t: this.clock.now(), node: null, term: null, role: null, kind, details };
+    this.events.push(event as KvTraceEvent);
+  }
+
+  /** The transport a client uses: one simulated hop each way, seeded delays and losses. */
+  transportFor(client: string): KvTransport {
+    const attempts = new Map<number, number>();
+    return {
+      send: (to, request, timeoutMs) => {
+        const attempt = (attempts.get(request.seq ?? 0) ?? 0) + 1;
+        attempts.set(request.seq ?? 0, attempt);
+        this.clientEvent("client.send", { client, seq: request.seq ?? 0, to, attempt });
+        return this.carry(client, to, request, timeoutMs);
+      },
+    };
+  }
+
+  private carry(
+    client: string,
+    to: number,
+    request: KvRequest,
+    timeoutMs: number,
+  ): Promise<KvResponse> {
+    const answer = (status: ClientKinds["client.answer"]["status"], detail?: string) =>
+      this.clientEvent("client.answer", {
+        client,
+        seq: request.seq ?? 0,
+        from: to,
+        status,
+        ...(detail === undefined ? {} : { detail }),
+      });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let delivered = false;
+      const timer = this.clock.setTimer(timeoutMs, () => {
+        settled = true;
+        answer("no answer", `none within ${timeoutMs} ms`);
+        reject(new TransportError(`no answer within ${timeoutMs} ms`, delivered));
+      });
+      if (this.lost(client, to)) return;
+      this.clock.setTimer(this.clientNet.latency(this.clientRandom), () => {
+        if (settled) return;
+        if (this.state(to).role === "dead") {
+          settled = true;
+          timer.cancel();
+          answer("no answer", "connection refused: the node is down");
+          reject(new TransportError(`n${to} is down`, false));
+          return;
+        }
+        delivered = true;
+        // A copy, as over a real connection: the service never holds the client's objects.
+        const copy = JSON.parse(JSON.stringify(request)) as KvRequest;
+        void this.services
+          .get(to)!
+          .handle(copy)
+          .then((response) => {
+            if (this.lost(client, to)) return;
+            this.clock.setTimer(this.clientNet.latency(this.clientRandom), () => {
+              if (settled) return;
+              settled = true;
+              timer.cancel();
+              answer(response.status, response.status === "failed" ? response.error : undefined);
+              resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
+            });
+          });
+      });
+    });
+  }
+
+  private lost(client: string, to: number): boolean {
+    return (
+      this.clientCuts.has(`${client}>${to}`) || this.clientRandom.chance(this.clientNet.lossRate)
+    );
+  }
+}
+
+/** A client of the simulated store: KvClient, with each operation recorded and traced. */
+export class SimKvClient {
+  readonly id: string;
+  private readonly cluster: KvSimCluster;
+  private readonly client: KvClient;
+  /** The number of the client's next request, as KvClient numbers them (one at a time). */
+  private seq = 0;
+
+  constructor(cluster: KvSimCluster, id: string, options: Partial<ClientOptions>) {
+    this.id = id;
+    this.cluster = cluster;
+    this.client = new KvClient(cluster.transportFor(id), cluster.clock, cluster.randomStream(), {
+      id,
+      nodes: cluster.ids,
+      ...options,
+    });
+  }
+
+  get(key: string) {
+    return this.run({ op: "get", key });
+  }
+  put(key: string, value: string) {
+    return this.run({ op: "put", key, value });
+  }
+  append(key: string, value: string) {
+    return this.run({ op: "append", key, value });
+  }
+  cas(key: string, expected: string | null, value: string) {
+    return this.run({ op: "cas", key, expected, value });
+  }
+  delete(key: string) {
+    return this.run({ op: "delete", key });
+  }
+
+  /** Runs one operation through KvClient; its invocation and its outcome go into the history. */
+  async run(command: KvCommand): Promise<KvResult> {
+    const { cluster } = this;
+    const seq = ++this.seq;
+    const op = cluster.history.begin(this.id, command, cluster.clock.now());
+    cluster.clientEvent("client.invoke", { client: this.id, seq, command });
+    try {
+      const result = await this.client.run(command);
+      cluster.history.end(op, cluster.clock.now(), result);
+      cluster.clientEvent("client.complete", { client: this.id, seq, result });
+      return result;
+    } catch (error) {
+      const definite = error instanceof ClientError && error.definite;
+      cluster.history.fail(op, definite);
+      const message = error instanceof Error ? error.message : String(error);
+      cluster.clientEvent("client.complete", { client: this.id, seq, error: message, definite });
+      throw error;
+    }
+  }
+}
