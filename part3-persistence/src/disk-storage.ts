@@ -332,7 +332,8 @@ function hasFileHeader(bytes: Buffer, file: string): boolean {
 
 // ---- Records ----
 
-function encodeRecord(changes: Changes): Buffer {
+/** One save as the bytes of its record (exported for the tests, to forge records). */
+export function encodeRecord(changes: Changes): Buffer {
   const { hardState, log } = changes;
   const payload = Buffer.from(JSON.stringify({ hardState, log }), "utf8");
   const record = Buffer.alloc(RECORD_HEADER_SIZE + payload.length);
