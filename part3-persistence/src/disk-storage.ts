@@ -300,8 +300,8 @@ function replay(bytes: Buffer, file: string): Replay {
 
 function tornTail(file: string, offset: number, droppedBytes: number, reason: string): TornTail {
   const message =
-    `${file}: cut off ${droppedBytes} bytes at offset ${offset}, ${reason}. That save never ` +
-    "returned, so nothing depended on it.";
+    `${file}: cut off ${droppedBytes} bytes at offset ${offset}: ${reason}. A crash cut that ` +
+    "write short before it returned, so nothing depended on it.";
   return { file, offset, droppedBytes, reason, message };
 }
 
@@ -312,11 +312,17 @@ function hasFileHeader(bytes: Buffer, file: string): boolean {
     return false;
   }
   const magic = bytes.subarray(0, MAGIC.length);
-  if (!magic.equals(MAGIC) || bytes.length < FILE_HEADER_SIZE) {
+  if (!magic.equals(MAGIC)) {
     throw new StorageError(
       `${file} is not a raft-ts log: at offset 0 it starts with ${JSON.stringify(magic.toString("latin1"))}, ` +
         `not "${MAGIC.toString("latin1")}" and a format version. Refusing to start, and leaving ` +
         "the file as it is: check that this is the data folder of this server.",
+    );
+  }
+  if (bytes.length < FILE_HEADER_SIZE) {
+    throw new StorageError(
+      `${file} holds only ${bytes.length} bytes, the start of a file header of a format version ` +
+        `other than ${FORMAT_VERSION}. Refusing to start, and leaving the file as it is.`,
     );
   }
   const version = bytes.readUInt32BE(MAGIC.length);
@@ -393,12 +399,12 @@ function changesProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return "it is not an object";
   const { hardState, log } = value as Record<string, unknown>;
   if (hardState !== undefined) {
-    const { currentTerm, votedFor } = hardState as Record<string, unknown>;
+    const { currentTerm, votedFor } = Object(hardState) as Record<string, unknown>;
     if (!isCount(currentTerm)) return "its currentTerm is not a whole number";
     if (votedFor !== null && typeof votedFor !== "number") return "its votedFor is not a node id";
   }
   if (log !== undefined) {
-    const { from, entries } = log as Record<string, unknown>;
+    const { from, entries } = Object(log) as Record<string, unknown>;
     if (!isCount(from) || !Array.isArray(entries)) return "its log change has no from or entries";
     if (!entries.every((e: unknown) => isCount((e as Record<string, unknown> | null)?.term))) {
       return "one of its entries has no term";

@@ -112,6 +112,14 @@ function saveScript(folder: string): number[] {
   return sizes;
 }
 
+/** A folder holding the saved script: its log file, the file's bytes, and sizes as above. */
+function scriptOnDisk() {
+  const folder = tempFolder();
+  const sizes = saveScript(folder);
+  const file = join(folder, LOG_FILE);
+  return { folder, sizes, file, whole: readFileSync(file) };
+}
+
 /** Runs the script on a faulty layer until a save (or the open) fails; how far it got. */
 function runWithFaults(folder: string, plan: FaultPlan) {
   const files = new FaultyFiles(plan);
@@ -189,6 +197,16 @@ describe("saves read back", () => {
     expect(reopen(folder).state.currentTerm).toBe(1);
   });
 
+  test("the entries of new folders and of the log file are made durable before a save returns", () => {
+    const top = tempFolder();
+    const folder = join(top, "a", "b");
+    const files = new FaultyFiles();
+    open(folder, { files });
+    // "b" in "a", "a" in top (both new), then raft.log in "b", after its header was synced.
+    expect(files.syncedFolders).toEqual([join(top, "a"), top, folder]);
+    expect(files.syncs).toBe(1);
+  });
+
   test("a closed storage neither loads nor saves", () => {
     const storage = open(tempFolder());
     storage.close();
@@ -237,10 +255,7 @@ describe("a crash at any write", () => {
 
 describe("a torn tail is cut off, with a warning", () => {
   test("the last record cut at every length: the state before it, the cut named, and saving goes on", () => {
-    const folder = tempFolder();
-    const sizes = saveScript(folder);
-    const file = join(folder, LOG_FILE);
-    const whole = readFileSync(file);
+    const { folder, sizes, file, whole } = scriptOnDisk();
     const start = sizes.at(-2)!;
     for (let keep = 0; keep < whole.length - start; keep++) {
       writeFileSync(file, whole.subarray(0, start + keep));
@@ -264,10 +279,7 @@ describe("a torn tail is cut off, with a warning", () => {
   });
 
   test("a last record that fails its checksum, or zeros where it should be, is a torn write", () => {
-    const folder = tempFolder();
-    const sizes = saveScript(folder);
-    const file = join(folder, LOG_FILE);
-    const whole = readFileSync(file);
+    const { folder, sizes, file, whole } = scriptOnDisk();
     const start = sizes.at(-2)!;
     const damaged = [
       ["a byte of its payload changed", flipByte(whole, whole.length - 3)],
@@ -328,10 +340,7 @@ describe("refused at start, the file left as it is", () => {
   }
 
   test("a damaged record with more after it: the file, the offset and what to do", () => {
-    const folder = tempFolder();
-    const sizes = saveScript(folder);
-    const file = join(folder, LOG_FILE);
-    const whole = readFileSync(file);
+    const { folder, sizes, file, whole } = scriptOnDisk();
     const at = sizes[3]!; // the fourth record, with four more after it
     const cases = [
       [
@@ -350,9 +359,7 @@ describe("refused at start, the file left as it is", () => {
   });
 
   test("a record whose checksum matches but that is no save (a gap in the log, not JSON)", () => {
-    const folder = tempFolder();
-    const sizes = saveScript(folder);
-    const file = join(folder, LOG_FILE);
+    const { folder, sizes, file, whole } = scriptOnDisk();
     const gap = encodeRecord({ log: { from: 200, entries: [] } });
     writeFileSync(file, gap, { flag: "a" });
     expectRefused(
@@ -364,11 +371,19 @@ describe("refused at start, the file left as it is", () => {
     const notJson = encodeRecord({ hardState: { currentTerm: 1, votedFor: 1 } });
     notJson.write("}", 12); // the first byte of the payload, checksum corrected below
     notJson.writeUInt32BE(crc32(notJson.subarray(12)), 8);
-    writeFileSync(file, Buffer.concat([readFileSync(file).subarray(0, sizes.at(-1)), notJson]));
+    writeFileSync(file, Buffer.concat([whole, notJson]));
     expectRefused(
       folder,
       "not JSON",
       `offset ${sizes.at(-1)} is damaged: its checksum matches but it is not JSON`,
+    );
+
+    const noTerm = encodeRecord({ hardState: null } as unknown as Changes);
+    writeFileSync(file, Buffer.concat([whole, noTerm]));
+    expectRefused(
+      folder,
+      "no term",
+      "its checksum matches but its currentTerm is not a whole number",
     );
   });
 
@@ -399,6 +414,13 @@ describe("refused at start, the file left as it is", () => {
       folder,
       "older",
       "format version 0, older than this program's (1), and there is no converter",
+    );
+    // (A header begun for version 2, 00 00 00 02, is a begun version 1 header up to its last byte.)
+    writeFileSync(file, header(2 ** 25).subarray(0, 10));
+    expectRefused(
+      folder,
+      "part of a newer header",
+      "the start of a file header of a format version other than 1",
     );
   });
 });

@@ -36,6 +36,8 @@ export class FaultyFiles implements FileLayer {
   crashed = false;
   /** The length of the last write, so a test knows whether a crash kept all of it. */
   lastWriteLength = 0;
+  /** The folders whose entries were made durable, in order. */
+  readonly syncedFolders: string[] = [];
   private space: number;
   private crashAtNextSync = false;
   /** Per descriptor, how many bytes of the file are durable. */
@@ -99,8 +101,9 @@ export class FaultyFiles implements FileLayer {
     nodeFiles.close(fd);
   }
 
-  syncFolder(_path: string): void {
-    this.alive(); // folder entries are not what these faults are about
+  syncFolder(path: string): void {
+    this.alive();
+    this.syncedFolders.push(path); // recorded, not simulated: no fault here loses a folder entry
   }
 
   private crashAfterWrite(fd: Fd, position: number, written: number): void {
