@@ -504,6 +504,23 @@ describe("one process at a time per data folder", () => {
     open(folder).close();
   });
 
+  test("another process cannot open a folder this one has open", () => {
+    const folder = tempFolder();
+    open(folder);
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `new (await import("./src/disk-storage.ts")).DiskStorage(${JSON.stringify(folder)})`,
+      ],
+      { cwd: join(import.meta.dirname, ".."), encoding: "utf8" },
+    );
+    expect(child.status).not.toBe(0);
+    expect(child.stderr).toContain(`${folder} is in use by process ${process.pid}`);
+  });
+
   test("a folder locked by another running process is refused, naming it", () => {
     const folder = tempFolder();
     const other = process.ppid; // the process that started this one: surely running
