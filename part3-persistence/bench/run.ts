@@ -16,6 +16,7 @@ import type { AppliedEntry, NodeId } from "../src/raft.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
 import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
 import { catchUpSection } from "./catchup.ts";
+import { benchDisk } from "./disk.ts";
 
 const usage = `usage: pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
 
@@ -175,6 +176,8 @@ async function main(): Promise<void> {
     }
   }
   await catchUpSection();
+  console.log("");
+  await benchDisk({ seconds: Math.min(2, opts.seconds) });
 }
 
 await main();

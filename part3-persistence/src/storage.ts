@@ -58,7 +58,7 @@ export function applyChanges(state: PersistentState, changes: Changes): void {
       );
     }
     state.log.length = from - 1;
-    state.log.push(...entries);
+    for (const entry of entries) state.log.push(entry); // not push(...): a long list would overflow the stack
   }
 }
 
