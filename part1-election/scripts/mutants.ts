@@ -51,8 +51,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "stale-vote-replies-counted",
     rule: "Candidates: only votes for the current election count",
-    find: 'if (this.role !== "candidate" || this.currentTerm !== args.term) {\n      this.env.trace("reply.stale", {\n        rpc: "RequestVote",',
-    replace: 'if (false) {\n      this.env.trace("reply.stale", {\n        rpc: "RequestVote",',
+    find: 'if (this.role !== "candidate" || this.currentTerm !== args.term) {',
+    replace: "if (false) {",
   },
   {
     name: "stale-term-vote-granted",

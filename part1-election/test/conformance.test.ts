@@ -3,20 +3,10 @@
 // buggy node would, and one that keeps them all.
 
 import { describe, expect, test } from "vitest";
-import type { NodeId, Role } from "../src/raft.ts";
+import type { NodeId } from "../src/raft.ts";
 import { ConformanceChecker } from "../src/sim/conformance.ts";
-import { asTraceEvent, type Kind, type TraceEvent, type TraceKinds } from "../src/trace.ts";
-
-function event<K extends Kind>(
-  t: number,
-  node: NodeId,
-  term: number,
-  role: Role,
-  kind: K,
-  details: TraceKinds[K],
-): TraceEvent {
-  return asTraceEvent<K>({ t, node, term, role, kind, details });
-}
+import type { TraceEvent } from "../src/trace.ts";
+import { event, voted } from "./events.ts";
 
 const common = { heartbeat: false, bytes: 10 };
 /** n0 asks n1 for its vote in `term` (message 1), and n1 answers (message 2). */
@@ -38,13 +28,6 @@ const voteAnswered = (t: number, term: number, voteGranted: boolean) =>
     type: "reply",
     request: 1,
     payload: { term, voteGranted },
-  });
-const granted = (t: number, node: NodeId, term: number, candidate: NodeId) =>
-  event(t, node, term, "follower", "vote", {
-    candidate,
-    candidateTerm: term,
-    granted: true,
-    reason: "",
   });
 const timeout = (t: number, node: NodeId, term: number, timeoutMs: number) =>
   event(t, node, term, "follower", "election.timeout", { timeoutMs });
@@ -68,7 +51,7 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
         payload: { term: 2, candidateId: 0 },
       }),
       event(1, 1, 2, "follower", "term", { from: 1, to: 2, reason: "" }),
-      granted(1, 1, 2, 0),
+      voted(1, 1, 0, 2),
       voteAnswered(1, 2, true),
       timeout(201, 1, 2, 200), // exactly 200 ms after the granted vote restarted it
     ];
@@ -107,14 +90,12 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
   });
 
   test("report an election timer that a granted vote did not restart", () => {
-    expect(check([granted(10, 1, 1, 1), granted(50, 1, 2, 0), timeout(160, 1, 2, 150)])).toEqual([
+    expect(check([voted(10, 1, 1, 1), voted(50, 1, 0, 2), timeout(160, 1, 2, 150)])).toEqual([
       ["Election timer", 160],
     ]);
   });
 
   test("report an election timer restarted by something Figure 2 does not name", () => {
-    expect(check([granted(10, 1, 1, 1), timeout(250, 1, 1, 150)])).toEqual([
-      ["Election timer", 250],
-    ]);
+    expect(check([voted(10, 1, 1, 1), timeout(250, 1, 1, 150)])).toEqual([["Election timer", 250]]);
   });
 });

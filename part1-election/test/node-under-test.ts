@@ -31,14 +31,17 @@ export class ScriptedPeers implements Transport {
   readonly appendRequests: Call<AppendEntriesArgs, AppendEntriesReply>[] = [];
 
   requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply> {
-    return new Promise((reply, reject) => {
-      this.voteRequests.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
-    });
+    return this.call(this.voteRequests, to, args);
   }
 
   appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply> {
+    return this.call(this.appendRequests, to, args);
+  }
+
+  /** A call that waits in `calls` until the test answers it or fails it. */
+  private call<Args, Reply>(calls: Call<Args, Reply>[], to: NodeId, args: Args): Promise<Reply> {
     return new Promise((reply, reject) => {
-      this.appendRequests.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
+      calls.push({ to, args, reply, fail: () => reject(new Error("no reply")) });
     });
   }
 }

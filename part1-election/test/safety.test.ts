@@ -4,31 +4,13 @@
 // the harness stops the run at that event with the seed.
 
 import { describe, expect, test } from "vitest";
-import type { Role } from "../src/raft.ts";
 import { SafetyChecker } from "../src/sim/safety.ts";
-import { asTraceEvent, type Kind, type TraceEvent, type TraceKinds } from "../src/trace.ts";
+import type { TraceEvent } from "../src/trace.ts";
+import { event, voted } from "./events.ts";
 import { Cluster } from "./harness.ts";
-
-function event<K extends Kind>(
-  t: number,
-  node: number,
-  term: number,
-  role: Role,
-  kind: K,
-  details: TraceKinds[K],
-): TraceEvent {
-  return asTraceEvent<K>({ t, node, term, role, kind, details });
-}
 
 const becameLeader = (t: number, node: number, term: number) =>
   event(t, node, term, "leader", "role", { from: "candidate", to: "leader", reason: "won" });
-const voted = (t: number, node: number, candidate: number, term: number) =>
-  event(t, node, term, "follower", "vote", {
-    candidate,
-    candidateTerm: term,
-    granted: true,
-    reason: "",
-  });
 
 function check(events: TraceEvent[]) {
   const checker = new SafetyChecker();

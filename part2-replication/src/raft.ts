@@ -12,7 +12,7 @@
 import type { Clock, Timer } from "./clock.ts";
 import { jsonProblem } from "./json.ts";
 import type { Random } from "./random.ts";
-import type { NodeKinds, TraceKinds } from "./trace.ts";
+import type { NodeKinds, RpcName, TraceKinds } from "./trace.ts";
 
 export type NodeId = number;
 export type Role = "follower" | "candidate" | "leader" | "dead";
@@ -304,13 +304,7 @@ export class RaftNode {
     // A reply to an earlier election, or arriving after this one was decided, must not count:
     // that voter may have voted for someone else in the term this node is in now.
     if (this.role !== "candidate" || this.currentTerm !== args.term) {
-      this.env.trace("reply.stale", {
-        rpc: "RequestVote",
-        from: peer,
-        requestTerm: args.term,
-        replyTerm: reply.term,
-        reason: `answers the election of term ${args.term}; now ${this.role} in term ${this.currentTerm}`,
-      });
+      this.ignoreStale("RequestVote", peer, args.term, reply.term, "the election");
       return;
     }
     // Who voted, not how many replies came: a majority is a majority of servers (§5.2).
@@ -391,13 +385,7 @@ export class RaftNode {
     }
     // A reply to an earlier term says nothing about this term's log on that peer.
     if (this.role !== "leader" || this.currentTerm !== args.term) {
-      this.env.trace("reply.stale", {
-        rpc: "AppendEntries",
-        from: peer,
-        requestTerm: args.term,
-        replyTerm: reply.term,
-        reason: `answers a leader of term ${args.term}; now ${this.role} in term ${this.currentTerm}`,
-      });
+      this.ignoreStale("AppendEntries", peer, args.term, reply.term, "a leader");
       return;
     }
     if (reply.success) this.onAppendAccepted(peer, args);
@@ -617,6 +605,18 @@ export class RaftNode {
     const from = this.role;
     this.role = role;
     this.env.trace("role", { from, to: role, reason });
+  }
+
+  /** Traces a reply ignored because the election or the term it answers is over. */
+  private ignoreStale(
+    rpc: RpcName,
+    from: NodeId,
+    requestTerm: number,
+    replyTerm: number,
+    what: string,
+  ): void {
+    const reason = `answers ${what} of term ${requestTerm}; now ${this.role} in term ${this.currentTerm}`;
+    this.env.trace("reply.stale", { rpc, from, requestTerm, replyTerm, reason });
   }
 
   private traceVote(args: RequestVoteArgs, granted: boolean, reason: string): void {

@@ -6,18 +6,8 @@ import { describe, expect, test } from "vitest";
 import type { NodeId, Role } from "../src/raft.ts";
 import { ConformanceChecker } from "../src/sim/conformance.ts";
 import { SafetyChecker } from "../src/sim/safety.ts";
-import { asTraceEvent, type Kind, type TraceEvent, type TraceKinds } from "../src/trace.ts";
-
-function event<K extends Kind>(
-  t: number,
-  node: NodeId,
-  term: number,
-  role: Role,
-  kind: K,
-  details: TraceKinds[K],
-): TraceEvent {
-  return asTraceEvent<K>({ t, node, term, role, kind, details });
-}
+import type { TraceEvent } from "../src/trace.ts";
+import { event, voted } from "./events.ts";
 
 const common = { heartbeat: false, bytes: 10 };
 /** n0 asks n1 for its vote in `term` (message 1), and n1 answers (message 2). */
@@ -39,13 +29,6 @@ const voteAnswered = (t: number, term: number, voteGranted: boolean) =>
     type: "reply",
     request: 1,
     payload: { term, voteGranted },
-  });
-const granted = (t: number, node: NodeId, term: number, candidate: NodeId) =>
-  event(t, node, term, "follower", "vote", {
-    candidate,
-    candidateTerm: term,
-    granted: true,
-    reason: "",
   });
 const timeout = (t: number, node: NodeId, term: number, timeoutMs: number) =>
   event(t, node, term, "follower", "election.timeout", { timeoutMs });
@@ -74,7 +57,7 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
         payload: { term: 2, candidateId: 0, lastLogIndex: 0, lastLogTerm: 0 },
       }),
       event(1, 1, 2, "follower", "term", { from: 1, to: 2, reason: "" }),
-      granted(1, 1, 2, 0),
+      voted(1, 1, 0, 2),
       voteAnswered(1, 2, true),
       timeout(201, 1, 2, 200), // exactly 200 ms after the granted vote restarted it
     ];
@@ -113,15 +96,13 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
   });
 
   test("report an election timer that a granted vote did not restart", () => {
-    expect(check([granted(10, 1, 1, 1), granted(50, 1, 2, 0), timeout(160, 1, 2, 150)])).toEqual([
+    expect(check([voted(10, 1, 1, 1), voted(50, 1, 0, 2), timeout(160, 1, 2, 150)])).toEqual([
       ["Election timer", 160],
     ]);
   });
 
   test("report an election timer restarted by something Figure 2 does not name", () => {
-    expect(check([granted(10, 1, 1, 1), timeout(250, 1, 1, 150)])).toEqual([
-      ["Election timer", 250],
-    ]);
+    expect(check([voted(10, 1, 1, 1), timeout(250, 1, 1, 150)])).toEqual([["Election timer", 250]]);
   });
 
   // ---- Part 2: the log ----
@@ -157,7 +138,8 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
         leaderCommit: 0,
       },
     });
-  const appendAccepted = (t: number, msg: number, request: number, term: number) =>
+  /** n0, leader of `term`, hears n1 accept (or refuse) its request `request`. */
+  const appendAnswered = (t: number, msg: number, request: number, term: number, success = true) =>
     event(t, 0, term, "leader", "deliver", {
       ...common,
       msg,
@@ -165,27 +147,23 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
       rpc: "AppendEntries",
       type: "reply",
       request,
-      payload: { term, success: true },
+      payload: { term, success },
     });
 
+  /** n0, leader of `term`, holds one entry of term 2, n1 accepts it, and n0 commits it. */
+  const oneAcceptanceCommits = (term: number) => [
+    appended(1, 0, term, "leader", 1, [2]),
+    appendSent(1, 7, term, 1, 1),
+    appendAnswered(3, 8, 7, term),
+    committed(3, 0, term, "leader", 0, 1),
+  ];
+
   test("accept a leader that commits its own term's entry once a majority accepted it", () => {
-    const legal = [
-      appended(1, 0, 2, "leader", 1, [2]),
-      appendSent(1, 7, 2, 1, 1),
-      appendAccepted(3, 8, 7, 2),
-      committed(3, 0, 2, "leader", 0, 1),
-    ];
-    expect(check(legal)).toEqual([]);
+    expect(check(oneAcceptanceCommits(2))).toEqual([]);
   });
 
   test("report a leader that commits an earlier term's entry by counting (Figure 8)", () => {
-    const events = [
-      appended(1, 0, 3, "leader", 1, [2]),
-      appendSent(1, 7, 3, 1, 1),
-      appendAccepted(3, 8, 7, 3),
-      committed(3, 0, 3, "leader", 0, 1),
-    ];
-    expect(check(events)).toEqual([["Commitment by a leader", 3]]);
+    expect(check(oneAcceptanceCommits(3))).toEqual([["Commitment by a leader", 3]]);
   });
 
   test("report a leader that commits without a majority of this term's acceptances", () => {
@@ -193,7 +171,7 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
     const events = [
       appended(1, 0, 2, "leader", 1, [2]),
       appendSent(1, 7, 2, 1, 1),
-      appendAccepted(3, 8, 7, 2),
+      appendAnswered(3, 8, 7, 2),
       appended(9, 0, 3, "leader", 2, [3]),
       committed(9, 0, 3, "leader", 0, 2),
     ];
@@ -228,17 +206,9 @@ describe("conformance checks (Figure 2 rules seen in the trace)", () => {
     const progress = (t: number, nextIndex: number, matchIndex: number) =>
       event(t, 0, 2, "leader", "progress", { peer: 1, nextIndex, matchIndex, reason: "" });
     const refused = (t: number, msg: number, request: number) =>
-      event(t, 0, 2, "leader", "deliver", {
-        ...common,
-        msg,
-        from: 1,
-        rpc: "AppendEntries",
-        type: "reply",
-        request,
-        payload: { term: 2, success: false },
-      });
+      appendAnswered(t, msg, request, 2, false);
     // n1 accepted [1]..[3] in term 2 (request 7 carried three entries after [0]).
-    const accepted = [appendSent(1, 7, 2, 1, 3), appendAccepted(2, 8, 7, 2), progress(2, 4, 3)];
+    const accepted = [appendSent(1, 7, 2, 1, 3), appendAnswered(2, 8, 7, 2), progress(2, 4, 3)];
     expect(check(accepted)).toEqual([]);
     expect(check([...accepted, progress(5, 4, 2)])).toEqual([["Leader progress", 5]]); // went down
     expect(check([...accepted, progress(5, 5, 4)])).toEqual([["Leader progress", 5]]); // not accepted

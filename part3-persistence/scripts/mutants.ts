@@ -51,8 +51,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "stale-vote-replies-counted",
     rule: "Candidates: only votes for the current election count",
-    find: 'if (this.role !== "candidate" || this.currentTerm !== args.term) {\n      this.env.trace("reply.stale", {\n        rpc: "RequestVote",',
-    replace: 'if (false) {\n      this.env.trace("reply.stale", {\n        rpc: "RequestVote",',
+    find: 'if (this.role !== "candidate" || this.currentTerm !== args.term) {',
+    replace: "if (false) {",
   },
   {
     name: "stale-term-vote-granted",
@@ -191,9 +191,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "stale-append-replies-counted",
     rule: "Leaders: a reply to a leader of an earlier term says nothing about this term",
-    find: 'if (this.role !== "leader" || this.currentTerm !== args.term) {\n      this.env.trace("reply.stale", {\n        rpc: "AppendEntries",',
-    replace:
-      'if (this.role !== "leader") {\n      this.env.trace("reply.stale", {\n        rpc: "AppendEntries",',
+    find: 'if (this.role !== "leader" || this.currentTerm !== args.term) {',
+    replace: 'if (this.role !== "leader") {',
   },
   {
     name: "leader-state-kept-across-terms",

@@ -39,28 +39,18 @@ export class ScriptedPeers implements Transport {
   }
 
   requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply> {
-    return new Promise((reply, reject) => {
-      const durable = this.storage.load();
-      this.voteRequests.push({
-        to,
-        args,
-        reply,
-        fail: () => reject(new Error("no reply")),
-        durable,
-      });
-    });
+    return this.call(this.voteRequests, to, args);
   }
 
   appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply> {
+    return this.call(this.appendRequests, to, args);
+  }
+
+  /** A call that waits in `calls` until the test answers it or fails it. */
+  private call<Args, Reply>(calls: Call<Args, Reply>[], to: NodeId, args: Args): Promise<Reply> {
     return new Promise((reply, reject) => {
       const durable = this.storage.load();
-      this.appendRequests.push({
-        to,
-        args,
-        reply,
-        fail: () => reject(new Error("no reply")),
-        durable,
-      });
+      calls.push({ to, args, reply, fail: () => reject(new Error("no reply")), durable });
     });
   }
 }

@@ -108,6 +108,7 @@ export class SafetyChecker {
   }
 }
 
-function violation(event: TraceEvent, invariant: string, message: string): Violation {
+/** A violation of `invariant` at `event`. */
+export function violation(event: TraceEvent, invariant: string, message: string): Violation {
   return { invariant, message, event };
 }

@@ -32,7 +32,7 @@
 
 import type { NodeId } from "../raft.ts";
 import type { EventOf, TraceEvent } from "../trace.ts";
-import type { SafetyChecker, Violation } from "./safety.ts";
+import { type SafetyChecker, type Violation, violation } from "./safety.ts";
 
 export class ConformanceChecker {
   readonly violations: Violation[] = [];
@@ -289,8 +289,4 @@ export class ConformanceChecker {
         e.details.payload.term === this.requestTerm.get(e.details.request));
     if (restarts) this.restartedAt.set(node, e.t);
   }
-}
-
-function violation(event: TraceEvent, invariant: string, message: string): Violation {
-  return { invariant, message, event };
 }

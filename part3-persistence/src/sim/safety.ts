@@ -353,6 +353,7 @@ export function sameCommand(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-function violation(event: TraceEvent, invariant: string, message: string): Violation {
+/** A violation of `invariant` at `event`. */
+export function violation(event: TraceEvent, invariant: string, message: string): Violation {
   return { invariant, message, event };
 }

@@ -57,7 +57,28 @@ export const defaultClientOptions = {
   backoffMaxMs: 500,
 };
 
-export class KvClient {
+/** The five operations, each a command that `run` carries out. */
+export abstract class KvOperations {
+  abstract run(command: KvCommand): Promise<KvResult>;
+
+  get(key: string): Promise<KvResult> {
+    return this.run({ op: "get", key });
+  }
+  put(key: string, value: string): Promise<KvResult> {
+    return this.run({ op: "put", key, value });
+  }
+  append(key: string, value: string): Promise<KvResult> {
+    return this.run({ op: "append", key, value });
+  }
+  cas(key: string, expected: string | null, value: string): Promise<KvResult> {
+    return this.run({ op: "cas", key, expected, value });
+  }
+  delete(key: string): Promise<KvResult> {
+    return this.run({ op: "delete", key });
+  }
+}
+
+export class KvClient extends KvOperations {
   private readonly transport: KvTransport;
   private readonly clock: Clock;
   private readonly random: Random;
@@ -72,28 +93,13 @@ export class KvClient {
     random: Random,
     options: Pick<ClientOptions, "id" | "nodes"> & Partial<ClientOptions>,
   ) {
+    super();
     this.transport = transport;
     this.clock = clock;
     this.random = random;
     this.options = { ...defaultClientOptions, ...options };
     if (this.options.nodes.length === 0) throw new Error("a client needs at least one node");
     this.leader = this.options.nodes[0]!;
-  }
-
-  get(key: string) {
-    return this.run({ op: "get", key });
-  }
-  put(key: string, value: string) {
-    return this.run({ op: "put", key, value });
-  }
-  append(key: string, value: string) {
-    return this.run({ op: "append", key, value });
-  }
-  cas(key: string, expected: string | null, value: string) {
-    return this.run({ op: "cas", key, expected, value });
-  }
-  delete(key: string) {
-    return this.run({ op: "delete", key });
   }
 
   /** Runs one command, exactly once, or throws a ClientError that says whether it may have run. */

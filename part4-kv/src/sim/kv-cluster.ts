@@ -15,6 +15,7 @@ import {
   ClientError,
   type ClientOptions,
   KvClient,
+  KvOperations,
   type KvTransport,
   TransportError,
 } from "../kv/client.ts";
@@ -163,7 +164,7 @@ export class KvSimCluster extends SimCluster {
 }
 
 /** A client of the simulated store: KvClient, with each operation recorded and traced. */
-export class SimKvClient {
+export class SimKvClient extends KvOperations {
   readonly id: string;
   private readonly cluster: KvSimCluster;
   private readonly client: KvClient;
@@ -171,6 +172,7 @@ export class SimKvClient {
   private seq = 0;
 
   constructor(cluster: KvSimCluster, id: string, options: Partial<ClientOptions>) {
+    super();
     this.id = id;
     this.cluster = cluster;
     this.client = new KvClient(cluster.transportFor(id), cluster.clock, cluster.randomStream(), {
@@ -178,22 +180,6 @@ export class SimKvClient {
       nodes: cluster.ids,
       ...options,
     });
-  }
-
-  get(key: string) {
-    return this.run({ op: "get", key });
-  }
-  put(key: string, value: string) {
-    return this.run({ op: "put", key, value });
-  }
-  append(key: string, value: string) {
-    return this.run({ op: "append", key, value });
-  }
-  cas(key: string, expected: string | null, value: string) {
-    return this.run({ op: "cas", key, expected, value });
-  }
-  delete(key: string) {
-    return this.run({ op: "delete", key });
   }
 
   /** Runs one operation through KvClient; its invocation and its outcome go into the history. */
