@@ -408,7 +408,7 @@ describe("bugs real implementations shipped", () => {
     const storage = cluster.storage.get(victim)!;
     const behind: string[] = [];
     cluster.tracer.subscribe((e) => {
-      if (e.kind !== "send" || e.node !== victim || e.details.rpc !== "RequestVote") return;
+      if (e.kind !== "send" || e.node !== victim || e.details.type !== "request") return;
       const durable = storage.load();
       if (durable.currentTerm !== e.term || durable.votedFor !== victim) {
         behind.push(
