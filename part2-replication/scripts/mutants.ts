@@ -207,11 +207,12 @@ const MUTANTS: Mutant[] = [
     replace: "while (this.lastApplied < this.lastLogIndex()) {",
   },
   {
-    name: "lost-request-blocks-replication",
-    rule: "§5.3: a lost AppendEntries is retried",
-    find: 'if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);\n    if (reply === undefined || this.role === "dead") return;',
-    replace:
-      'if (reply === undefined || this.role === "dead") return;\n    if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);',
+    name: "held-up-request-waits-for-its-timeout",
+    rule: "§5.3: entries held up on their way are sent again with the next heartbeat",
+    find: "sent !== undefined && this.env.clock.now() - sent.sentAt < this.config.heartbeatIntervalMs",
+    replace: "sent !== undefined",
+    chaosCannotReach:
+      "it costs time only: the RPC timeout ends the wait, and the entries go again then",
   },
 ];
 

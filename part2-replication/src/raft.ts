@@ -135,11 +135,11 @@ export class RaftNode {
   /** For each peer, the highest index known to be replicated on it: only grows in a term. */
   private matchIndex = new Map<NodeId, number>();
   /**
-   * For each peer, the AppendEntries with entries that is on its way, if any. Not in Figure 2:
-   * holding further entries back until it is answered batches them into the next request
-   * instead of sending every entry once per submit.
+   * For each peer, the AppendEntries with entries that is on its way, if any, and when it left.
+   * Not in Figure 2: holding further entries back until it is answered batches them into the next
+   * request instead of sending every entry once per submit.
    */
-  private inFlight = new Map<NodeId, AppendEntriesArgs>();
+  private inFlight = new Map<NodeId, { args: AppendEntriesArgs; sentAt: number }>();
 
   /** Receivers of committed entries: the state machine. */
   private readonly applyListeners: ((entry: AppliedEntry) => void)[] = [];
@@ -344,18 +344,31 @@ export class RaftNode {
 
   /** Sends `peer` the entries it lacks, unless some are already on their way to it. */
   private replicate(peer: NodeId): void {
-    if (this.role !== "leader" || this.inFlight.has(peer)) return;
+    if (this.role !== "leader" || this.awaitingReply(peer)) return;
     if (this.nextIndex.get(peer)! <= this.lastLogIndex()) this.sendAppendEntries(peer);
   }
 
   /**
+   * Whether an AppendEntries with entries is on its way to `peer` and still young. One older
+   * than a heartbeat interval is presumed lost or held up: the next heartbeat carries its entries
+   * again rather than wait for the RPC timeout, so a slow or lossy link delays a follower by a
+   * heartbeat, not a timeout, per request.
+   */
+  private awaitingReply(peer: NodeId): boolean {
+    const sent = this.inFlight.get(peer);
+    return (
+      sent !== undefined && this.env.clock.now() - sent.sentAt < this.config.heartbeatIntervalMs
+    );
+  }
+
+  /**
    * Figure 2, Leaders: if last log index >= nextIndex for a follower, send AppendEntries with log
-   * entries starting at nextIndex, up to the batch limit. While one with entries is in flight,
-   * only an empty one (a heartbeat) goes, so no entry travels twice on a healthy link.
+   * entries starting at nextIndex, up to the batch limit. While one with entries is on its way
+   * (and young), only an empty one (a heartbeat) goes, so no entry travels twice on a healthy link.
    */
   private sendAppendEntries(peer: NodeId): void {
     const next = this.nextIndex.get(peer)!;
-    const last = this.inFlight.has(peer)
+    const last = this.awaitingReply(peer)
       ? next - 1
       : Math.min(this.lastLogIndex(), next - 1 + this.config.maxEntriesPerAppend);
     const args: AppendEntriesArgs = {
@@ -366,7 +379,7 @@ export class RaftNode {
       entries: this.log.slice(next - 1, last),
       leaderCommit: this.commitIndex,
     };
-    if (args.entries.length > 0) this.inFlight.set(peer, args);
+    if (args.entries.length > 0) this.inFlight.set(peer, { args, sentAt: this.env.clock.now() });
     void this.appendEntries(peer, args);
   }
 
@@ -377,7 +390,7 @@ export class RaftNode {
     } catch {
       // Lost or timed out: the next heartbeat sends the entries again.
     }
-    if (this.inFlight.get(peer) === args) this.inFlight.delete(peer);
+    if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
     if (reply.term > this.currentTerm) {
       this.becomeFollower(reply.term, `n${peer} replied to AppendEntries with a higher term`);

@@ -30,6 +30,14 @@ function documented(): Map<string, Set<string>> {
 async function everyKind(): Promise<TraceEvent[]> {
   const cluster = Cluster.start(5, { seed: 3, network: chaosNetwork });
   await runChaos(cluster, cluster.randomStream());
+  // A leader cut off with a command it can never commit, which its successor's entry replaces.
+  const { leader } = await cluster.checkSettled();
+  cluster.isolate(leader);
+  cluster.submitToServer(leader, "stray");
+  await cluster.advance(1000);
+  await cluster.one("replaces it", 4, true);
+  cluster.reconnect(leader);
+  await cluster.one("everywhere", 5, true);
   cluster.slow(0, 1, 100);
   cluster.cut(0, 1);
   cluster.uncut(0, 1);
