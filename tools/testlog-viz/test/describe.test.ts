@@ -100,7 +100,7 @@ group("describe", () => {
   });
 });
 
-group("describe: part 3's and part 4's kinds", () => {
+group("describe: part 3's kinds", () => {
   test("persist, halt and restart read as part 3's sentences, with nothing left over", () => {
     const persist = on("persist", {
       currentTerm: 2,
@@ -144,7 +144,9 @@ group("describe: part 3's and part 4's kinds", () => {
       '← n0 AppendEntries reply #9 (to #8) (too late: its call is over) {"term":3,"success":false,"conflictTerm":2,"conflictIndex":5}',
     );
   });
+});
 
+group("describe: part 4's kinds", () => {
   test("a client's invoke, attempt, answer and completion read as part 4's sentences", () => {
     const command = { op: "cas", key: "k", expected: null, value: "v" };
     const cases: [string, Details, string][] = [
