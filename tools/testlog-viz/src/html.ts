@@ -3,6 +3,7 @@
 // a screenful at a time, so a trace of 100,000 events still opens quickly.
 
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import ejs from "ejs";
 import { pageScript } from "./bundle.ts";
 import type { ClientLane } from "./clients.ts";
@@ -136,6 +137,10 @@ export function renderPage(timeline: Timeline, options: PageOptions = {}): strin
     kinds: timeline.kinds,
     summary: timeline.summary,
     warnings: trace.warnings,
+    merged: trace.merged && {
+      files: trace.merged.files.map((file) => basename(file)),
+      origin: new Date(trace.merged.origin).toISOString(),
+    },
     indexHref: options.indexHref,
     css: read("page.css"),
     script: pageScript(),

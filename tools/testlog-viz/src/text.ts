@@ -28,6 +28,11 @@ export function renderText(timeline: Timeline, options: TextOptions = {}): strin
   const header = [
     `${result} ${c.bold(name)}  seed ${String(trace.start?.seed ?? "?")}`,
     ...(trace.start?.replay === undefined ? [] : [`replay: ${String(trace.start.replay)}`]),
+    ...(trace.merged === null
+      ? []
+      : [
+          `merged from ${trace.merged.files.length} files; ms since ${new Date(trace.merged.origin).toISOString()}`,
+        ]),
     ...trace.warnings.map((w) => c.yellow(`warning: ${w}`)),
     `leaders: ${summary.leaders.map(([term, ids]) => `term ${term} n${ids.join(",n")}`).join("; ") || "none"}` +
       `  elections: ${summary.elections}  messages: ${summary.sent} sent, ${summary.delivered} delivered, ${summary.dropped} dropped${shutdown}`,

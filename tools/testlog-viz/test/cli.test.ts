@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { HELP, main } from "../src/main.ts";
-import { end, fixture, onNode, start } from "./build.ts";
+import { end, fixture, MERGED_FILES, onNode, start } from "./build.ts";
 
 function cli(...argv: string[]) {
   let out = "";
@@ -38,6 +38,7 @@ describe("testlog-viz command line", () => {
       "--format",
       "--hide-heartbeats",
       "--exit-code",
+      "--merge",
       "index.html",
     ]) {
       expect(out).toContain(word);
@@ -155,5 +156,53 @@ describe("testlog-viz command line", () => {
     const bad = spawnSync(tsx, [cliPath], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("no input");
+  });
+});
+
+describe("testlog-viz --merge", () => {
+  /** A copy of the hand-made run of real processes, in a folder named run-7. */
+  function runOfProcesses(): string {
+    const dir = join(mkdtempSync(join(tmpdir(), "viz-merge-")), "run-7");
+    mkdirSync(dir);
+    for (const name of MERGED_FILES) {
+      writeFileSync(join(dir, name), fixture(`merged-run/${name}`));
+    }
+    return dir;
+  }
+
+  test("a folder: one page named after it, with every file's events", () => {
+    const dir = runOfProcesses();
+    const { status, out } = cli("--merge", dir);
+    expect(status).toBe(0);
+    expect(out.split("\n")[0]).toBe(
+      `PASS  real processes two clients, and the leader killed in the middle of a write  ${pathToFileURL(join(dir, "run-7.html")).href}`,
+    );
+    const page = readFileSync(join(dir, "run-7.html"), "utf8");
+    expect(page).toContain("4 files of one run: client.jsonl, n0.jsonl, n1.jsonl, n2.jsonl");
+    expect(page).toContain("times are ms since 2024-11-23T20:00:00.000Z");
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".html"))
+        .sort(),
+    ).toEqual(["index.html", "run-7.html"]);
+  });
+
+  test("files: merged.html beside the first; the text view says where its times count from", () => {
+    const dir = runOfProcesses();
+    const files = MERGED_FILES.map((name) => join(dir, name));
+    expect(cli("--merge", ...files).status).toBe(0);
+    expect(readdirSync(dir)).toContain("merged.html");
+    const { out } = cli("--merge", "-f", "text", "--hide-heartbeats", ...files);
+    expect(out).toContain("merged from 4 files; ms since 2024-11-23T20:00:00.000Z");
+    expect(out).toMatch(/ {5}0 {2}F0 {3}F0 {3}F0 {3}· {4}· {4} TEST test\.start/);
+    expect(out).toMatch(/306 {2}F1 {3}✝1 {3}F1 {3}· {4}\?2 {3} b client\.complete/);
+  });
+
+  test("a file that is not a trace is still an error", () => {
+    const dir = runOfProcesses();
+    writeFileSync(join(dir, "notes.jsonl"), "nothing to see\n");
+    const { status, err } = cli("--merge", dir);
+    expect(status).toBe(2);
+    expect(err).toContain("notes.jsonl is not a trace");
   });
 });
