@@ -1,8 +1,6 @@
 // Small traces for the tests, written the way the trace format describes them.
-import { readFileSync } from "node:fs";
-import { mergeTraces } from "../src/merge.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
-import { parseTrace, readEvents } from "../src/trace.ts";
+import { parseTrace } from "../src/trace.ts";
 
 type Details = Record<string, unknown>;
 
@@ -53,20 +51,3 @@ export const message = (msg: number, rpc: string, type: string, extra: Details =
 export function timelineOf(...lines: string[]): Timeline {
   return buildTimeline(parseTrace(`${lines.join("\n")}\n`, "small.jsonl"));
 }
-
-export const fixture = (name: string) =>
-  readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
-
-/** The hand-made 3-node election: two leaders in turn, an isolate, lost and cut messages. */
-export const handmade = () =>
-  buildTimeline(parseTrace(fixture("handmade-election.jsonl"), "handmade-election.jsonl"));
-
-/** The hand-made files of one run of real processes (test/fixtures/merged-run), in this order. */
-export const MERGED_FILES = ["client.jsonl", "n0.jsonl", "n1.jsonl", "n2.jsonl"];
-
-/** The merged-run files read as the command line reads them, in the order given. */
-export const mergedRun = (names: readonly string[] = MERGED_FILES) =>
-  mergeTraces(
-    names.map((name) => ({ source: name, ...readEvents(fixture(`merged-run/${name}`)) })),
-    "merged-run",
-  );

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { HELP, main } from "../src/main.ts";
-import { end, fixture, MERGED_FILES, onNode, start } from "./build.ts";
+import { end, onNode, start } from "./build.ts";
+import { fixture, MERGED_FILES } from "./real.ts";
 
 function cli(...argv: string[]) {
   let out = "";
@@ -83,7 +84,9 @@ describe("testlog-viz command line", () => {
     expect(out.split("\n")).toHaveLength(4 + 37 + 1);
     expect(readdirSync(dir)).not.toContain("index.html");
   });
+});
 
+describe("testlog-viz command line: errors", () => {
   test("usage errors exit with 2 and say what is wrong", () => {
     const dir = runFolder();
     const cases: [string[], string][] = [
@@ -112,7 +115,9 @@ describe("testlog-viz command line", () => {
     expect(out).toBe("");
     expect(readdirSync(dir)).not.toContain("index.html");
   });
+});
 
+describe("testlog-viz command line: the vitest report and the entry point", () => {
   test("--report lists the tests that ran without a cluster; two clusters of one test are told apart", () => {
     const dir = mkdtempSync(join(tmpdir(), "viz-report-"));
     const file = "part0-test/test/small.test.ts";

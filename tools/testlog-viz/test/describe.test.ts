@@ -62,7 +62,9 @@ group("describe", () => {
     const check = test_("check", { name: 'checkNotCommitted("lost")', ok: true });
     expect(describe(check)).toEqual({ text: '✓ checkNotCommitted("lost")', tone: "plain" });
   });
+});
 
+group("describe: unknown kinds, extra fields, failing sentences", () => {
   test("unknown kinds show every detail field as key=value", () => {
     const later = on("snapshot.install", { index: 3, term: 2, data: [{ a: "b" }] });
     expect(later.known).toBe(false);

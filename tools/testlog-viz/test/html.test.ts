@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { batchText, pageData, renderIndex, renderPage, scriptJson } from "../src/html.ts";
 import { R } from "../src/page-data.ts";
-import { end, handmade, harness, network, onNode, start, timelineOf } from "./build.ts";
+import { end, harness, network, onNode, start, timelineOf } from "./build.ts";
+import { handmade } from "./real.ts";
 
 const EVIL = '<script>alert("x")</script>';
 
@@ -59,7 +60,9 @@ describe("renderPage", () => {
       '<a href="#" data-row="1">3 nodes, all connected; expect one leader</a>',
     );
   });
+});
 
+describe("renderPage: expected violations and broken traces", () => {
   test("a test that expected its violation says so instead of counting a failure", () => {
     const timeline = timelineOf(
       start([0]),

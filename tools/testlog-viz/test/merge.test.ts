@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import { mergeTraces } from "../src/merge.ts";
 import { buildTimeline } from "../src/model.ts";
 import { readEvents, type TraceEvent } from "../src/trace.ts";
-import { end, fixture, MERGED_FILES, mergedRun, onNode, start } from "./build.ts";
+import { end, onNode, start } from "./build.ts";
+import { fixture, MERGED_FILES, mergedRun } from "./real.ts";
 
 /** Where each message was sent and delivered, by position in the merged events. */
 function sendsAndDeliveries(events: TraceEvent[]) {
@@ -59,7 +60,9 @@ describe("merging the files of one run", () => {
       rows.filter((r) => r.conv === conv).map((r) => `${r.kind} n${r.node} #${r.msg}`),
     ).toEqual(["send n1 #2001", "deliver n0 #2001", "send n0 #1001", "deliver n1 #1001"]);
   });
+});
 
+describe("merging: clocks that disagree, lines that do not read", () => {
   test("a delivery earlier than its send says the clocks disagree; a bad line names its file", () => {
     const sender = `${start([0, 1])}\n${onNode(1000, 0, 1, "leader", "send", { msg: 7, to: 1, rpc: "AppendEntries", type: "request", payload: {}, heartbeat: true, bytes: 2 })}\n${end(2000)}\n`;
     const receiver = `${onNode(990, 1, 1, "follower", "deliver", { msg: 7, from: 0, rpc: "AppendEntries", type: "request", payload: {}, heartbeat: true, bytes: 2 })}\nnot json\n`;

@@ -1,18 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { buildTimeline, type Timeline } from "../src/model.ts";
+import type { Timeline } from "../src/model.ts";
 import { StateReplay } from "../src/state.ts";
-import { parseTrace } from "../src/trace.ts";
-import {
-  end,
-  fixture,
-  handmade,
-  harness,
-  message,
-  network,
-  onNode,
-  start,
-  timelineOf,
-} from "./build.ts";
+import { end, harness, message, network, onNode, start, timelineOf } from "./build.ts";
+import { handmade, realTimeline } from "./real.ts";
 
 const lanesAt = (rows: ReturnType<typeof handmade>["rows"], kind: string) =>
   rows
@@ -67,7 +57,9 @@ describe("buildTimeline", () => {
     // four heartbeat exchanges of four events each, and two heartbeats sent and dropped while cut off
     expect(rows.filter((r) => r.heartbeat)).toHaveLength(20);
   });
+});
 
+describe("buildTimeline: the summary", () => {
   test("summary: leaders per term, elections and message counts", () => {
     const { summary, kinds } = handmade();
     // n1 logs term 2 while still leader, just before stepping down: not a leader of term 2
@@ -119,7 +111,6 @@ describe("buildTimeline", () => {
 /** The state view's reading of a timeline: the same replay the page runs. */
 const stateAfter = (timeline: Timeline, row: number) =>
   new StateReplay(timeline.trace.nodes, (i) => timeline.rows[i]?.ops ?? null).after(row);
-const real = (name: string) => buildTimeline(parseTrace(fixture(name), name));
 
 describe("the cluster's state, from the trace alone", () => {
   test("logs, commitIndex, lastApplied and votes follow append, truncate, commit, apply, vote, term", () => {
@@ -160,7 +151,9 @@ describe("the cluster's state, from the trace alone", () => {
     expect(n0(7).votedFor).toBeNull(); // a new term: the old vote is void
     expect(stateAfter(timeline, 7).get(1)!.log).toEqual([]);
   });
+});
 
+describe("the cluster's state: leaders, and real traces", () => {
   test("a leader's nextIndex and matchIndex per follower, forgotten when it steps down", () => {
     const timeline = timelineOf(
       start([0, 1]),
@@ -179,7 +172,7 @@ describe("the cluster's state, from the trace alone", () => {
   });
 
   test("the story's last rows: every node holds the same three entries, all committed and applied", () => {
-    const story = real("part2-story.jsonl");
+    const story = realTimeline("part2-story.jsonl");
     const last = stateAfter(story, story.rows.length - 1);
     for (const id of story.trace.nodes) {
       expect(last.get(id)!.log, `n${id}`).toEqual([
@@ -198,7 +191,7 @@ describe("the cluster's state, from the trace alone", () => {
   });
 
   test("a part1 trace has no log: every node's log stays empty, votes are still read", () => {
-    const part1 = real("part1-old-leader-reconnects.jsonl");
+    const part1 = realTimeline("part1-old-leader-reconnects.jsonl");
     const last = stateAfter(part1, part1.rows.length - 1);
     expect([...last.values()].every((n) => n.log.length === 0 && n.commitIndex === 0)).toBe(true);
     expect([...last.values()].some((n) => n.votedFor !== null)).toBe(true);
@@ -239,7 +232,7 @@ describe("partitions, batches, shutdown and expected violations", () => {
   });
 
   test("drops and RPC errors after the shutdown are not counted as the test's", () => {
-    const { summary, rows } = real("part2-story.jsonl");
+    const { summary, rows } = realTimeline("part2-story.jsonl");
     const after = rows.filter((r) => r.afterShutdown);
     const lost = (list: typeof rows) =>
       list.filter((r) => r.kind === "drop" || r.kind === "rpc.error").length;
@@ -293,7 +286,7 @@ describe("crashes, halts and restarts (part 3)", () => {
   });
 
   test("a real halt before a save was durable: the entry is unsaved, and the restart drops it", () => {
-    const halted = real("part3-halt-before-durable.jsonl");
+    const halted = realTimeline("part3-halt-before-durable.jsonl");
     const storage = (row: number) =>
       new StateReplay(halted.trace.nodes, (i) => halted.rows[i]?.ops ?? null, true).after(row);
     const at = halted.rows.findIndex((r) => r.kind === "halt");
@@ -309,7 +302,7 @@ describe("crashes, halts and restarts (part 3)", () => {
   });
 
   test("a real crash and restart: each node's log is the one the restart restored", () => {
-    const timeline = real("part3-fast-backtracking.jsonl");
+    const timeline = realTimeline("part3-fast-backtracking.jsonl");
     const last = timeline.rows.findLastIndex((r) => r.kind === "restart");
     const state = stateAfter(timeline, last);
     for (const e of timeline.trace.events.slice(0, last + 1)) {
@@ -363,7 +356,7 @@ describe("clients (part 4)", () => {
 
 describe("clients (part 4) in real and failing runs", () => {
   test("a real part4 trace: two clients, every operation done, attempts tied to their nodes", () => {
-    const timeline = real("part4-two-clients.jsonl");
+    const timeline = realTimeline("part4-two-clients.jsonl");
     expect(timeline.clients).toEqual(["a", "b"]);
     expect(timeline.summary.clients).toEqual({
       clients: 2,
