@@ -116,6 +116,8 @@ export interface PageOptions {
   indexHref?: string;
   /** "cluster 2 of 3" when the test started several clusters */
   cluster?: string;
+  /** lincheck's page of the test's client operations (part4-kv writes it when they fail) */
+  historyHref?: string;
 }
 
 export function renderPage(timeline: Timeline, options: PageOptions = {}): string {
@@ -142,6 +144,7 @@ export function renderPage(timeline: Timeline, options: PageOptions = {}): strin
       origin: new Date(trace.merged.origin).toISOString(),
     },
     indexHref: options.indexHref,
+    historyHref: options.historyHref ?? "",
     css: read("page.css"),
     script: pageScript(),
     data: scriptJson(pageData(timeline)),
@@ -159,6 +162,7 @@ export interface IndexEntry {
   href: string;
   timeline: Timeline;
   cluster?: string;
+  historyHref?: string | undefined;
 }
 
 export function renderIndex(
@@ -166,8 +170,9 @@ export function renderIndex(
   entries: IndexEntry[],
   without: TestWithoutTrace[] = [],
 ): string {
-  const tests = entries.map(({ href, timeline, cluster }) => ({
+  const tests = entries.map(({ href, timeline, cluster, historyHref }) => ({
     href,
+    historyHref: historyHref ?? "",
     name: testName(timeline.trace),
     cluster: cluster ?? "",
     part: timeline.trace.start?.part ?? "",

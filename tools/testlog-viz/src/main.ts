@@ -1,8 +1,8 @@
 // The command line: finds trace files, renders them, and reports where the pages are.
 // Kept apart from cli.ts (which only wires it to the process) so tests can call it directly.
 
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Chalk, type ChalkInstance } from "chalk";
@@ -190,7 +190,8 @@ function writePages(
     const name = uniqueName(basename(timeline.trace.source).replace(/\.jsonl$/, ""), taken);
     const path = join(outDir, name);
     const cluster = clusters[i];
-    writeFileSync(path, renderPage(timeline, { indexHref: "index.html", cluster }));
+    const historyHref = historyOf(timeline.trace, outDir);
+    writeFileSync(path, renderPage(timeline, { indexHref: "index.html", cluster, historyHref }));
     const { result, end } = timeline.trace;
     const label =
       result === "pass"
@@ -198,7 +199,7 @@ function writePages(
         : chalk.red(result === "fail" ? "FAIL" : "FAIL (trace cut short)");
     const test = `${testName(timeline.trace)}${cluster ? ` (${cluster})` : ""}`;
     io.out(`${label}  ${test}  ${pathToFileURL(path).href}\n`);
-    return { href: encodeURIComponent(name), timeline, cluster };
+    return { href: encodeURIComponent(name), timeline, cluster, historyHref };
   });
   for (const test of without) {
     const label = test.result === "pass" ? chalk.green("PASS") : chalk.red("FAIL");
@@ -226,6 +227,17 @@ function clusterLabels(timelines: Timeline[]): (string | undefined)[] {
     const order = group.slice().sort((a, b) => a.length - b.length || a.localeCompare(b));
     return `cluster ${order.indexOf(trace.source) + 1} of ${group.length}`;
   });
+}
+
+/**
+ * part4-kv writes lincheck's page of a test's client operations beside its trace when their
+ * history is not linearizable (`<trace>.history.html`); the test's page and the index link it.
+ */
+function historyOf(trace: Trace, outDir: string): string | undefined {
+  if (trace.merged !== null) return undefined;
+  const page = trace.source.replace(/\.jsonl$/, ".history.html");
+  if (page === trace.source || !existsSync(page)) return undefined;
+  return relative(outDir, resolve(page)).split(sep).map(encodeURIComponent).join("/");
 }
 
 function uniqueName(stem: string, taken: Set<string>): string {

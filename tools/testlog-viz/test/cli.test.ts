@@ -211,3 +211,23 @@ describe("testlog-viz --merge", () => {
     expect(err).toContain("notes.jsonl is not a trace");
   });
 });
+
+describe("testlog-viz and part4's history pages", () => {
+  test("a test whose history page lies beside its trace links it, from its page and the index", () => {
+    const dir = mkdtempSync(join(tmpdir(), "viz-history-"));
+    writeFileSync(join(dir, "kv--t-small.jsonl"), `${start([0])}\n${end(1, "fail")}\n`);
+    writeFileSync(join(dir, "kv--t-small.history.html"), "<p>not linearizable</p>");
+    writeFileSync(
+      join(dir, "kv--t-other.jsonl"),
+      `${start([0], { test: "t > other" })}\n${end(1)}\n`,
+    );
+    const out = join(dir, "pages");
+    expect(cli("-o", out, dir).status).toBe(0);
+    const link = '<a href="../kv--t-small.history.html">';
+    expect(readFileSync(join(out, "kv--t-small.html"), "utf8")).toContain(link);
+    expect(readFileSync(join(out, "kv--t-other.html"), "utf8")).not.toContain("history.html");
+    const index = readFileSync(join(out, "index.html"), "utf8");
+    expect(index).toContain('· <a href="../kv--t-small.history.html">history</a>');
+    expect(index.match(/history\.html/g)).toHaveLength(1);
+  });
+});
