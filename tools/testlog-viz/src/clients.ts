@@ -80,9 +80,11 @@ export function nextClientLanes(
     if (next === lanes) next = lanes.slice();
     next[i] = lane;
   };
-  lanes.forEach((lane, i) => {
-    if (lane !== null && lane.state !== "pending") change(i, null);
-  });
+  // a plain loop: this runs once per row of traces of 100,000 rows
+  for (let i = 0; i < lanes.length; i++) {
+    const lane = lanes[i];
+    if (lane && lane.state !== "pending") change(i, null);
+  }
   if (!isClientEvent(e)) return next;
   const i = index.get(e.details.client)!;
   if (e.kind === "client.invoke") {

@@ -93,19 +93,18 @@ export function buildTimeline(trace: Trace): Timeline {
     lanes = nextLanes(lanes, event, column, trace.nodes);
     clientLanes = nextClientLanes(clientLanes, event, clientColumn);
     const client = clientOf(event);
-    const row: Row = {
-      ...toRow(event, lanes, conversations),
+    const row = toRow(event, conversations, {
       column:
         event.node !== null
           ? column.get(event.node)! + 1
           : client !== null
             ? 1 + trace.nodes.length + clientColumn.get(client)!
             : 0,
+      lanes,
       clients: clientLanes,
-      peer: peerOf(event),
       ops: opsOf(event, before, lanes, column),
       afterShutdown,
-    };
+    });
     afterShutdown ||= event.kind === "shutdown";
     return row;
   });
@@ -194,24 +193,31 @@ class Conversations {
   }
 }
 
+/** A row: the event's text and message, and what the caller worked out about its moment. */
 function toRow(
   event: TraceEvent,
-  lanes: Lane[],
   conversations: Conversations,
-): Omit<Row, "column" | "ops" | "afterShutdown" | "clients" | "peer"> {
-  const { msg: msgId, request, heartbeat } = messageOf(event);
+  at: Pick<Row, "column" | "lanes" | "clients" | "ops" | "afterShutdown">,
+): Row {
+  const { msg, request, heartbeat } = messageOf(event);
   const { text, tone } = describe(event);
+  // one object per row, built once: a trace may have 100,000 rows
   return {
     text,
     tone,
     t: event.t,
     node: event.node,
+    column: at.column,
     kind: event.kind,
-    msg: msgId,
-    conv: conversations.of(event, msgId, request),
-    heartbeat: heartbeat === true,
-    lanes,
+    msg,
+    conv: conversations.of(event, msg, request),
+    heartbeat,
+    lanes: at.lanes,
+    clients: at.clients,
+    peer: peerOf(event),
+    ops: at.ops,
     batch: batchOf(event),
+    afterShutdown: at.afterShutdown,
   };
 }
 

@@ -41,11 +41,8 @@ export interface Summary {
 }
 
 export function summarize(rows: Row[], events: TraceEvent[], column: Map<number, number>): Summary {
-  const count = (kind: string) => rows.filter((r) => r.kind === kind && !r.afterShutdown).length;
-  let committed = 0;
-  for (const row of rows) {
-    for (const op of row.ops ?? []) if (op[0] === "commit") committed = Math.max(committed, op[2]);
-  }
+  const tally = tallyRows(rows);
+  const count = (kind: string) => tally.before.get(kind) ?? 0;
   const submits = events.filter(isKind("submit"));
   return {
     ...leadersAndElections(rows, column),
@@ -53,16 +50,15 @@ export function summarize(rows: Row[], events: TraceEvent[], column: Map<number,
     delivered: count("deliver"),
     dropped: count("drop"),
     rpcErrors: count("rpc.error"),
-    atShutdown: rows.filter((r) => r.afterShutdown && (r.kind === "drop" || r.kind === "rpc.error"))
-      .length,
-    heartbeats: rows.filter((r) => r.heartbeat && r.kind === "send").length,
-    failures: rows.filter((r) => r.tone === "bad").length,
-    expectedViolations: rows.filter((r) => r.tone === "expected").length,
+    atShutdown: tally.atShutdown,
+    heartbeats: tally.heartbeats,
+    failures: tally.failures,
+    expectedViolations: tally.expected,
     submitted: submits.length,
     refused: submits.filter((e) => "refused" in e.details).length,
-    committed,
+    committed: tally.committed,
     duration: rows.at(-1)?.t ?? 0,
-    notes: rows.flatMap((r, i): [number, string][] => (r.kind === "note" ? [[i, r.text]] : [])),
+    notes: tally.notes,
     storage: {
       saves: count("persist"),
       crashes: count("crash"),
@@ -71,6 +67,33 @@ export function summarize(rows: Row[], events: TraceEvent[], column: Map<number,
     },
     clients: clientSummary(events),
   };
+}
+
+/** One pass over the rows (a trace may have 100,000): what the summary counts in them. */
+function tallyRows(rows: Row[]) {
+  const tally = {
+    /** rows of each kind before the shutdown */
+    before: new Map<string, number>(),
+    atShutdown: 0,
+    heartbeats: 0,
+    failures: 0,
+    expected: 0,
+    committed: 0,
+    notes: [] as [number, string][],
+  };
+  rows.forEach((row, i) => {
+    const { kind } = row;
+    if (!row.afterShutdown) tally.before.set(kind, (tally.before.get(kind) ?? 0) + 1);
+    else if (kind === "drop" || kind === "rpc.error") tally.atShutdown++;
+    if (row.heartbeat && kind === "send") tally.heartbeats++;
+    if (row.tone === "bad") tally.failures++;
+    if (row.tone === "expected") tally.expected++;
+    if (kind === "note") tally.notes.push([i, row.text]);
+    for (const op of row.ops ?? []) {
+      if (op[0] === "commit") tally.committed = Math.max(tally.committed, op[2]);
+    }
+  });
+  return tally;
 }
 
 function clientSummary(events: TraceEvent[]): Summary["clients"] {
