@@ -146,9 +146,9 @@ function nextLanes(
     const same = next.cut === lane.cut && next.dead === lane.dead && next.group === lane.group;
     return same ? lane : next;
   });
-  if (e.kind === "restart") {
+  const i = e.kind === "restart" ? column.get(e.details.node) : undefined;
+  if (e.kind === "restart" && i !== undefined) {
     // §5.2: a server starts as a follower; this one in the term its storage gave back
-    const i = column.get(e.details.node)!;
     next[i] = { ...next[i]!, role: "follower", term: e.details.currentTerm, dead: false };
   }
   return next;

@@ -401,3 +401,21 @@ describe("clients (part 4) in real and failing runs", () => {
     expect([summary.clients.failed, summary.clients.maybe]).toEqual([1, 1]);
   });
 });
+
+describe("a node named only by a harness event", () => {
+  test("its restart changes no lane, and the state gives it a record of its own", () => {
+    const timeline = timelineOf(
+      start([0]),
+      harness(1, "restart", {
+        node: 9,
+        ...network([[0, 9]]),
+        currentTerm: 2,
+        votedFor: null,
+        log: [{ term: 2, command: "a" }],
+      }),
+      end(2),
+    );
+    expect(timeline.rows[1]!.lanes).toEqual([timeline.rows[0]!.lanes[0]]);
+    expect(stateAfter(timeline, 1).get(9)!.log).toEqual([[2, '"a"']]);
+  });
+});
