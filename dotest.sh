@@ -16,7 +16,9 @@ per test: PASS or FAIL, its name (as -t accepts it) and the file:// address of i
 the index of the run. Tests that ran but started no cluster have no page; the index lists them.
 
 Traces and pages go to .traces/<part-folder>/ in the repository; that folder is cleared first,
-so the index shows only this run. Failing tests are rendered too.
+so the index shows only this run. Failing tests are rendered too. A part4-kv test whose history
+of client operations fails lincheck writes lincheck's page there as well; its timeline and the
+index link it.
 
 Exit status: 0 when every test passed, 1 when a test failed (or its trace was cut short, or no
 test matched), 2 for a usage error.

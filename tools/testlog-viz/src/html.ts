@@ -3,11 +3,13 @@
 // a screenful at a time, so a trace of 100,000 events still opens quickly.
 
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import ejs from "ejs";
 import { pageScript } from "./bundle.ts";
+import type { ClientLane } from "./clients.ts";
 import { formatValue } from "./describe.ts";
 import type { Batch, Lane, Timeline } from "./model.ts";
-import type { LaneTuple, PageData, RowTuple } from "./page-data.ts";
+import type { ClientLaneTuple, LaneTuple, PageData, RowTuple } from "./page-data.ts";
 import { testName } from "./trace.ts";
 
 const templates = new URL("./templates/", import.meta.url);
@@ -27,14 +29,11 @@ export function pageData(timeline: Timeline): PageData {
   const { nodes } = timeline.trace;
   const kinds = timeline.kinds.map(([kind]) => kind);
   const kindIndex = new Map(kinds.map((kind, i) => [kind, i]));
-  const laneIndex = new Map<Lane[], number>();
-  const lanes: PageData["lanes"] = [];
+  const column = new Map(nodes.map((id, i) => [id, i + 1]));
+  const lanes = interned((row: Lane[]) => row.map(laneTuple));
+  const clientLanes = interned((row: (ClientLane | null)[]) => row.map(clientLaneTuple));
   const rows = timeline.rows.map((row): RowTuple => {
-    let state = laneIndex.get(row.lanes);
-    if (state === undefined) {
-      state = lanes.push(row.lanes.map(laneTuple)) - 1;
-      laneIndex.set(row.lanes, state);
-    }
+    const peer = row.peer === null ? undefined : column.get(row.peer.node);
     return [
       row.t,
       row.column,
@@ -44,14 +43,46 @@ export function pageData(timeline: Timeline): PageData {
       row.msg ?? -1,
       row.conv ?? -1,
       row.heartbeat ? 1 : 0,
-      state,
+      lanes.index(row.lanes),
       row.ops ?? 0,
       row.batch ? batchText(row.batch) : 0,
       row.afterShutdown ? 1 : 0,
+      clientLanes.index(row.clients),
+      row.peer !== null && peer !== undefined ? [peer, row.peer.text] : 0,
     ];
   });
-  return { nodes, columns: timeline.columns, kinds, lanes, rows };
+  return {
+    nodes,
+    clients: timeline.clients,
+    storage: timeline.storage,
+    columns: timeline.columns,
+    kinds,
+    lanes: lanes.list,
+    clientLanes: clientLanes.list,
+    rows,
+  };
 }
+
+/**
+ * Distinct lane states, each written once: rows share their lane arrays until a lane changes
+ * (model.ts), so the array itself is the key, and rows point at the state by its position.
+ */
+function interned<K extends object, T>(make: (key: K) => T) {
+  const seen = new Map<K, number>();
+  const list: T[] = [];
+  const index = (key: K): number => {
+    let at = seen.get(key);
+    if (at === undefined) {
+      at = list.push(make(key)) - 1;
+      seen.set(key, at);
+    }
+    return at;
+  };
+  return { list, index };
+}
+
+const clientLaneTuple = (lane: ClientLane | null): ClientLaneTuple =>
+  lane === null ? 0 : [lane.seq, lane.op, lane.state];
 
 const laneTuple = (l: Lane): LaneTuple => [
   l.role,
@@ -85,6 +116,8 @@ export interface PageOptions {
   indexHref?: string;
   /** "cluster 2 of 3" when the test started several clusters */
   cluster?: string;
+  /** lincheck's page of the test's client operations (part4-kv writes it when they fail) */
+  historyHref?: string;
 }
 
 export function renderPage(timeline: Timeline, options: PageOptions = {}): string {
@@ -100,10 +133,18 @@ export function renderPage(timeline: Timeline, options: PageOptions = {}): strin
     expectedViolation: trace.end?.expectedViolation === true,
     events: timeline.rows.length,
     columns: timeline.columns,
+    nodes: trace.nodes.length,
+    clients: timeline.clients.length,
+    storage: timeline.storage,
     kinds: timeline.kinds,
     summary: timeline.summary,
     warnings: trace.warnings,
+    merged: trace.merged && {
+      files: trace.merged.files.map((file) => basename(file)),
+      origin: new Date(trace.merged.origin).toISOString(),
+    },
     indexHref: options.indexHref,
+    historyHref: options.historyHref ?? "",
     css: read("page.css"),
     script: pageScript(),
     data: scriptJson(pageData(timeline)),
@@ -121,6 +162,7 @@ export interface IndexEntry {
   href: string;
   timeline: Timeline;
   cluster?: string;
+  historyHref?: string | undefined;
 }
 
 export function renderIndex(
@@ -128,8 +170,9 @@ export function renderIndex(
   entries: IndexEntry[],
   without: TestWithoutTrace[] = [],
 ): string {
-  const tests = entries.map(({ href, timeline, cluster }) => ({
+  const tests = entries.map(({ href, timeline, cluster, historyHref }) => ({
     href,
+    historyHref: historyHref ?? "",
     name: testName(timeline.trace),
     cluster: cluster ?? "",
     part: timeline.trace.start?.part ?? "",

@@ -1,20 +1,24 @@
 // The one place where the viz meets a part's trace: its kinds, their typed details and their
-// sentences. Pointing the viz at a later part (part3, part4, …) means changing the import below;
-// tsc then names every kind the new part adds, and each needs one line in `specs`.
+// sentences. It reads part4-kv's trace, the newest: part 3's kinds (which hold part 1's and
+// part 2's) and the clients'. Traces of earlier parts use a subset of these kinds and fields, so
+// they read the same way. Pointing the viz at a later part means changing the import below; tsc
+// then names every kind the new part adds, and each needs one line in `specs`.
 //
 // Nothing the viz reads from an event is trusted before `isKnown` has checked it against the
 // spec of its kind: a trace is a file, and a file can say anything.
 
+import { describeCommand, type KvCommand } from "part4-kv/kv/commands";
 import {
-  type Kind,
-  type TraceEvent as PartEvent,
+  type KvKind as Kind,
+  type KvTraceEvent as PartEvent,
   describe as partSentence,
-  type TraceKinds,
-} from "part2-replication/trace";
+  type KvTraceKinds as TraceKinds,
+} from "part4-kv/trace";
 
-export type { Kind, NetworkView, TraceKinds } from "part2-replication/trace";
+export type { Kind, TraceKinds };
 export type Role = NonNullable<PartEvent["role"]>;
 export type LogEntry = TraceKinds["log.append"]["entries"][number];
+export type NetworkView = TraceKinds["crash"]["network"];
 
 export type Details = Record<string, unknown>;
 
@@ -70,6 +74,10 @@ const list =
   (check: Check): Check =>
   (v) =>
     Array.isArray(v) && v.every(check);
+const nullable =
+  (check: Check): Check =>
+  (v) =>
+    v === null || check(v);
 const oneOf =
   (...values: unknown[]): Check =>
   (v) =>
@@ -83,6 +91,21 @@ const role = oneOf("follower", "candidate", "leader", "dead");
 const rpc = oneOf("RequestVote", "AppendEntries");
 const isEntry = (v: unknown): v is LogEntry => shaped({ term: int, command: anything })(v);
 const network = shaped({ groups: list(list(int)), cutOff: list(int), dead: list(int) });
+
+/** A client's command, by its `op`: the fields part4-kv's KvCommand gives each. */
+const COMMANDS = new Map<unknown, Shape>([
+  ["get", { key: str }],
+  ["delete", { key: str }],
+  ["put", { key: str, value: str }],
+  ["append", { key: str, value: str }],
+  ["cas", { key: str, expected: nullable(str), value: str }],
+]);
+const command: Check = (v) => {
+  const shape = isObject(v) ? COMMANDS.get(v.op) : undefined;
+  return shape !== undefined && shaped(shape)(v);
+};
+const result = shaped({ value: nullable(str), existed: bool, ok: opt(bool) });
+const CLIENT: Shape = { client: str, seq: int };
 
 const MESSAGE: Shape = {
   msg: int,
@@ -106,7 +129,8 @@ const specs: { [K in Kind]: Spec } = {
   "election.timeout": { timeoutMs: num },
   vote: { candidate: int, candidateTerm: int, granted: bool, reason: str },
   "vote.reply": { from: int, granted: bool, votes: int, needed: int },
-  "reply.stale": { rpc, from: int, replyTerm: int, reason: str },
+  // requestTerm: part2 added it after some traces of ours were written
+  "reply.stale": { rpc, from: int, requestTerm: opt(int), replyTerm: int, reason: str },
   submit: [
     { command: anything, index: opt(int), term: opt(int), refused: opt(str) },
     (d: Details) => (d.refused === undefined) === (d.index !== undefined && d.term !== undefined),
@@ -116,8 +140,20 @@ const specs: { [K in Kind]: Spec } = {
   commit: { from: int, to: int, reason: str },
   progress: { peer: int, nextIndex: int, matchIndex: int, reason: str },
   apply: { index: int, term: int, command: anything },
+  persist: [
+    {
+      currentTerm: int,
+      votedFor: nullable(int),
+      hardState: bool,
+      logFrom: opt(int),
+      entries: opt(int),
+      lastLogIndex: int,
+    },
+    (d: Details) => (d.logFrom === undefined) === (d.entries === undefined),
+  ],
+  halt: { reason: str },
   send: message({ to: int }),
-  deliver: message({ from: int, duplicate: opt(oneOf(true)) }),
+  deliver: message({ from: int, duplicate: opt(oneOf(true)), late: opt(oneOf(true)) }),
   drop: message({ to: int, reason: oneOf("lost", "link cut", "receiver dead") }),
   "rpc.error": { rpc, to: int, msg: int, error: str },
   "test.start": {
@@ -139,10 +175,29 @@ const specs: { [K in Kind]: Spec } = {
   uncut: link,
   slow: { from: int, to: int, extraMs: num },
   crash: { node: int, network },
+  restart: {
+    node: int,
+    network,
+    currentTerm: int,
+    votedFor: nullable(int),
+    log: list(isEntry),
+  },
   check: { name: str, ok: bool, result: anything, error: opt(str) },
   violation: { invariant: str, message: str },
   note: { text: str },
   shutdown: {},
+  "client.invoke": { ...CLIENT, command },
+  "client.send": { ...CLIENT, to: int, attempt: int },
+  "client.answer": {
+    ...CLIENT,
+    from: int,
+    status: oneOf("ok", "not-leader", "failed", "no answer"),
+    detail: opt(str),
+  },
+  "client.complete": [
+    { ...CLIENT, result: opt(result), error: opt(str), definite: opt(bool) },
+    (d: Details) => (d.result === undefined) !== (d.error === undefined),
+  ],
 };
 
 const specOf = new Map<string, Spec>(Object.entries(specs));
@@ -195,4 +250,31 @@ export function payloadEntries(payload: Details): { first: number; terms: number
   if (!Array.isArray(entries) || !entries.every(isEntry)) return null;
   const first = typeof prevLogIndex === "number" && int(prevLogIndex) ? prevLogIndex + 1 : 1;
   return { first, terms: entries.map((e) => e.term) };
+}
+
+/** A client's operation: the client's name and its request's number, as part4-kv numbers them. */
+export interface ClientOp {
+  client: string;
+  seq: number;
+}
+
+/**
+ * The client operation a log entry's command carries, if it is one: part4-kv puts each request
+ * in the log as `{kind: "kv", client, seq, command}`, so a node's `submit` and `apply` rows can be
+ * tied to the client's attempt. Read through a check: a command is whatever the test submitted.
+ */
+export function clientOpOf(entryCommand: unknown): (ClientOp & { command: unknown }) | null {
+  if (!isObject(entryCommand) || entryCommand.kind !== "kv") return null;
+  const { client, seq } = entryCommand;
+  if (!str(client) || !int(seq)) return null;
+  return { client: client as string, seq: seq as number, command: entryCommand.command };
+}
+
+/** A log entry's command in a few words: a client's request as `a #2: put "x" "1"`, else JSON. */
+export function commandLabel(entryCommand: unknown): string {
+  const op = clientOpOf(entryCommand);
+  if (op !== null && command(op.command)) {
+    return `${op.client} #${op.seq}: ${describeCommand(op.command as KvCommand)}`;
+  }
+  return JSON.stringify(entryCommand) ?? String(entryCommand);
 }

@@ -1,16 +1,17 @@
 // The command line: finds trace files, renders them, and reports where the pages are.
 // Kept apart from cli.ts (which only wires it to the process) so tests can call it directly.
 
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Chalk, type ChalkInstance } from "chalk";
 import { renderIndex, renderPage, type TestWithoutTrace } from "./html.ts";
+import { mergeTraces, type ReadFile } from "./merge.ts";
 import { buildTimeline, type Timeline } from "./model.ts";
 import { type ReportedTest, readReport, withoutTrace } from "./report.ts";
 import { renderText } from "./text.ts";
-import { parseTrace, type Trace, testName } from "./trace.ts";
+import { assemble, readEvents, type Trace, testName } from "./trace.ts";
 
 export const HELP = `testlog-viz: turn raft-ts test traces into colour-coded timelines
 
@@ -38,6 +39,10 @@ Options:
                         cluster (so wrote no trace) are listed in the index as such
       --hide-heartbeats text format: leave out heartbeats (empty AppendEntries and replies)
       --exit-code       exit with 1 if any test failed or its trace was cut short
+      --merge           the inputs are the files of one run (part4's processes each write
+                        their own, t in wall-clock ms): one timeline of all their events in
+                        time order, every node's and client's column, messages linked across
+                        files by id. Assumes the files' clocks are one machine's clock.
   -h, --help            show this help
 
 Exit status: 0 when everything was rendered, 1 with --exit-code and a failed test,
@@ -47,6 +52,7 @@ trace).
 Examples:
   pnpm viz .traces/part1-election                 # pages + index next to the traces
   pnpm viz -f text --hide-heartbeats run.jsonl    # quick look in the terminal
+  pnpm viz --merge run-7/                         # one run's process files, one timeline
   ./dotest.sh part1-election "basic election"     # run tests with tracing, then render
 `;
 
@@ -80,6 +86,7 @@ function run(argv: string[], io: Io): number {
       report: { type: "string" },
       "hide-heartbeats": { type: "boolean", default: false },
       "exit-code": { type: "boolean", default: false },
+      merge: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -96,7 +103,8 @@ function run(argv: string[], io: Io): number {
   if (files.length === 0 && reported.length === 0) {
     throw new UsageError(`no .jsonl traces in ${positionals.join(", ")}`);
   }
-  const timelines = files.map((file) => buildTimeline(readTrace(file)));
+  const traces = values.merge ? [readMerged(files, positionals)] : files.map(readTrace);
+  const timelines = traces.map(buildTimeline);
   const chalk = new Chalk({ level: io.color });
   if (values.format === "text") {
     for (const timeline of timelines) {
@@ -117,13 +125,29 @@ function run(argv: string[], io: Io): number {
 
 /** A trace, or a usage error for a file in which no line is a trace event. */
 function readTrace(file: string): Trace {
-  const trace = parseTrace(readFileSync(file, "utf8"), file);
-  if (trace.events.length === 0) {
+  const { events, warnings } = readFile(file);
+  return assemble(file, events, warnings);
+}
+
+function readFile(file: string): ReadFile {
+  const { events, warnings } = readEvents(readFileSync(file, "utf8"));
+  if (events.length === 0) {
     throw new UsageError(
       `${file} is not a trace: none of its lines is a trace event (see docs/trace-format.md)`,
     );
   }
-  return trace;
+  return { source: file, events, warnings };
+}
+
+/**
+ * --merge: the files of one run as one trace, named after the run's folder when the input is
+ * one folder, else "merged" (its page is then merged.html, beside the first file).
+ */
+function readMerged(files: string[], inputs: string[]): Trace {
+  const [input] = inputs;
+  const folder = inputs.length === 1 && input !== undefined && statSync(input).isDirectory();
+  const source = folder ? resolve(input) : join(dirname(files[0]!), "merged");
+  return mergeTraces(files.map(readFile), source);
 }
 
 function reportedTests(file: string): ReportedTest[] {
@@ -166,7 +190,8 @@ function writePages(
     const name = uniqueName(basename(timeline.trace.source).replace(/\.jsonl$/, ""), taken);
     const path = join(outDir, name);
     const cluster = clusters[i];
-    writeFileSync(path, renderPage(timeline, { indexHref: "index.html", cluster }));
+    const historyHref = historyOf(timeline.trace, outDir);
+    writeFileSync(path, renderPage(timeline, { indexHref: "index.html", cluster, historyHref }));
     const { result, end } = timeline.trace;
     const label =
       result === "pass"
@@ -174,7 +199,7 @@ function writePages(
         : chalk.red(result === "fail" ? "FAIL" : "FAIL (trace cut short)");
     const test = `${testName(timeline.trace)}${cluster ? ` (${cluster})` : ""}`;
     io.out(`${label}  ${test}  ${pathToFileURL(path).href}\n`);
-    return { href: encodeURIComponent(name), timeline, cluster };
+    return { href: encodeURIComponent(name), timeline, cluster, historyHref };
   });
   for (const test of without) {
     const label = test.result === "pass" ? chalk.green("PASS") : chalk.red("FAIL");
@@ -202,6 +227,17 @@ function clusterLabels(timelines: Timeline[]): (string | undefined)[] {
     const order = group.slice().sort((a, b) => a.length - b.length || a.localeCompare(b));
     return `cluster ${order.indexOf(trace.source) + 1} of ${group.length}`;
   });
+}
+
+/**
+ * part4-kv writes lincheck's page of a test's client operations beside its trace when their
+ * history is not linearizable (`<trace>.history.html`); the test's page and the index link it.
+ */
+function historyOf(trace: Trace, outDir: string): string | undefined {
+  if (trace.merged !== null) return undefined;
+  const page = trace.source.replace(/\.jsonl$/, ".history.html");
+  if (page === trace.source || !existsSync(page)) return undefined;
+  return relative(outDir, resolve(page)).split(sep).map(encodeURIComponent).join("/");
 }
 
 function uniqueName(stem: string, taken: Set<string>): string {

@@ -1,12 +1,21 @@
 // Builds what every view draws: one row per event, each with the state of every node's lane
-// at that moment, the message it belongs to, what it changes in the cluster's state (state.ts),
-// and a summary of the whole run. The HTML page and the terminal view both use this, so they
-// always agree.
+// and every client's lane at that moment, the message or client operation it belongs to, what it
+// changes in the cluster's state (state.ts), and a summary of the whole run (summary.ts). The
+// HTML page and the terminal view both use this, so they always agree.
 
+import {
+  type ClientLane,
+  clientOf,
+  clientsOf,
+  nextClientLanes,
+  OpConversations,
+  peerOf,
+} from "./clients.ts";
 import { type Description, describe } from "./describe.ts";
-import { payloadEntries } from "./kinds.ts";
+import { commandLabel, type LogEntry, payloadEntries, type TraceKinds } from "./kinds.ts";
 import type { Entry, Op } from "./state.ts";
-import { isKind, type Trace, type TraceEvent } from "./trace.ts";
+import { type Summary, summarize } from "./summary.ts";
+import type { Trace, TraceEvent } from "./trace.ts";
 
 /** One node's column at one moment. Lane objects are shared between rows until they change. */
 export interface Lane {
@@ -41,6 +50,10 @@ export interface Row extends Description {
   heartbeat: boolean;
   /** in the order of Trace.nodes */
   lanes: Lane[];
+  /** in the order of Timeline.clients */
+  clients: (ClientLane | null)[];
+  /** a client's attempt: the node it went to (or whose answer it is), and what that cell says */
+  peer: { node: number; text: string } | null;
   /** what this event changes in the cluster's state; null when nothing */
   ops: Op[] | null;
   batch: Batch | null;
@@ -48,35 +61,14 @@ export interface Row extends Description {
   afterShutdown: boolean;
 }
 
-export interface Summary {
-  /** term → nodes that were leader in it; more than one is an Election Safety violation */
-  leaders: [number, number[]][];
-  elections: number;
-  sent: number;
-  delivered: number;
-  /** drops and RPC errors before the shutdown */
-  dropped: number;
-  rpcErrors: number;
-  /** drops and RPC errors of the messages still in flight when the test shut the nodes down */
-  atShutdown: number;
-  heartbeats: number;
-  /** failed checks, violations the test did not expect, a failing end */
-  failures: number;
-  /** violations the test provoked on purpose (test.end says expectedViolation) */
-  expectedViolations: number;
-  submitted: number;
-  refused: number;
-  /** the highest commitIndex any node reached */
-  committed: number;
-  duration: number;
-  /** the test's own notes, with their rows: the story it tells */
-  notes: [number, string][];
-}
-
 export interface Timeline {
   trace: Trace;
-  /** column headings: the harness first, then one per node (later parts may add more) */
+  /** column headings: the harness first, then one per node, then one per client */
   columns: string[];
+  /** the clients (part 4), in the order they first act */
+  clients: string[];
+  /** the trace's part keeps its state on disk (part 3 on): persist, halt or restart events */
+  storage: boolean;
   rows: Row[];
   summary: Summary;
   /** every kind in the trace with its count, in order of first appearance */
@@ -90,18 +82,29 @@ export const BATCH_FROM = 5;
 
 export function buildTimeline(trace: Trace): Timeline {
   const column = new Map(trace.nodes.map((id, i) => [id, i]));
+  const clients = clientsOf(trace.events);
+  const clientColumn = new Map(clients.map((name, i) => [name, i]));
+  const conversations = new Conversations(trace.events);
   let lanes: Lane[] = trace.nodes.map(() => START);
-  const convOfMsg = new Map<number, number>();
+  let clientLanes: (ClientLane | null)[] = clients.map(() => null);
   let afterShutdown = false;
   const rows = trace.events.map((event) => {
     const before = lanes;
     lanes = nextLanes(lanes, event, column, trace.nodes);
-    const row: Row = {
-      ...toRow(event, lanes, convOfMsg),
-      column: event.node === null ? 0 : column.get(event.node)! + 1,
+    clientLanes = nextClientLanes(clientLanes, event, clientColumn);
+    const client = clientOf(event);
+    const row = toRow(event, conversations, {
+      column:
+        event.node !== null
+          ? column.get(event.node)! + 1
+          : client !== null
+            ? 1 + trace.nodes.length + clientColumn.get(client)!
+            : 0,
+      lanes,
+      clients: clientLanes,
       ops: opsOf(event, before, lanes, column),
       afterShutdown,
-    };
+    });
     afterShutdown ||= event.kind === "shutdown";
     return row;
   });
@@ -110,12 +113,16 @@ export function buildTimeline(trace: Trace): Timeline {
   }
   return {
     trace,
-    columns: ["TEST", ...trace.nodes.map((id) => `n${id}`)],
+    columns: ["TEST", ...trace.nodes.map((id) => `n${id}`), ...clients],
+    clients,
+    storage: trace.events.some((e) => STORAGE_KINDS.has(e.kind)),
     rows,
     summary: summarize(rows, trace.events, column),
     kinds: countKinds(rows),
   };
 }
+
+const STORAGE_KINDS = new Set(["persist", "halt", "restart"]);
 
 function nextLanes(
   lanes: Lane[],
@@ -123,23 +130,11 @@ function nextLanes(
   column: Map<number, number>,
   ids: number[],
 ): Lane[] {
-  if (e.node !== null) {
-    const i = column.get(e.node)!;
-    const old = lanes[i]!;
-    const role = e.role ?? old.role;
-    const term = e.term ?? old.term;
-    if (role === old.role && term === old.term) return lanes;
-    const next = lanes.slice();
-    // A dead role marks the lane dead; leaving it clears the mark. A harness crash mark stays
-    // until the harness says otherwise, so an event from a crashed node stands out.
-    const dead = role === "dead" || (old.role === "dead" ? false : old.dead);
-    next[i] = { ...old, role, term, dead };
-    return next;
-  }
+  if (e.node !== null) return nodeLanes(lanes, e, column.get(e.node)!);
   if (!e.known || !("network" in e.details)) return lanes;
   const { groups, cutOff, dead } = e.details.network;
   const split = groups.length > 1;
-  return lanes.map((lane, i) => {
+  const next = lanes.map((lane, i) => {
     const id = ids[i]!;
     const index = groups.findIndex((g) => g.includes(id));
     const next = {
@@ -151,35 +146,78 @@ function nextLanes(
     const same = next.cut === lane.cut && next.dead === lane.dead && next.group === lane.group;
     return same ? lane : next;
   });
+  const i = e.kind === "restart" ? column.get(e.details.node) : undefined;
+  if (e.kind === "restart" && i !== undefined) {
+    // §5.2: a server starts as a follower; this one in the term its storage gave back
+    next[i] = { ...next[i]!, role: "follower", term: e.details.currentTerm, dead: false };
+  }
+  return next;
+}
+
+/** The lanes after an event on node lane `i`: its role and term, dead once it stops. */
+function nodeLanes(lanes: Lane[], e: TraceEvent, i: number): Lane[] {
+  const old = lanes[i]!;
+  const role = e.role ?? old.role;
+  const term = e.term ?? old.term;
+  // a halt stops the node before its role says so (part 3: storage failed)
+  const halted = e.kind === "halt";
+  if (role === old.role && term === old.term && (!halted || old.dead)) return lanes;
+  const next = lanes.slice();
+  // A dead role marks the lane dead; leaving it clears the mark. A harness crash mark stays
+  // until the harness says otherwise, so an event from a crashed node stands out.
+  const dead = halted || role === "dead" || (old.role === "dead" ? false : old.dead);
+  next[i] = { ...old, role, term, dead };
+  return next;
 }
 
 /**
+ * The conversation of each row: a message's request for messages, and one per client operation.
  * Only a reply's send and deliver name its request; a drop or an rpc.error names just the
  * message, so each message remembers its conversation from the first event that told it.
  */
+class Conversations {
+  private readonly ofMsg = new Map<number, number>();
+  private readonly ops: OpConversations;
+
+  constructor(events: readonly TraceEvent[]) {
+    let last = 0;
+    for (const e of events) last = Math.max(last, messageOf(e).msg ?? 0);
+    this.ops = new OpConversations(last + 1);
+  }
+
+  of(e: TraceEvent, msg: number | null, request: number | null): number | null {
+    if (msg === null) return request ?? this.ops.of(e);
+    const conv = request ?? this.ofMsg.get(msg) ?? msg;
+    if (!this.ofMsg.has(msg)) this.ofMsg.set(msg, conv);
+    return conv;
+  }
+}
+
+/** A row: the event's text and message, and what the caller worked out about its moment. */
 function toRow(
   event: TraceEvent,
-  lanes: Lane[],
-  convOfMsg: Map<number, number>,
-): Omit<Row, "column" | "ops" | "afterShutdown"> {
-  const { msg: msgId, request, heartbeat } = messageOf(event);
-  let conv = request;
-  if (msgId !== null) {
-    conv ??= convOfMsg.get(msgId) ?? msgId;
-    if (!convOfMsg.has(msgId)) convOfMsg.set(msgId, conv);
-  }
+  conversations: Conversations,
+  at: Pick<Row, "column" | "lanes" | "clients" | "ops" | "afterShutdown">,
+): Row {
+  const { msg, request, heartbeat } = messageOf(event);
   const { text, tone } = describe(event);
+  // one object per row, built once: a trace may have 100,000 rows
   return {
     text,
     tone,
     t: event.t,
     node: event.node,
+    column: at.column,
     kind: event.kind,
-    msg: msgId,
-    conv,
-    heartbeat: heartbeat === true,
-    lanes,
+    msg,
+    conv: conversations.of(event, msg, request),
+    heartbeat,
+    lanes: at.lanes,
+    clients: at.clients,
+    peer: peerOf(event),
+    ops: at.ops,
     batch: batchOf(event),
+    afterShutdown: at.afterShutdown,
   };
 }
 
@@ -209,14 +247,8 @@ function messageOf(e: TraceEvent): {
   return { msg: null, request: null, heartbeat: false };
 }
 
-/** Short JSON of a command for the log strip's tooltips. */
-function commandText(command: unknown): string {
-  const json = JSON.stringify(command) ?? String(command);
-  return json.length > 40 ? `${json.slice(0, 39)}…` : json;
-}
-
 function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<number, number>) {
-  if (e.node === null) return null;
+  if (e.node === null) return e.known && e.kind === "restart" ? [restartOp(e.details)] : null;
   const i = column.get(e.node)!;
   const ops: Op[] = [];
   // a new term: the vote of the old one is void (Figure 2, votedFor is per term)
@@ -229,14 +261,24 @@ function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<number,
   return ops.length > 0 ? ops : null;
 }
 
+const entriesOf = (entries: readonly LogEntry[]): Entry[] =>
+  entries.map((x): Entry => [x.term, clip(commandLabel(x.command))]);
+
+/** Short text of a command for the log strip's tooltips. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+function restartOp({ node, currentTerm, votedFor, log }: TraceKinds["restart"]): Op {
+  return ["restart", node, currentTerm, votedFor, entriesOf(log)];
+}
+
 function stateOp(e: Extract<TraceEvent, { known: true }>, node: number): Op | null {
   switch (e.kind) {
     case "vote":
       return e.details.granted ? ["vote", node, e.details.candidate] : null;
-    case "log.append": {
-      const entries = e.details.entries.map((x): Entry => [x.term, commandText(x.command)]);
-      return ["append", node, e.details.index, entries];
-    }
+    case "log.append":
+      return ["append", node, e.details.index, entriesOf(e.details.entries)];
     case "log.truncate":
       return ["truncate", node, e.details.from];
     case "commit":
@@ -246,6 +288,10 @@ function stateOp(e: Extract<TraceEvent, { known: true }>, node: number): Op | nu
     case "progress": {
       const { peer, nextIndex, matchIndex } = e.details;
       return ["progress", node, peer, nextIndex, matchIndex];
+    }
+    case "persist": {
+      const { currentTerm, votedFor, lastLogIndex } = e.details;
+      return ["persist", node, currentTerm, votedFor, lastLogIndex];
     }
     default:
       return null;
@@ -267,60 +313,6 @@ function batchOf(e: TraceEvent): Batch | null {
     first,
     last: first + terms.length - 1,
     terms: [Math.min(...terms), Math.max(...terms)],
-  };
-}
-
-function summarize(rows: Row[], events: TraceEvent[], column: Map<number, number>): Summary {
-  const count = (kind: string) => rows.filter((r) => r.kind === kind && !r.afterShutdown).length;
-  const commits = rows
-    .flatMap((r) => r.ops ?? [])
-    .flatMap((op) => (op[0] === "commit" ? [op[2]] : []));
-  const submits = events.filter(isKind("submit"));
-  return {
-    ...leadersAndElections(rows, column),
-    sent: count("send"),
-    delivered: count("deliver"),
-    dropped: count("drop"),
-    rpcErrors: count("rpc.error"),
-    atShutdown: rows.filter((r) => r.afterShutdown && (r.kind === "drop" || r.kind === "rpc.error"))
-      .length,
-    heartbeats: rows.filter((r) => r.heartbeat && r.kind === "send").length,
-    failures: rows.filter((r) => r.tone === "bad").length,
-    expectedViolations: rows.filter((r) => r.tone === "expected").length,
-    submitted: submits.length,
-    refused: submits.filter((e) => "refused" in e.details).length,
-    committed: Math.max(0, ...commits),
-    duration: rows.at(-1)?.t ?? 0,
-    notes: rows.flatMap((r, i): [number, string][] => (r.kind === "note" ? [[i, r.text]] : [])),
-  };
-}
-
-function leadersAndElections(rows: Row[], column: Map<number, number>) {
-  const leaders = new Map<number, Set<number>>();
-  let elections = 0;
-  let before: Lane[] = rows[0]?.lanes ?? [];
-  for (const row of rows) {
-    const lane = row.node === null ? undefined : row.lanes[column.get(row.node)!];
-    if (lane && row.node !== null) {
-      const prev = before[column.get(row.node)!];
-      if (lane.role === "candidate" && lane !== prev) {
-        // a new election: becoming candidate, or starting over in a higher term
-        if (prev?.role !== "candidate" || prev.term !== lane.term) elections++;
-      }
-      // Counted when a node becomes leader: a leader that sees a higher term may log the new
-      // term a moment before it logs stepping down, and was never leader in that term.
-      if (lane.role === "leader" && prev?.role !== "leader" && lane.term !== null) {
-        const set = leaders.get(lane.term) ?? new Set();
-        leaders.set(lane.term, set.add(row.node));
-      }
-    }
-    before = row.lanes;
-  }
-  return {
-    leaders: [...leaders]
-      .sort((a, b) => a[0] - b[0])
-      .map(([term, set]): [number, number[]] => [term, [...set]]),
-    elections,
   };
 }
 

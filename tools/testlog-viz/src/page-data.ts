@@ -7,6 +7,9 @@ import type { Op } from "./state.ts";
 /** One node's lane: role, term, cut off, dead, group of a split network (-1: not split). */
 export type LaneTuple = [role: string, term: number | null, cut: 0 | 1, dead: 0 | 1, group: number];
 
+/** One client's lane: the operation it runs (its number, `put x`, its state), or 0 when idle. */
+export type ClientLaneTuple = [seq: number, op: string, state: string] | 0;
+
 export type RowTuple = [
   t: number,
   /** index into PageData.columns; 0 is TEST */
@@ -23,14 +26,23 @@ export type RowTuple = [
   /** a batch's summary ("50 entries [2]–[51], terms 1–3"), or 0 */
   batch: string | 0,
   afterShutdown: 0 | 1,
+  /** index into PageData.clientLanes */
+  clients: number,
+  /** a client's attempt: the column of the node it went to and what that cell says, or 0 */
+  peer: [column: number, text: string] | 0,
 ];
 
 export interface PageData {
   nodes: number[];
+  clients: string[];
+  /** the part keeps state on disk (part 3 on): the state view marks what is not saved */
+  storage: boolean;
   columns: string[];
   kinds: string[];
   /** distinct lane states; rows point at them, since lanes rarely change between rows */
   lanes: LaneTuple[][];
+  /** distinct states of the client lanes, as `lanes` for the nodes */
+  clientLanes: ClientLaneTuple[][];
   rows: RowTuple[];
 }
 
@@ -48,4 +60,6 @@ export const R = {
   OPS: 9,
   BATCH: 10,
   AFTER_SHUTDOWN: 11,
+  CLIENTS: 12,
+  PEER: 13,
 } as const;

@@ -26,6 +26,8 @@ export type Result = "pass" | "fail" | "cut short";
 export interface Trace {
   /** where the trace came from (a file path, or a label in tests) */
   source: string;
+  /** a trace merged from several files (merge.ts): the files, and the earliest `t` among them */
+  merged: { files: string[]; origin: number } | null;
   events: TraceEvent[];
   /** node ids in ascending order: from test.start and from every event */
   nodes: number[];
@@ -40,6 +42,12 @@ export interface Trace {
 const MAX_LINE_WARNINGS = 20;
 
 export function parseTrace(text: string, source: string): Trace {
+  const { events, warnings } = readEvents(text);
+  return assemble(source, events, warnings);
+}
+
+/** The events of one file in time order, and what was wrong with its lines. */
+export function readEvents(text: string): { events: TraceEvent[]; warnings: string[] } {
   const events: TraceEvent[] = [];
   const bad: string[] = [];
   const lines = text.split("\n");
@@ -54,6 +62,16 @@ export function parseTrace(text: string, source: string): Trace {
     warnings.push(`… and ${bad.length - MAX_LINE_WARNINGS} more lines with problems`);
   }
   warnings.push(...sortByTime(events));
+  return { events, warnings };
+}
+
+/** A trace of events in time order: its test's start and end, its nodes, what is missing. */
+export function assemble(
+  source: string,
+  events: TraceEvent[],
+  warnings: string[],
+  merged: Trace["merged"] = null,
+): Trace {
   const start = events.find(isKind("test.start"))?.details ?? null;
   const end = events.findLast(isKind("test.end"))?.details ?? null;
   if (!start) warnings.push("no test.start line: test name, seed and replay command are unknown");
@@ -61,6 +79,7 @@ export function parseTrace(text: string, source: string): Trace {
     warnings.push("no test.end line: the trace was cut short, so the test counts as failed");
   return {
     source,
+    merged,
     events,
     nodes: collectNodes(events, start),
     start,

@@ -7,18 +7,16 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderPage } from "../src/html.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
-import { parseTrace } from "../src/trace.ts";
-import { end, fixture, harness, message, network, onNode, start, timelineOf } from "./build.ts";
+import { end, harness, message, network, onNode, start, timelineOf } from "./build.ts";
 import { findChromium } from "./chromium.ts";
+import { mergedRun, realTimeline } from "./real.ts";
 
 const OUT = new URL("../out/browser/", import.meta.url);
 const LEADER_TINT = "rgb(191, 230, 179)";
 const FOLLOWER_TINT = "rgb(255, 255, 255)";
 
 /** A trace written by part1-election's own tests (see test/fixtures/README.md). */
-const real = buildTimeline(
-  parseTrace(fixture("part1-old-leader-reconnects.jsonl"), "part1-old-leader-reconnects.jsonl"),
-);
+const real = realTimeline("part1-old-leader-reconnects.jsonl");
 
 let browser: Browser;
 beforeAll(async () => {
@@ -54,6 +52,13 @@ async function open(name: string, timeline: Timeline): Promise<{ page: Page; err
   await page.goto(pathToFileURL(file.pathname).href);
   await page.waitForSelector("#timeline tbody tr");
   return { page, errors };
+}
+
+/** How every page's test ends: a screenshot when named, no console errors, the page closed. */
+async function finish(page: Page, errors: string[], screenshot?: string): Promise<void> {
+  if (screenshot !== undefined) await page.screenshot({ path: new URL(screenshot, OUT).pathname });
+  expect(errors).toEqual([]);
+  await page.close();
 }
 
 const rowCount = (page: Page) => page.locator("#timeline tbody tr").count();
@@ -105,11 +110,11 @@ describe("a page rendered from a real part1 trace, in chromium", () => {
     expect(await page.locator("td.cut").count()).toBe(cutLanes);
     expect(await page.locator("td.cut .lab").first().textContent()).toMatch(/^✂ /);
 
-    await page.screenshot({ path: new URL("part1-old-leader-reconnects.png", OUT).pathname });
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors, "part1-old-leader-reconnects.png");
   });
+});
 
+describe("filters on a real part1 trace, in chromium", () => {
   test("filters hide exactly the rows they name: a kind, a node, heartbeats (key h)", async () => {
     const { page, errors } = await open("part1-filters.html", real);
     const sends = real.rows.filter((r) => r.kind === "send").length;
@@ -136,10 +141,11 @@ describe("a page rendered from a real part1 trace, in chromium", () => {
     expect(await page.locator("#status").textContent()).toContain(
       `of ${real.rows.length} events match`,
     );
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
+});
 
+describe("message links on a real part1 trace, in chromium", () => {
   test("clicking a send highlights its delivery and the reply; hovering previews; Esc clears", async () => {
     const { page, errors } = await open("part1-links.html", real);
     const sendAt = real.rows.findIndex((r) => r.kind === "send" && r.text.includes("RequestVote"));
@@ -169,9 +175,7 @@ describe("a page rendered from a real part1 trace, in chromium", () => {
     await page.locator(`tr[data-i="${deliverAt}"] .ev`).focus();
     await page.keyboard.press("Enter");
     expect(await page.locator(".ev.linked").count()).toBe(members.length);
-    await page.screenshot({ path: new URL("part1-links.png", OUT).pathname });
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors, "part1-links.png");
   });
 });
 
@@ -197,8 +201,7 @@ describe("failures in chromium", () => {
     );
     expect(await page.locator('tr[data-i="3"] .lab').nth(1).textContent()).toBe("✝0");
     expect(await page.locator("h1 .badge").textContent()).toBe("FAIL");
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
 });
 
@@ -233,13 +236,12 @@ describe("a long trace, in chromium", () => {
 
     await page.locator('tr[data-i="1"] .ev').click();
     expect(await page.locator('tr[data-i="1002"] .ev').getAttribute("class")).toContain("linked");
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
 });
 
-const story = buildTimeline(parseTrace(fixture("part2-story.jsonl"), "part2-story.jsonl"));
-const batches = buildTimeline(parseTrace(fixture("part2-batches.jsonl"), "part2-batches.jsonl"));
+const story = realTimeline("part2-story.jsonl");
+const batches = realTimeline("part2-batches.jsonl");
 
 /**
  * What the trace says about one node after row `last`, replayed here from the events themselves
@@ -311,11 +313,11 @@ describe("the cluster's state at the selected row, in chromium", () => {
     await page.keyboard.press("k"); // and back up
     expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(truncate + 2));
 
-    await page.screenshot({ path: new URL("part2-story-state.png", OUT).pathname });
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors, "part2-story-state.png");
   });
+});
 
+describe("a leader's progress, and a part1 trace's state, in chromium", () => {
   test("a leader's row shows each follower's nextIndex and matchIndex from its progress events", async () => {
     const { page, errors } = await open("part2-story-progress.html", story);
     const lastProgress = story.rows.findLastIndex((r) => r.kind === "progress" && !r.afterShutdown);
@@ -331,8 +333,7 @@ describe("the cluster's state at the selected row, in chromium", () => {
         "$1 next $2 match $3",
       ),
     );
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
 
   test("a part1 trace: roles, terms and votes, and empty logs", async () => {
@@ -345,8 +346,7 @@ describe("the cluster's state at the selected row, in chromium", () => {
     expect(await page.locator("#state .voted").first().textContent()).toMatch(
       /^(voted n\d+|no vote)$/,
     );
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
 });
 
@@ -371,8 +371,7 @@ describe("partitions, batches and tab stops, in chromium", () => {
     expect(await page.locator(`tr[data-i="${healed - 1}"] .grp`).count()).toBe(
       batches.trace.nodes.length,
     );
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
 
   test("a batch of entries is one line with its count, range and terms, and expands on demand", async () => {
@@ -398,10 +397,11 @@ describe("partitions, batches and tab stops, in chromium", () => {
       .locator("#timeline tbody tr")
       .evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
     expect(Math.max(...heights)).toBeLessThan(80);
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
   });
+});
 
+describe("tab stops, in chromium", () => {
   test("only messages and the selected row are tab stops", async () => {
     const { page, errors } = await open("part2-tabs.html", story);
     const stops = () =>
@@ -431,7 +431,159 @@ describe("partitions, batches and tab stops, in chromium", () => {
     const nextMessage = story.rows.findIndex((r, i) => i > note && r.conv !== null);
     expect(focused).toBe(String(nextMessage));
     expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(nextMessage));
-    expect(errors).toEqual([]);
-    await page.close();
+    await finish(page, errors);
+  });
+});
+
+const halted = realTimeline("part3-halt-before-durable.jsonl");
+const restarted = realTimeline("part3-fast-backtracking.jsonl");
+
+/** One node's line in the state panel: its entries, the unsaved ones, what its disk holds. */
+async function drawnStorage(page: Page, node: number) {
+  const line = page.locator(`#state .node-state[data-node="${node}"]`);
+  return {
+    dead: (await line.getAttribute("class"))!.includes("dead"),
+    entries: await line.locator(".entry").count(),
+    unsaved: await line.locator(".entry.unsaved").count(),
+    committed: await line.locator(".entry.committed").count(),
+    disk: await line.locator(".disk").textContent(),
+  };
+}
+
+describe("part 3 in chromium: crashes, halts and restarts in the state view", () => {
+  test("a leader halts with an unsaved entry; the restart brings back what was saved, uncommitted", async () => {
+    const { page, errors } = await open("part3-halt.html", halted);
+    const at = halted.rows.findIndex((r) => r.kind === "halt");
+    const node = halted.rows[at]!.node!;
+    const column = halted.trace.nodes.indexOf(node);
+    await page.locator(`tr[data-i="${at - 1}"] td.time`).click();
+    await page.keyboard.press("j"); // the halt row, reached from the keyboard
+    expect(await page.locator("#state-body").getAttribute("data-row")).toBe(String(at));
+    expect(
+      await page.locator(`tr[data-i="${at}"] td.lane`).nth(column).getAttribute("class"),
+    ).toContain("dead");
+    expect(await drawnStorage(page, node)).toEqual({
+      dead: true,
+      entries: 3,
+      unsaved: 1,
+      committed: 2,
+      disk: "disk: T1 · voted n2 · log to [2]",
+    });
+    expect(
+      await page
+        .locator(`#state .node-state[data-node="${node}"] .entry.unsaved`)
+        .getAttribute("title"),
+    ).toContain('"lost" (not saved yet: a crash now loses it)');
+    await page.screenshot({ path: new URL("part3-halt.png", OUT).pathname });
+
+    const back = halted.rows.findIndex((r) => r.kind === "restart");
+    await page.locator(`tr[data-i="${back}"] td.time`).click();
+    expect(await drawnStorage(page, node)).toEqual({
+      dead: false,
+      entries: 2,
+      unsaved: 0,
+      committed: 0, // commitIndex starts at 0 again
+      disk: "disk: T1 · voted n2 · log to [2]",
+    });
+    expect(
+      await page.locator(`tr[data-i="${back}"] td.lane .lab`).nth(column).textContent(),
+    ).toMatch(/^(✂ )?F1$/);
+    expect(
+      await page.locator(`#state .node-state[data-node="${node}"] .indices`).textContent(),
+    ).toBe("commit 0 · applied 0");
+    await finish(page, errors, "part3-restart.png");
+  });
+});
+
+describe("part 3 in chromium: crashed and restarted nodes", () => {
+  test("crashed and restarted nodes: grey while down, then the log their storage gave back", async () => {
+    const { page, errors } = await open("part3-crash-restart.html", restarted);
+    const events = restarted.trace.events;
+    for (const kind of ["crash", "restart"] as const) {
+      const rows = restarted.rows.flatMap((r, i) => (r.kind === kind ? [i] : []));
+      expect(rows.length).toBe(3);
+      for (const i of rows) {
+        const e = events[i]!;
+        if (!e.known || (e.kind !== "crash" && e.kind !== "restart"))
+          throw new Error("not a crash or restart");
+        await page.locator(`tr[data-i="${i}"] td.time`).click();
+        const drawn = await drawnStorage(page, e.details.node);
+        expect(drawn.dead, `${kind} n${e.details.node}`).toBe(kind === "crash");
+        if (e.kind !== "restart") continue;
+        const terms = await page
+          .locator(`#state .node-state[data-node="${e.details.node}"] .entry`)
+          .evaluateAll((es) => es.map((x) => Number(x.getAttribute("data-term"))));
+        expect(terms).toEqual(e.details.log.map((x) => x.term));
+        expect([drawn.unsaved, drawn.committed]).toEqual([0, 0]);
+      }
+    }
+    await finish(page, errors, "part3-crash-restart.png");
+  });
+});
+
+const merged = buildTimeline(mergedRun());
+
+describe("a merged run of real processes with clients, in chromium", () => {
+  test("node and client columns, operations drawn from invoke to complete, attempts at nodes", async () => {
+    const { page, errors } = await open("merged-run.html", merged);
+    expect(await page.locator("thead th.node").allTextContents()).toEqual(["n0", "n1", "n2"]);
+    expect(await page.locator("thead th.client").allTextContents()).toEqual(["a", "b"]);
+    expect(await page.locator("dl.facts").textContent()).toContain(
+      "4 files of one run: client.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
+    );
+    // every row's client cells: a running operation in its lane from invoke to complete
+    const opCells = merged.rows.flatMap((r) => r.clients).filter((lane) => lane !== null).length;
+    expect(await page.locator("td.client.op").count()).toBe(opCells);
+    expect(await page.locator("td.client.op-first").count()).toBe(3);
+    const ends = await page
+      .locator("td.client.op:not(.op-pending)")
+      .evaluateAll((tds) => tds.map((td) => td.className.replace(/.*op-(\w+).*/, "$1")));
+    expect(ends).toEqual(["ok", "ok", "maybe"]);
+    // each attempt marks the node it went to, on the attempt's own row
+    const attempts = merged.rows.flatMap((r, i) =>
+      r.kind === "client.send" ? [[i, r.peer!.node]] : [],
+    );
+    for (const [i, node] of attempts) {
+      const cell = page.locator(`tr[data-i="${i}"] td.lane`).nth(merged.trace.nodes.indexOf(node!));
+      expect(await cell.locator(".peer-mark").textContent()).toMatch(/^← [ab] #\d$/);
+    }
+    await finish(page, errors, "merged-run.png");
+  });
+});
+
+describe("a merged run's operations linked across files, in chromium", () => {
+  test("clicking an attempt links its operation across files: the node's submit and every apply", async () => {
+    const { page, errors } = await open("merged-run-links.html", merged);
+    const attempt = merged.rows.findIndex((r) => r.kind === "client.send" && r.peer?.node === 1);
+    const conv = merged.rows[attempt]!.conv!;
+    await page.locator(`tr[data-i="${attempt}"] .ev`).click();
+    const linked = await page
+      .locator(".ev.linked")
+      .evaluateAll((spans) => spans.map((s) => Number(s.getAttribute("data-i"))));
+    expect(linked).toEqual(merged.rows.flatMap((r, i) => (r.conv === conv ? [i] : [])));
+    const kinds = linked.map(
+      (i) => `${merged.rows[i]!.kind}@${merged.columns[merged.rows[i]!.column]}`,
+    );
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        "client.invoke@a",
+        "submit@n1",
+        "apply@n0",
+        "apply@n1",
+        "apply@n2",
+        "client.complete@a",
+      ]),
+    );
+    // the last row: n1 is down, n0 and n2 hold b's append at [3], not committed
+    await page.locator(`tr[data-i="${merged.rows.length - 1}"] td.time`).click();
+    for (const [node, dead] of [
+      [0, false],
+      [1, true],
+      [2, false],
+    ] as const) {
+      const drawn = await drawnStorage(page, node);
+      expect([drawn.dead, drawn.entries, drawn.committed], `n${node}`).toEqual([dead, 3, 2]);
+    }
+    await finish(page, errors, "merged-run-links.png");
   });
 });

@@ -1,5 +1,4 @@
 // Small traces for the tests, written the way the trace format describes them.
-import { readFileSync } from "node:fs";
 import { buildTimeline, type Timeline } from "../src/model.ts";
 import { parseTrace } from "../src/trace.ts";
 
@@ -52,10 +51,3 @@ export const message = (msg: number, rpc: string, type: string, extra: Details =
 export function timelineOf(...lines: string[]): Timeline {
   return buildTimeline(parseTrace(`${lines.join("\n")}\n`, "small.jsonl"));
 }
-
-export const fixture = (name: string) =>
-  readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
-
-/** The hand-made 3-node election: two leaders in turn, an isolate, lost and cut messages. */
-export const handmade = () =>
-  buildTimeline(parseTrace(fixture("handmade-election.jsonl"), "handmade-election.jsonl"));

@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { HELP, main } from "../src/main.ts";
-import { end, fixture, onNode, start } from "./build.ts";
+import { end, onNode, start } from "./build.ts";
+import { fixture, MERGED_FILES } from "./real.ts";
 
 function cli(...argv: string[]) {
   let out = "";
@@ -38,6 +39,7 @@ describe("testlog-viz command line", () => {
       "--format",
       "--hide-heartbeats",
       "--exit-code",
+      "--merge",
       "index.html",
     ]) {
       expect(out).toContain(word);
@@ -82,7 +84,9 @@ describe("testlog-viz command line", () => {
     expect(out.split("\n")).toHaveLength(4 + 37 + 1);
     expect(readdirSync(dir)).not.toContain("index.html");
   });
+});
 
+describe("testlog-viz command line: errors", () => {
   test("usage errors exit with 2 and say what is wrong", () => {
     const dir = runFolder();
     const cases: [string[], string][] = [
@@ -111,7 +115,9 @@ describe("testlog-viz command line", () => {
     expect(out).toBe("");
     expect(readdirSync(dir)).not.toContain("index.html");
   });
+});
 
+describe("testlog-viz command line: the vitest report and the entry point", () => {
   test("--report lists the tests that ran without a cluster; two clusters of one test are told apart", () => {
     const dir = mkdtempSync(join(tmpdir(), "viz-report-"));
     const file = "part0-test/test/small.test.ts";
@@ -155,5 +161,73 @@ describe("testlog-viz command line", () => {
     const bad = spawnSync(tsx, [cliPath], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("no input");
+  });
+});
+
+describe("testlog-viz --merge", () => {
+  /** A copy of the hand-made run of real processes, in a folder named run-7. */
+  function runOfProcesses(): string {
+    const dir = join(mkdtempSync(join(tmpdir(), "viz-merge-")), "run-7");
+    mkdirSync(dir);
+    for (const name of MERGED_FILES) {
+      writeFileSync(join(dir, name), fixture(`merged-run/${name}`));
+    }
+    return dir;
+  }
+
+  test("a folder: one page named after it, with every file's events", () => {
+    const dir = runOfProcesses();
+    const { status, out } = cli("--merge", dir);
+    expect(status).toBe(0);
+    expect(out.split("\n")[0]).toBe(
+      `PASS  real processes two clients, and the leader killed in the middle of a write  ${pathToFileURL(join(dir, "run-7.html")).href}`,
+    );
+    const page = readFileSync(join(dir, "run-7.html"), "utf8");
+    expect(page).toContain("4 files of one run: client.jsonl, n0.jsonl, n1.jsonl, n2.jsonl");
+    expect(page).toContain("times are ms since 2024-11-23T20:00:00.000Z");
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".html"))
+        .sort(),
+    ).toEqual(["index.html", "run-7.html"]);
+  });
+
+  test("files: merged.html beside the first; the text view says where its times count from", () => {
+    const dir = runOfProcesses();
+    const files = MERGED_FILES.map((name) => join(dir, name));
+    expect(cli("--merge", ...files).status).toBe(0);
+    expect(readdirSync(dir)).toContain("merged.html");
+    const { out } = cli("--merge", "-f", "text", "--hide-heartbeats", ...files);
+    expect(out).toContain("merged from 4 files; ms since 2024-11-23T20:00:00.000Z");
+    expect(out).toMatch(/ {5}0 {2}F0 {3}F0 {3}F0 {3}· {4}· {4} TEST test\.start/);
+    expect(out).toMatch(/306 {2}F1 {3}✝1 {3}F1 {3}· {4}\?2 {3} b client\.complete/);
+  });
+
+  test("a file that is not a trace is still an error", () => {
+    const dir = runOfProcesses();
+    writeFileSync(join(dir, "notes.jsonl"), "nothing to see\n");
+    const { status, err } = cli("--merge", dir);
+    expect(status).toBe(2);
+    expect(err).toContain("notes.jsonl is not a trace");
+  });
+});
+
+describe("testlog-viz and part4's history pages", () => {
+  test("a test whose history page lies beside its trace links it, from its page and the index", () => {
+    const dir = mkdtempSync(join(tmpdir(), "viz-history-"));
+    writeFileSync(join(dir, "kv--t-small.jsonl"), `${start([0])}\n${end(1, "fail")}\n`);
+    writeFileSync(join(dir, "kv--t-small.history.html"), "<p>not linearizable</p>");
+    writeFileSync(
+      join(dir, "kv--t-other.jsonl"),
+      `${start([0], { test: "t > other" })}\n${end(1)}\n`,
+    );
+    const out = join(dir, "pages");
+    expect(cli("-o", out, dir).status).toBe(0);
+    const link = '<a href="../kv--t-small.history.html">';
+    expect(readFileSync(join(out, "kv--t-small.html"), "utf8")).toContain(link);
+    expect(readFileSync(join(out, "kv--t-other.html"), "utf8")).not.toContain("history.html");
+    const index = readFileSync(join(out, "index.html"), "utf8");
+    expect(index).toContain('· <a href="../kv--t-small.history.html">history</a>');
+    expect(index.match(/history\.html/g)).toHaveLength(1);
   });
 });

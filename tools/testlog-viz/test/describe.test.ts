@@ -62,7 +62,9 @@ group("describe", () => {
     const check = test_("check", { name: 'checkNotCommitted("lost")', ok: true });
     expect(describe(check)).toEqual({ text: '✓ checkNotCommitted("lost")', tone: "plain" });
   });
+});
 
+group("describe: unknown kinds, extra fields, failing sentences", () => {
   test("unknown kinds show every detail field as key=value", () => {
     const later = on("snapshot.install", { index: 3, term: 2, data: [{ a: "b" }] });
     expect(later.known).toBe(false);
@@ -97,5 +99,100 @@ group("describe", () => {
       text: "candidate=1 candidateTerm=2 granted=true reason=r  (no sentence: no words for this)",
       tone: "plain",
     });
+  });
+});
+
+group("describe: part 3's kinds", () => {
+  test("persist, halt and restart read as part 3's sentences, with nothing left over", () => {
+    const persist = on("persist", {
+      currentTerm: 2,
+      votedFor: 1,
+      hardState: true,
+      logFrom: 3,
+      entries: 2,
+      lastLogIndex: 4,
+    });
+    expect(describe(persist).text).toBe(
+      "persists term 2, vote n1 and the log from [3] (2 entries, now to [4])",
+    );
+    expect(describe(on("halt", { reason: "disk full" })).text).toBe("stops: disk full");
+    const restart = test_("restart", {
+      node: 2,
+      ...network([[0, 1, 2]]),
+      currentTerm: 3,
+      votedFor: null,
+      log: [{ term: 1, command: "a" }],
+    });
+    expect(describe(restart).text).toBe(
+      "restart n2 from its storage: term 3, vote none, log to [1]",
+    );
+    // a persist that names where the log changed must say how many entries it wrote
+    const half = parseTrace(
+      `${onNode(1, 0, 1, "follower", "persist", { currentTerm: 1, votedFor: null, hardState: false, logFrom: 1, lastLogIndex: 1 })}\n`,
+      "half.jsonl",
+    );
+    expect(half.events[0]!.known).toBe(false);
+    expect(half.warnings[0]).toContain("mix the fields of two variants");
+  });
+
+  test("a late reply and a conflict hint are part of the sentence, not extra fields", () => {
+    const reply = message(9, "AppendEntries", "reply", {
+      request: 8,
+      payload: { term: 3, success: false, conflictTerm: 2, conflictIndex: 5 },
+      late: true,
+      from: 0,
+    });
+    expect(describe(on("deliver", reply)).text).toBe(
+      '← n0 AppendEntries reply #9 (to #8) (too late: its call is over) {"term":3,"success":false,"conflictTerm":2,"conflictIndex":5}',
+    );
+  });
+});
+
+group("describe: part 4's kinds", () => {
+  test("a client's invoke, attempt, answer and completion read as part 4's sentences", () => {
+    const command = { op: "cas", key: "k", expected: null, value: "v" };
+    const cases: [string, Details, string][] = [
+      ["client.invoke", { client: "a", seq: 2, command }, 'a #2: cas "k" null → "v"'],
+      ["client.send", { client: "a", seq: 2, to: 1, attempt: 3 }, "a #2 → n1 (attempt 3)"],
+      [
+        "client.answer",
+        { client: "a", seq: 2, from: 1, status: "not-leader" },
+        "a #2 ← n1: not-leader",
+      ],
+      [
+        "client.complete",
+        { client: "a", seq: 2, result: { value: null, existed: false, ok: true } },
+        "a #2 done: swapped, was absent",
+      ],
+      [
+        "client.complete",
+        { client: "a", seq: 3, error: "timed out", definite: false },
+        "a #3 FAILED (may have taken effect): timed out",
+      ],
+    ];
+    for (const [kind, details, text] of cases) {
+      const event = test_(kind, details);
+      expect(event.known, kind).toBe(true);
+      expect(describe(event)).toEqual({ text, tone: "plain" });
+    }
+  });
+
+  test("a client event that does not fit its kind is shown as it is, with the field named", () => {
+    const trace = parseTrace(
+      [
+        harness(1, "client.invoke", {
+          client: "a",
+          seq: 1,
+          command: { op: "frobnicate", key: "k" },
+        }),
+        harness(2, "client.complete", { client: "a", seq: 1 }),
+      ].join("\n"),
+      "bad.jsonl",
+    );
+    expect(trace.events.map((e) => e.known)).toEqual([false, false]);
+    expect(trace.warnings.slice(0, 2)).toEqual([
+      "line 1: client.invoke event shown as it is: details.command is missing or of the wrong type",
+      "line 2: client.complete event shown as it is: its details mix the fields of two variants",
+    ]);
   });
 });

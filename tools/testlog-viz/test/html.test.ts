@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { batchText, pageData, renderIndex, renderPage, scriptJson } from "../src/html.ts";
 import { R } from "../src/page-data.ts";
-import { end, handmade, harness, network, onNode, start, timelineOf } from "./build.ts";
+import { end, harness, network, onNode, start, timelineOf } from "./build.ts";
+import { handmade, realTimeline } from "./real.ts";
 
 const EVIL = '<script>alert("x")</script>';
 
@@ -59,7 +60,9 @@ describe("renderPage", () => {
       '<a href="#" data-row="1">3 nodes, all connected; expect one leader</a>',
     );
   });
+});
 
+describe("renderPage: expected violations and broken traces", () => {
   test("a test that expected its violation says so instead of counting a failure", () => {
     const timeline = timelineOf(
       start([0]),
@@ -167,5 +170,49 @@ describe("renderIndex", () => {
       'rules a pure function <small class="muted">(started no cluster: no timeline)</small>',
     );
     expect(html).toContain("2 passed, 1 failed · 1 started no cluster");
+  });
+});
+
+describe("pageData and renderPage: clients and storage", () => {
+  test("client lanes are shared states too, and an attempt names its node's column", () => {
+    const client = (t: number, kind: string, details: Record<string, unknown>) =>
+      harness(t, kind, { client: "c1", seq: 1, ...details });
+    const data = pageData(
+      timelineOf(
+        start([0, 1]),
+        client(1, "client.invoke", { command: { op: "put", key: "k", value: "v" } }),
+        client(2, "client.send", { to: 1, attempt: 1 }),
+        client(3, "client.complete", { error: "gave up", definite: true }),
+        end(4),
+      ),
+    );
+    expect([data.clients, data.storage]).toEqual([["c1"], false]);
+    expect(data.columns).toEqual(["TEST", "n0", "n1", "c1"]);
+    // the lane after a completion is idle again: a state of its own, drawn like the first
+    expect(data.clientLanes).toEqual([
+      [0],
+      [[1, "put k", "pending"]],
+      [[1, "put k", "failed"]],
+      [0],
+    ]);
+    expect(data.rows.map((r) => [r[R.COLUMN], r[R.CLIENTS], r[R.PEER]])).toEqual([
+      [0, 0, 0],
+      [3, 1, 0],
+      [3, 1, [2, "← c1 #1"]],
+      [3, 2, 0],
+      [0, 3, 0],
+    ]);
+  });
+
+  test("the summary counts saves, crashes and restarts, and the clients' operations", () => {
+    const html = renderPage(realTimeline("part4-two-clients.jsonl"));
+    expect(html).toContain(
+      "<h2>Clients</h2><p>2 clients · 4 operations: 4 done · 10 attempts at nodes</p>",
+    );
+    expect(html).toContain("<h2>Storage</h2><p>18 saves</p>");
+    expect(html).toContain('<th class="client" title="client a">a</th>');
+    const restarted = renderPage(realTimeline("part3-fast-backtracking.jsonl"));
+    expect(restarted).toMatch(/<h2>Storage<\/h2><p>\d+ saves · 3 crashes · 3 restarts<\/p>/);
+    expect(restarted).not.toContain("<h2>Clients</h2>");
   });
 });

@@ -1,18 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { buildTimeline, type Timeline } from "../src/model.ts";
+import type { Timeline } from "../src/model.ts";
 import { StateReplay } from "../src/state.ts";
-import { parseTrace } from "../src/trace.ts";
-import {
-  end,
-  fixture,
-  handmade,
-  harness,
-  message,
-  network,
-  onNode,
-  start,
-  timelineOf,
-} from "./build.ts";
+import { end, harness, message, network, onNode, start, timelineOf } from "./build.ts";
+import { handmade, realTimeline } from "./real.ts";
 
 const lanesAt = (rows: ReturnType<typeof handmade>["rows"], kind: string) =>
   rows
@@ -67,7 +57,9 @@ describe("buildTimeline", () => {
     // four heartbeat exchanges of four events each, and two heartbeats sent and dropped while cut off
     expect(rows.filter((r) => r.heartbeat)).toHaveLength(20);
   });
+});
 
+describe("buildTimeline: the summary", () => {
   test("summary: leaders per term, elections and message counts", () => {
     const { summary, kinds } = handmade();
     // n1 logs term 2 while still leader, just before stepping down: not a leader of term 2
@@ -90,6 +82,8 @@ describe("buildTimeline", () => {
       committed: 0,
       duration: 500,
       notes: [[1, "3 nodes, all connected; expect one leader"]],
+      storage: { saves: 0, crashes: 0, halts: 0, restarts: 0 },
+      clients: { clients: 0, operations: 0, ok: 0, failed: 0, maybe: 0, attempts: 0 },
     });
     expect(kinds.slice(0, 3)).toEqual([
       ["test.start", 1],
@@ -117,7 +111,6 @@ describe("buildTimeline", () => {
 /** The state view's reading of a timeline: the same replay the page runs. */
 const stateAfter = (timeline: Timeline, row: number) =>
   new StateReplay(timeline.trace.nodes, (i) => timeline.rows[i]?.ops ?? null).after(row);
-const real = (name: string) => buildTimeline(parseTrace(fixture(name), name));
 
 describe("the cluster's state, from the trace alone", () => {
   test("logs, commitIndex, lastApplied and votes follow append, truncate, commit, apply, vote, term", () => {
@@ -158,7 +151,9 @@ describe("the cluster's state, from the trace alone", () => {
     expect(n0(7).votedFor).toBeNull(); // a new term: the old vote is void
     expect(stateAfter(timeline, 7).get(1)!.log).toEqual([]);
   });
+});
 
+describe("the cluster's state: leaders, and real traces", () => {
   test("a leader's nextIndex and matchIndex per follower, forgotten when it steps down", () => {
     const timeline = timelineOf(
       start([0, 1]),
@@ -177,7 +172,7 @@ describe("the cluster's state, from the trace alone", () => {
   });
 
   test("the story's last rows: every node holds the same three entries, all committed and applied", () => {
-    const story = real("part2-story.jsonl");
+    const story = realTimeline("part2-story.jsonl");
     const last = stateAfter(story, story.rows.length - 1);
     for (const id of story.trace.nodes) {
       expect(last.get(id)!.log, `n${id}`).toEqual([
@@ -196,7 +191,7 @@ describe("the cluster's state, from the trace alone", () => {
   });
 
   test("a part1 trace has no log: every node's log stays empty, votes are still read", () => {
-    const part1 = real("part1-old-leader-reconnects.jsonl");
+    const part1 = realTimeline("part1-old-leader-reconnects.jsonl");
     const last = stateAfter(part1, part1.rows.length - 1);
     expect([...last.values()].every((n) => n.log.length === 0 && n.commitIndex === 0)).toBe(true);
     expect([...last.values()].some((n) => n.votedFor !== null)).toBe(true);
@@ -237,7 +232,7 @@ describe("partitions, batches, shutdown and expected violations", () => {
   });
 
   test("drops and RPC errors after the shutdown are not counted as the test's", () => {
-    const { summary, rows } = real("part2-story.jsonl");
+    const { summary, rows } = realTimeline("part2-story.jsonl");
     const after = rows.filter((r) => r.afterShutdown);
     const lost = (list: typeof rows) =>
       list.filter((r) => r.kind === "drop" || r.kind === "rpc.error").length;
@@ -259,5 +254,168 @@ describe("partitions, batches, shutdown and expected violations", () => {
     expect([expected.summary.failures, expected.summary.expectedViolations]).toEqual([0, 1]);
     const unexpected = timelineOf(...lines, end(2, "fail", { error: "violation" }));
     expect([unexpected.summary.failures, unexpected.summary.expectedViolations]).toEqual([2, 0]);
+  });
+});
+
+describe("crashes, halts and restarts (part 3)", () => {
+  const restart = (t: number, node: number, term: number, log: unknown[]) =>
+    harness(t, "restart", {
+      node,
+      ...network([[1]], [], [0]),
+      currentTerm: term,
+      votedFor: 0,
+      log,
+    });
+
+  test("a halt stops the lane at once; a restart makes it a follower in its stored term", () => {
+    const timeline = timelineOf(
+      start([0, 1]),
+      onNode(1, 1, 2, "leader", "halt", { reason: "disk full" }),
+      onNode(1, 1, 2, "dead", "role", { from: "leader", to: "dead", reason: "stopped" }),
+      harness(2, "crash", { node: 0, ...network([], [], [0, 1]) }),
+      restart(3, 1, 2, [{ term: 1, command: "a" }]),
+      end(4),
+    );
+    const lane = (row: number) => timeline.rows[row]!.lanes[1]!;
+    expect([lane(1).dead, lane(1).role]).toEqual([true, "leader"]);
+    expect(lane(2).dead).toBe(true);
+    expect(lane(4)).toEqual({ role: "follower", term: 2, cut: false, dead: false, group: null });
+    expect(timeline.rows[3]!.lanes[0]!.dead).toBe(true);
+    expect(timeline.storage).toBe(true);
+    expect(timeline.summary.storage).toEqual({ saves: 0, crashes: 1, halts: 1, restarts: 1 });
+  });
+
+  test("a real halt before a save was durable: the entry is unsaved, and the restart drops it", () => {
+    const halted = realTimeline("part3-halt-before-durable.jsonl");
+    const storage = (row: number) =>
+      new StateReplay(halted.trace.nodes, (i) => halted.rows[i]?.ops ?? null, true).after(row);
+    const at = halted.rows.findIndex((r) => r.kind === "halt");
+    const node = halted.rows[at]!.node!;
+    const before = storage(at).get(node)!;
+    expect(before.log.length).toBe(before.saved + 1);
+    expect(before.log.at(-1)![1]).toBe('"lost"');
+    const restarted = halted.rows.findIndex((r) => r.kind === "restart");
+    const after = storage(restarted).get(node)!;
+    expect(after.log).toEqual(before.log.slice(0, before.saved));
+    expect([after.commitIndex, after.lastApplied, after.saved]).toEqual([0, 0, before.saved]);
+    expect(halted.rows[restarted]!.lanes[halted.trace.nodes.indexOf(node)]!.dead).toBe(false);
+  });
+
+  test("a real crash and restart: each node's log is the one the restart restored", () => {
+    const timeline = realTimeline("part3-fast-backtracking.jsonl");
+    const last = timeline.rows.findLastIndex((r) => r.kind === "restart");
+    const state = stateAfter(timeline, last);
+    for (const e of timeline.trace.events.slice(0, last + 1)) {
+      if (!e.known || e.kind !== "restart") continue;
+      expect(state.get(e.details.node)!.log.map(([term]) => term)).toEqual(
+        e.details.log.map((x) => x.term),
+      );
+    }
+  });
+});
+
+/** An event of client "a" about its operation #1 (unless `details` says otherwise). */
+const client = (t: number, kind: string, details: Record<string, unknown>) =>
+  harness(t, kind, { client: "a", seq: 1, ...details });
+
+describe("clients (part 4)", () => {
+  const entry = { kind: "kv", client: "a", seq: 1, command: { op: "get", key: "k" } };
+  const small = () =>
+    timelineOf(
+      start([0, 1]),
+      client(1, "client.invoke", { command: { op: "get", key: "k" } }),
+      client(1, "client.send", { to: 1, attempt: 1 }),
+      onNode(2, 1, 1, "leader", "submit", { command: entry, index: 1, term: 1 }),
+      onNode(3, 1, 1, "leader", "apply", { index: 1, term: 1, command: entry }),
+      client(4, "client.answer", { from: 1, status: "ok" }),
+      client(4, "client.complete", { result: { value: null, existed: false } }),
+      end(5),
+    );
+
+  test("each client has a column after the nodes; an operation runs in its lane until it completes", () => {
+    const { columns, rows, clients } = small();
+    expect(columns).toEqual(["TEST", "n0", "n1", "a"]);
+    expect(clients).toEqual(["a"]);
+    expect(rows.map((r) => r.column)).toEqual([0, 3, 3, 2, 2, 3, 3, 0]);
+    const lane = (row: number) => rows[row]!.clients[0];
+    expect(lane(0)).toBeNull();
+    expect(lane(1)).toEqual({ seq: 1, op: "get k", state: "pending" });
+    expect(lane(4)).toBe(lane(1)); // shared until it changes
+    expect(lane(6)).toEqual({ seq: 1, op: "get k", state: "ok" });
+    expect(lane(7)).toBeNull();
+  });
+
+  test("an operation is one conversation: the client's events and the node's entry of it", () => {
+    const { rows } = small();
+    expect(new Set(rows.slice(1, 7).map((r) => r.conv)).size).toBe(1);
+    expect(rows[1]!.conv).not.toBeNull();
+    expect(rows[2]!.peer).toEqual({ node: 1, text: "← a #1" });
+    expect(rows[5]!.peer).toEqual({ node: 1, text: "→ a #1 ok" });
+  });
+});
+
+describe("clients (part 4) in real and failing runs", () => {
+  test("a real part4 trace: two clients, every operation done, attempts tied to their nodes", () => {
+    const timeline = realTimeline("part4-two-clients.jsonl");
+    expect(timeline.clients).toEqual(["a", "b"]);
+    expect(timeline.summary.clients).toEqual({
+      clients: 2,
+      operations: 4,
+      ok: 4,
+      failed: 0,
+      maybe: 0,
+      attempts: 10,
+    });
+    // message ids and operations never share a conversation
+    const kindsOf = (conv: number | null) =>
+      new Set(timeline.rows.filter((r) => r.conv === conv).map((r) => r.kind));
+    for (const row of timeline.rows.filter((r) => r.kind === "client.invoke")) {
+      expect([...kindsOf(row.conv)].sort()).toEqual([
+        "apply",
+        "client.answer",
+        "client.complete",
+        "client.invoke",
+        "client.send",
+        "submit",
+      ]);
+    }
+  });
+
+  test("a failed operation ends in red when it did not take effect, amber when it may have", () => {
+    const { rows, summary } = timelineOf(
+      start([0]),
+      client(1, "client.invoke", { command: { op: "put", key: "k", value: "v" } }),
+      client(2, "client.complete", { error: "no leader", definite: true }),
+      client(3, "client.invoke", { seq: 2, command: { op: "get", key: "k" } }),
+      client(4, "client.complete", { seq: 2, error: "timed out", definite: false }),
+      end(5),
+    );
+    expect(rows.map((r) => r.clients[0]?.state ?? null)).toEqual([
+      null,
+      "pending",
+      "failed",
+      "pending",
+      "maybe",
+      null,
+    ]);
+    expect([summary.clients.failed, summary.clients.maybe]).toEqual([1, 1]);
+  });
+});
+
+describe("a node named only by a harness event", () => {
+  test("its restart changes no lane, and the state gives it a record of its own", () => {
+    const timeline = timelineOf(
+      start([0]),
+      harness(1, "restart", {
+        node: 9,
+        ...network([[0, 9]]),
+        currentTerm: 2,
+        votedFor: null,
+        log: [{ term: 2, command: "a" }],
+      }),
+      end(2),
+    );
+    expect(timeline.rows[1]!.lanes).toEqual([timeline.rows[0]!.lanes[0]]);
+    expect(stateAfter(timeline, 1).get(9)!.log).toEqual([[2, '"a"']]);
   });
 });

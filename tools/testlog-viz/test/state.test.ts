@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { applyOp, initialState, type Op, StateReplay } from "../src/state.ts";
+import { applyOp, type Entry, initialState, type Op, StateReplay } from "../src/state.ts";
 
 /** Row i appends entry i+1 in term (i % 3) + 1 on node i % 2, and node 0 commits every 7th. */
 const opsOf = (i: number): Op[] => [
@@ -45,5 +45,47 @@ describe("StateReplay", () => {
     expect(state.get(0)!.log).toEqual([[1, "a"]]);
     applyOp(state, ["vote", 7, 0]);
     expect(state.get(7)!.votedFor).toBe(0);
+  });
+});
+
+describe("storage (part 3)", () => {
+  test("appended entries are unsaved until a persist; a truncation unsaves from where it cut", () => {
+    const state = initialState([0], true);
+    const n0 = state.get(0)!;
+    applyOp(state, ["append", 0, 1, [[1, "a"]]]);
+    expect([n0.saved, n0.disk]).toEqual([0, { term: 0, votedFor: null, lastLogIndex: 0 }]);
+    applyOp(state, ["persist", 0, 1, 0, 1]);
+    expect([n0.saved, n0.disk]).toEqual([1, { term: 1, votedFor: 0, lastLogIndex: 1 }]);
+    applyOp(state, ["append", 0, 2, [[1, "b"]]]);
+    applyOp(state, ["persist", 0, 1, 0, 2]);
+    applyOp(state, ["truncate", 0, 2]);
+    applyOp(state, ["append", 0, 2, [[2, "c"]]]);
+    // memory holds [a, c], storage still [a, b]: only [1] is saved as it is
+    expect([n0.saved, n0.disk!.lastLogIndex]).toEqual([1, 2]);
+  });
+
+  test("a restart brings back what storage holds, with commitIndex and lastApplied at 0", () => {
+    const state = initialState([0], true);
+    const entries = (...commands: string[]): Entry[] => commands.map((c) => [1, c]);
+    applyOp(state, ["append", 0, 1, entries("a", "b", "c")]);
+    applyOp(state, ["commit", 0, 2]);
+    applyOp(state, ["apply", 0, 2]);
+    applyOp(state, ["progress", 0, 1, 4, 3]);
+    applyOp(state, ["restart", 0, 3, 1, entries("a", "b")]);
+    expect(state.get(0)).toEqual({
+      votedFor: 1,
+      log: entries("a", "b"),
+      commitIndex: 0,
+      lastApplied: 0,
+      progress: new Map(),
+      disk: { term: 3, votedFor: 1, lastLogIndex: 2 },
+      saved: 2,
+    });
+  });
+
+  test("a trace without storage tracks none: nothing is ever unsaved", () => {
+    const state = initialState([0]);
+    applyOp(state, ["append", 0, 1, [[1, "a"]]]);
+    expect(state.get(0)!.disk).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { Chalk } from "chalk";
 import { describe, expect, test } from "vitest";
 import { renderText } from "../src/text.ts";
-import { handmade } from "./build.ts";
+import { handmade } from "./real.ts";
 
 const HEADER_LINES = 4; // result, replay, summary, column heads
 

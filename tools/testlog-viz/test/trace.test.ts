@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { filterName, parseTrace, testName } from "../src/trace.ts";
-import { end, fixture, harness, onNode, start } from "./build.ts";
+import { end, harness, onNode, start } from "./build.ts";
+import { fixture } from "./real.ts";
 
 describe("parseTrace", () => {
   test("reads a well-formed trace: events, nodes, start, result, no warnings", () => {
@@ -53,7 +54,9 @@ describe("parseTrace", () => {
     expect(warnings).toHaveLength(21);
     expect(warnings[20]).toBe("… and 5 more lines with problems");
   });
+});
 
+describe("parseTrace: missing lines, node ids, time order", () => {
   test("an empty file gives an empty, failed trace with both lines reported missing", () => {
     const trace = parseTrace("", "empty.jsonl");
     expect(trace.events).toEqual([]);

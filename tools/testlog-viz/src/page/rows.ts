@@ -1,7 +1,13 @@
 // Draws the timeline's rows from the page data, a chunk at a time as the reader scrolls, so huge
 // traces open quickly; filters rebuild the list of matching rows and start again from the top.
 
-import { type LaneTuple, type PageData, R, type RowTuple } from "../page-data.ts";
+import {
+  type ClientLaneTuple,
+  type LaneTuple,
+  type PageData,
+  R,
+  type RowTuple,
+} from "../page-data.ts";
 import { el, groupColour, groupLetter } from "./dom.ts";
 
 const CHUNK = 400;
@@ -106,11 +112,19 @@ export class Rows {
       .join(" ");
     tr.dataset.i = String(i);
     const column = row[R.COLUMN];
-    tr.dataset.node = column === 0 ? "test" : String(this.data.nodes[column - 1]);
+    const { nodes, clients } = this.data;
+    if (column <= nodes.length) tr.dataset.node = column === 0 ? "test" : String(nodes[column - 1]);
+    else tr.dataset.client = clients[column - 1 - nodes.length] ?? "";
     const cells = [el("td", "time", String(row[R.T])), el("td", "test")];
     for (const lane of this.data.lanes[row[R.LANES]] ?? []) cells.push(laneCell(lane));
+    (this.data.clientLanes[row[R.CLIENTS]] ?? []).forEach((lane, c) => {
+      const invoked = kind === "client.invoke" && column === nodes.length + 1 + c;
+      cells.push(clientCell(lane, invoked));
+    });
     tr.append(...cells);
     cells[column === 0 ? 1 : column + 1]?.append(this.eventSpan(row, i, kind));
+    const peer = row[R.PEER];
+    if (peer !== 0) cells[peer[0] + 1]?.append(peerMark(peer[1]));
     return tr;
   }
 
@@ -163,4 +177,35 @@ export function laneCell([role, term, cut, dead, group]: LaneTuple): HTMLTableCe
   lab.title = `${role}${dead ? " (dead)" : ""}, term ${term ?? "?"}${cut ? ", cut off" : ""}`;
   td.append(lab);
   return td;
+}
+
+const OP_STATES: Record<string, [mark: string, says: string]> = {
+  pending: ["", "running"],
+  ok: ["✓", "done"],
+  failed: ["✗", "failed: it did not take effect"],
+  maybe: ["?", "failed: it may have taken effect"],
+};
+
+/**
+ * A client's cell: while an operation runs, a bar down the lane from its invocation (a cap on
+ * top) to its completion (tinted by how it ended), labelled with its number and what it does.
+ */
+export function clientCell(lane: ClientLaneTuple, invoked: boolean): HTMLTableCellElement {
+  const td = el("td", "lane client");
+  if (lane === 0) return td;
+  const [seq, op, state] = lane;
+  const [mark, says] = OP_STATES[state] ?? ["", state];
+  td.classList.add("op", `op-${state}`);
+  if (invoked) td.classList.add("op-first");
+  const lab = el("span", "lab", `${mark}#${seq} ${op}`);
+  lab.title = `operation #${seq}, ${op}: ${says}`;
+  td.append(lab);
+  return td;
+}
+
+/** In a node's cell: a client's attempt reached it, or its answer (or its silence) came back. */
+function peerMark(text: string): HTMLElement {
+  const mark = el("span", "peer-mark", text);
+  mark.title = "a client's attempt at this node (the client's column says more)";
+  return mark;
 }

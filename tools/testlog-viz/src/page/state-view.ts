@@ -1,5 +1,6 @@
 // The cluster's state at the selected row: for every node its role, term and vote, its log as a
-// strip of entries tinted by term with commitIndex and lastApplied marked, and for a leader the
+// strip of entries tinted by term with commitIndex and lastApplied marked (and, from part 3 on,
+// the entries not saved yet hatched, with what its storage holds beside), and for a leader the
 // nextIndex and matchIndex of each follower. Everything comes from replaying the rows' state
 // operations (state.ts), the same code the model's tests check. What changed since the row shown
 // before is flashed, so stepping through rows animates the cluster.
@@ -20,7 +21,7 @@ export class StateView {
   constructor(data: PageData, root: HTMLElement) {
     this.data = data;
     this.root = root;
-    this.replay = new StateReplay(data.nodes, (i) => data.rows[i]?.[R.OPS] || null);
+    this.replay = new StateReplay(data.nodes, (i) => data.rows[i]?.[R.OPS] || null, data.storage);
   }
 
   show(i: number): void {
@@ -104,8 +105,28 @@ function nodeLine(
     (before.commitIndex !== node.commitIndex || before.lastApplied !== node.lastApplied);
   if (moved) indices.classList.add("fresh");
   line.append(voted, logStrip(id, node, before), indices);
+  if (node.disk !== null) line.append(diskOf(node, term, before));
   if (role === "leader" && !dead && node.progress.size > 0) line.append(progressOf(node));
   return line;
+}
+
+/** What the node's storage holds: what a crash now would restart it with (part 3 on). */
+function diskOf(node: NodeState, term: number | null, before: NodeState | undefined): HTMLElement {
+  const disk = node.disk!;
+  const vote = disk.votedFor === null ? "no vote" : `voted n${disk.votedFor}`;
+  const span = el("span", "disk", `disk: T${disk.term} · ${vote} · log to [${disk.lastLogIndex}]`);
+  const behind =
+    disk.term !== term ||
+    disk.votedFor !== node.votedFor ||
+    disk.lastLogIndex !== node.log.length ||
+    node.saved < node.log.length;
+  if (behind) span.classList.add("behind");
+  span.title =
+    `what this node's storage holds: a crash now restarts it in term ${disk.term}, ${vote}, ` +
+    `its log to [${disk.lastLogIndex}]${behind ? "; memory holds changes not saved yet" : ""}`;
+  const old = before?.disk;
+  if (old !== undefined && old !== disk) span.classList.add("fresh");
+  return span;
 }
 
 /** The log as entries tinted by term; committed ones solid, applied ones dotted beneath. */
@@ -117,10 +138,16 @@ function logStrip(id: number, node: NodeState, before: NodeState | undefined): H
     const entry = el("span", "entry", node.log.length < THIN_FROM ? String(term) : "");
     entry.dataset.index = String(index);
     entry.dataset.term = String(term);
-    entry.style.background = termTint(term);
+    // the colour only: a background shorthand would wipe the hatching of unsaved entries
+    entry.style.backgroundColor = termTint(term);
     entry.title = `[${index}] T${term} ${command}`;
     if (index <= node.commitIndex) entry.classList.add("committed");
     if (index <= node.lastApplied) entry.classList.add("applied");
+    if (node.disk !== null && index > node.saved) {
+      // hatched: in memory only, so a crash now would lose it
+      entry.classList.add("unsaved");
+      entry.title += " (not saved yet: a crash now loses it)";
+    }
     const old = before?.log[at];
     if (before !== undefined && (old === undefined || old[0] !== term || old[1] !== command)) {
       entry.classList.add("fresh");
