@@ -170,8 +170,8 @@ export interface Answer {
 }
 
 /**
- * Sends a request (a POST with a JSON `body`, or a GET without) and reads the answer, at most
- * `limit` bytes, within `timeoutMs` in all. `agent` keeps connections open between calls
+ * Sends a request (a POST with a JSON `body`, or a GET without, unless `method` says otherwise)
+ * and reads the answer, at most `limit` bytes, within `timeoutMs` in all. `agent` keeps connections open between calls
  * (keep-alive), so a heartbeat costs no handshake.
  */
 export function call(
@@ -179,7 +179,7 @@ export function call(
   to: Address,
   path: string,
   body: string | undefined,
-  options: { timeoutMs: number; limit: number },
+  options: { timeoutMs: number; limit: number; method?: string },
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // Until a connection is made nothing can have reached the server: a refused connection is a
@@ -193,7 +193,7 @@ export function call(
       host: to.host,
       port: to.port,
       path,
-      method: body === undefined ? "GET" : "POST",
+      method: options.method ?? (body === undefined ? "GET" : "POST"),
       agent,
       headers:
         body === undefined
