@@ -5,10 +5,10 @@
 // all at once; afterwards every node must still answer and serve a write and a read, and no term
 // may have jumped to the 10^9 that every malformed Raft message carries (it was never handled).
 
-import { describe, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../src/kv/commands.ts";
 import { type RawAnswer, rawRequest } from "./raw-http.ts";
-import { RealCluster, useRealClusters } from "./real-cluster.ts";
+import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
 
 useRealClusters();
 
@@ -194,7 +194,7 @@ const cases: [string, (string | Buffer)[], number][] = [
   ],
 ];
 
-describe("real nodes: bad input", () => {
+describeReal("real nodes: bad input", () => {
   test("gets a 4xx with a JSON error, and every node still serves afterwards", async () => {
     const cluster = await RealCluster.start({
       nodes: 3,

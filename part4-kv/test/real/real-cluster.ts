@@ -14,23 +14,26 @@
 import type { ChildProcess } from "node:child_process";
 import {
   closeSync,
-  cpSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from "node:fs";
 import { Agent, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, expect } from "vitest";
+import { afterEach, describe, expect, inject } from "vitest";
 import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
 import { call } from "../../src/real/http.ts";
 import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
 import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
 import { processStart, type RealKinds, TraceFile } from "../../src/real/trace-file.ts";
+import { History } from "../../src/sim/history.ts";
 import { renderCommand, replayCommand } from "../replay.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
@@ -71,6 +74,12 @@ const NODE_FLAGS = [
 
 /** How long a node may take to start (Node and tsx compile the sources first) or to elect. */
 const STARTUP_MS = 30_000;
+
+/**
+ * `describe` for the real tests. Under the seed sweep (scripts/seeds.ts) they are left out: a seed
+ * does not replay them (real time decides), and each would cost seconds per batch of seeds.
+ */
+export const describeReal = describe.skipIf(inject("raftSeeds") !== undefined);
 
 const live = new Set<RealCluster>();
 let cleanupRegistered = false;
@@ -138,6 +147,8 @@ export class RealCluster {
   readonly test: { name: string; file: string };
   /** The test's own trace: faults and client events. */
   readonly trace: TraceFile;
+  /** Every client operation, checked by lincheck when the test ends. */
+  readonly history = new History();
   private readonly children = new Map<number, ChildProcess>();
   private readonly flags: string[];
   private readonly agent = new Agent({ keepAlive: false });
@@ -299,13 +310,14 @@ export class RealCluster {
     );
   }
 
-  /** A client of this cluster, traced into test.jsonl; closed with the cluster. */
+  /** A client of this cluster, traced into test.jsonl and recorded in the history; closed with the cluster. */
   client(id: string, options: Partial<RealClientOptions> = {}): RealClient {
     this.check();
     const client = new RealClient({
       id,
       cluster: this.cluster,
       trace: this.trace,
+      history: { history: this.history, now: () => performance.now() },
       attemptTimeoutMs: 1000,
       ...options,
     });
@@ -313,7 +325,11 @@ export class RealCluster {
     return client;
   }
 
-  /** Stops everything, keeps the files if asked (RAFT_TRACE_DIR) or if the test failed, removes the folder. */
+  /**
+   * Stops everything, checks the history of client operations (unless the test failed already),
+   * keeps the files if asked (RAFT_TRACE_DIR) or if the test failed, and removes the folder.
+   * Throws if the history is not linearizable.
+   */
   async stop(failed: boolean): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -327,16 +343,33 @@ export class RealCluster {
     this.children.clear();
     for (const client of this.clients) client.close();
     this.agent.destroy();
-    this.harness(
-      "test.end",
-      failed ? { result: "fail", error: "see the test's output" } : { result: "pass" },
-    );
-    this.trace.close();
-    this.keepFiles(failed);
+    const error = this.record(failed);
     rmSync(this.dir, { recursive: true, force: true });
     // A closed handle (a child process, a socket) counts as open until its close callback has
     // run, a moment later. The timer is unref'd so that it does not count itself.
     await new Promise((resolve) => setTimeout(resolve, 20).unref());
+    if (error !== undefined) throw new Error(error);
+  }
+
+  /** Checks the history, ends test.jsonl, keeps the files; returns why the history fails, if it does. */
+  private record(failed: boolean): string | undefined {
+    const checked = failed ? undefined : this.history.check(this.test.name);
+    const verdict = checked?.result?.verdict ?? "linearizable";
+    const why =
+      verdict === "linearizable"
+        ? undefined
+        : `the history of ${this.history.size} client operations is ${verdict === "unknown" ? "undecided within lincheck's budget" : "not linearizable"}`;
+    const end =
+      failed || why !== undefined
+        ? { result: "fail", error: why ?? "see the test's output" }
+        : { result: "pass" };
+    this.harness("test.end", end);
+    this.trace.close();
+    const kept = this.keepFiles(failed || why !== undefined);
+    if (kept !== undefined && checked?.result !== undefined) {
+      writeFileSync(path.join(kept, "history.html"), checked.html());
+    }
+    return why === undefined ? undefined : `${why}: ${kept}/history.html`;
   }
 
   /** Kills every node at once, synchronously: for a test process on its way out. */
@@ -345,14 +378,19 @@ export class RealCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private keepFiles(failed: boolean): void {
+  /** Copies the run's traces and logs where they are kept, if they are; returns where. */
+  private keepFiles(failed: boolean): string | undefined {
     const to = failed ? path.join(partDir, "out", "failed", slug(this.test.name)) : this.keep;
-    if (to === undefined) return;
+    if (to === undefined) return undefined;
     rmSync(to, { recursive: true, force: true });
     mkdirSync(to, { recursive: true });
-    cpSync(this.traceDir, to, { recursive: true });
-    cpSync(path.join(this.dir, "logs"), to, { recursive: true });
+    // File by file: cpSync's folder handles would count as left open until collected.
+    for (const from of [this.traceDir, path.join(this.dir, "logs")]) {
+      for (const name of readdirSync(from))
+        copyFileSync(path.join(from, name), path.join(to, name));
+    }
     if (failed) console.error(`the nodes' logs and traces of "${this.test.name}" are in ${to}`);
+    return to;
   }
 
   private fault(action: RealKinds["fault"]["action"], node: number): void {
