@@ -18,6 +18,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
+import { TransportError } from "../kv/client.ts";
 import { type Address, formatAddress } from "./addresses.ts";
 
 /** A request refused with an HTTP status and a reason; the handler turns it into the answer. */
@@ -155,15 +156,6 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   );
 }
 
-/** A call that got no complete answer; `sent` says whether the request may have reached the server. */
-export class CallError extends Error {
-  readonly sent: boolean;
-  constructor(message: string, sent: boolean) {
-    super(message);
-    this.sent = sent;
-  }
-}
-
 export interface Answer {
   status: number;
   body: Buffer;
@@ -183,11 +175,11 @@ export function call(
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // Until a connection is made nothing can have reached the server: a refused connection is a
-    // definite failure, anything after it may have been read.
+    // definite failure, anything after it may have been read (TransportError.maybeDelivered).
     let sent = false;
     const fail = (message: string) => {
       clearTimeout(timer);
-      reject(new CallError(`${formatAddress(to)}${path}: ${message}`, sent));
+      reject(new TransportError(`${formatAddress(to)}${path}: ${message}`, sent));
     };
     const req = request({
       host: to.host,

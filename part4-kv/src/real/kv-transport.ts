@@ -8,7 +8,7 @@ import { type KvTransport, TransportError } from "../kv/client.ts";
 import { isObject, type KvRequest, type KvResponse } from "../kv/commands.ts";
 import type { ClientKinds } from "../trace.ts";
 import { type ClusterMap, parseAddress } from "./addresses.ts";
-import { CallError, call } from "./http.ts";
+import { call } from "./http.ts";
 
 /** Answers are small but a get may return a 64 KiB value, JSON-escaped. */
 const ANSWER_LIMIT = 1024 * 1024;
@@ -61,16 +61,11 @@ export class HttpKvTransport implements KvTransport {
   private async exchange(to: number, request: KvRequest, timeoutMs: number): Promise<KvResponse> {
     const address = this.cluster.get(to);
     if (address === undefined) throw new TransportError(`n${to}'s address is not known`, false);
-    let answer: { status: number; body: Buffer };
-    try {
-      answer = await call(this.agent, address, "/kv", JSON.stringify(request), {
-        timeoutMs,
-        limit: ANSWER_LIMIT,
-      });
-    } catch (error) {
-      const sent = error instanceof CallError ? error.sent : true;
-      throw new TransportError((error as Error).message, sent);
-    }
+    // A failed call is a TransportError that says whether the request may have been read.
+    const answer = await call(this.agent, address, "/kv", JSON.stringify(request), {
+      timeoutMs,
+      limit: ANSWER_LIMIT,
+    });
     this.answered++;
     const response = responseOf(answer.status, answer.body);
     if (typeof response === "string")

@@ -82,56 +82,74 @@ function requestEnvelope(value: unknown, members: Membership): string | undefine
   return undefined;
 }
 
+/**
+ * A request of RPC `name`: its envelope, the fields of its arguments, the sender named in them
+ * (`sender`) being the one in the envelope, a last log position (`index`, `logTerm`) that is
+ * empty or holds an entry no later than the request's term, and what `more` checks besides.
+ */
+function parseRpc<P extends { term: number }>(
+  value: unknown,
+  members: Membership,
+  rpc: {
+    name: string;
+    fields: Record<string, Check>;
+    sender: keyof P;
+    index: keyof P;
+    logTerm: keyof P;
+  },
+  more: (args: P) => string | undefined = () => undefined,
+): RequestEnvelope<P> | string {
+  const { name, fields, sender, index, logTerm } = rpc;
+  const problem =
+    requestEnvelope(value, members) ?? shape((value as { payload: unknown }).payload, name, fields);
+  if (problem !== undefined) return problem;
+  const { from, payload: args } = value as RequestEnvelope<P>;
+  if (args[sender] !== from)
+    return `${name}.${String(sender)} ${args[sender]} is not the sender n${from}`;
+  if ((args[logTerm] as number) > args.term) return `${name}.${String(logTerm)} is after its term`;
+  if ((args[index] === 0) !== (args[logTerm] === 0)) {
+    return `${name}: ${String(index)} and ${String(logTerm)} must both be 0 (the empty log) or neither`;
+  }
+  return more(args) ?? (value as RequestEnvelope<P>);
+}
+
 export function parseRequestVote(
   value: unknown,
   members: Membership,
 ): RequestEnvelope<RequestVoteArgs> | string {
-  const envelope = requestEnvelope(value, members);
-  if (envelope !== undefined) return envelope;
-  const { from, payload } = value as RequestEnvelope<unknown>;
-  const problem = shape(payload, "RequestVote", {
-    term: positive,
-    candidateId: whole,
-    lastLogIndex: whole,
-    lastLogTerm: whole,
+  return parseRpc<RequestVoteArgs>(value, members, {
+    name: "RequestVote",
+    fields: { term: positive, candidateId: whole, lastLogIndex: whole, lastLogTerm: whole },
+    sender: "candidateId",
+    index: "lastLogIndex",
+    logTerm: "lastLogTerm",
   });
-  if (problem !== undefined) return problem;
-  const args = payload as RequestVoteArgs;
-  if (args.candidateId !== from)
-    return `RequestVote.candidateId ${args.candidateId} is not the sender n${from}`;
-  if (args.lastLogTerm > args.term) return "RequestVote.lastLogTerm is after its term";
-  if ((args.lastLogIndex === 0) !== (args.lastLogTerm === 0)) {
-    return "RequestVote: lastLogIndex and lastLogTerm must both be 0 (an empty log) or neither";
-  }
-  return value as RequestEnvelope<RequestVoteArgs>;
 }
 
 export function parseAppendEntries(
   value: unknown,
   members: Membership,
 ): RequestEnvelope<AppendEntriesArgs> | string {
-  const envelope = requestEnvelope(value, members);
-  if (envelope !== undefined) return envelope;
-  const { from, payload } = value as RequestEnvelope<unknown>;
-  const problem = shape(payload, "AppendEntries", {
+  const fields = {
     term: positive,
     leaderId: whole,
     prevLogIndex: whole,
     prevLogTerm: whole,
-    entries: (v) => (Array.isArray(v) ? undefined : "must be an array"),
+    entries: (v: unknown) => (Array.isArray(v) ? undefined : "must be an array"),
     leaderCommit: whole,
-  });
-  if (problem !== undefined) return problem;
-  const args = payload as AppendEntriesArgs;
-  if (args.leaderId !== from)
-    return `AppendEntries.leaderId ${args.leaderId} is not the sender n${from}`;
-  if (args.prevLogTerm > args.term) return "AppendEntries.prevLogTerm is after its term";
-  if ((args.prevLogIndex === 0) !== (args.prevLogTerm === 0)) {
-    return "AppendEntries: prevLogIndex and prevLogTerm must both be 0 (the empty prefix) or neither";
-  }
-  const entries = entriesProblem(args.entries, args.prevLogTerm, args.term);
-  if (entries !== undefined) return entries;
-  return value as RequestEnvelope<AppendEntriesArgs>;
+  };
+  return parseRpc<AppendEntriesArgs>(
+    value,
+    members,
+    {
+      name: "AppendEntries",
+      fields,
+      sender: "leaderId",
+      index: "prevLogIndex",
+      logTerm: "prevLogTerm",
+    },
+    (args) => entriesProblem(args.entries, args.prevLogTerm, args.term),
+  );
 }
 
 /** Each entry: a term between the previous entry's and the leader's, and a command this store makes. */
@@ -163,41 +181,38 @@ function commandProblem(command: unknown): string | undefined {
   return typeof request === "string" ? `is not a key/value request: ${request}` : undefined;
 }
 
-function replyEnvelope(value: unknown, request: number): string | undefined {
-  const problem = shape(value, "the reply", {
-    msg: positive,
-    request: positive,
-    payload: anything,
-  });
+/** A reply to request #`request` whose payload has exactly `fields`. */
+function parseReply<P>(
+  value: unknown,
+  request: number,
+  name: string,
+  fields: Record<string, Check>,
+): ReplyEnvelope<P> | string {
+  const problem =
+    shape(value, "the reply", { msg: positive, request: positive, payload: anything }) ??
+    shape((value as { payload: unknown }).payload, name, fields);
   if (problem !== undefined) return problem;
   const answers = (value as { request: number }).request;
-  return answers === request ? undefined : `the reply answers #${answers}, not #${request}`;
+  return answers === request
+    ? (value as ReplyEnvelope<P>)
+    : `the reply answers #${answers}, not #${request}`;
 }
 
 export function parseRequestVoteReply(
   value: unknown,
   request: number,
 ): ReplyEnvelope<RequestVoteReply> | string {
-  const problem =
-    replyEnvelope(value, request) ??
-    shape((value as { payload: unknown }).payload, "RequestVote reply", {
-      term: whole,
-      voteGranted: bool,
-    });
-  return problem ?? (value as ReplyEnvelope<RequestVoteReply>);
+  return parseReply(value, request, "RequestVote reply", { term: whole, voteGranted: bool });
 }
 
 export function parseAppendEntriesReply(
   value: unknown,
   request: number,
 ): ReplyEnvelope<AppendEntriesReply> | string {
-  const problem =
-    replyEnvelope(value, request) ??
-    shape((value as { payload: unknown }).payload, "AppendEntries reply", {
-      term: whole,
-      success: bool,
-      conflictTerm: optional(positive),
-      conflictIndex: optional(positive),
-    });
-  return problem ?? (value as ReplyEnvelope<AppendEntriesReply>);
+  return parseReply(value, request, "AppendEntries reply", {
+    term: whole,
+    success: bool,
+    conflictTerm: optional(positive),
+    conflictIndex: optional(positive),
+  });
 }

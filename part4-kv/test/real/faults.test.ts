@@ -33,7 +33,7 @@ async function committed(cluster: RealCluster): Promise<number> {
   return (await cluster.status(leader))?.commitIndex ?? 0;
 }
 
-describeReal("real nodes: crashes and pauses", () => {
+describeReal("real nodes: crashes", () => {
   test("a write survives SIGKILL of the leader and its restart", async () => {
     const cluster = await RealCluster.start({ nodes: 3 });
     const client = cluster.client("c1", PATIENT);
@@ -80,7 +80,9 @@ describeReal("real nodes: crashes and pauses", () => {
     expect(tokens.filter((t) => !maybe.has(t))).toEqual(acknowledged);
     expect(new Set(tokens).size, "a write took effect twice").toBe(tokens.length);
   }, 60_000);
+});
 
+describeReal("real nodes: a pause", () => {
   test("a paused leader is replaced; resumed, it steps down and catches up", async () => {
     const cluster = await RealCluster.start({ nodes: 3 });
     const client = cluster.client("c1", PATIENT);
