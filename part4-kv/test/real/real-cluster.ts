@@ -176,6 +176,7 @@ export class RealCluster {
   /** Starts `nodes` nodes and waits until each answers. */
   static async start(options: RealClusterOptions): Promise<RealCluster> {
     const cluster = new RealCluster(await freePorts(options.nodes), options);
+    cluster.harness("process.start", processStart("test", { test: cluster.test.name }));
     cluster.harness("test.start", {
       test: cluster.test.name,
       file: cluster.test.file,
@@ -184,7 +185,7 @@ export class RealCluster {
       nodes: [...cluster.cluster.keys()],
       replay: replayCommand(cluster.test, options.seed ?? 0),
       render: renderCommand(cluster.test, options.seed ?? 0),
-      config: { flags: cluster.flags, ...processStart("test", {}) },
+      config: { flags: cluster.flags },
     });
     await Promise.all([...cluster.cluster.keys()].map((id) => cluster.startNode(id)));
     return cluster;
