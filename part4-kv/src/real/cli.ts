@@ -97,8 +97,10 @@ export async function cliMain(argv: string[]): Promise<number> {
     const command = commandOf(words, values.absent);
     return await runCommand(command, clusterOf(values), values);
   } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
-    console.error(`${error.message}\n\n${usage}`);
+    // parseArgs says what is wrong with the command line in a TypeError with an ERR_PARSE_ARGS code.
+    const parseError = String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS");
+    if (!(error instanceof UsageError) && !parseError) throw error;
+    console.error(`${(error as Error).message}\n\n${usage}`);
     return EXIT.usage;
   }
 }
@@ -109,6 +111,8 @@ async function runCommand(
   values: Values,
 ): Promise<number> {
   const id = values.client ?? `cli-${freshSeed().toString(36)}`;
+  const deadlineMs = whole(values.timeout, "--timeout", 1);
+  const seed = freshSeed(); // of the backoff's jitter
   const trace =
     values.trace === undefined
       ? undefined
@@ -120,14 +124,15 @@ async function runCommand(
     kind: "process.start",
     details: processStart("client", {
       client: id,
+      seed,
       nodes: Object.fromEntries([...cluster].map(([n, a]) => [n, formatAddress(a)])),
     }),
   });
-  const deadlineMs = whole(values.timeout, "--timeout", 1);
   const client = new RealClient({
     id,
     cluster,
     trace,
+    seed,
     deadlineMs,
     attemptTimeoutMs: Math.min(3000, deadlineMs),
   });
