@@ -139,7 +139,13 @@ async function runNode(
   config: Omit<NodeConfig, "log" | "onHalt">,
   lifeline: boolean,
 ): Promise<number> {
-  const log = (line: string) => process.stdout.write(`${line}\n`);
+  // The log is best effort: when whoever reads it is gone (EPIPE), the node goes on without it,
+  // its trace file still complete. Unhandled, that error would kill the node mid-shutdown.
+  let logging = true;
+  process.stdout.on("error", () => {
+    logging = false;
+  });
+  const log = (line: string) => logging && process.stdout.write(`${line}\n`);
   let stop: (reason: string, status: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => {
     stop = (reason, status) => void node?.stop(reason).then(() => resolve(status));
