@@ -114,7 +114,7 @@ export class KvNode {
 
   private async shutDown(reason: string): Promise<void> {
     const { server, peers, storage, trace, file } = this.parts;
-    this.node.stop();
+    if (this.node.getState().role !== "dead") this.node.stop(); // a halted node stopped itself
     this.service.close();
     peers.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
