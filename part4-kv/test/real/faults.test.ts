@@ -33,12 +33,18 @@ async function committed(cluster: RealCluster): Promise<number> {
   return (await cluster.status(leader))?.commitIndex ?? 0;
 }
 
+/** A 3-node cluster, a patient client, and the leader that acknowledged a first write. */
+async function afterFirstWrite(key: string, value: string) {
+  const cluster = await RealCluster.start({ nodes: 3 });
+  const client = cluster.client("c1", PATIENT);
+  const leader = await cluster.leader();
+  await client.put(key, value);
+  return { cluster, client, leader };
+}
+
 describeReal("real nodes: crashes", () => {
   test("a write survives SIGKILL of the leader and its restart", async () => {
-    const cluster = await RealCluster.start({ nodes: 3 });
-    const client = cluster.client("c1", PATIENT);
-    const first = await cluster.leader();
-    await client.put("k", "before the crash");
+    const { cluster, client, leader: first } = await afterFirstWrite("k", "before the crash");
     await cluster.kill(first);
     const second = await cluster.leader(cluster.ids.filter((id) => id !== first));
     expect((await client.get("k")).value).toBe("before the crash");
@@ -84,10 +90,7 @@ describeReal("real nodes: crashes", () => {
 
 describeReal("real nodes: a pause", () => {
   test("a paused leader is replaced; resumed, it steps down and catches up", async () => {
-    const cluster = await RealCluster.start({ nodes: 3 });
-    const client = cluster.client("c1", PATIENT);
-    const old = await cluster.leader();
-    await client.put("k", "1");
+    const { cluster, client, leader: old } = await afterFirstWrite("k", "1");
     // A write on its way to the old leader as it stops: it may or may not take effect.
     const caught = cluster.client("c2", {
       cluster: new Map([[old, cluster.cluster.get(old)!]]),
