@@ -1,0 +1,436 @@
+// A cluster of real node processes for one test: free ports on 127.0.0.1, a temporary folder for
+// the nodes' data, logs and traces, and the faults the tests inflict (SIGKILL, restart, SIGSTOP
+// and SIGCONT, a node cut off from its peers through --test-faults).
+//
+// Nothing outlives the test: `useRealClusters()` stops every cluster after each test, passed or
+// failed (every process group killed and waited for, the folder removed), and if the test process
+// itself dies the nodes notice their standard input close and stop (src/real/spawn.ts). Every
+// wait is bounded and fails with what it waited for and the node's last log lines.
+//
+// With RAFT_TRACE_DIR set, the run's files are kept in <RAFT_TRACE_DIR>/<test>/: one trace per
+// node start (n<id>-i<start>.jsonl), the test's own (test.jsonl: test.start, every fault, every
+// client event, test.end) and each node's log. A failed test keeps them in out/failed/<test>/.
+
+import type { ChildProcess } from "node:child_process";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { Agent, createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, inject } from "vitest";
+import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
+import { call } from "../../src/real/http.ts";
+import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
+import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
+import { processStart, type RealKinds, TraceFile } from "../../src/real/trace-file.ts";
+import { History } from "../../src/sim/history.ts";
+import { renderCommand, replayCommand } from "../replay.ts";
+
+const partDir = path.resolve(import.meta.dirname, "../..");
+
+/** What /status answers (api.ts). */
+export interface Status {
+  id: number;
+  role: string;
+  term: number;
+  leader: number | null;
+  commitIndex: number;
+  lastApplied: number;
+  logLength: number;
+  keys: number;
+  pid: number;
+  incarnation: number;
+  faults?: { drop: number[] };
+}
+
+export interface RealClusterOptions {
+  nodes: number;
+  /** The seed of the test's own random choices (faults, operations), for test.start. */
+  seed?: number;
+  /** Extra flags for every node. */
+  flags?: string[];
+}
+
+/** Timings for a loaded two-core machine: elections that rarely split, timeouts well apart. */
+const NODE_FLAGS = [
+  "--election-timeout",
+  "400-800",
+  "--heartbeat",
+  "75",
+  "--rpc-timeout",
+  "400",
+  "--test-faults",
+];
+
+/** How long a node may take to start (Node and tsx compile the sources first) or to elect. */
+const STARTUP_MS = 30_000;
+
+/**
+ * `describe` for the real tests. Under the seed sweep (scripts/seeds.ts) they are left out: a seed
+ * does not replay them (real time decides), and each would cost seconds per batch of seeds.
+ */
+export const describeReal = describe.skipIf(inject("raftSeeds") !== undefined);
+
+const live = new Set<RealCluster>();
+let cleanupRegistered = false;
+
+/** Stops every cluster a test started once it ends, and keeps a failed test's files. */
+export function useRealClusters(): void {
+  afterEach(async (ctx) => {
+    const failed = ctx.task.result?.state === "fail";
+    for (const cluster of [...live]) await cluster.stop(failed);
+  });
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  // Last resort, should the test process exit with clusters running: kill them, synchronously.
+  process.once("exit", () => {
+    for (const cluster of live) cluster.killAllNow();
+  });
+}
+
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
+export async function waitFor<T>(
+  what: string | (() => string),
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `waited ${timeoutMs} ms for ${typeof what === "string" ? what : what()}, in vain`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 100);
+}
+
+export class RealCluster {
+  readonly cluster: ClusterMap;
+  readonly dir: string;
+  readonly test: { name: string; file: string };
+  /** The test's own trace: faults and client events. */
+  readonly trace: TraceFile;
+  /** Every client operation, checked by lincheck when the test ends. */
+  readonly history = new History();
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly flags: string[];
+  private readonly agent = new Agent({ keepAlive: false });
+  private readonly clients: RealClient[] = [];
+  private readonly keep: string | undefined;
+  private stopped = false;
+
+  private constructor(ports: number[], options: RealClusterOptions) {
+    const state = expect.getState();
+    this.test = {
+      name: state.currentTestName ?? "test",
+      file: path.relative(path.dirname(partDir), state.testPath ?? ""),
+    };
+    const traceRoot = process.env.RAFT_TRACE_DIR;
+    this.keep = traceRoot ? path.resolve(traceRoot, slug(this.test.name)) : undefined;
+    if (this.keep !== undefined) rmSync(this.keep, { recursive: true, force: true });
+    this.dir = mkdtempSync(path.join(tmpdir(), "raft-kv-"));
+    this.cluster = new Map(ports.map((port, id) => [id, { host: "127.0.0.1", port }]));
+    this.flags = [...NODE_FLAGS, ...(options.flags ?? [])];
+    mkdirSync(path.join(this.dir, "logs"));
+    this.trace = new TraceFile(path.join(this.traceDir, "test.jsonl"), { append: false });
+    live.add(this);
+  }
+
+  /** Starts `nodes` nodes and waits until each answers. */
+  static async start(options: RealClusterOptions): Promise<RealCluster> {
+    const cluster = new RealCluster(await freePorts(options.nodes), options);
+    cluster.harness("process.start", processStart("test", { test: cluster.test.name }));
+    cluster.harness("test.start", {
+      test: cluster.test.name,
+      file: cluster.test.file,
+      part: "part4-kv",
+      seed: options.seed ?? 0,
+      nodes: [...cluster.cluster.keys()],
+      replay: replayCommand(cluster.test, options.seed ?? 0),
+      render: renderCommand(cluster.test, options.seed ?? 0),
+      config: { flags: cluster.flags },
+    });
+    await Promise.all([...cluster.cluster.keys()].map((id) => cluster.startNode(id)));
+    return cluster;
+  }
+
+  get ids(): number[] {
+    return [...this.cluster.keys()];
+  }
+
+  private get traceDir(): string {
+    return path.join(this.dir, "traces");
+  }
+
+  /** A test event in test.jsonl (`node` null, as the simulation's harness events). */
+  harness(kind: string, details: object): void {
+    this.trace.write({ node: null, term: null, role: null, kind, details });
+  }
+
+  /** Starts node `id` (again) and waits until it answers /status. */
+  async startNode(id: number): Promise<void> {
+    this.check();
+    if (this.children.has(id)) throw new Error(`n${id} is running already`);
+    const log = openSync(this.logFile(id), "a");
+    const args = [
+      "--id",
+      String(id),
+      "--cluster",
+      formatClusterMap(this.cluster),
+      "--data",
+      path.join(this.dir, "data", `n${id}`),
+      "--trace-dir",
+      this.traceDir,
+      ...this.flags,
+    ];
+    const child = spawnNode(args, log);
+    closeSync(log); // the child has its own copy
+    this.children.set(id, child);
+    await waitFor(
+      () => `n${id} to answer /status${this.lastLines(id)}`,
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`n${id} exited with status ${child.exitCode}${this.lastLines(id)}`);
+        return this.status(id);
+      },
+      STARTUP_MS,
+    );
+  }
+
+  /** SIGKILL: the process dies at once, mid-write or not; its data folder keeps what was durable. */
+  async kill(id: number): Promise<void> {
+    const child = this.child(id);
+    this.fault("kill", id);
+    signalGroup(child, "SIGKILL");
+    await stopChild(child, 0);
+    this.children.delete(id);
+  }
+
+  async restart(id: number): Promise<void> {
+    this.fault("restart", id);
+    await this.startNode(id);
+  }
+
+  /** SIGSTOP: the process stands still, its sockets open; peers' calls to it time out. */
+  pause(id: number): void {
+    this.fault("pause", id);
+    signalGroup(this.child(id), "SIGSTOP");
+  }
+
+  resume(id: number): void {
+    this.fault("resume", id);
+    signalGroup(this.child(id), "SIGCONT");
+  }
+
+  /** Cuts node `id` off from every peer, both ways (its /admin/faults); clients still reach it. */
+  async cut(id: number): Promise<void> {
+    this.fault("cut", id);
+    await this.admin(id, { drop: this.ids.filter((peer) => peer !== id) });
+  }
+
+  async heal(id: number): Promise<void> {
+    this.fault("heal", id);
+    await this.admin(id, { drop: [] });
+  }
+
+  isRunning(id: number): boolean {
+    return this.children.has(id);
+  }
+
+  /** The node's /status, or undefined if it does not answer within a second. */
+  async status(id: number): Promise<Status | undefined> {
+    this.check();
+    try {
+      const answer = await call(this.agent, this.cluster.get(id)!, "/status", undefined, {
+        timeoutMs: 1000,
+        limit: 65536,
+      });
+      return answer.status === 200 ? (JSON.parse(answer.body.toString()) as Status) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Waits until one of `among` is leader and a majority of the whole cluster follows it in its
+   * term (a paused or cut-off old leader may still believe it leads: it is not counted).
+   */
+  async leader(among: number[] = this.ids, timeoutMs = 20_000): Promise<number> {
+    return waitFor(
+      `a leader among ${among.map((id) => `n${id}`).join(", ")}`,
+      async () => {
+        const all = await Promise.all(
+          among.filter((id) => this.children.has(id)).map((id) => this.status(id)),
+        );
+        const statuses = all.filter((s) => s !== undefined);
+        for (const s of statuses) {
+          if (s.role !== "leader") continue;
+          const followers = statuses.filter((o) => o.term === s.term && o.leader === s.id).length;
+          if (followers * 2 > this.cluster.size) return s.id;
+        }
+        return undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** A client of this cluster, traced into test.jsonl and recorded in the history; closed with the cluster. */
+  client(id: string, options: Partial<RealClientOptions> = {}): RealClient {
+    this.check();
+    const client = new RealClient({
+      id,
+      cluster: this.cluster,
+      trace: this.trace,
+      history: { history: this.history, now: () => performance.now() },
+      attemptTimeoutMs: 1000,
+      ...options,
+    });
+    this.clients.push(client);
+    return client;
+  }
+
+  /**
+   * Stops everything, checks the history of client operations (unless the test failed already),
+   * keeps the files if asked (RAFT_TRACE_DIR) or if the test failed, and removes the folder.
+   * Throws if the history is not linearizable.
+   */
+  async stop(failed: boolean): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    live.delete(this);
+    await Promise.all(
+      [...this.children.values()].map((child) => {
+        signalGroup(child, "SIGCONT");
+        return stopChild(child, failed ? 0 : 3000);
+      }),
+    );
+    this.children.clear();
+    for (const client of this.clients) client.close();
+    this.agent.destroy();
+    const error = this.record(failed);
+    rmSync(this.dir, { recursive: true, force: true });
+    // A closed handle (a child process, a socket) counts as open until its close callback has
+    // run, a moment later. The timer is unref'd so that it does not count itself.
+    await new Promise((resolve) => setTimeout(resolve, 20).unref());
+    if (error !== undefined) throw new Error(error);
+  }
+
+  /** Checks the history, ends test.jsonl, keeps the files; returns why the history fails, if it does. */
+  private record(failed: boolean): string | undefined {
+    const checked = failed ? undefined : this.history.check(this.test.name);
+    const verdict = checked?.result?.verdict ?? "linearizable";
+    const why =
+      verdict === "linearizable"
+        ? undefined
+        : `the history of ${this.history.size} client operations is ${verdict === "unknown" ? "undecided within lincheck's budget" : "not linearizable"}`;
+    const end =
+      failed || why !== undefined
+        ? { result: "fail", error: why ?? "see the test's output" }
+        : { result: "pass" };
+    this.harness("test.end", end);
+    this.trace.close();
+    const kept = this.keepFiles(failed || why !== undefined);
+    if (kept !== undefined && checked?.result !== undefined) {
+      writeFileSync(path.join(kept, "history.html"), checked.html());
+    }
+    return why === undefined ? undefined : `${why}: ${kept}/history.html`;
+  }
+
+  /** Kills every node at once, synchronously: for a test process on its way out. */
+  killAllNow(): void {
+    for (const child of this.children.values()) signalGroup(child, "SIGKILL");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Copies the run's traces and logs where they are kept, if they are; returns where. */
+  private keepFiles(failed: boolean): string | undefined {
+    const to = failed ? path.join(partDir, "out", "failed", slug(this.test.name)) : this.keep;
+    if (to === undefined) return undefined;
+    rmSync(to, { recursive: true, force: true });
+    mkdirSync(to, { recursive: true });
+    // File by file: cpSync's folder handles would count as left open until collected.
+    for (const from of [this.traceDir, path.join(this.dir, "logs")]) {
+      for (const name of readdirSync(from))
+        copyFileSync(path.join(from, name), path.join(to, name));
+    }
+    if (failed) console.error(`the nodes' logs and traces of "${this.test.name}" are in ${to}`);
+    return to;
+  }
+
+  private fault(action: RealKinds["fault"]["action"], node: number): void {
+    this.check();
+    this.harness("fault", { action, node });
+  }
+
+  private async admin(id: number, body: { drop: number[] }): Promise<void> {
+    const answer = await call(
+      this.agent,
+      this.cluster.get(id)!,
+      "/admin/faults",
+      JSON.stringify(body),
+      { timeoutMs: 5000, limit: 65536, method: "PUT" },
+    );
+    if (answer.status !== 200)
+      throw new Error(`n${id} refused /admin/faults: ${answer.body.toString()}`);
+  }
+
+  private child(id: number): ChildProcess {
+    this.check();
+    const child = this.children.get(id);
+    if (child === undefined) throw new Error(`n${id} is not running`);
+    return child;
+  }
+
+  private check(): void {
+    if (this.stopped) throw new Error("this cluster has been stopped (the test is over)");
+  }
+
+  logFile(id: number): string {
+    return path.join(this.dir, "logs", `n${id}.log`);
+  }
+
+  /** The last lines of a node's log, for an error message. */
+  private lastLines(id: number): string {
+    const file = this.logFile(id);
+    if (!existsSync(file)) return "";
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n").slice(-8);
+    return `\n  last lines of ${file}:\n    ${lines.join("\n    ")}`;
+  }
+}
