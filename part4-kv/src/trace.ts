@@ -34,8 +34,28 @@ export interface ClientKinds {
   };
 }
 
+/** Kinds only real processes write (src/real/): their files, and the faults a test injects. */
+export interface RealKinds {
+  /** First line of every file: who writes it, and how to read its times and ids. */
+  "process.start": {
+    program: "node" | "client" | "test";
+    pid: number;
+    /** `t` is wall-clock milliseconds since 1970. */
+    clock: "wall";
+    /** ISO 8601 of the same instant, for a reader. */
+    started: string;
+  } & Record<string, unknown>;
+  /** The process stops cleanly (a killed one has no such line). */
+  "process.stop": { reason: string };
+  /** A node's fault injection changed (--test-faults): it now drops Raft RPCs to and from these. */
+  faults: { drop: number[] };
+  /** A test did something to a process (a harness event, `node` null). */
+  fault: { action: "kill" | "restart" | "pause" | "resume" | "cut" | "heal"; node: number };
+}
+
 export type ClientKind = keyof ClientKinds;
-export interface KvTraceKinds extends RaftKinds, ClientKinds {}
+export type RealKind = keyof RealKinds;
+export interface KvTraceKinds extends RaftKinds, ClientKinds, RealKinds {}
 export type KvKind = keyof KvTraceKinds;
 
 export interface ClientEvent<K extends ClientKind = ClientKind> {
@@ -47,8 +67,21 @@ export interface ClientEvent<K extends ClientKind = ClientKind> {
   details: ClientKinds[K];
 }
 
+/** An event of a real process (`node` is the node, or null for a client or a test). */
+export interface RealEvent<K extends RealKind = RealKind> {
+  t: number;
+  node: number | null;
+  term: number | null;
+  role: RaftEvent["role"];
+  kind: K;
+  details: RealKinds[K];
+}
+
 /** Any event of a part 4 trace. */
-export type KvTraceEvent = RaftEvent | { [K in ClientKind]: ClientEvent<K> }[ClientKind];
+export type KvTraceEvent =
+  | RaftEvent
+  | { [K in ClientKind]: ClientEvent<K> }[ClientKind]
+  | { [K in RealKind]: RealEvent<K> }[RealKind];
 
 type ClientSentences = { [K in ClientKind]: (details: ClientKinds[K]) => string };
 
@@ -63,8 +96,24 @@ const clientSentences: ClientSentences = {
       : `${d.client} #${d.seq} FAILED (${d.definite ? "did not take effect" : "may have taken effect"}): ${d.error}`,
 };
 
-/** Every sentence of a part 4 trace: part 3's and the clients'. */
-export const sentences = { ...raftSentences, ...clientSentences };
+const realSentences: { [K in keyof RealKinds]: (details: RealKinds[K]) => string } = {
+  "process.start": (d) =>
+    `${d.program} process ${d.pid} starts${Object.entries(d)
+      .filter(([key]) => !["program", "pid", "clock", "started"].includes(key))
+      .map(
+        ([key, value]) => `, ${key} ${typeof value === "string" ? value : JSON.stringify(value)}`,
+      )
+      .join("")}`,
+  "process.stop": (d) => `stops: ${d.reason}`,
+  faults: (d) =>
+    d.drop.length === 0
+      ? "fault injection: drops no Raft message"
+      : `fault injection: drops every Raft message to and from ${d.drop.map((n) => `n${n}`).join(", ")}`,
+  fault: (d) => `test: ${d.action} n${d.node}`,
+};
+
+/** Every sentence of a part 4 trace: part 3's, the clients' and the real processes'. */
+export const sentences = { ...raftSentences, ...clientSentences, ...realSentences };
 
 export function describeResult(r: KvResult): string {
   const was = r.existed ? JSON.stringify(r.value) : "absent";

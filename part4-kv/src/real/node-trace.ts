@@ -4,8 +4,8 @@
 
 import type { Role } from "part3-persistence";
 import type { NetworkKinds, NodeKinds } from "part3-persistence/trace";
-import { sentences } from "../trace.ts";
-import { type RealKinds, realSentences, type TraceFile } from "./trace-file.ts";
+import { type RealKinds, sentences } from "../trace.ts";
+import type { TraceFile } from "./trace-file.ts";
 
 export interface NodeEventKinds
   extends NodeKinds,
@@ -50,7 +50,7 @@ export function clockTime(at: Date): string {
   return `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}.${ms}`;
 }
 
-const allSentences = { ...sentences, ...realSentences } as Record<string, (d: unknown) => string>;
+const allSentences = sentences as Record<string, (d: unknown) => string>;
 
 /** The sentence for any kind a real process writes: part 3's, part 4's or its own. */
 export function sentence(kind: string, details: unknown): string {

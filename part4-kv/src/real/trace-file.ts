@@ -14,25 +14,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 import type { Role } from "part3-persistence";
-
-/** Kinds only real processes write; everything else is part 3's and part 4's (src/trace.ts). */
-export interface RealKinds {
-  /** First line of every file: who writes it, and how to read its times and ids. */
-  "process.start": {
-    program: "node" | "client" | "test";
-    pid: number;
-    /** `t` is wall-clock milliseconds since 1970. */
-    clock: "wall";
-    /** ISO 8601 of the same instant, for a reader. */
-    started: string;
-  } & Record<string, unknown>;
-  /** The process stops cleanly (a killed one has no such line). */
-  "process.stop": { reason: string };
-  /** A node's fault injection changed (--test-faults): it now drops Raft RPCs to and from these. */
-  faults: { drop: number[] };
-  /** A test did something to a process (a harness event, `node` null). */
-  fault: { action: "kill" | "restart" | "pause" | "resume" | "cut" | "heal"; node: number };
-}
+import type { RealKinds } from "../trace.ts";
 
 export interface TraceLine {
   t: number;
@@ -74,20 +56,3 @@ export function processStart(
 ): RealKinds["process.start"] {
   return { program, pid: process.pid, clock: "wall", started: new Date().toISOString(), ...extra };
 }
-
-/** Sentences for the kinds above, as src/trace.ts has them for the others. */
-export const realSentences: { [K in keyof RealKinds]: (details: RealKinds[K]) => string } = {
-  "process.start": (d) =>
-    `${d.program} process ${d.pid} starts${Object.entries(d)
-      .filter(([key]) => !["program", "pid", "clock", "started"].includes(key))
-      .map(
-        ([key, value]) => `, ${key} ${typeof value === "string" ? value : JSON.stringify(value)}`,
-      )
-      .join("")}`,
-  "process.stop": (d) => `stops: ${d.reason}`,
-  faults: (d) =>
-    d.drop.length === 0
-      ? "fault injection: drops no Raft message"
-      : `fault injection: drops every Raft message to and from ${d.drop.map((n) => `n${n}`).join(", ")}`,
-  fault: (d) => `test: ${d.action} n${d.node}`,
-};

@@ -32,8 +32,9 @@ import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
 import { call } from "../../src/real/http.ts";
 import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
 import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
-import { processStart, type RealKinds, TraceFile } from "../../src/real/trace-file.ts";
+import { processStart, TraceFile } from "../../src/real/trace-file.ts";
 import { History } from "../../src/sim/history.ts";
+import type { RealKinds } from "../../src/trace.ts";
 import { renderCommand, replayCommand } from "../replay.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");

@@ -198,6 +198,16 @@ const specs: { [K in Kind]: Spec } = {
     { ...CLIENT, result: opt(result), error: opt(str), definite: opt(bool) },
     (d: Details) => (d.result === undefined) !== (d.error === undefined),
   ],
+  // Real processes (part4's src/real): each file's first line, a clean stop, fault injection.
+  "process.start": {
+    program: oneOf("node", "client", "test"),
+    pid: int,
+    clock: oneOf("wall"),
+    started: str,
+  },
+  "process.stop": { reason: str },
+  faults: { drop: list(int) },
+  fault: { action: oneOf("kill", "restart", "pause", "resume", "cut", "heal"), node: int },
 };
 
 const specOf = new Map<string, Spec>(Object.entries(specs));

@@ -131,7 +131,7 @@ function nextLanes(
   ids: number[],
 ): Lane[] {
   if (e.node !== null) return nodeLanes(lanes, e, column.get(e.node)!);
-  if (!e.known || !("network" in e.details)) return lanes;
+  if (!e.known || e.kind === "process.start" || !("network" in e.details)) return lanes;
   const { groups, cutOff, dead } = e.details.network;
   const split = groups.length > 1;
   const next = lanes.map((lane, i) => {
