@@ -112,3 +112,17 @@ export function shuffled(ids: readonly number[], random: SeededRandom): number[]
   }
   return items;
 }
+
+/** A promise and whether it has settled yet (its rejection counts as handled). */
+export function watched<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  return { promise, settled: () => settled };
+}
