@@ -65,7 +65,9 @@ describe("Go series, key/value service: first steps", () => {
     expect(await cluster.settle(c1.put("llave", "frodo"))).toEqual(was("cosa"));
     expect(await cluster.settle(c1.put("mafteah", "davar"))).toEqual(absent);
   });
+});
 
+describe("Go series, key/value service: appends and several clients", () => {
   test("append, one client: to a key that exists and to one that does not", async () => {
     const cluster = Cluster.start(3);
     await cluster.checkSingleLeader();
@@ -162,7 +164,7 @@ describe("Go series, key/value service: compare-and-swap and concurrency", () =>
   }
 });
 
-describe("Go series, key/value service: disconnections and crashes", () => {
+describe("Go series, key/value service: disconnections", () => {
   test("disconnect the leader after puts: a new leader serves them all", async () => {
     const cluster = Cluster.start(3);
     const { leader } = await cluster.checkSingleLeader();
@@ -204,7 +206,9 @@ describe("Go series, key/value service: disconnections and crashes", () => {
     for (let i = 0; i < 4; i++) await expectGet(cluster, c, `key${i}`, `value${i}`);
     await cluster.advance(100);
   });
+});
 
+describe("Go series, key/value service: crashes", () => {
   test("crash a follower: the leader and the live nodes still answer", async () => {
     const cluster = Cluster.start(3);
     const { leader } = await cluster.checkSingleLeader();

@@ -125,7 +125,9 @@ describe("exactly once", () => {
       duplicate: true,
     });
   });
+});
 
+describe("exactly once, between clients and without a session", () => {
   test("sessions are per client: the same number from another client runs", () => {
     const f = new Feeder();
     f.request("c1", 1, { op: "append", key: "k", value: "a" });
