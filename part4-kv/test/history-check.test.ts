@@ -1,0 +1,48 @@
+// Goal: the check every test ends with has teeth. A history no single copy of the store could
+// have produced (a get that returns a value no put wrote) is not linearizable, and a test whose
+// history is such fails, though its own body passes: the harness checks the history with lincheck
+// when the test ends (harness.ts). Method: histories written by hand, first straight to the
+// checker, then into the history of a running cluster.
+
+import { describe, expect, test } from "vitest";
+import type { KvCommand, KvResult } from "../src/kv/commands.ts";
+import { History } from "../src/sim/history.ts";
+import { Cluster } from "./harness.ts";
+
+/** A put of "written" by one client, then a get by another that saw `seen`. */
+function putThenGet(seen: string | null): History {
+  const history = new History();
+  const record = (client: string, command: KvCommand, from: number, result: KvResult) =>
+    history.end(history.begin(client, command, from), from + 10, result);
+  record("a", { op: "put", key: "k", value: "written" }, 0, { value: null, existed: false });
+  record("b", { op: "get", key: "k" }, 20, { value: seen, existed: seen !== null });
+  return history;
+}
+
+describe("the history check", () => {
+  test("a get after a put that sees the put is linearizable", () => {
+    expect(putThenGet("written").check("honest").result?.verdict).toBe("linearizable");
+  });
+
+  test("a get that returns a value no put wrote is not", () => {
+    expect(putThenGet("never written").check("forged").result?.verdict).toBe("not-linearizable");
+  });
+
+  test("nor is a get that, after the put ended, still sees the key absent", () => {
+    expect(putThenGet(null).check("stale").result?.verdict).toBe("not-linearizable");
+  });
+
+  // Expected to fail (vitest's test.fails): the body passes, and the test fails only because the
+  // harness rejects the forged history when the test ends. Were the check at the end of every
+  // test missing or toothless, this test would pass, and so be reported as a failure.
+  test.fails("a test whose history holds a forged read fails at its end", async () => {
+    const cluster = Cluster.start(3);
+    cluster.expectViolation();
+    const c1 = cluster.client("c1");
+    await cluster.settle(c1.put("k", "written"));
+    expect((await cluster.settle(c1.get("k"))).value).toBe("written");
+    const at = cluster.clock.now();
+    const forged = cluster.history.begin("forger", { op: "get", key: "k" }, at);
+    cluster.history.end(forged, at + 1, { value: "never written", existed: true });
+  });
+});
