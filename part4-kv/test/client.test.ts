@@ -54,6 +54,19 @@ describe("finding the leader", () => {
     expect(transport.sent).toHaveLength(3);
   });
 
+  test("a hint naming a node the client was not told of is not followed", async () => {
+    const { clock, transport, client } = setup((to) => (to === 1 ? ok("v") : notLeader(7)));
+    await settle(clock, client.get("k"));
+    expect(transport.sent.map((s) => s.to)).toEqual([0, 1]);
+  });
+
+  test("one operation at a time: a second one while the first runs is refused", async () => {
+    const { clock, client } = setup(() => ok("v"));
+    const first = client.get("k");
+    await expect(client.get("k")).rejects.toThrow(/one operation at a time/);
+    await settle(clock, first);
+  });
+
   test("without a hint it tries the next node in turn, after a backoff, round and round", async () => {
     const answers = ["refused", notLeader(), notLeader(2), "no answer", ok()] as const;
     const { clock, transport, client } = setup((_, n) => answers[n]!);

@@ -125,7 +125,7 @@ export class Cluster extends KvSimCluster {
   private constructor(n: number, options: ClusterOptions) {
     super(n, { ...options, seed: options.seed ?? currentSeed() });
     if (process.env.RAFT_LOG) {
-      this.tracer.subscribe((event) => process.stderr.write(`${line(event)}\n`));
+      this.subscribe((event) => process.stderr.write(`${line(event)}\n`));
     }
     const { latency, ...network } = this.network.config;
     this.tracer.emit(null, "test.start", {
@@ -163,10 +163,7 @@ export class Cluster extends KvSimCluster {
     if (result === undefined || result.verdict === "linearizable") return undefined;
     const dir = process.env.RAFT_TRACE_DIR || path.join(partDir, "out", "failed");
     mkdirSync(dir, { recursive: true });
-    const page = path.join(
-      dir,
-      traceFileName(this.test.file, this.test.name).replace(/\.jsonl$/, ".history.html"),
-    );
+    const page = path.join(dir, this.traceName.replace(/\.jsonl$/, ".history.html"));
     writeFileSync(page, html());
     this.forceTrace = dir;
     const why =
@@ -175,6 +172,14 @@ export class Cluster extends KvSimCluster {
         : "could not be decided within the budget";
     return `the history of ${this.history.size} client operations ${why}: ${page}`;
   }
+
+  /** This cluster's trace file name; its history page shares it. */
+  private get traceName(): string {
+    this.traceFile ??= traceFileName(this.test.file, this.test.name);
+    return this.traceFile;
+  }
+
+  private traceFile: string | undefined;
 
   /** Where the trace goes although RAFT_TRACE_DIR is not set (a history that failed). */
   private forceTrace: string | undefined;
@@ -191,7 +196,7 @@ export class Cluster extends KvSimCluster {
     );
     mkdirSync(dir, { recursive: true });
     writeFileSync(
-      path.join(dir, traceFileName(this.test.file, this.test.name)),
+      path.join(dir, this.traceName),
       this.events.map((e) => `${JSON.stringify(e)}\n`).join(""),
     );
   }

@@ -86,6 +86,8 @@ export class KvClient extends KvOperations {
   private seq = 0;
   /** The node believed to lead. */
   private leader: number;
+  /** An operation is under way: a client runs one at a time (its requests are numbered so). */
+  private busy = false;
 
   constructor(
     transport: KvTransport,
@@ -104,6 +106,18 @@ export class KvClient extends KvOperations {
 
   /** Runs one command, exactly once, or throws a ClientError that says whether it may have run. */
   async run(command: KvCommand): Promise<KvResult> {
+    if (this.busy) {
+      throw new Error(`client ${this.options.id} runs one operation at a time; use another client`);
+    }
+    this.busy = true;
+    try {
+      return await this.runOnce(command);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async runOnce(command: KvCommand): Promise<KvResult> {
     const request: KvRequest = { client: this.options.id, seq: ++this.seq, command };
     const deadline = this.clock.now() + this.options.deadlineMs;
     let maybe = false;
@@ -141,8 +155,10 @@ export class KvClient extends KvOperations {
     }
     if (response.status === "ok") return { kind: "done", result: response.result };
     if (response.status === "not-leader") {
-      const hinted = response.leaderHint !== null && response.leaderHint !== to;
-      this.leader = hinted ? response.leaderHint! : this.nextAfter(to);
+      // A hint names a node of the cluster; one this client was not told of is no use to it.
+      const hint = response.leaderHint;
+      const hinted = hint !== null && hint !== to && this.options.nodes.includes(hint);
+      this.leader = hinted ? hint : this.nextAfter(to);
       return { kind: "retry", maybe: false, retryAtOnce: hinted, why: `n${to} is not the leader` };
     }
     return {

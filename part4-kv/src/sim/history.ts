@@ -60,9 +60,13 @@ export class History {
   }
 }
 
-/** What lincheck's kv model says a client saw: a get's value ("" when absent), a cas's outcome. */
+/**
+ * What lincheck's kv model says a client saw: a get's value ("" when absent), a cas's outcome, and
+ * for every write the value it replaced (null when absent), which the check holds it to.
+ */
 function outputOf(input: KvInput, result: KvResult): KvOutput {
   if (input.op === "get") return { value: result.value ?? "" };
-  if (input.op === "cas") return { ok: result.ok === true };
-  return {};
+  const previous = result.existed ? result.value : null;
+  if (input.op === "cas") return { ok: result.ok === true, previous };
+  return { previous };
 }

@@ -39,6 +39,7 @@ export class KvSimCluster extends SimCluster {
   private readonly clientRandom: SeededRandom;
   /** client>node pairs that cannot reach each other (a client in another partition). */
   private readonly clientCuts = new Set<string>();
+  private readonly listeners: ((event: KvTraceEvent) => void)[] = [];
 
   constructor(n: number, options: KvSimOptions) {
     const services = new Map<number, KvService>();
@@ -52,7 +53,22 @@ export class KvSimCluster extends SimCluster {
     this.services = services;
     this.clientNet = options.clientNetwork ?? { latency: uniformLatency(1, 5), lossRate: 0 };
     this.clientRandom = this.randomStream();
-    this.tracer.subscribe((event) => this.events.push(event));
+    this.tracer.subscribe((event) => this.record(event));
+  }
+
+  /** Calls `listener` with every event from now on, the nodes' and the clients', in order. */
+  subscribe(listener: (event: KvTraceEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private record(event: KvTraceEvent): void {
+    this.events.push(event);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** From now on the client network loses nothing (its delays stay). */
+  makeClientNetworkReliable(): void {
+    this.clientNet.lossRate = 0;
   }
 
   /** A client of this cluster, with its own session; its operations are recorded and traced. */
@@ -88,7 +104,7 @@ export class KvSimCluster extends SimCluster {
   /** Records one client event in the trace. */
   clientEvent<K extends ClientKind>(kind: K, details: ClientKinds[K]): void {
     const event = { t: this.clock.now(), node: null, term: null, role: null, kind, details };
-    this.events.push(event as KvTraceEvent);
+    this.record(event as KvTraceEvent);
   }
 
   /** The transport a client uses: one simulated hop each way, seeded delays and losses. */
@@ -139,19 +155,19 @@ export class KvSimCluster extends SimCluster {
         delivered = true;
         // A copy, as over a real connection: the service never holds the client's objects.
         const copy = JSON.parse(JSON.stringify(request)) as KvRequest;
-        void this.services
-          .get(to)!
-          .handle(copy)
-          .then((response) => {
-            if (this.lost(client, to)) return;
-            this.clock.setTimer(this.clientNet.latency(this.clientRandom), () => {
-              if (settled) return;
-              settled = true;
-              timer.cancel();
-              answer(response.status, response.status === "failed" ? response.error : undefined);
-              resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
-            });
+        const service = this.services.get(to)!;
+        void service.handle(copy).then((response) => {
+          // A node that crashed meanwhile (or restarted: a new service) sends nothing back.
+          const gone = this.state(to).role === "dead" || this.services.get(to) !== service;
+          if (gone || this.lost(client, to)) return;
+          this.clock.setTimer(this.clientNet.latency(this.clientRandom), () => {
+            if (settled) return;
+            settled = true;
+            timer.cancel();
+            answer(response.status, response.status === "failed" ? response.error : undefined);
+            resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
           });
+        });
       });
     });
   }

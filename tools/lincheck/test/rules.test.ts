@@ -162,6 +162,48 @@ describe("key/value rules", () => {
   });
 });
 
+describe("key/value rules: what a write says it replaced", () => {
+  it("concurrent appends that say what they replaced land only in the order they say", () => {
+    // No read at all, yet the answers fix the order: y came second, after x.
+    const both = (x: string | null, y: string | null) =>
+      ops([
+        ["a", 0, 10, append("k", "x"), { previous: x }],
+        ["b", 0, 10, append("k", "y"), { previous: y }],
+      ]);
+    expect(verdict(kvModel, both(null, "x"))).toBe("linearizable");
+    expect(verdict(kvModel, both("y", null))).toBe("linearizable");
+    expect(verdict(kvModel, both(null, null))).toBe("not-linearizable");
+    expect(verdict(kvModel, both("y", "x"))).toBe("not-linearizable");
+  });
+
+  it("put, delete and cas are held to the value they say they replaced; absent is null", () => {
+    const h = (previous: string | null) =>
+      ops([
+        ["a", 0, 1, put("k", "v"), { previous: null }],
+        ["a", 2, 3, put("k", "w"), { previous: "v" }],
+        ["a", 4, 5, del("k"), { previous }],
+        [
+          "a",
+          6,
+          7,
+          { op: "cas", key: "k", expected: null, value: "z" },
+          { ok: true, previous: null },
+        ],
+      ]);
+    expect(verdict(kvModel, h("w"))).toBe("linearizable");
+    expect(verdict(kvModel, h("v"))).toBe("not-linearizable");
+    expect(verdict(kvModel, h(null))).toBe("not-linearizable");
+  });
+
+  it("an empty value is not an absent key", () => {
+    const h = ops([
+      ["a", 0, 1, put("k", ""), { previous: null }],
+      ["a", 2, 3, put("k", "v"), { previous: null }],
+    ]);
+    expect(verdict(kvModel, h)).toBe("not-linearizable");
+  });
+});
+
 describe("key/value rules: keys and evidence", () => {
   it("keys are checked independently, and the failing one is explained", () => {
     const h = ops([

@@ -37,10 +37,16 @@ export type KvInput =
   /** Set the key to `value` if its current value is `expected` (null: if the key is absent). */
   | { op: "cas"; key: string; expected: string | null; value: string };
 
-/** get returns `value` (an absent key reads as ""), cas returns `ok`, the others nothing. */
+/**
+ * get returns `value` (an absent key reads as ""), cas returns `ok`, the others nothing. A write
+ * (put, append, delete, cas) may also say what it replaced, `previous` (null: the key was absent),
+ * as raft-ts's store answers; when it does, the check holds it to that, which pins down the order
+ * of concurrent writes that no read observes.
+ */
 export interface KvOutput {
   value?: string;
   ok?: boolean;
+  previous?: string | null;
 }
 
 export function applyKv(state: KvState, input: KvInput): Effect<KvState, KvOutput> {
@@ -72,7 +78,14 @@ function decodeInput(json: unknown): KvInput {
 }
 
 function decodeOutput(input: KvInput, json: unknown): KvOutput {
-  return result(json, input.op === "get" ? "value" : input.op === "cas" ? "ok" : "nothing", string);
+  const output = result(
+    json,
+    input.op === "get" ? "value" : input.op === "cas" ? "ok" : "nothing",
+    string,
+  );
+  const obj = object(json, "output");
+  if (input.op === "get" || !Object.hasOwn(obj, "previous")) return output;
+  return { ...output, previous: nullableString(obj, "previous") };
 }
 
 function describeOperation(input: KvInput, output: KvOutput | undefined): string {
@@ -95,18 +108,16 @@ function describeOperation(input: KvInput, output: KvOutput | undefined): string
 
 const step = deterministicStep(applyKv, sameResult);
 
-/** The hash of each value a get returned, computed once per get (see reads). */
+/** The hash of each value an output reports, computed once per output (see holds). */
 const seenHashes = new WeakMap<KvOutput, number>();
 
 /**
- * Whether a get that returned `seen` could have read `state` (applyKv's get, without building its
- * output). The search asks this millions of times, mostly about a value that differs from the
- * state. Comparing two long strings of equal length makes V8 flatten the one an append built,
- * which allocates, so hashes are compared first.
+ * Whether `state` holds `value`, which `seen` reported (a get's value, or what a write replaced),
+ * without building anything. The search asks this millions of times, mostly about a value that
+ * differs from the state. Comparing two long strings of equal length makes V8 flatten the one an
+ * append built, which allocates, so hashes are compared first.
  */
-function reads(state: KvState, seen: KvOutput): boolean {
-  const value = seen.value ?? "";
-  if (state === null) return value === "";
+function holds(state: { value: string; hash: number }, value: string, seen: KvOutput): boolean {
   if (state.value.length !== value.length) return false;
   let hash = seenHashes.get(seen);
   if (hash === undefined) {
@@ -116,13 +127,29 @@ function reads(state: KvState, seen: KvOutput): boolean {
   return hash === state.hash && state.value === value;
 }
 
+/** Whether a get that returned `seen` could have read `state` (an absent key reads as ""). */
+function reads(state: KvState, seen: KvOutput): boolean {
+  const value = seen.value ?? "";
+  return state === null ? value === "" : holds(state, value, seen);
+}
+
+/** Whether a write that said it replaced `seen.previous` (if it said) could have replaced `state`. */
+function replaced(state: KvState, seen: KvOutput | undefined): boolean {
+  const previous = seen?.previous;
+  if (previous === undefined) return true;
+  if (previous === null || state === null) return previous === state;
+  return holds(state, previous, seen!);
+}
+
 export const kvModel: Model<KvState, KvInput, KvOutput> = {
   name: "kv",
   init: () => null,
-  step: (state, input, output) =>
-    input.op === "get"
-      ? { ok: output === undefined || reads(state, output), next: state }
-      : step(state, input, output),
+  step: (state, input, output) => {
+    if (input.op === "get")
+      return { ok: output === undefined || reads(state, output), next: state };
+    const effect = step(state, input, output);
+    return replaced(state, output) ? effect : { ok: false, next: effect.next };
+  },
   partitionKey: (input) => input.key,
   readOnly: (input, output) => input.op === "get" || (input.op === "cas" && output?.ok === false),
   equal: (a, b) => a === b || (a?.hash === b?.hash && a?.value === b?.value),
