@@ -24,6 +24,7 @@ import { type KvCommand, type KvResponse, MAX_VALUE_BYTES, parseRequest } from "
 import type { KvService } from "../kv/service.ts";
 import { type ClusterMap, formatAddress, urlOf } from "./addresses.ts";
 import { HttpError, parseJson, readBody, sendJson, utf8 } from "./http.ts";
+import type { StorageCounts } from "./node.ts";
 import type { NodeTracer } from "./node-trace.ts";
 import type { Faults } from "./peers.ts";
 import { answerRaft } from "./raft-endpoint.ts";
@@ -40,6 +41,8 @@ export interface ApiContext {
   nextMsg: () => number;
   /** Shown in /status: pid, seed, incarnation, data folder... */
   info: Record<string, unknown>;
+  /** Shown in /status as they are at the moment: the storage's syncs and bytes written. */
+  storage: Readonly<StorageCounts>;
 }
 
 /** A JSON body on the client routes: a cas holds two values of up to 64 KiB, JSON-escaped. */
@@ -229,6 +232,7 @@ function status(ctx: ApiContext): Record<string, unknown> {
     keys: ctx.service.machine.size,
     cluster: Object.fromEntries([...ctx.cluster].map(([id, a]) => [id, formatAddress(a)])),
     ...ctx.info,
+    storage: { ...ctx.storage },
     ...(ctx.faults === undefined ? {} : { faults: { drop: ctx.faults.list() } }),
   };
 }

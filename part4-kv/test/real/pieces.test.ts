@@ -16,6 +16,7 @@ import {
   messageOrigin,
   nextIncarnation,
 } from "../../src/real/message-ids.ts";
+import { openDiskStorage } from "../../src/real/node.ts";
 import {
   parseAppendEntries,
   parseAppendEntriesReply,
@@ -60,6 +61,29 @@ describe("real processes, piece by piece: addresses, message ids, the start coun
       ]);
       writeFileSync(path.join(folder, INCARNATION_FILE), "three");
       expect(() => nextIncarnation(folder)).toThrow("does not hold a whole number");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+  test("a node's storage counts its syncs and bytes, which /status shows and the benchmark reads", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "raft-kv-counts-"));
+    try {
+      const opened = openDiskStorage(folder);
+      const atOpen = { ...opened.counts };
+      opened.storage.save({ hardState: { currentTerm: 1, votedFor: 0 } });
+      opened.storage.save({
+        log: {
+          from: 1,
+          entries: [
+            { term: 1, command: "a" },
+            { term: 1, command: "b" },
+          ],
+        },
+      });
+      // Two saves, two syncs: a save is durable when it returns, however many entries it holds.
+      expect(opened.counts.syncs - atOpen.syncs).toBe(2);
+      expect(opened.counts.bytesWritten).toBeGreaterThan(atOpen.bytesWritten);
+      opened.close();
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

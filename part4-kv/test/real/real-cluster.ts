@@ -24,12 +24,19 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { Agent, createServer } from "node:http";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, inject } from "vitest";
 import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
 import { call } from "../../src/real/http.ts";
+import {
+  agreedLeader,
+  fetchStatus,
+  freePorts,
+  type Status,
+  waitFor,
+} from "../../src/real/local.ts";
 import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
 import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
 import { processStart, TraceFile } from "../../src/real/trace-file.ts";
@@ -39,20 +46,7 @@ import { renderCommand, replayCommand } from "../replay.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
 
-/** What /status answers (api.ts). */
-export interface Status {
-  id: number;
-  role: string;
-  term: number;
-  leader: number | null;
-  commitIndex: number;
-  lastApplied: number;
-  logLength: number;
-  keys: number;
-  pid: number;
-  incarnation: number;
-  faults?: { drop: number[] };
-}
+export { freePorts, type Status, waitFor };
 
 export interface RealClusterOptions {
   nodes: number;
@@ -97,41 +91,6 @@ export function useRealClusters(): void {
   process.once("exit", () => {
     for (const cluster of live) cluster.killAllNow();
   });
-}
-
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = createServer();
-      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-/** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
-export async function waitFor<T>(
-  what: string | (() => string),
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `waited ${timeoutMs} ms for ${typeof what === "string" ? what : what()}, in vain`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 function slug(text: string): string {
@@ -278,15 +237,7 @@ export class RealCluster {
   /** The node's /status, or undefined if it does not answer within a second. */
   async status(id: number): Promise<Status | undefined> {
     this.check();
-    try {
-      const answer = await call(this.agent, this.cluster.get(id)!, "/status", undefined, {
-        timeoutMs: 1000,
-        limit: 65536,
-      });
-      return answer.status === 200 ? (JSON.parse(answer.body.toString()) as Status) : undefined;
-    } catch {
-      return undefined;
-    }
+    return fetchStatus(this.agent, this.cluster.get(id)!);
   }
 
   /**
@@ -300,13 +251,10 @@ export class RealCluster {
         const all = await Promise.all(
           among.filter((id) => this.children.has(id)).map((id) => this.status(id)),
         );
-        const statuses = all.filter((s) => s !== undefined);
-        for (const s of statuses) {
-          if (s.role !== "leader") continue;
-          const followers = statuses.filter((o) => o.term === s.term && o.leader === s.id).length;
-          if (followers * 2 > this.cluster.size) return s.id;
-        }
-        return undefined;
+        return agreedLeader(
+          all.filter((s) => s !== undefined),
+          this.cluster.size,
+        );
       },
       timeoutMs,
     );

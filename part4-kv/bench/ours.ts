@@ -1,0 +1,58 @@
+// Our store as real processes: three nodes on free ports (pnpm kv:node's code, DiskStorage with
+// fdatasync, no trace files), driven by RealClient, the client `pnpm kv` uses.
+
+import { openSync } from "node:fs";
+import { Agent } from "node:http";
+import path from "node:path";
+import { type ClusterMap, formatClusterMap } from "../src/real/addresses.ts";
+import { agreedLeader, fetchStatus, freePorts, waitFor } from "../src/real/local.ts";
+import { RealClient } from "../src/real/real-client.ts";
+import { spawnNode } from "../src/real/spawn.ts";
+import type { Processes } from "./processes.ts";
+import type { Counters, System } from "./system.ts";
+
+const NODES = 3;
+
+export async function startOurs(
+  processes: Processes,
+  fail: (why: string) => void,
+): Promise<System> {
+  const ports = await freePorts(NODES);
+  const cluster: ClusterMap = new Map(ports.map((port, id) => [id, { host: "127.0.0.1", port }]));
+  for (const id of cluster.keys()) {
+    const log = openSync(path.join(processes.dir, `n${id}.log`), "a");
+    const args = ["--id", String(id), "--cluster", formatClusterMap(cluster), "--no-trace"];
+    args.push("--data", path.join(processes.dir, `n${id}`));
+    processes.add(spawnNode(args, log), `n${id} (see ${processes.dir}/n${id}.log)`, fail);
+  }
+  const agent = new Agent({ keepAlive: true });
+  const statuses = async () =>
+    (await Promise.all(ports.map((_, id) => fetchStatus(agent, cluster.get(id)!)))).filter(
+      (s) => s !== undefined,
+    );
+  await waitFor(
+    "a leader of our cluster",
+    async () => agreedLeader(await statuses(), NODES),
+    30_000,
+    100,
+  );
+  const clients: RealClient[] = [];
+  const client = (n: number) => {
+    clients[n] ??= new RealClient({ id: `bench-${n}`, cluster, seed: n + 1 });
+    return clients[n];
+  };
+  return {
+    name: "raft-ts",
+    put: async (n, key, value) => void (await client(n).put(key, value)),
+    get: async (n, key) => void (await client(n).get(key)),
+    async counters(): Promise<Counters> {
+      const all = await statuses();
+      const syncs = all.reduce((sum, s) => sum + s.storage.syncs, 0);
+      return { syncs, committed: Math.max(0, ...all.map((s) => s.commitIndex)) };
+    },
+    close() {
+      for (const c of clients) c?.close();
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// Nodes running on this machine, as the tests and the benchmark drive them: free ports on
+// 127.0.0.1, a wait that is bounded and says what it waited for, a node's /status, and the leader
+// a majority agrees on.
+
+import { type Agent, createServer } from "node:http";
+import type { Address } from "./addresses.ts";
+import { call } from "./http.ts";
+import type { StorageCounts } from "./node.ts";
+
+/** What /status answers (api.ts). */
+export interface Status {
+  id: number;
+  role: string;
+  term: number;
+  leader: number | null;
+  commitIndex: number;
+  lastApplied: number;
+  logLength: number;
+  keys: number;
+  pid: number;
+  incarnation: number;
+  storage: StorageCounts;
+  faults?: { drop: number[] };
+}
+
+/** `count` ports that were free on 127.0.0.1 a moment ago (the system picked them). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
+export async function waitFor<T>(
+  what: string | (() => string),
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `waited ${timeoutMs} ms for ${typeof what === "string" ? what : what()}, in vain`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** The node's /status, or undefined if it does not answer within `timeoutMs`. */
+export async function fetchStatus(
+  agent: Agent,
+  address: Address,
+  timeoutMs = 1000,
+): Promise<Status | undefined> {
+  try {
+    const answer = await call(agent, address, "/status", undefined, { timeoutMs, limit: 65536 });
+    return answer.status === 200 ? (JSON.parse(answer.body.toString()) as Status) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The leader that a majority of a cluster of `size` follows in its term, from the statuses of the
+ * nodes that answered (a paused or cut-off old leader may still believe it leads: it is not
+ * followed by a majority, so it is not the one).
+ */
+export function agreedLeader(statuses: readonly Status[], size: number): number | undefined {
+  for (const s of statuses) {
+    if (s.role !== "leader") continue;
+    const followers = statuses.filter((o) => o.term === s.term && o.leader === s.id).length;
+    if (followers * 2 > size) return s.id;
+  }
+  return undefined;
+}
