@@ -170,11 +170,24 @@ async function askRestartedVoter(
 }
 
 /**
- * Cuts each link `[from, to]`. (What a node sends on a cut link is still traced as sent: the
- * safety checks hold it to what it said, even though nobody heard it.)
+ * Commits a first entry, then cuts the leader's links to the two others, and theirs to each other:
+ * its heartbeats stop reaching them, and both become candidates of term + 1 that cannot reach each
+ * other. Only their requests to the old leader, and its replies, still get through: its vote
+ * decides. (What a node sends on a cut link is still traced as sent: the safety checks hold it to
+ * what it said, even though nobody heard it.)
  */
-function cutLinks(cluster: Cluster, pairs: [NodeId, NodeId][]): void {
-  for (const [from, to] of pairs) cluster.cut(from, to);
+async function twoCandidatesAround(cluster: Cluster) {
+  await cluster.one(1, 3, true);
+  const { leader, term } = await cluster.checkSingleLeader();
+  const [x, y] = [(leader + 1) % 3, (leader + 2) % 3];
+  for (const [from, to] of [
+    [leader, x],
+    [leader, y],
+    [x, y],
+    [y, x],
+  ] as const)
+    cluster.cut(from, to);
+  return { leader, term, x, y };
 }
 
 /** Runs until candidate `id` starts the election of `term`, and crashes it at `point`. */
@@ -486,18 +499,9 @@ describe("bugs real implementations shipped", () => {
 
   test("a same-term step-down keeps votedFor, in memory and across a crash", async () => {
     const cluster = Cluster.start(3);
-    await cluster.one(1, 3, true);
-    const { leader: old, term } = await cluster.checkSingleLeader();
-    const [x, y] = [(old + 1) % 3, (old + 2) % 3];
-    // The old leader's heartbeats stop reaching x and y, which cannot hear each other: both become
-    // candidates of term + 1. The old leader's vote decides which one wins; only that reply gets
-    // through.
-    cutLinks(cluster, [
-      [old, x],
-      [old, y],
-      [x, y],
-      [y, x],
-    ]);
+    // x and y become candidates of term + 1; the old leader's vote decides which one wins, and
+    // only that reply gets through.
+    const { leader: old, term, x, y } = await twoCandidatesAround(cluster);
     onFirst(
       cluster,
       (e) => e.kind === "vote" && e.node === old && e.details.granted && e.term === term + 1,
@@ -527,18 +531,10 @@ describe("bugs real implementations shipped", () => {
   test("stale vote replies counted: a grant for an earlier election does not make a leader", async () => {
     // Calls wait a second for their reply, so a late one still reaches the candidate.
     const cluster = Cluster.start(3, { network: { rpcTimeoutMs: 1000 } });
-    await cluster.one(1, 3, true);
-    const { leader: old, term } = await cluster.checkSingleLeader();
-    const [x, y] = [(old + 1) % 3, (old + 2) % 3];
     // As above, x and y become candidates of term + 1 that cannot reach each other. The old
     // leader's grant comes back 400 ms late: after the candidate's election timer (at most
     // 300 ms) has started the next election, in which nobody has voted for it yet.
-    cutLinks(cluster, [
-      [old, x],
-      [old, y],
-      [x, y],
-      [y, x],
-    ]);
+    const { leader: old, term } = await twoCandidatesAround(cluster);
     const since = cluster.tracer.events.length;
     onFirst(
       cluster,
@@ -571,17 +567,9 @@ describe("bugs real implementations shipped", () => {
   for (const point of ["after its save", "after its messages left"] as const) {
     test(`a double vote in one term: a voter that crashes ${point} between two candidates' requests`, async () => {
       const cluster = Cluster.start(3);
-      await cluster.one(1, 3, true);
-      const { leader: voter, term } = await cluster.checkSingleLeader();
-      const [a, b] = [(voter + 1) % 3, (voter + 2) % 3];
-      // The leader's heartbeats stop reaching a and b, which cannot hear each other: both become
-      // candidates of term + 1. b's requests to the voter take a second longer than a's.
-      cutLinks(cluster, [
-        [voter, a],
-        [voter, b],
-        [a, b],
-        [b, a],
-      ]);
+      // a and b become candidates of term + 1 that cannot reach each other. b's requests to the
+      // voter take a second longer than a's.
+      const { leader: voter, term, x: a, y: b } = await twoCandidatesAround(cluster);
       cluster.slow(b, voter, 1000);
       await crashVoter(cluster, voter, a, term + 1, point);
       expect(cluster.storage.get(voter)!.load()).toMatchObject({

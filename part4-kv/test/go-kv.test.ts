@@ -221,7 +221,8 @@ describe("Go series, key/value service: crashes", () => {
     for (let i = 0; i < 3; i++) await expectGet(cluster, newClient(), `key${i}`, `value${i}`);
   });
 
-  test("crash the leader: the new leader has the data", async () => {
+  /** Three keys put, the leader crashed, and every key read from the new leader. */
+  async function leaderCrashedAfterPuts() {
     const cluster = Cluster.start(3);
     const { leader } = await cluster.checkSingleLeader();
     const newClient = clientMaker(cluster);
@@ -229,16 +230,15 @@ describe("Go series, key/value service: crashes", () => {
     cluster.crash(leader);
     await cluster.checkSingleLeader();
     for (let i = 0; i < 3; i++) await expectGet(cluster, newClient(), `key${i}`, `value${i}`);
+    return { cluster, leader, newClient };
+  }
+
+  test("crash the leader: the new leader has the data", async () => {
+    await leaderCrashedAfterPuts();
   });
 
   test("crash then restart the leader: clients in any order get the data", async () => {
-    const cluster = Cluster.start(3);
-    const { leader } = await cluster.checkSingleLeader();
-    const newClient = clientMaker(cluster);
-    await putKeys(cluster, newClient, 3);
-    cluster.crash(leader);
-    await cluster.checkSingleLeader();
-    for (let i = 0; i < 3; i++) await expectGet(cluster, newClient(), `key${i}`, `value${i}`);
+    const { cluster, leader, newClient } = await leaderCrashedAfterPuts();
     cluster.restart(leader);
     const random = cluster.randomStream();
     for (let k = 0; k < 5; k++) {
