@@ -11,12 +11,14 @@ import { messageDetails } from "./peers.ts";
 import { parseAppendEntries, parseRequestVote, type RequestEnvelope } from "./wire.ts";
 
 /**
- * The largest AppendEntries a node accepts. A leader sends at most MAX_ENTRIES_PER_APPEND entries
- * at once, each at most ~0.8 MiB as JSON (a cas with a 1 KiB key and two 64 KiB values, every
- * byte escaped), so a genuine request always fits.
+ * How many entries a leader sends in one AppendEntries: enough that 64 clients' commands, which
+ * arrive together and are saved in one write, also travel in one round trip (the benchmark's
+ * 64-client load needs a third fewer disk syncs per entry than with 20). Each entry is at most
+ * ~0.8 MiB as JSON (a cas with a 1 KiB key and two 64 KiB values, every byte escaped), so a
+ * genuine request always fits the body limit below.
  */
-export const MAX_ENTRIES_PER_APPEND = 20;
-export const APPEND_BODY_LIMIT = 32 * 1024 * 1024;
+export const MAX_ENTRIES_PER_APPEND = 64;
+export const APPEND_BODY_LIMIT = 64 * 1024 * 1024;
 const VOTE_BODY_LIMIT = 4096;
 
 export async function answerRaft(
