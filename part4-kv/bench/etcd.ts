@@ -48,9 +48,12 @@ export async function startEtcd(
     const child = spawn("etcd", args, { stdio: ["ignore", log, log], detached: true });
     processes.add(child, `etcd e${i} (see ${processes.dir}/e${i}.log)`, fail);
   });
+  // The load's connections are kept alive; the status and metrics calls between loads open their
+  // own (as ours.ts does), never an idle one the server may be closing.
   const agent = new Agent({ keepAlive: true });
-  const post = async (to: Address, route: string, body: object) => {
-    const answer = await call(agent, to, route, JSON.stringify(body), {
+  const control = new Agent({ keepAlive: false });
+  const post = async (to: Address, route: string, body: object, via = agent) => {
+    const answer = await call(via, to, route, JSON.stringify(body), {
       timeoutMs: 5000,
       limit: 1 << 20,
     });
@@ -58,7 +61,7 @@ export async function startEtcd(
     return JSON.parse(answer.body.toString()) as Record<string, unknown>;
   };
   const status = (to: Address) =>
-    post(to, "/v3/maintenance/status", {}).catch(() => undefined) as Promise<
+    post(to, "/v3/maintenance/status", {}, control).catch(() => undefined) as Promise<
       EtcdStatus | undefined
     >;
   const leader = await waitFor(
@@ -79,11 +82,14 @@ export async function startEtcd(
       void (await post(leader, "/v3/kv/put", { key: b64(key), value: b64(value) })),
     get: async (_n, key) => void (await post(leader, "/v3/kv/range", { key: b64(key) })),
     async counters(): Promise<Counters> {
-      const metrics = await Promise.all(clients.map((to) => syncsOf(agent, to)));
+      const metrics = await Promise.all(clients.map((to) => syncsOf(control, to)));
       const head = await status(leader);
       return { syncs: metrics.reduce((a, b) => a + b, 0), committed: Number(head?.raftIndex ?? 0) };
     },
-    close: () => agent.destroy(),
+    close() {
+      agent.destroy();
+      control.destroy();
+    },
   };
 }
 

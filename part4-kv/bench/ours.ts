@@ -25,7 +25,9 @@ export async function startOurs(
     args.push("--data", path.join(processes.dir, `n${id}`));
     processes.add(spawnNode(args, log), `n${id} (see ${processes.dir}/n${id}.log)`, fail);
   }
-  const agent = new Agent({ keepAlive: true });
+  // A connection per /status call: a kept-alive one idle between loads may be closing at the
+  // server's end (its keep-alive timeout) just as it is reused, and a status would go missing.
+  const agent = new Agent({ keepAlive: false });
   const statuses = async () =>
     (await Promise.all(ports.map((_, id) => fetchStatus(agent, cluster.get(id)!)))).filter(
       (s) => s !== undefined,

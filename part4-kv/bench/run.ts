@@ -65,10 +65,17 @@ const live = new Set<Processes>();
 
 async function main(): Promise<void> {
   const opts = options();
-  process.once("SIGINT", () => {
-    console.error("\ninterrupted: stopping the clusters");
-    void Promise.all([...live].map((p) => p.stopAll())).then(() => process.exit(130));
-  });
+  // Ctrl-C may arrive twice (from the terminal, and relayed by tsx): the first one stops the
+  // clusters, the others must not end the process before that is done.
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${signal}: stopping the clusters`);
+      void Promise.all([...live].map((p) => p.stopAll())).then(() => process.exit(130));
+    });
+  }
   const etcd = opts.etcd ? etcdVersion() : undefined;
   printMachine(etcd, opts);
   await printSimulated(opts.quick);
