@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "vitest";
 import { formatClusterMap } from "../../src/real/addresses.ts";
-import { describeReal, freePorts, RealCluster, useRealClusters } from "./real-cluster.ts";
+import { freePorts } from "../../src/real/local.ts";
+import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
 
 useRealClusters();
 

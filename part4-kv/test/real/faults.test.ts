@@ -8,7 +8,8 @@
 
 import { expect, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
-import { describeReal, RealCluster, useRealClusters, waitFor } from "./real-cluster.ts";
+import { waitFor } from "../../src/real/local.ts";
+import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
 
 useRealClusters();
 

@@ -46,8 +46,6 @@ import { renderCommand, replayCommand } from "../replay.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
 
-export { freePorts, type Status, waitFor };
-
 export interface RealClusterOptions {
   nodes: number;
   /** The seed of the test's own random choices (faults, operations), for test.start. */
