@@ -1,3 +1,7 @@
+// Reading a history file: recognises its format from the first line that says anything (or is
+// told it), and hands the text to that format's parser. Every error is a HistoryError naming the file
+// and the line.
+
 import { readFileSync } from "node:fs";
 import { type History, HistoryError } from "../history.ts";
 import { kvModel } from "../models/kv.ts";

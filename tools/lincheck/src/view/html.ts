@@ -1,3 +1,7 @@
+// The history page: one self-contained HTML file (page.ejs filled with layout.ts's view), which
+// draws every operation as a bar on its client's lane and lets a reader step through the partial
+// linearizations the search reached, to see where the history breaks.
+
 import { readFileSync } from "node:fs";
 import ejs from "ejs";
 import type { CheckOptions, CheckResult } from "../check.ts";

@@ -1,3 +1,7 @@
+// Everything the history page shows, computed here: bar positions on an ordinal time axis, the
+// partial linearizations of each partition and their linearization points, the zoom range. The
+// page's own script only chooses which of it to show.
+
 import {
   type CheckOptions,
   type CheckResult,
