@@ -26,20 +26,33 @@ function json(value: unknown): string {
   });
 }
 
+/** What renderHtml takes besides the history and its result. */
+export interface PageOptions extends CheckOptions {
+  /**
+   * The href of the test's timeline page (testlog-viz), relative to where this page is written:
+   * the page then links to it. part4-kv's test harness writes `X.history.html` beside the trace
+   * `X.jsonl`, and dotest.sh renders the trace as `X.html` there, so the href is "X.html"
+   * (URL-encoded, as any href).
+   */
+  timeline?: string;
+}
+
 /**
  * One self-contained page: styles, script and data are inline and nothing is fetched, so it
  * opens from file://. Text from the history goes through ejs's escaping <%= %>, or through
  * json() into a data element; <%- %> is used for nothing else. `options` are those the result was
- * checked with: the page searches failing partitions again to show their partial linearizations.
+ * checked with (the page searches failing partitions again to show their partial linearizations),
+ * and what the page links to.
  */
 export function renderHtml(
   history: History,
   result: CheckResult,
-  options: CheckOptions = {},
+  options: PageOptions = {},
 ): string {
   const page = layout(history, result, options);
   return ejs.render(TEMPLATE, {
     file: history.file,
+    timeline: options.timeline,
     verdict: result.verdict,
     verdictText: VERDICT_TEXT[result.verdict],
     modelName: history.model.name,
