@@ -108,6 +108,32 @@ describe("the lincheck command, given something wrong", () => {
     );
   });
 
+  it("says so when --format does not match the file, naming the line", () => {
+    const r = run(join(repoRoot, "tools/lincheck/examples/stale-read.jsonl"), "--format", "jepsen");
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(
+      "stale-read.jsonl:1: --format jepsen does not match the file: this line looks like a lincheck JSON history, not a Jepsen log",
+    );
+  });
+
+  it("reports a bug as a bug (exit 3, with its stack), never as a usage error", () => {
+    const err: string[] = [];
+    const code = main([legal.path], {
+      out: () => {
+        throw new TypeError("out is broken");
+      },
+      err: (t) => err.push(t),
+    });
+    expect(code).toBe(EXIT.error);
+    expect(err.join("\n")).toMatch(
+      /^lincheck: an internal error, a bug in lincheck; please report it/,
+    );
+    expect(err.join("\n")).toContain("TypeError: out is broken");
+    expect(err.join("\n")).not.toContain("--help");
+  });
+});
+
+describe("the lincheck command, given a wrong command line", () => {
   it("exits 2 for a usage error: what is wrong, then where the help is", () => {
     for (const [argv, what] of [
       [[], "no history file given"],
@@ -145,30 +171,6 @@ describe("the lincheck command, given something wrong", () => {
       );
     }
     expect(run(legal.path, "--max-states", "1000000", "--time-limit", "0").code).not.toBe(2);
-  });
-
-  it("says so when --format does not match the file, naming the line", () => {
-    const r = run(join(repoRoot, "tools/lincheck/examples/stale-read.jsonl"), "--format", "jepsen");
-    expect(r.code).toBe(3);
-    expect(r.err).toContain(
-      "stale-read.jsonl:1: --format jepsen does not match the file: this line looks like a lincheck JSON history, not a Jepsen log",
-    );
-  });
-
-  it("reports a bug as a bug (exit 3, with its stack), never as a usage error", () => {
-    const err: string[] = [];
-    const code = main([legal.path], {
-      out: () => {
-        throw new TypeError("out is broken");
-      },
-      err: (t) => err.push(t),
-    });
-    expect(code).toBe(EXIT.error);
-    expect(err.join("\n")).toMatch(
-      /^lincheck: an internal error, a bug in lincheck; please report it/,
-    );
-    expect(err.join("\n")).toContain("TypeError: out is broken");
-    expect(err.join("\n")).not.toContain("--help");
   });
 });
 
@@ -224,7 +226,9 @@ describe("the lincheck command's other duties", () => {
     );
     expect(readFileSync(page, "utf8")).not.toContain('id="timeline"');
   });
+});
 
+describe("the lincheck command's paths", () => {
   it("links the page to the test's timeline, relative to where the page is", () => {
     const page = join(dir, "traces", "kv test #1.history.html");
     const timeline = join(dir, "traces", "kv test #1.html");
@@ -249,7 +253,9 @@ describe("the lincheck command's other duties", () => {
       else process.env.INIT_CWD = before;
     }
   });
+});
 
+describe("the lincheck command as a process", () => {
   it("runs as the root script, with the real exit code", () => {
     const tsx = join(repoRoot, "tools/lincheck/node_modules/.bin/tsx");
     const r = spawnSync(tsx, ["tools/lincheck/src/cli.ts", illegal.path], {

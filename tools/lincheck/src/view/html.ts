@@ -59,7 +59,6 @@ export function renderHtml(
     operationCount: history.operations.length,
     elapsed: `${result.elapsedMs.toFixed(1)} ms`,
     page,
-    zoom: Math.min(page.maxSlot, Math.round(page.minSlot * 1.5)),
     json,
   });
 }
