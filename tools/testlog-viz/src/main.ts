@@ -6,12 +6,13 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Chalk, type ChalkInstance } from "chalk";
+import { errorReport, UsageError, userPath } from "./cli-support.ts";
 import { renderIndex, renderPage, type TestWithoutTrace } from "./html.ts";
-import { mergeTraces, type ReadFile } from "./merge.ts";
+import { mergeTraces, type ReadFile, splitRuns } from "./merge.ts";
 import { buildTimeline, type Timeline } from "./model.ts";
 import { type ReportedTest, readReport, withoutTrace } from "./report.ts";
 import { renderText } from "./text.ts";
-import { assemble, readEvents, type Trace, testName } from "./trace.ts";
+import { assemble, passed, readEvents, resultLabel, type Trace, testName } from "./trace.ts";
 
 export const HELP = `testlog-viz: turn raft-ts test traces into colour-coded timelines
 
@@ -63,32 +64,32 @@ export interface Io {
   color: 0 | 1 | 2 | 3;
 }
 
-class UsageError extends Error {}
-
+/** Runs the command line; a usage error is status 2 with a hint, any other error status 1. */
 export function main(argv: string[], io: Io): number {
   try {
     return run(argv, io);
   } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
-    // parseArgs reports unknown options as TypeErrors with a readable message
-    io.err(`testlog-viz: ${error.message}\nTry --help.\n`);
-    return 2;
+    const { text, status } = errorReport(error);
+    io.err(text);
+    return status;
   }
 }
 
+const OPTIONS = {
+  out: { type: "string", short: "o" },
+  format: { type: "string", short: "f", default: "html" },
+  report: { type: "string" },
+  "hide-heartbeats": { type: "boolean", default: false },
+  "exit-code": { type: "boolean", default: false },
+  merge: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 function run(argv: string[], io: Io): number {
-  const { values, positionals } = parseArgs({
+  const { values, positionals: typed } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      out: { type: "string", short: "o" },
-      format: { type: "string", short: "f", default: "html" },
-      report: { type: "string" },
-      "hide-heartbeats": { type: "boolean", default: false },
-      "exit-code": { type: "boolean", default: false },
-      merge: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
+    options: OPTIONS,
   });
   if (values.help) {
     io.out(HELP);
@@ -97,13 +98,15 @@ function run(argv: string[], io: Io): number {
   if (values.format !== "html" && values.format !== "text") {
     throw new UsageError(`unknown format "${values.format}" (html or text)`);
   }
-  if (positionals.length === 0) throw new UsageError("no input: give trace files or folders");
-  const reported = values.report === undefined ? [] : reportedTests(values.report);
+  if (typed.length === 0) throw new UsageError("no input: give trace files or folders");
+  const positionals = typed.map((input) => userPath(input));
+  const reported = values.report === undefined ? [] : reportedTests(userPath(values.report));
   const files = positionals.flatMap(traceFiles);
   if (files.length === 0 && reported.length === 0) {
     throw new UsageError(`no .jsonl traces in ${positionals.join(", ")}`);
   }
-  const traces = values.merge ? [readMerged(files, positionals)] : files.map(readTrace);
+  const traces = values.merge ? readMerged(files, positionals) : files.map(readTrace);
+  expectedFailures(traces, reported);
   const timelines = traces.map(buildTimeline);
   const chalk = new Chalk({ level: io.color });
   if (values.format === "text") {
@@ -111,7 +114,7 @@ function run(argv: string[], io: Io): number {
       io.out(renderText(timeline, { chalk, hideHeartbeats: values["hide-heartbeats"] }));
     }
   } else {
-    const outDir = resolve(values.out ?? defaultOut(positionals[0]!));
+    const outDir = values.out === undefined ? defaultOut(positionals[0]!) : userPath(values.out);
     const without = withoutTrace(
       reported,
       timelines.map((t) => t.trace),
@@ -119,7 +122,7 @@ function run(argv: string[], io: Io): number {
     writePages(timelines, without, outDir, { io, chalk });
   }
   const failed =
-    timelines.some((t) => t.trace.result !== "pass") || reported.some((t) => t.result !== "pass");
+    timelines.some((t) => !passed(t.trace.result)) || reported.some((t) => t.result !== "pass");
   return values["exit-code"] && failed ? 1 : 0;
 }
 
@@ -141,13 +144,34 @@ function readFile(file: string): ReadFile {
 
 /**
  * --merge: the files of one run as one trace, named after the run's folder when the input is
- * one folder, else "merged" (its page is then merged.html, beside the first file).
+ * one folder, else "merged" (its page is then merged.html, beside the first file). Files of
+ * several runs (their process.start names the run) make one trace per run, `<folder>-<run>`.
  */
-function readMerged(files: string[], inputs: string[]): Trace {
+function readMerged(files: string[], inputs: string[]): Trace[] {
   const [input] = inputs;
   const folder = inputs.length === 1 && input !== undefined && statSync(input).isDirectory();
-  const source = folder ? resolve(input) : join(dirname(files[0]!), "merged");
-  return mergeTraces(files.map(readFile), source);
+  const base = folder ? resolve(input) : join(dirname(files[0]!), "merged");
+  const runs = splitRuns(files.map(readFile));
+  return runs.map(({ run, files: group }) => {
+    const source = runs.length === 1 ? base : `${base}-${run ?? "without-run-id"}`;
+    const others = runs.filter((r) => r.run !== run).map((r) => r.run ?? "(no run id)");
+    return mergeTraces(group, source, others);
+  });
+}
+
+/**
+ * A test vitest counts as passed whose trace ends in a failure was meant to fail (vitest's
+ * `test.fails`): the harness wrote its trace before vitest turned the failure into a pass.
+ */
+function expectedFailures(traces: Trace[], reported: ReportedTest[]): void {
+  for (const trace of traces) {
+    if (trace.result !== "fail" || trace.start === null) continue;
+    const { test, file } = trace.start;
+    const verdict = reported.find(
+      (r) => r.path.join(" > ") === test && r.file.endsWith(`/${file}`),
+    );
+    if (verdict?.result === "pass") trace.result = "expected fail";
+  }
 }
 
 function reportedTests(file: string): ReportedTest[] {
@@ -169,8 +193,18 @@ function traceFiles(input: string): string[] {
   if (!stat.isDirectory()) return [input];
   return readdirSync(input)
     .filter((name) => name.endsWith(".jsonl"))
-    .sort()
+    .sort(naturally)
     .map((name) => join(input, name));
+}
+
+/**
+ * File names in the order a person counts them: a test's clusters write `<stem>.jsonl`,
+ * `<stem>-2.jsonl` … `<stem>-41.jsonl`, which sorted as strings put `-10` before `-2` and the
+ * first cluster last.
+ */
+export function naturally(a: string, b: string): number {
+  const stem = (name: string) => name.replace(/\.jsonl$/, "");
+  return stem(a).localeCompare(stem(b), "en", { numeric: true });
 }
 
 function defaultOut(firstInput: string): string {
@@ -192,11 +226,8 @@ function writePages(
     const cluster = clusters[i];
     const historyHref = historyOf(timeline.trace, outDir);
     writeFileSync(path, renderPage(timeline, { indexHref: "index.html", cluster, historyHref }));
-    const { result, end } = timeline.trace;
-    const label =
-      result === "pass"
-        ? chalk.green(end?.expectedViolation ? "PASS (violation expected)" : "PASS")
-        : chalk.red(result === "fail" ? "FAIL" : "FAIL (trace cut short)");
+    const words = resultLabel(timeline.trace);
+    const label = passed(timeline.trace.result) ? chalk.green(words) : chalk.red(words);
     const test = `${testName(timeline.trace)}${cluster ? ` (${cluster})` : ""}`;
     io.out(`${label}  ${test}  ${pathToFileURL(path).href}\n`);
     return { href: encodeURIComponent(name), timeline, cluster, historyHref };
@@ -221,11 +252,15 @@ function clusterLabels(timelines: Timeline[]): (string | undefined)[] {
     groups.set(key, [...(groups.get(key) ?? []), trace.source]);
     return key;
   });
-  return timelines.map(({ trace }, i) => {
+  return timelines.map(({ trace, summary }, i) => {
     const group = groups.get(keys[i]!)!;
     if (group.length < 2) return undefined;
-    const order = group.slice().sort((a, b) => a.length - b.length || a.localeCompare(b));
-    return `cluster ${order.indexOf(trace.source) + 1} of ${group.length}`;
+    const order = group.slice().sort((a, b) => naturally(basename(a), basename(b)));
+    // the cluster's first note usually says what this one does differently
+    const note = summary.notes[0]?.[1];
+    const what =
+      note === undefined ? "" : `: ${note.length > 100 ? `${note.slice(0, 99)}…` : note}`;
+    return `cluster ${order.indexOf(trace.source) + 1} of ${group.length}${what}`;
   });
 }
 

@@ -1,6 +1,6 @@
 // The fixtures (test/fixtures, see its README): real traces of the parts' tests, the hand-made
 // election, and the hand-made files of one run of real processes.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mergeTraces } from "../src/merge.ts";
 import { buildTimeline } from "../src/model.ts";
 import { parseTrace, readEvents } from "../src/trace.ts";
@@ -19,6 +19,18 @@ export const mergedRun = (names: readonly string[] = MERGED_FILES) =>
   mergeTraces(
     names.map((name) => ({ source: name, ...readEvents(fixture(`merged-run/${name}`)) })),
     "merged-run",
+  );
+
+/** The files of a recorded run of real processes (test/fixtures/kv-run), as the CLI reads them. */
+export const KV_RUN_FILES = readdirSync(new URL("fixtures/kv-run/", import.meta.url))
+  .filter((name) => name.endsWith(".jsonl"))
+  .sort();
+
+/** The recorded kv:cluster run whose leader is SIGKILLed and restarted, merged. */
+export const kvRun = () =>
+  mergeTraces(
+    KV_RUN_FILES.map((name) => ({ source: name, ...readEvents(fixture(`kv-run/${name}`)) })),
+    "kv-run",
   );
 
 /** The timeline of a real trace in test/fixtures (see its README). */
