@@ -535,7 +535,7 @@ describe("a merged run of real processes with clients, in chromium", () => {
     expect(await page.locator("thead th.node").allTextContents()).toEqual(["n0", "n1", "n2"]);
     expect(await page.locator("thead th.client").allTextContents()).toEqual(["a", "b"]);
     expect(await page.locator("dl.facts").textContent()).toContain(
-      "4 files of one run: client.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
+      "4 files of one run: test.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
     );
     // every row's client cells: a running operation in its lane from invoke to complete
     const opCells = merged.rows.flatMap((r) => r.clients).filter((lane) => lane !== null).length;

@@ -12,7 +12,7 @@ export const fixture = (name: string) =>
 export const handmade = () => realTimeline("handmade-election.jsonl");
 
 /** The hand-made files of one run of real processes (test/fixtures/merged-run), in this order. */
-export const MERGED_FILES = ["client.jsonl", "n0.jsonl", "n1.jsonl", "n2.jsonl"];
+export const MERGED_FILES = ["test.jsonl", "n0.jsonl", "n1.jsonl", "n2.jsonl"];
 
 /** The merged-run files read as the command line reads them, in the order given. */
 export const mergedRun = (names: readonly string[] = MERGED_FILES) =>
