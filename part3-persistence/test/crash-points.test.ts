@@ -65,7 +65,7 @@ async function countSaves(): Promise<number> {
 const SAVES = await countSaves();
 const FAULTS = ["crash before durable", "crash after durable"] as const;
 const POINTS = Array.from({ length: SAVES }, (_, i) => i + 1).flatMap((at) =>
-  FAULTS.map((fault) => ({ at, fault })),
+  FAULTS.map((fault): [number, SaveFault] => [at, fault]),
 );
 
 describe("crash points", () => {
@@ -73,7 +73,7 @@ describe("crash points", () => {
     expect(SAVES).toBeGreaterThan(15);
   });
 
-  test.for(POINTS)(`save $at of ${SAVES} crashes its node ($fault)`, async ({ at, fault }) => {
+  test.for(POINTS)(`save %i of ${SAVES} crashes its node (%s)`, async ([at, fault]) => {
     const cluster = Cluster.start(3, { seed: SEED });
     cluster.note(`save number ${at} of the cluster crashes its node (${fault})`);
     const cancel = crashAtSave(cluster, at, fault);
