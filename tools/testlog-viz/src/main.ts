@@ -21,10 +21,13 @@ Usage:
 
 Inputs:
   Trace files written by a part's tests when RAFT_TRACE_DIR is set (JSON lines, see
-  docs/trace-format.md). A folder stands for every *.jsonl file directly inside it.
-  Unreadable lines are skipped and reported in a warning banner; a trace without its
-  test.end line counts as failed ("trace cut short"). A file in which no line is a trace
-  event is not a trace: that is an error (exit 2), not a page.
+  docs/trace-format.md). A folder stands for every *.jsonl file directly inside it, and
+  each of its subfolders that holds *.jsonl files for one run of real processes (part4's
+  real tests keep a run's files so), merged as --merge does. Unreadable lines are skipped
+  and reported in a warning banner; a trace without its test.end line counts as failed
+  ("trace cut short"), except the files of real processes that no test drove
+  (pnpm kv:cluster), which make a RUN. A file in which no line is a trace event is not a
+  trace: that is an error (exit 2), not a page.
 
 Outputs (--format html, the default):
   One self-contained page per trace, <trace name>.html, and index.html listing every test
@@ -37,18 +40,22 @@ Options:
   -f, --format <fmt>    html (default) or text: print each timeline to the terminal, one
                         line per event, tinted by role when the output is a terminal
       --report <file>   vitest's JSON report of the run: tests that ran but started no
-                        cluster (so wrote no trace) are listed in the index as such
+                        cluster (so wrote no trace) are listed in the index as such, and a
+                        test vitest expects to fail (test.fails) counts as passed
       --hide-heartbeats text format: leave out heartbeats (empty AppendEntries and replies)
       --exit-code       exit with 1 if any test failed or its trace was cut short
       --merge           the inputs are the files of one run (part4's processes each write
                         their own, t in wall-clock ms): one timeline of all their events in
                         time order, every node's and client's column, messages linked across
-                        files by id. Assumes the files' clocks are one machine's clock.
+                        files by id. Assumes the files' clocks are one machine's clock. Files
+                        of different runs (their process.start names the run) make one page
+                        per run, never one cluster of both.
   -h, --help            show this help
 
-Exit status: 0 when everything was rendered, 1 with --exit-code and a failed test,
-2 for a usage error (unknown option, missing input, no traces found, a file that is not a
-trace).
+Exit status: 0 when everything was rendered, 1 with --exit-code and a failed test (or
+when writing failed), 2 for a usage error (unknown option, missing input, no traces
+found, a file that is not a trace). Relative paths are read from the folder the command
+was typed in.
 
 Examples:
   pnpm viz .traces/part1-election                 # pages + index next to the traces
@@ -101,11 +108,10 @@ function run(argv: string[], io: Io): number {
   if (typed.length === 0) throw new UsageError("no input: give trace files or folders");
   const positionals = typed.map((input) => userPath(input));
   const reported = values.report === undefined ? [] : reportedTests(userPath(values.report));
-  const files = positionals.flatMap(traceFiles);
-  if (files.length === 0 && reported.length === 0) {
+  const traces = readInputs(positionals, values.merge);
+  if (traces.length === 0 && reported.length === 0) {
     throw new UsageError(`no .jsonl traces in ${positionals.join(", ")}`);
   }
-  const traces = values.merge ? readMerged(files, positionals) : files.map(readTrace);
   expectedFailures(traces, reported);
   const timelines = traces.map(buildTimeline);
   const chalk = new Chalk({ level: io.color });
@@ -124,6 +130,28 @@ function run(argv: string[], io: Io): number {
   const failed =
     timelines.some((t) => !passed(t.trace.result)) || reported.some((t) => t.result !== "pass");
   return values["exit-code"] && failed ? 1 : 0;
+}
+
+/**
+ * The traces of the inputs: each file, and each folder's files; a subfolder of a folder that
+ * holds trace files is a run of real processes (part4's real tests keep a run's files in
+ * <RAFT_TRACE_DIR>/<test>/), merged. With --merge, all the files given are one run.
+ */
+function readInputs(inputs: string[], merge: boolean): Trace[] {
+  const files = inputs.flatMap(traceFiles);
+  if (merge) return files.length === 0 ? [] : readMerged(files, inputs);
+  const runs = inputs.flatMap(runFolders);
+  return [...files.map(readTrace), ...runs.flatMap((dir) => readMerged(traceFiles(dir), [dir]))];
+}
+
+/** The subfolders of a folder that hold trace files: one run of real processes each. */
+function runFolders(input: string): string[] {
+  if (!statSync(input).isDirectory()) return [];
+  return readdirSync(input, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(input, entry.name))
+    .filter((dir) => readdirSync(dir).some((name) => name.endsWith(".jsonl")))
+    .sort(naturally);
 }
 
 /** A trace, or a usage error for a file in which no line is a trace event. */
@@ -269,8 +297,11 @@ function clusterLabels(timelines: Timeline[]): (string | undefined)[] {
  * history is not linearizable (`<trace>.history.html`); the test's page and the index link it.
  */
 function historyOf(trace: Trace, outDir: string): string | undefined {
-  if (trace.merged !== null) return undefined;
-  const page = trace.source.replace(/\.jsonl$/, ".history.html");
+  // a real test's run keeps its history.html in the run's folder, beside the files merged
+  const page =
+    trace.merged === null
+      ? trace.source.replace(/\.jsonl$/, ".history.html")
+      : join(trace.source, "history.html");
   if (page === trace.source || !existsSync(page)) return undefined;
   return relative(outDir, resolve(page)).split(sep).map(encodeURIComponent).join("/");
 }
