@@ -54,10 +54,20 @@ function rest(payload: Fields, said: string[]): string[] {
     .map(([key, value]) => `${key} ${nested(value)}`);
 }
 
+/** The words of the fields a payload has (part 1's carry no log fields), in order. */
+const present = (words: [unknown, () => string][]): string[] =>
+  words.filter(([field]) => field !== undefined).map(([, say]) => say());
+
 function requestVote(p: Fields, reply: boolean): string[] {
   if (reply) return [`term ${plain(p.term)}`, p.voteGranted ? "granted" : "refused"];
-  const last = p.lastLogIndex === 0 ? "log empty" : `log ends ${at(p.lastLogIndex, p.lastLogTerm)}`;
-  return [`term ${plain(p.term)}`, `candidate n${plain(p.candidateId)}`, last];
+  return present([
+    [p.term, () => `term ${plain(p.term)}`],
+    [p.candidateId, () => `candidate n${plain(p.candidateId)}`],
+    [
+      p.lastLogIndex,
+      () => (p.lastLogIndex === 0 ? "log empty" : `log ends ${at(p.lastLogIndex, p.lastLogTerm)}`),
+    ],
+  ]);
 }
 
 function appendEntries(p: Fields, reply: boolean): string[] {
@@ -75,13 +85,13 @@ function appendEntries(p: Fields, reply: boolean): string[] {
   const listed = entries.map((e, i) =>
     isObject(e) ? `[${first + i}] T${plain(e.term)} ${readableCommand(e.command)}` : plain(e),
   );
-  return [
-    `term ${plain(p.term)}`,
-    `leader n${plain(p.leaderId)}`,
-    `after ${at(p.prevLogIndex, p.prevLogTerm)}`,
-    listed.length === 0 ? "no entries" : `entries ${listed.join(", ")}`,
-    `commit ${plain(p.leaderCommit)}`,
-  ];
+  return present([
+    [p.term, () => `term ${plain(p.term)}`],
+    [p.leaderId, () => `leader n${plain(p.leaderId)}`],
+    [p.prevLogIndex, () => `after ${at(p.prevLogIndex, p.prevLogTerm)}`],
+    [p.entries, () => (listed.length === 0 ? "no entries" : `entries ${listed.join(", ")}`)],
+    [p.leaderCommit, () => `commit ${plain(p.leaderCommit)}`],
+  ]);
 }
 
 const SAID: Record<string, [request: string[], reply: string[]]> = {

@@ -196,6 +196,12 @@ group("describe: part 3's kinds", () => {
     ).toBe(
       "→ n1 AppendEntries request #9 (term 1, leader n0, after the start, no entries, commit 0)",
     );
+    // part 1's messages carry no log fields: none is made up
+    const bare = on("send", {
+      ...message(10, "AppendEntries", "request", { payload: { term: 1, leaderId: 0 } }),
+      to: 1,
+    });
+    expect(describe(bare).text).toBe("→ n1 AppendEntries request #10 (term 1, leader n0)");
   });
 });
 
