@@ -1,17 +1,13 @@
 // Opens rendered pages in a real browser (the system's Chromium, found by chromium.ts and driven
 // by playwright-core) and checks what a reader sees and does. Never skipped: without a Chromium
 // every test here fails, saying how to install one. Screenshots go to out/browser/.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { renderPage } from "../src/html.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
 import { end, harness, message, network, onNode, start, timelineOf } from "./build.ts";
-import { findChromium } from "./chromium.ts";
+import { finish as finishPage, launch, OUT, open as openPage } from "./pages.ts";
 import { mergedRun, realTimeline } from "./real.ts";
 
-const OUT = new URL("../out/browser/", import.meta.url);
 const LEADER_TINT = "rgb(191, 230, 179)";
 const FOLLOWER_TINT = "rgb(255, 255, 255)";
 
@@ -20,45 +16,24 @@ const real = realTimeline("part1-old-leader-reconnects.jsonl");
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launch();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-/** Writes the page under out/, opens it from file:// and records every console error. */
+/** The page, and the record of its errors and requests that `finish` checks. */
+const opened = new WeakMap<Page, Awaited<ReturnType<typeof openPage>>>();
+
 async function open(name: string, timeline: Timeline): Promise<{ page: Page; errors: string[] }> {
-  mkdirSync(OUT, { recursive: true });
-  const file = new URL(name, OUT);
-  writeFileSync(file, renderPage(timeline));
-  // the page is taller than the window: the state panel sits at its bottom
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(pathToFileURL(file.pathname).href);
-  await page.waitForSelector("#timeline tbody tr");
-  return { page, errors };
+  const result = await openPage(browser, name, timeline);
+  opened.set(result.page, result);
+  return result;
 }
 
-/** How every page's test ends: a screenshot when named, no console errors, the page closed. */
-async function finish(page: Page, errors: string[], screenshot?: string): Promise<void> {
-  if (screenshot !== undefined) await page.screenshot({ path: new URL(screenshot, OUT).pathname });
-  expect(errors).toEqual([]);
-  await page.close();
+/** How every page's test ends: a screenshot when named, no console errors nor requests. */
+async function finish(page: Page, _errors: string[], screenshot?: string): Promise<void> {
+  await finishPage(opened.get(page)!, screenshot);
 }
 
 const rowCount = (page: Page) => page.locator("#timeline tbody tr").count();

@@ -171,6 +171,9 @@ export class ClusterView {
 
   private draw(index: number, t: number): void {
     this.position = { index, t };
+    // the moment shown, on the element itself: for a page's script and for tests
+    this.root.dataset.index = String(index);
+    this.root.dataset.t = String(t);
     const ids = [...this.model.nodes].sort((a, b) => a - b);
     const lanes = this.model.lanesAt(index);
     const laneOf = (id: number): Lane | undefined => lanes[this.model.nodes.indexOf(id)];

@@ -108,13 +108,12 @@ function picked(selection: Selection): void {
     selection.kind === "node"
       ? data.nodes.indexOf(selection.node) + 1
       : 1 + data.nodes.length + data.clients.indexOf(selection.client);
-  // that node's (or client's) last event so far: what it did most recently
-  for (let i = selection.index; i >= 0; i--) {
-    if (data.rows[i]?.[R.COLUMN] === column) {
-      select(i, false, true);
-      break;
-    }
-  }
+  // that node's (or client's) last event so far, what it did most recently; else its first
+  const own = (i: number) => data.rows[i]?.[R.COLUMN] === column;
+  let row = -1;
+  for (let i = selection.index; i >= 0 && row < 0; i--) if (own(i)) row = i;
+  for (let i = selection.index + 1; i < data.rows.length && row < 0; i++) if (own(i)) row = i;
+  if (row >= 0) select(row, false, true);
   view.select(selection.kind === "node" ? selection.node : null);
 }
 
