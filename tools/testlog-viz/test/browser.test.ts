@@ -216,6 +216,7 @@ describe("a long trace, in chromium", () => {
 });
 
 const story = realTimeline("part2-story.jsonl");
+const halted = realTimeline("part3-halt-before-durable.jsonl");
 const batches = realTimeline("part2-batches.jsonl");
 
 /**
@@ -289,6 +290,40 @@ describe("the cluster's state at the selected row, in chromium", () => {
     expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(truncate + 2));
 
     await finish(page, errors, "part2-story-state.png");
+  });
+});
+
+describe("stepping down the rows, in chromium", () => {
+  test("↓ keeps the selected row clear of the state panel, a row or two above it", async () => {
+    const { page, errors } = await open("part2-story-stepping.html", story);
+    await page.locator('tr[data-i="0"] td.time').click();
+    for (let step = 1; step <= 60; step++) {
+      await page.keyboard.press("ArrowDown");
+      if (step % 6 !== 0) continue;
+      const row = (await page.locator("tr.selected").boundingBox())!;
+      const panel = (await page.locator("#state").boundingBox())!;
+      expect(row.y + row.height, `after ${step} steps`).toBeLessThanOrEqual(panel.y - row.height);
+      expect(row.y).toBeGreaterThanOrEqual(0);
+    }
+    await finish(page, errors, "part2-story-stepped.png");
+  });
+
+  test("part 3: disk is flashed only when what it holds changes, and the fields read apart", async () => {
+    const { page, errors } = await open("part3-disk.html", halted);
+    const first = halted.rows.findIndex((r) => r.kind === "persist");
+    await page.locator(`tr[data-i="${first}"] td.time`).click();
+    let flashed = 0;
+    for (let row = first + 1; row < first + 40; row++) {
+      await page.keyboard.press("ArrowDown");
+      const fresh = await page.locator("#state .disk.fresh").count();
+      // only a save changes what a disk holds
+      if (halted.rows[row]!.kind !== "persist") expect(fresh, `row ${row}`).toBe(0);
+      flashed += fresh;
+    }
+    expect(flashed).toBeGreaterThan(0);
+    const text = await page.locator("#state .node-state").first().textContent();
+    expect(text).toMatch(/applied \d+ disk: /);
+    await finish(page, errors);
   });
 });
 
@@ -416,7 +451,6 @@ describe("tab stops, in chromium", () => {
   });
 });
 
-const halted = realTimeline("part3-halt-before-durable.jsonl");
 const restarted = realTimeline("part3-fast-backtracking.jsonl");
 
 /** One node's line in the state panel: its entries, the unsaved ones, what its disk holds. */
