@@ -12,7 +12,7 @@
 import { type ClientLane, nextClientLanes } from "./clients.ts";
 import { type Details, isObject, type ProcessExit, processExitOf } from "./kinds.ts";
 import { type Lane, nextLanes, opsOf, START, STORAGE_KINDS } from "./model.ts";
-import { type ClusterState, type NodeState, type Op, StateReplay } from "./state.ts";
+import { applyOp, type ClusterState, type NodeState, type Op, StateReplay } from "./state.ts";
 import { eventOf, type TraceEvent } from "./trace.ts";
 
 /** A moment of the trace: after event `index`, at time `t`. */
@@ -326,16 +326,23 @@ export class ClusterModel {
     return (this.cuts[index] ?? []).map((c) => c.split(">").map(Number) as [number, number]);
   }
 
-  /** The cluster's state after event `index` (a copy; the last one asked is kept). */
+  /**
+   * The cluster's state after event `index`. The model keeps it to move on from: read it before
+   * asking again. A later index near the last one asked (playing, stepping) replays only the
+   * events between; any other is replayed from the nearest saved state (state.ts).
+   */
   stateAt(index: number): ClusterState {
     if (this.replay?.storage !== this.storage) {
       const replay = new StateReplay(this.nodes, (i) => this.ops[i] ?? null, this.storage);
       this.replay = { storage: this.storage, replay, at: -2, state: new Map() };
     }
-    if (this.replay.at !== index) {
+    const { at, state } = this.replay;
+    if (at >= -1 && index > at && index - at <= NEAR) {
+      for (let i = at + 1; i <= index; i++) for (const op of this.ops[i] ?? []) applyOp(state, op);
+    } else if (at !== index) {
       this.replay.state = this.replay.replay.after(index);
-      this.replay.at = index;
     }
+    this.replay.at = index;
     return this.replay.state;
   }
 
@@ -415,6 +422,9 @@ export class ClusterModel {
     return this.timeoutRange ?? DEFAULT_TIMEOUT;
   }
 }
+
+/** Moving forward by up to this many events replays them from the state shown last. */
+const NEAR = 200;
 
 /** How many delivered messages' times make the typical one. */
 const TYPICAL_SAMPLES = 200;

@@ -30,8 +30,7 @@ const view = new ClusterView(byId("cluster-view", HTMLElement), {
 view.append(JSON.parse(byId("trace-events", HTMLScriptElement).textContent ?? "[]"));
 const player = new Player(byId("cluster-player", HTMLElement), view, {
   clock: data.clock,
-  // playing moves the table's selection along, without moving the view again
-  onMove: (i) => select(i, false, false, false),
+  onMove: follow,
 });
 view.onDraw = () => player.refresh();
 
@@ -57,6 +56,11 @@ function markSelected(tr: HTMLTableRowElement): void {
  * view is what moved.
  */
 function select(i: number | null, focus: boolean, jump = false, moveView = true): void {
+  if (moveView && following !== null) {
+    // the reader chose a row: a table update still to come from the player is void
+    clearTimeout(following.timer);
+    following = null;
+  }
   if (selected !== null) {
     const old = rows.drawnRow(selected);
     old?.classList.remove("selected");
@@ -94,6 +98,30 @@ function keepClear(tr: HTMLTableRowElement): void {
   const top = head + box.height;
   if (box.bottom > bottom) window.scrollBy(0, box.bottom - bottom);
   else if (box.top < top) window.scrollBy(0, box.top - top);
+}
+
+/** How often the table follows a playing or scrubbed cluster view, at most (ms). */
+const FOLLOW_EVERY = 200;
+let following: { row: number; timer: number } | null = null;
+
+/**
+ * The cluster view moved by itself (playing, scrubbed): the table's selection follows, without
+ * moving the view again, a few times a second at most. Selecting a row lays out the table,
+ * which for a trace of many thousands of rows costs more than a frame.
+ */
+function follow(row: number): void {
+  if (following !== null) {
+    following.row = row;
+    return;
+  }
+  following = {
+    row,
+    timer: window.setTimeout(() => {
+      const latest = following?.row ?? row;
+      following = null;
+      select(latest, false, false, false);
+    }, FOLLOW_EVERY),
+  };
 }
 
 /** The reader picked something in the cluster view: select its row in the table. */
