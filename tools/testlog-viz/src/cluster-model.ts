@@ -302,16 +302,7 @@ export class ClusterModel {
 
   /** The last event at or before time t (-1 before the first). */
   indexAt(t: number): number {
-    let [low, high] = [0, this.events.length - 1];
-    let found = -1;
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      if (this.events[mid]!.t <= t) {
-        found = mid;
-        low = mid + 1;
-      } else high = mid - 1;
-    }
-    return found;
+    return lastWhere(this.events.length, (i) => this.events[i]!.t <= t);
   }
 
   lanesAt(index: number): Lane[] {
@@ -389,15 +380,7 @@ export class ClusterModel {
   }
 
   private lastSentBy(index: number): number {
-    let [low, high, found] = [0, this.flights.length - 1, -1];
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      if (this.flights[mid]!.sent.index <= index) {
-        found = mid;
-        low = mid + 1;
-      } else high = mid - 1;
-    }
-    return found;
+    return lastWhere(this.flights.length, (i) => this.flights[i]!.sent.index <= index);
   }
 
   /** The longest time a message took or has been travelling, so a walk back knows where to stop. */
@@ -421,6 +404,19 @@ export class ClusterModel {
   range(): [number, number] {
     return this.timeoutRange ?? DEFAULT_TIMEOUT;
   }
+}
+
+/** The last of `count` positions where `holds` is true, for a `holds` true up to some point. */
+function lastWhere(count: number, holds: (i: number) => boolean): number {
+  let [low, high, found] = [0, count - 1, -1];
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (holds(mid)) {
+      found = mid;
+      low = mid + 1;
+    } else high = mid - 1;
+  }
+  return found;
 }
 
 /** Moving forward by up to this many events replays them from the state shown last. */
