@@ -49,6 +49,11 @@ export interface NodeState {
   disk: Disk | null;
   /** How many of the log's first entries are on disk as they are in memory; the rest are unsaved. */
   saved: number;
+  /**
+   * Part 5 (snapshots): the compacted prefix, the index and term of the last entry a snapshot
+   * replaced. No part writes one yet; the cluster view draws it before the log when one does.
+   */
+  snapshot?: { lastIncludedIndex: number; lastIncludedTerm: number };
 }
 
 export type ClusterState = Map<number, NodeState>;

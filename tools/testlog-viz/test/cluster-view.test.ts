@@ -213,9 +213,14 @@ describe("the cluster view on parts 1, 3 and 4, in chromium", () => {
     ).toMatch(/^#1 put x$/);
     const applied = timeline.rows.findLastIndex((r) => r.kind === "apply");
     await selectRow(page, applied);
+    // a's put in every log: in a few characters in its cell, whole in the cell's tooltip
     expect(await page.locator("#cluster-view .cv-logs td.entry .cmd").allTextContents()).toContain(
-      'put "x" "1"',
+      "put x 1",
     );
+    const titles = await page
+      .locator("#cluster-view .cv-logs td.entry")
+      .evaluateAll((tds) => tds.map((td) => td.getAttribute("title")));
+    expect(titles).toContain('[2] T1 a #1: put "x" "1"');
     await finish(opened, "cluster-part4.png");
   });
 });

@@ -13,7 +13,7 @@ import type { Entry, NodeState } from "../state.ts";
 import { el, termTint } from "./dom.ts";
 
 /** The most columns drawn; longer logs show their last ones. */
-const COLUMNS = 14;
+const COLUMNS = 9;
 /** Columns drawn even for short logs, so the table does not jump as logs grow. */
 const MIN_COLUMNS = 8;
 
@@ -26,15 +26,8 @@ export interface LogRow {
   progress: [number, number] | null;
 }
 
-/** A compacted prefix: the index and term of the last entry a snapshot replaced. */
-export interface Snapshot {
-  lastIncludedIndex: number;
-  lastIncludedTerm: number;
-}
-
 /** The snapshot a node's state carries, if any (no part before part 5 writes one). */
-const snapshotOf = (state: NodeState | undefined): Snapshot | null =>
-  (state as { snapshot?: Snapshot } | undefined)?.snapshot ?? null;
+const snapshotOf = (state: NodeState | undefined) => state?.snapshot ?? null;
 
 /** The table of every node's log at one moment. */
 export function logsTable(rows: LogRow[], storage: boolean): HTMLTableElement {
@@ -131,8 +124,11 @@ function entryCell(row: LogRow, index: number): HTMLTableCellElement {
   return td;
 }
 
-/** A command in a cell: the client's operation without its client (`put "x" "1"`), or clipped. */
+/**
+ * A command in a cell, in as few characters as say it: a client's operation without its client
+ * or quotes (`put x 1`), clipped if it is longer; the cell's tooltip has all of it.
+ */
 function shortCommand(command: string): string {
-  const text = command.replace(/^[^\s#]+ #\d+: /, "");
-  return text.length > 12 ? `${text.slice(0, 11)}…` : text;
+  const text = command.replace(/^[^\s#]+ #\d+: /, "").replace(/"/g, "");
+  return text.length > 9 ? `${text.slice(0, 8)}…` : text;
 }
