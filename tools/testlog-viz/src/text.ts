@@ -26,7 +26,8 @@ export function renderText(timeline: Timeline, options: TextOptions = {}): strin
   const result = passed(trace.result) ? c.green.bold(words) : c.red.bold(words);
   const shutdown = summary.atShutdown > 0 ? ` (and ${summary.atShutdown} at shutdown)` : "";
   const header = [
-    `${result} ${c.bold(name)}  seed ${String(trace.start?.seed ?? "?")}`,
+    // a run that no test drove has no seed to give
+    `${result} ${c.bold(name)}${trace.result === "no test" ? "" : `  seed ${String(trace.start?.seed ?? "?")}`}`,
     ...(trace.start?.replay === undefined ? [] : [`replay: ${String(trace.start.replay)}`]),
     ...(trace.merged === null
       ? []
