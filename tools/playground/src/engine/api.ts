@@ -13,3 +13,8 @@ export { downloadText, jsonLines, sha256, traceHash } from "./hash.ts";
 export { type Phase, type Runtime, Session } from "./session.ts";
 export { DEFAULT_SPEC, fromFragment, type SessionSpec, toFragment } from "./spec.ts";
 export type { TraceEventLike } from "./types.ts";
+
+/** A part's bundle, as the page and Node load it. */
+export type Engine = typeof import("./api.ts") & {
+  runtime: Promise<import("./session.ts").Runtime>;
+};

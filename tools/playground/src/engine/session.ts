@@ -90,6 +90,8 @@ export class Session implements Keeper {
   violation: { invariant: string; message: string; event: TraceEventLike | null } | null = null;
   /** The gate at which the reader took the scenario over. */
   takeover: number | null = null;
+  /** Hold (paused) once the cluster's clock reaches this virtual time, if set (Node runs of a link without `at`). */
+  holdAtTime: number | null = null;
   /** Virtual ms per real ms; Infinity: as fast as the runtime goes. */
   private speed = Number.POSITIVE_INFINITY;
   private gate = 0;
@@ -261,7 +263,9 @@ export class Session implements Keeper {
       this.takeOver();
       return;
     }
-    if (this.spec.at === held.gate) this.hold("paused");
+    const reachedTime =
+      this.holdAtTime !== null && (this.cluster?.clock.now() ?? 0) >= this.holdAtTime;
+    if (this.spec.at === held.gate || reachedTime) this.hold("paused");
     if (this.stepFrom !== null && this.events.length > this.stepFrom) {
       this.hold("paused");
       this.stepFrom = null;

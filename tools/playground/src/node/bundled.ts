@@ -7,9 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundlePart, TOOL_DIR } from "../build/bundle.ts";
 
-export type Engine = typeof import("../engine/api.ts") & {
-  runtime: Promise<import("../engine/session.ts").Runtime>;
-};
+import type { Engine } from "../engine/api.ts";
 
 const loaded = new Map<string, Promise<Engine>>();
 
