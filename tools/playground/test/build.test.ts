@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import nodePath from "node:path";
 import { describe, expect, test } from "vitest";
-import { mutantsOf, raftPartOf, REPO, testFiles } from "../src/build/bundle.ts";
+import { mutantsOf, REPO, raftPartOf, testFiles } from "../src/build/bundle.ts";
 import { applyMutant } from "../src/build/mutants.ts";
 import * as shim from "../src/shims/path.ts";
 
@@ -37,7 +37,10 @@ describe("test files that cannot run in a browser", () => {
   test("part 3: the disk-storage tests and the trace-format check are left out, with why", async () => {
     const { included, excluded } = await testFiles("part3-persistence");
     expect(excluded).toEqual([
-      { file: "part3-persistence/test/disk-storage.test.ts", reason: expect.stringMatching(/^imports node:/) },
+      {
+        file: "part3-persistence/test/disk-storage.test.ts",
+        reason: expect.stringMatching(/^imports node:/),
+      },
       { file: "part3-persistence/test/trace-format.test.ts", reason: "imports node:fs" },
     ]);
     expect(included).toContain("part3-persistence/test/crash-points.test.ts");
@@ -46,7 +49,9 @@ describe("test files that cannot run in a browser", () => {
 
   test("part 4: the real-process tests are left out, the simulated ones stay", async () => {
     const { included, excluded } = await testFiles("part4-kv");
-    expect(excluded.map((e) => e.file).every((f) => f.startsWith("part4-kv/test/real/"))).toBe(true);
+    expect(excluded.map((e) => e.file).every((f) => f.startsWith("part4-kv/test/real/"))).toBe(
+      true,
+    );
     expect(excluded.length).toBe(5);
     expect(included).toContain("part4-kv/test/basic.test.ts");
     expect(included).toContain("part4-kv/test/kv-chaos.test.ts");
@@ -71,7 +76,9 @@ describe("node:path stand-in", () => {
     ];
     for (const [fn, args] of cases) {
       const ours = (shim as unknown as Record<string, (...a: string[]) => string>)[fn]!(...args);
-      const node = (nodePath as unknown as Record<string, (...a: string[]) => string>)[fn]!(...args);
+      const node = (nodePath as unknown as Record<string, (...a: string[]) => string>)[fn]!(
+        ...args,
+      );
       expect(ours, `${fn}(${args.join(", ")})`).toBe(node);
     }
   });

@@ -13,7 +13,13 @@ const every: Action[] = [
   { kind: "snapshot", node: 2 },
   { kind: "transfer", node: 3 },
   { kind: "heal" },
-  { kind: "partition", groups: [[0, 1], [2, 3, 4]] },
+  {
+    kind: "partition",
+    groups: [
+      [0, 1],
+      [2, 3, 4],
+    ],
+  },
   { kind: "cut", from: 0, to: 4 },
   { kind: "uncut", from: 4, to: 0 },
   { kind: "slow", from: 1, to: 2, ms: 250 },
@@ -49,13 +55,25 @@ describe("links", () => {
   });
 
   test("what a link leaves out is the default session", () => {
-    expect(fromFragment("")).toMatchObject({ part: "part2-replication", nodes: 3, seed: 1, actions: [] });
-    expect(fromFragment("#part=part1-election")).toMatchObject({ part: "part1-election", mutant: null });
+    expect(fromFragment("")).toMatchObject({
+      part: "part2-replication",
+      nodes: 3,
+      seed: 1,
+      actions: [],
+    });
+    expect(fromFragment("#part=part1-election")).toMatchObject({
+      part: "part1-election",
+      mutant: null,
+    });
   });
 
   test("a wrong link says what is wrong", () => {
-    expect(() => fromFragment("part=part9-nothing")).toThrow(/no part "part9-nothing": the parts are part1-election/);
-    expect(() => fromFragment("n=0")).toThrow(new LinkError('n in the link must be a whole number from 1, got "0"'));
+    expect(() => fromFragment("part=part9-nothing")).toThrow(
+      /no part "part9-nothing": the parts are part1-election/,
+    );
+    expect(() => fromFragment("n=0")).toThrow(
+      new LinkError('n in the link must be a whole number from 1, got "0"'),
+    );
     expect(() => fromFragment("seed=x")).toThrow(/seed in the link must be a whole number/);
     expect(() => fromFragment("file=a.test.ts")).toThrow(/needs both file= and test=/);
     expect(() => fromFragment("a=12.explode.1")).toThrow(/unknown kind "explode"/);

@@ -15,15 +15,26 @@ import { nodeEngine } from "../src/node/bundled.ts";
 /** Runs one test of a part under vitest with tracing on; returns the trace it wrote. */
 function vitestTrace(part: string, file: string, name: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), "playground-vitest-"));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST")));
-  const pattern = `^${name.split(" > ").join(" ").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST")),
+  );
+  const pattern = `^${name
+    .split(" > ")
+    .join(" ")
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
   const run = spawnSync(
     path.join(REPO, part, "node_modules", ".bin", "vitest"),
     ["run", file, "-t", pattern],
-    { cwd: path.join(REPO, part), env: { ...env, RAFT_TRACE_DIR: dir, RAFT_SEED: "", RAFT_LOG: "" }, encoding: "utf8" },
+    {
+      cwd: path.join(REPO, part),
+      env: { ...env, RAFT_TRACE_DIR: dir, RAFT_SEED: "", RAFT_LOG: "" },
+      encoding: "utf8",
+    },
   );
   expect(run.status, run.stdout + run.stderr).toBe(0);
-  const [trace] = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort();
+  const [trace] = readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort();
   return readFileSync(path.join(dir, trace!), "utf8");
 }
 
@@ -42,7 +53,11 @@ async function play(link: string) {
 async function run(...argv: string[]) {
   let out = "";
   let err = "";
-  const status = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), cwd: tmpdir() });
+  const status = await main(argv, {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    cwd: tmpdir(),
+  });
   return { status, out, err };
 }
 
@@ -58,10 +73,20 @@ function cli(...args: string[]) {
 
 describe("a test scenario in the playground is the test as vitest runs it", () => {
   test.each([
-    ["part2-replication", "test/story.test.ts", "the story: election, replication, leader failure, re-election, repair"],
-    ["part4-kv", "test/basic.test.ts", "the key/value store, first steps > two clients see one another's writes"],
+    [
+      "part2-replication",
+      "test/story.test.ts",
+      "the story: election, replication, leader failure, re-election, repair",
+    ],
+    [
+      "part4-kv",
+      "test/basic.test.ts",
+      "the key/value store, first steps > two clients see one another's writes",
+    ],
   ])("%s %s: the same trace, event for event", async (part, file, name) => {
-    const session = await play(`part=${part}&file=${encodeURIComponent(`${part}/${file}`)}&test=${encodeURIComponent(name)}`);
+    const session = await play(
+      `part=${part}&file=${encodeURIComponent(`${part}/${file}`)}&test=${encodeURIComponent(name)}`,
+    );
     expect(session.test).toEqual({ state: "pass", errors: [] });
     expect(jsonLines(session.events)).toBe(vitestTrace(part, file, name));
   });
@@ -89,7 +114,9 @@ describe("links played in Node", () => {
     for (const kind of ["crash", "restart", "partition", "heal", "slow", "cut", "uncut"]) {
       expect(kinds).toContain(kind);
     }
-    const i = session.events.findIndex((e) => e.kind === "note" && /times out n2/.test(e.details.text));
+    const i = session.events.findIndex(
+      (e) => e.kind === "note" && /times out n2/.test(e.details.text),
+    );
     const after = session.events.slice(i);
     const fired = after.findIndex((e) => e.node === 2 && e.kind === "election.timeout");
     const restored = after.findIndex((e) => e.kind === "uncut" && e.details.to === 2);
@@ -99,7 +126,9 @@ describe("links played in Node", () => {
   });
 
   test("a mutant breaks its rule: a tie counted as a majority elects two leaders of one term", async () => {
-    const session = await play("part=part1-election&n=4&seed=1&mutant=majority-counted-with-%3E%3D&a=2.partition.0-1_2-3");
+    const session = await play(
+      "part=part1-election&n=4&seed=1&mutant=majority-counted-with-%3E%3D&a=2.partition.0-1_2-3",
+    );
     expect(session.phase).toBe("violation");
     expect(session.violation?.invariant).toBe("Election Safety");
     expect(session.violation?.message).toMatch(/are both leaders of term 1/);
@@ -110,10 +139,20 @@ describe("links played in Node", () => {
   test("--replay writes the trace, and says when the session failed (exit 1)", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "playground-cli-"));
     const file = path.join(dir, "t.jsonl");
-    const bad = await run("--replay", "#part=part1-election&n=4&mutant=majority-counted-with-%3E%3D&a=2.partition.0-1_2-3", "--trace", file);
+    const bad = await run(
+      "--replay",
+      "#part=part1-election&n=4&mutant=majority-counted-with-%3E%3D&a=2.partition.0-1_2-3",
+      "--trace",
+      file,
+    );
     expect(bad.status).toBe(1);
-    expect(bad.err).toMatch(/the session failed: Election Safety: n\d and n\d are both leaders of term 1/);
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(bad.err).toMatch(
+      /the session failed: Election Safety: n\d and n\d are both leaders of term 1/,
+    );
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines[0].kind).toBe("test.start");
     expect(lines.at(-1)).toMatchObject({ kind: "test.end", details: { result: "fail" } });
   });
@@ -127,7 +166,9 @@ describe("the command line", () => {
     expect(help.out).toContain("pnpm playground --replay '<link>'");
     const bad = await run("--nodes", "9");
     expect(bad.status).toBe(2);
-    expect(bad.err).toBe("playground: --nodes must be a whole number from 1 to 7, got \"9\"\nTry 'pnpm playground --help'.\n");
+    expect(bad.err).toBe(
+      "playground: --nodes must be a whole number from 1 to 7, got \"9\"\nTry 'pnpm playground --help'.\n",
+    );
     const unknown = await run("--colour");
     expect(unknown.status).toBe(2);
     expect(unknown.err).toMatch(/^playground: Unknown option '--colour'/);

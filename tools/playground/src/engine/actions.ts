@@ -4,7 +4,7 @@
 // link does the same things at the same moments.
 
 import type { PartInfo } from "../parts.ts";
-import type { PartModule, SimClusterLike } from "./types.ts";
+import type { KvClientLike, PartModule, SimClusterLike } from "./types.ts";
 
 export type Action =
   | { kind: "isolate" | "reconnect" | "crash" | "restart" | "timeout" | "snapshot"; node: number }
@@ -138,6 +138,8 @@ export interface ActionContext {
   cutLinks: ReadonlySet<string>;
   /** A node the reader timed out: which links were cut for it (see `timeout`). */
   starve(node: number, cuts: [number, number][]): void;
+  /** The cluster's client of that name: made at its first operation, the same one after that. */
+  kvClient(id: string): KvClientLike;
   /** Runs a key/value operation after the client's previous one (a client runs one at a time). */
   queueKv(client: string, run: () => Promise<unknown>): void;
 }
@@ -289,10 +291,11 @@ function kv(ctx: ActionContext, a: Extract<Action, { client: string }>): void {
     );
   }
   if (a.key === "") throw new ActionError("a key cannot be empty");
-  ctx.queueKv(a.client, () => {
-    const client = c.client!(a.client);
-    return a.kind === "get" ? client.get(a.key) : client[a.kind](a.key, a.value);
-  });
+  // One client per name: its requests are numbered, and the store runs each number once.
+  const client = ctx.kvClient(a.client);
+  ctx.queueKv(a.client, () =>
+    a.kind === "get" ? client.get(a.key) : client[a.kind](a.key, a.value),
+  );
 }
 
 /** One line for the reader: what the action was. */

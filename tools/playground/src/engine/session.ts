@@ -20,7 +20,7 @@ import {
 import { type Keeper, macrotask, setKeeper } from "./gate.ts";
 import type { Catalog } from "./scenarios.ts";
 import { type SessionSpec, toFragment } from "./spec.ts";
-import type { PartModule, SimClusterLike, TraceEventLike } from "./types.ts";
+import type { KvClientLike, PartModule, SimClusterLike, TraceEventLike } from "./types.ts";
 import { runDeclared, type TestOutcome } from "./vitest-shim.ts";
 
 export interface MutantInfo {
@@ -107,6 +107,7 @@ export class Session implements Keeper {
   private readonly cutLinks = new Set<string>();
   private starving: { node: number; cuts: [number, number][]; done: boolean }[] = [];
   private readonly kvQueues = new Map<string, Promise<unknown>>();
+  private readonly kvClients = new Map<string, KvClientLike>();
   private seen = 0;
   private closed = false;
   private readonly changeListeners: (() => void)[] = [];
@@ -200,6 +201,7 @@ export class Session implements Keeper {
     this.cutLinks.clear();
     this.starving = [];
     this.kvQueues.clear();
+    this.kvClients.clear();
     this.reanchor(0);
     const listener = () => {
       if (this.cluster === cluster && !this.closed) this.observe();
@@ -448,6 +450,15 @@ export class Session implements Keeper {
       part: this.runtime.part,
       cutLinks: this.cutLinks,
       starve: (node, cuts) => this.starving.push({ node, cuts, done: false }),
+      kvClient: (id) => {
+        let client = this.kvClients.get(id);
+        if (client === undefined) {
+          if (cluster.client === undefined) throw new ActionError("this cluster has no clients");
+          client = cluster.client(id);
+          this.kvClients.set(id, client);
+        }
+        return client;
+      },
       queueKv: (client, run) => {
         const before = this.kvQueues.get(client) ?? Promise.resolve();
         // The client traces how each operation ended; a failed one must not stop the queue.

@@ -351,8 +351,9 @@ class Page {
     if (this.hashed === s.events.length) return;
     this.hashed = s.events.length;
     const hash = await this.engine.traceHash(s.events);
+    if (this.hashed !== s.events.length) return; // more events came meanwhile: the next frame hashes them
     out.dataset.hash = hash;
-    out.dataset.gate = String(s.gateNow());
+    out.dataset.events = String(s.events.length);
     out.textContent = `sha256 ${hash.slice(0, 16)}…`;
     out.title = `SHA-256 of the trace's ${s.events.length} JSON lines: ${hash}`;
   }

@@ -6,7 +6,7 @@ import type { Engine, Session, TraceEventLike } from "../engine/api.ts";
 import { byId, el } from "./dom.ts";
 
 /** Lines kept on the page; the downloaded trace has every event. */
-const KEEP = 500;
+const KEEP = 2000;
 
 export function lineOf(describe: (e: TraceEventLike) => string, e: TraceEventLike): string {
   const who = e.node === null ? "TEST" : `n${e.node} T${e.term} ${e.role ?? ""}`;

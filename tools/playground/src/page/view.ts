@@ -55,6 +55,13 @@ export class PlaceholderView implements ClusterPicture {
   private flights = new Map<number, Flight>();
   private selected = 0;
   private readonly svg: SVGSVGElement;
+  private flightLayer: SVGElement = el("g", {});
+  private readonly nodeEls = new Map<
+    number,
+    { g: SVGElement; ring: SVGElement; name: SVGElement; term: SVGElement; log: SVGElement }
+  >();
+  /** What was drawn last: nothing is drawn again until the moment or the selection changes. */
+  private drawn = "";
 
   constructor(container: HTMLElement) {
     const note = document.createElement("p");
@@ -71,6 +78,35 @@ export class PlaceholderView implements ClusterPicture {
     this.nodes = [...nodes];
     this.events = [];
     this.flights.clear();
+    this.drawn = "";
+    this.flightLayer = el("g", {});
+    this.nodeEls.clear();
+    const groups = this.nodes.map((id) => {
+      const parts = {
+        g: el("g", { class: "node", "data-node": id, transform: this.placeOf(id) }),
+        ring: el("circle", { r: 38 }),
+        name: text(`n${id}`, -8, 16, 700),
+        term: text("", 10, 12, 400),
+        log: text("", 26, 11, 400),
+      };
+      parts.g.setAttribute("role", "button");
+      parts.g.addEventListener("click", () => this.onSelect(id));
+      parts.g.append(parts.ring, parts.name, parts.term, parts.log);
+      this.nodeEls.set(id, parts);
+      return parts.g;
+    });
+    this.svg.replaceChildren(this.flightLayer, ...groups);
+  }
+
+  private placeOf(id: number): string {
+    const { x, y } = this.at(id);
+    return `translate(${x.toFixed(1)} ${y.toFixed(1)})`;
+  }
+
+  private at(id: number): { x: number; y: number } {
+    const k = this.nodes.indexOf(id);
+    const angle = -Math.PI / 2 + (2 * Math.PI * k) / Math.max(1, this.nodes.length);
+    return { x: Math.cos(angle) * 150, y: Math.sin(angle) * 150 };
   }
 
   append(events: readonly TraceEventLike[]): void {
@@ -107,53 +143,46 @@ export class PlaceholderView implements ClusterPicture {
   }
 
   showAt(index: number, t: number): void {
+    const key = `${index}@${t}@${this.selected}`;
+    if (key === this.drawn) return;
+    this.drawn = key;
     const looks = this.looksAt(index);
-    const at = (id: number) => {
-      const k = this.nodes.indexOf(id);
-      const angle = -Math.PI / 2 + (2 * Math.PI * k) / Math.max(1, this.nodes.length);
-      return { x: Math.cos(angle) * 150, y: Math.sin(angle) * 150 };
-    };
-    const parts: SVGElement[] = [];
+    for (const id of this.nodes) this.drawNode(id, looks.get(id)!);
+    const dots: SVGElement[] = [];
     for (const f of this.flights.values()) {
       if (f.sent >= index || (f.end !== null && f.end < index)) continue;
-      const a = at(f.from);
-      const b = at(f.to);
+      const a = this.at(f.from);
+      const b = this.at(f.to);
       const span = Math.max(1, (f.end === null ? f.sentAt + 5 : f.endAt) - f.sentAt);
       const k = Math.min(0.95, Math.max(0.05, (t - f.sentAt) / span));
-      const dot = el("circle", {
-        cx: a.x + (b.x - a.x) * k,
-        cy: a.y + (b.y - a.y) * k,
-        r: f.heartbeat ? 4 : 6,
-        fill: f.type === "reply" ? "#fff" : f.rpc === "RequestVote" ? "#e69b00" : "#3a7bd5",
-        stroke: f.rpc === "RequestVote" ? "#e69b00" : "#3a7bd5",
-        "stroke-width": 2,
-      });
-      parts.push(dot);
+      const colour = f.rpc === "RequestVote" ? "#e69b00" : "#3a7bd5";
+      dots.push(
+        el("circle", {
+          cx: a.x + (b.x - a.x) * k,
+          cy: a.y + (b.y - a.y) * k,
+          r: f.heartbeat ? 4 : 6,
+          fill: f.type === "reply" ? "#fff" : colour,
+          stroke: colour,
+          "stroke-width": 2,
+        }),
+      );
     }
-    for (const id of this.nodes) parts.push(this.nodeAt(id, at(id), looks.get(id)!));
-    this.svg.replaceChildren(...parts);
+    this.flightLayer.replaceChildren(...dots);
   }
 
-  private nodeAt(id: number, p: { x: number; y: number }, look: NodeLook): SVGElement {
-    const g = el("g", { transform: `translate(${p.x} ${p.y})`, class: "node", "data-node": id });
-    g.setAttribute("role", "button");
-    g.setAttribute("aria-label", `n${id}: ${look.role}, term ${look.term}`);
-    g.addEventListener("click", () => this.onSelect(id));
-    const ring = el("circle", {
-      r: 38,
+  private drawNode(id: number, look: NodeLook): void {
+    const parts = this.nodeEls.get(id);
+    if (parts === undefined) return;
+    parts.g.setAttribute("aria-label", `n${id}: ${look.role}, term ${look.term}`);
+    const chosen = id === this.selected;
+    set(parts.ring, {
       fill: FILL[look.role] ?? "#fff",
-      stroke: look.cutOff ? "var(--bad)" : id === this.selected ? "#24292f" : "#8c959f",
-      "stroke-width": id === this.selected ? 4 : 2,
-      "stroke-dasharray": look.cutOff ? "6 4" : "",
+      stroke: look.cutOff ? "var(--bad)" : chosen ? "#24292f" : "#8c959f",
+      "stroke-width": chosen ? 4 : 2,
+      "stroke-dasharray": look.cutOff ? "6 4" : "none",
     });
-    const vote = look.vote === null ? "" : ` → n${look.vote}`;
-    g.append(
-      ring,
-      text(`n${id}`, -8, 16, 700),
-      text(`T${look.term}${vote}`, 10, 12, 400),
-      text(look.role === "dead" ? "down" : `log ${look.log} · c ${look.commit}`, 26, 11, 400),
-    );
-    return g;
+    parts.term.textContent = `T${look.term}${look.vote === null ? "" : ` → n${look.vote}`}`;
+    parts.log.textContent = look.role === "dead" ? "down" : `log ${look.log} · c ${look.commit}`;
   }
 
   private looksAt(index: number): Map<number, NodeLook> {
@@ -193,7 +222,10 @@ export class PlaceholderView implements ClusterPicture {
 }
 
 function el(name: string, attributes: Record<string, string | number>): SVGElement {
-  const element = document.createElementNS(SVG, name);
+  return set(document.createElementNS(SVG, name), attributes);
+}
+
+function set(element: SVGElement, attributes: Record<string, string | number>): SVGElement {
   for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
   return element;
 }
