@@ -198,6 +198,8 @@ export class PlaceholderView implements ClusterPicture {
         }
         if (e.kind === "restart") {
           Object.assign(looks.get(d.node) ?? {}, {
+            role: "follower",
+            term: d.currentTerm,
             log: d.log.length,
             commit: 0,
             vote: d.votedFor,
