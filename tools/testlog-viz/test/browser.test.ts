@@ -336,15 +336,21 @@ describe("a leader's progress, and a part1 trace's state, in chromium", () => {
     await finish(page, errors);
   });
 
-  test("a part1 trace: roles, terms and votes, and empty logs", async () => {
+  test("a part1 trace: roles, terms and votes, and no logs it does not have", async () => {
     const { page, errors } = await open("part1-state.html", real);
     const last = real.rows.length - 1;
     await page.locator(`tr[data-i="${last}"] td.time`).click();
     expect(await page.locator("#state .node-state").count()).toBe(real.trace.nodes.length);
-    expect(await page.locator("#state .entry").count()).toBe(0);
-    expect(await page.locator("#state .empty").count()).toBe(real.trace.nodes.length);
+    // part 1 has no logs: no "empty log · commit 0 · applied 0" before logs exist
+    for (const absent of [".entry", ".empty", ".log", ".indices"]) {
+      expect(await page.locator(`#state ${absent}`).count(), absent).toBe(0);
+    }
     expect(await page.locator("#state .voted").first().textContent()).toMatch(
       /^(voted n\d+|no vote)$/,
+    );
+    // the fields read apart: "leader T2 voted n0", never "T2voted"
+    expect(await page.locator("#state .node-state").first().textContent()).toMatch(
+      /^n\d+ \S.* T\d+ (voted n\d+|no vote)$/,
     );
     await finish(page, errors);
   });
@@ -529,7 +535,7 @@ describe("a merged run of real processes with clients, in chromium", () => {
     expect(await page.locator("thead th.node").allTextContents()).toEqual(["n0", "n1", "n2"]);
     expect(await page.locator("thead th.client").allTextContents()).toEqual(["a", "b"]);
     expect(await page.locator("dl.facts").textContent()).toContain(
-      "4 files of one run: client.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
+      "4 files of one run: test.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
     );
     // every row's client cells: a running operation in its lane from invoke to complete
     const opCells = merged.rows.flatMap((r) => r.clients).filter((lane) => lane !== null).length;
