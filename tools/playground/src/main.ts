@@ -71,8 +71,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const usage =
       error instanceof UsageError ||
       (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
-    if (!usage) throw error;
-    io.err(`${PROG}: ${(error as Error).message}\nTry 'pnpm playground --help'.\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    if (!usage) {
+      io.err(`${PROG}: ${message}\n`);
+      return 1;
+    }
+    io.err(`${PROG}: ${message}\nTry 'pnpm playground --help'.\n`);
     return 2;
   }
 }

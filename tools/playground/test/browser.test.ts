@@ -4,7 +4,7 @@
 // same, shows a mutant's violation with its rule and the events behind it, runs the parts' test
 // scenarios and lets the reader take one over, and downloads a trace `pnpm viz` renders.
 // Never skipped: without a Chromium every test here fails, saying how to install one.
-// Screenshots go to out/browser/.
+// The picture is testlog-viz's cluster view. Screenshots go to out/browser/.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -129,7 +129,7 @@ async function nodeHash(link: string): Promise<{ hash: string; violation: string
 }
 
 const leaderShown = (page: Page) =>
-  page.waitForSelector('#view g.node[aria-label*="leader"]', { timeout: 60_000 });
+  page.waitForSelector("#view g.node.role-leader", { timeout: 60_000 });
 
 describe("the static build in Chromium", () => {
   test.each(["part1-election", "part2-replication", "part3-persistence", "part4-kv"])(
@@ -192,10 +192,7 @@ describe("one session, the same trace in Chromium and in Node", () => {
     await page.selectOption("#speed", "1");
     await leaderShown(page);
     await page.click("#play"); // pause
-    const leader = await page
-      .locator('#view g.node[aria-label*="leader"]')
-      .first()
-      .getAttribute("data-node");
+    const leader = await page.locator("#view g.node.role-leader").first().getAttribute("data-node");
     await page.click(`#view g.node[data-node="${leader}"]`);
     await page.click("#node-crash");
     await page.fill("#command", "y=2");

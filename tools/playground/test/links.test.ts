@@ -3,6 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { type Action, decodeActions, encodeActions, LinkError } from "../src/engine/actions.ts";
 import { fromFragment, type SessionSpec, toFragment } from "../src/engine/spec.ts";
+import { formatName } from "../src/engine/vitest-shim.ts";
 
 const every: Action[] = [
   { kind: "isolate", node: 1 },
@@ -80,5 +81,17 @@ describe("links", () => {
     expect(() => fromFragment("a=x.crash.1")).toThrow(/no gate number/);
     expect(() => fromFragment("a=5.slow.1.2")).toThrow(/field 3 is not a whole number/);
     expect(() => fromFragment("oops")).toThrow(/"oops" in the link is not name=value/);
+  });
+});
+
+describe("test names of test.each and test.for, as vitest writes them", () => {
+  test("each placeholder takes the case's next value; %# and %$ its place", () => {
+    expect(
+      formatName("save %i of 40 crashes its node (%s)", [7.9, "crash before durable"], 3),
+    ).toBe("save 7 of 40 crashes its node (crash before durable)");
+    expect(formatName("%d and %j, case %# (%$), 100%%", [1.5, { a: 1 }], 0)).toBe(
+      '1.5 and {"a":1}, case 0 (1), 100%',
+    );
+    expect(formatName("%s %s", ["only one"], 0)).toBe("only one %s");
   });
 });

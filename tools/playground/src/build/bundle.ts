@@ -146,8 +146,8 @@ export interface PartBundle {
 
 /**
  * One part's bundle. Browser: a classic script (pages opened from file:// may not load modules)
- * that leaves `raftPlaygroundPart`: `runtime` (a promise of the engine's Runtime for this part)
- * and the engine (engine/api.ts). Node: an ES module with the same exports.
+ * that leaves `raftPlaygroundPart`, a promise of the engine (engine/api.ts) with `runtime` (a
+ * promise of the engine's Runtime for this part). Node: an ES module exporting the same.
  */
 export async function bundlePart(part: string, platform: Platform): Promise<PartBundle> {
   const tests = await testFiles(part);
@@ -158,8 +158,9 @@ export async function bundlePart(part: string, platform: Platform): Promise<Part
     entryPoints: ["playground:entry"],
     bundle: true,
     write: false,
-    format: platform === "browser" ? "iife" : "esm",
-    globalName: platform === "browser" ? "raftPlaygroundPart" : undefined,
+    // ES modules (the parts' test files may await at their top level), run in the browser as a
+    // classic script (below): pages opened from file:// may not load modules.
+    format: "esm",
     platform: platform === "browser" ? "browser" : "node",
     target: "es2022",
     charset: "utf8",
@@ -171,7 +172,20 @@ export async function bundlePart(part: string, platform: Platform): Promise<Part
     ],
     plugins: [playgroundPlugin({ part, tests, mutants, raftFile })],
   });
-  return { code: result.outputFiles[0]!.text, tests, mutants };
+  const code = result.outputFiles[0]!.text;
+  return { code: platform === "browser" ? asClassicScript(code) : code, tests, mutants };
+}
+
+/**
+ * An ES module bundle (it imports nothing) as a classic script: its body runs in an async
+ * function, so awaits at its top level still work, and what it exports is left out (the entry
+ * leaves the engine on globalThis as well). `raftPlaygroundPart` is the promise of that engine.
+ */
+function asClassicScript(code: string): string {
+  const body = code.replace(/^export\s*\{[^}]*\};?\s*$/m, "");
+  if (/^\s*(import|export)\b/m.test(body))
+    throw new Error("the browser bundle still imports or exports");
+  return `globalThis.raftPlaygroundPart = (async () => {\n"use strict";\n${body}\nreturn globalThis.__raftPlaygroundEngine;\n})();\n`;
 }
 
 interface PluginInput {
@@ -216,10 +230,12 @@ function playgroundPlugin({ part, tests, mutants, raftFile }: PluginInput): Plug
               `import { part } from ${js(path.join(SRC, "parts", `${part}.ts`))};`,
               `import { makeRuntime } from ${js(path.join(SRC, "engine", "runtime.ts"))};`,
               `export * from ${js(path.join(SRC, "engine", "api.ts"))};`,
+              `import * as engine from ${js(path.join(SRC, "engine", "api.ts"))};`,
               `import * as tests from "playground:tests";`,
               `import { __playgroundSelect } from ${js(raftFile)};`,
               `const mutants = ${js(mutants.map(({ name, rule, chaosCannotReach }) => ({ name, rule, chaosCannotReach })))};`,
               `export const runtime = makeRuntime({ part, mutants, selectMutant: __playgroundSelect, tests });`,
+              `globalThis.__raftPlaygroundEngine = { ...engine, runtime };`,
             ].join("\n"),
           };
         }

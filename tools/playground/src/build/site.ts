@@ -2,13 +2,29 @@
 // No server is needed: open index.html from disk, or publish the folder as it is. The page
 // loads only its own files.
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { PARTS } from "../parts.ts";
 import { bundlePart, REPO, TOOL_DIR } from "./bundle.ts";
 
 const PAGE = path.join(TOOL_DIR, "src", "page");
+/** What a build writes: a folder holding only these is an earlier build, replaced as a whole. */
+const OURS = new Set([
+  "index.html",
+  "playground.js",
+  "playground.css",
+  "cluster-view.css",
+  "parts",
+]);
 
 export interface SiteReport {
   dir: string;
@@ -27,13 +43,13 @@ export async function buildSite(
   dir: string,
   progress: (line: string) => void = () => {},
 ): Promise<SiteReport> {
-  if (existsSync(path.join(dir, "index.html")) || !existsSync(dir)) {
-    rmSync(dir, { recursive: true, force: true });
-  } else {
+  const foreign = existsSync(dir) ? readdirSync(dir).filter((name) => !OURS.has(name)) : [];
+  if (foreign.length > 0) {
     throw new Error(
-      `${dir} is a folder that is not a playground build: choose an empty or new folder`,
+      `${dir} holds other files (${foreign.slice(0, 3).join(", ")}): choose a new or empty folder for the playground`,
     );
   }
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, "parts"), { recursive: true });
   const report: SiteReport = { dir, index: path.join(dir, "index.html"), parts: [] };
   for (const part of PARTS) {
@@ -62,6 +78,11 @@ export async function buildSite(
     logLevel: "silent",
   });
   copyFileSync(path.join(PAGE, "page.css"), path.join(dir, "playground.css"));
+  // testlog-viz's cluster view, which the page draws the cluster with, and its style as it is
+  copyFileSync(
+    path.join(REPO, "tools", "testlog-viz", "src", "page", "cluster-view.css"),
+    path.join(dir, "cluster-view.css"),
+  );
   writeFileSync(report.index, readFileSync(path.join(PAGE, "index.html"), "utf8"));
   return report;
 }

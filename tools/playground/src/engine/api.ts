@@ -8,7 +8,6 @@ export {
   LinkError,
   type TimedAction,
 } from "./actions.ts";
-export { eventsBehind, RULES } from "./evidence.ts";
 export { downloadText, jsonLines, sha256, traceHash } from "./hash.ts";
 export { type Phase, type Runtime, Session } from "./session.ts";
 export { DEFAULT_SPEC, fromFragment, type SessionSpec, toFragment } from "./spec.ts";

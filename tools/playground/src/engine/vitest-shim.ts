@@ -99,10 +99,47 @@ function declare(name: string, args: unknown[], flags: { fails?: boolean; skip?:
   });
 }
 
+/**
+ * A name of test.each or test.for, as vitest writes it: %s %i %d %f %j %o (the case's values in
+ * turn), %# its index, %$ its number, %% a percent sign.
+ */
+export function formatName(template: string, values: readonly unknown[], index: number): string {
+  let next = 0;
+  return template.replace(/%[sidfjoO#$%]/g, (spec) => {
+    if (spec === "%%") return "%";
+    if (spec === "%#") return String(index);
+    if (spec === "%$") return String(index + 1);
+    if (next >= values.length) return spec;
+    const value = values[next++];
+    if (spec === "%i") return String(Math.trunc(Number(value)));
+    if (spec === "%d" || spec === "%f") return String(Number(value));
+    if (spec === "%s")
+      return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+    return JSON.stringify(value);
+  });
+}
+
+/** test.each (a case's values are the body's arguments) and test.for (the case is one argument). */
+function table(spread: boolean) {
+  return (cases: readonly unknown[]) =>
+    (template: string, ...args: unknown[]) => {
+      cases.forEach((c, i) => {
+        const values = Array.isArray(c) ? c : [c];
+        const body = (typeof args[0] === "function" ? args[0] : args[1]) as (
+          ...a: unknown[]
+        ) => unknown;
+        const run = (context: TaskContext) => (spread ? body(...values) : body(c, context));
+        declare(formatName(template, values, i), [run], {});
+      });
+    };
+}
+
 export const test = Object.assign((name: string, ...args: unknown[]) => declare(name, args, {}), {
   fails: (name: string, ...args: unknown[]) => declare(name, args, { fails: true }),
   skip: (name: string, ...args: unknown[]) => declare(name, args, { skip: true }),
   todo: (name: string) => declare(name, [], { skip: true }),
+  each: table(true),
+  for: table(false),
 });
 export const it = test;
 

@@ -3,13 +3,13 @@
 // draws it once a frame: the picture at the moment shown, the trace up to it, the violation. It
 // loads nothing but its own files and sends nothing anywhere.
 
+import { ClusterView } from "testlog-viz/src/page/cluster-view.ts";
 import type { Engine, Session, SessionSpec, TraceEventLike } from "../engine/api.ts";
 import { fromFragment, toFragment } from "../engine/spec.ts";
 import { PARTS, SIZES } from "../parts.ts";
 import { Controls } from "./controls.ts";
 import { button, byId, el, input, onSubmit, option, select } from "./dom.ts";
 import { showViolation, TraceList } from "./trace-list.ts";
-import { type ClusterPicture, PlaceholderView } from "./view.ts";
 
 /** Speeds, in virtual ms per real ms. */
 const SPEEDS: [string, number][] = [
@@ -49,9 +49,9 @@ function loadPart(part: string): Promise<Engine> {
     const script = document.createElement("script");
     script.src = `parts/${part}.js`;
     script.onload = () => {
-      const engine = (globalThis as { raftPlaygroundPart?: Engine }).raftPlaygroundPart;
+      const engine = (globalThis as { raftPlaygroundPart?: Promise<Engine> }).raftPlaygroundPart;
       if (engine === undefined) reject(new Error(`parts/${part}.js did not load the part`));
-      else resolve(engine);
+      else engine.then(resolve, reject);
     };
     script.onerror = () =>
       reject(new Error(`parts/${part}.js is missing: build the playground again`));
@@ -164,7 +164,8 @@ class Page {
   private revealT: number | null = null;
   private hashed = -1;
   private readonly list: TraceList;
-  private readonly view: ClusterPicture;
+  /** testlog-viz's cluster view (a new one for each cluster a scenario starts). */
+  private view: ClusterView;
   private controls: Controls | null = null;
   private readonly describe: (e: TraceEventLike) => string;
   private readonly engine: Engine;
@@ -186,8 +187,19 @@ class Page {
       }
     };
     this.list = new TraceList(this.describe);
-    this.view = new PlaceholderView(byId("view", HTMLElement));
-    this.view.onSelect = (node) => this.controls?.select(node);
+    this.view = this.makeView([]);
+  }
+
+  private makeView(nodes: readonly number[]): ClusterView {
+    return new ClusterView(byId("view", HTMLElement), {
+      nodes,
+      clock: "virtual",
+      onSelect: (s) => {
+        if (s.kind !== "node") return;
+        this.controls?.select(s.node);
+        this.view.select(s.node);
+      },
+    });
   }
 
   run(): void {
@@ -275,26 +287,40 @@ class Page {
     }
     this.advance(events);
     const t = this.revealT ?? s.displayTime();
-    this.view.showAt(this.shown, t);
+    this.showView(t);
     this.list.show(events, this.shown);
-    showViolation(this.engine, s, this.describe);
+    showViolation(s, this.view, this.describe);
     this.drawStatus(t);
     this.controls?.refresh();
     void this.drawHash();
   }
 
+  /**
+   * The picture at what the reader sees: while the simulation runs, the display time (messages
+   * travel between their send and their arrival); after a step, just after the event revealed.
+   */
+  private showView(t: number): void {
+    const key = `${this.shown}@${this.revealT === null ? t : "step"}`;
+    if (key === this.drawn) return;
+    this.drawn = key;
+    if (this.revealT === null) this.view.showAt({ t });
+    else this.view.showAt({ index: this.shown - 1 }, { animate: true });
+  }
+
+  private drawn = "";
+
   private newCluster(ids: readonly number[]): void {
     this.clusterSeen = this.session.clusters;
-    this.view.reset(ids);
+    this.view.destroy();
+    this.view = this.makeView(ids);
+    this.drawn = "";
     this.list.reset();
     this.shown = 0;
     this.appended = 0;
     this.controls = new Controls(this.session, ids);
     this.controls.onSelect = (node) => this.view.select(node);
-    this.view.onSelect = (node) => {
-      this.controls?.select(node);
-      this.view.select(node);
-    };
+    this.controls.select(ids[0] ?? 0);
+    this.view.select(ids[0] ?? 0);
   }
 
   /** How far the reader sees: up to the display time while running, everything once it holds. */

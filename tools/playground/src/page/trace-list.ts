@@ -1,8 +1,10 @@
 // The trace as the reader follows it: one line per event, in the part's own words (its
-// src/trace.ts sentences), the latest few hundred kept on the page; and, at a violation, the rule,
-// where the paper states it, and the events behind it.
+// src/trace.ts sentences), the latest two thousand kept on the page; and, at a violation, the
+// rule, where the paper states it, and the events that led there.
 
-import type { Engine, Session, TraceEventLike } from "../engine/api.ts";
+import { causesOf, RULES } from "testlog-viz/src/failure.ts";
+import type { ClusterView } from "testlog-viz/src/page/cluster-view.ts";
+import type { Session, TraceEventLike } from "../engine/api.ts";
 import { byId, el } from "./dom.ts";
 
 /** Lines kept on the page; the downloaded trace has every event. */
@@ -68,10 +70,14 @@ export class TraceList {
   }
 }
 
-/** Shows the session's first violation: rule, section, message, the events behind it. */
+/**
+ * Shows the session's first violation: the rule (with where the paper states it, as testlog-viz
+ * says it), what broke, and the events that led there (testlog-viz's choice of them, over the
+ * cluster view's copy of the trace), and marks their nodes in the picture.
+ */
 export function showViolation(
-  engine: Engine,
   session: Session,
+  view: ClusterView,
   describe: (e: TraceEventLike) => string,
 ): void {
   const v = session.violation;
@@ -79,16 +85,21 @@ export function showViolation(
   panel.hidden = v === null;
   if (v === null || panel.dataset.shown === "1") return;
   panel.dataset.shown = "1";
+  const rule = RULES[v.invariant];
   byId("violation-rule", HTMLElement).textContent = `${v.invariant} violated`;
   byId("violation-message", HTMLElement).textContent = v.message;
-  byId("violation-where", HTMLElement).textContent = engine.RULES[v.invariant] ?? "";
-  const events = session.events;
-  const at = v.event === null ? -1 : events.indexOf(v.event);
-  const behind = at < 0 ? [] : engine.eventsBehind(events, at, v.invariant, v.message);
-  const list = byId("violation-events", HTMLOListElement);
-  list.replaceChildren(
-    ...behind
-      .reverse()
-      .map((i) => el("li", i === at ? "breaking" : "", lineOf(describe, events[i]!))),
+  byId("violation-where", HTMLElement).textContent =
+    rule === undefined ? "" : `${rule.section}: ${rule.says}`;
+  const events = view.model.events;
+  const at = events.findIndex((e) => e.kind === "violation");
+  const causes = at < 0 ? [] : causesOf(events, at, v.invariant, v.message);
+  const culprit = causes.at(-1);
+  byId("violation-events", HTMLOListElement).replaceChildren(
+    ...causes.map((i) =>
+      el("li", i === culprit ? "breaking" : "", lineOf(describe, events[i] as TraceEventLike)),
+    ),
   );
+  view.highlight([
+    ...new Set(causes.map((i) => events[i]!.node).filter((n): n is number => n !== null)),
+  ]);
 }
