@@ -54,6 +54,8 @@ export interface Held {
   gate: number;
   generation: number;
   resume: () => void;
+  /** Its actions are applied and their continuations drained: it may open. */
+  ready: boolean;
 }
 
 const hooked = new WeakSet<object>();
@@ -96,9 +98,12 @@ export class Session implements Keeper {
   private speed = Number.POSITIVE_INFINITY;
   private gate = 0;
   private generation = 0;
-  private held: Held | null = null;
-  /** The held gate has had its actions applied and its continuations drained: it may open. */
-  private ready = false;
+  /**
+   * Gates reached and not yet opened, in order. One, nearly always: a second waits only when a
+   * test runs two clocks at once (part 4's client tests do); they open one a task, in order, as
+   * Node's setImmediate callbacks run.
+   */
+  private pending: Held[] = [];
   private pacing: ReturnType<typeof setTimeout> | null = null;
   private anchor = { real: 0, virtual: 0 };
   private pausedAt = 0;
@@ -247,15 +252,14 @@ export class Session implements Keeper {
 
   /** The gate: called (through the parts' setImmediate) between every two timers. */
   pass(resume: () => void): void {
-    const held: Held = { gate: ++this.gate, generation: this.generation, resume };
-    this.held = held;
-    this.ready = false;
+    const held: Held = { gate: ++this.gate, generation: this.generation, resume, ready: false };
+    this.pending.push(held);
     macrotask(() => this.atGate(held));
   }
 
   /** In a task of its own at the gate: every continuation queued before it has run. */
   private atGate(held: Held): void {
-    if (held !== this.held || this.closed) return;
+    if (!this.pending.includes(held) || this.closed) return;
     const applied = this.finishTimeouts() + this.applyReplayed(held.gate);
     if (applied > 0) {
       macrotask(() => this.atGate(held)); // the actions' own continuations run first
@@ -272,7 +276,7 @@ export class Session implements Keeper {
       this.hold("paused");
       this.stepFrom = null;
     }
-    this.ready = true;
+    held.ready = true;
     this.changed();
     this.proceed();
   }
@@ -298,10 +302,16 @@ export class Session implements Keeper {
     return done.length;
   }
 
-  /** Opens the held gate now, or when the chosen speed says, unless the session holds. */
+  /** The gate the simulation stands at: the latest reached. */
+  private get held(): Held | null {
+    return this.pending.at(-1) ?? null;
+  }
+
+  /** Opens the first gate now, or when the chosen speed says, unless the session holds. */
   private proceed(): void {
-    const held = this.held;
-    if (held === null || !this.ready || this.phase !== "running" || this.pacing !== null) return;
+    const held = this.pending[0];
+    if (held === undefined || !held.ready || this.phase !== "running" || this.pacing !== null)
+      return;
     const wait = this.stepFrom !== null ? 0 : this.waitFor();
     if (wait <= 0) {
       this.open(held);
@@ -314,11 +324,12 @@ export class Session implements Keeper {
   }
 
   private open(held: Held): void {
-    if (held !== this.held || held.generation !== this.generation || this.phase !== "running")
+    if (this.pending[0] !== held || held.generation !== this.generation || this.phase !== "running")
       return;
-    this.held = null;
-    this.ready = false;
+    this.pending.shift();
     held.resume();
+    // the next gate waiting opens in a task of its own, after this one's continuations
+    if (this.pending.length > 0) macrotask(() => this.proceed());
   }
 
   private hold(phase: "paused" | "violation"): void {
@@ -331,7 +342,7 @@ export class Session implements Keeper {
 
   private end(): void {
     if (this.phase !== "violation") this.phase = "ended";
-    this.held = null;
+    this.pending = [];
     this.settled();
     this.changed();
   }
@@ -432,7 +443,7 @@ export class Session implements Keeper {
    * of the new link will apply them.
    */
   private catchUp(held: Held): void {
-    if (this.ready) return;
+    if (held.ready) return;
     this.finishTimeouts();
     this.applyReplayed(held.gate);
   }
@@ -476,8 +487,8 @@ export class Session implements Keeper {
     }
     this.catchUp(this.held);
     this.takeover = this.held.gate;
-    this.generation++; // the test's gate never opens: its code waits there forever
-    this.held = null;
+    this.generation++; // the test's gates never open: its code waits there forever
+    this.pending = [];
     this.mode = "taken over";
     this.test = { state: "taken over", errors: [] };
     cluster.note("the reader takes the cluster over from the test");
@@ -504,7 +515,7 @@ export class Session implements Keeper {
   close(): void {
     this.closed = true;
     this.generation++;
-    this.held = null;
+    this.pending = [];
     if (this.pacing !== null) clearTimeout(this.pacing);
     this.pacing = null;
     if (active === this) {
