@@ -117,15 +117,15 @@ async function waitText(page: Page, selector: string, text: string, exact = fals
   }, `${selector} to say "${text}"`);
 }
 
-/** The same link played in Node (the part's Node bundle, in this process). */
-async function nodeHash(link: string): Promise<{ hash: string; violation: string | undefined }> {
+/** The same link played in Node (the part's Node bundle, in this process): its trace hash, and the session. */
+async function nodeRun(link: string) {
   const spec = fromFragment(link);
   const engine = await nodeEngine(spec.part);
   const session = new engine.Session(await engine.runtime, spec);
   session.start();
   await session.settledNow();
   session.close();
-  return { hash: await traceHash(session.events), violation: session.violation?.invariant };
+  return { hash: await traceHash(session.events), session };
 }
 
 const leaderShown = (page: Page) =>
@@ -172,7 +172,7 @@ describe("one session, the same trace in Chromium and in Node", () => {
     );
     expect(direct.status, direct.stderr).toBe(0);
     expect(direct.stdout).toContain(`sha256 ${browserHash}`);
-    expect((await nodeHash(SCRIPT)).hash).toBe(browserHash);
+    expect((await nodeRun(SCRIPT)).hash).toBe(browserHash);
     await finish(opened, "part3-scripted.png");
   });
 
@@ -181,7 +181,7 @@ describe("one session, the same trace in Chromium and in Node", () => {
       "part=part4-kv&n=3&seed=4&a=60.put.c1.x.1,61.get.c2.x,62.append.c1.x.2,300.crash.0,420.put.c3.y.z&at=900";
     const opened = await open(link);
     const browserHash = await pageHash(opened.page);
-    expect((await nodeHash(link)).hash).toBe(browserHash);
+    expect((await nodeRun(link)).hash).toBe(browserHash);
     await waitText(opened.page, "#event-list", "c2 #1 done");
     await finish(opened, "part4-clients.png");
   });
@@ -216,7 +216,7 @@ describe("one session, the same trace in Chromium and in Node", () => {
       /a=\d+\.crash\.\d,\d+\.submit\.leader\.y%3D2,\d+\.restart\.\d,\d+\.partition\.[\d_-]+,\d+\.heal/,
     );
     const browserHash = await pageHash(page);
-    expect((await nodeHash(link)).hash).toBe(browserHash);
+    expect((await nodeRun(link)).hash).toBe(browserHash);
     await finish(opened, "part3-clicked.png");
   });
 });
@@ -244,7 +244,9 @@ describe("a mutant switch", () => {
     await page.click("#copy-link");
     const link = await page.locator("#link").inputValue();
     const browserHash = await pageHash(page);
-    expect(await nodeHash(link)).toEqual({ hash: browserHash, violation: "Election Safety" });
+    const node = await nodeRun(link);
+    expect(node.hash).toBe(browserHash);
+    expect(node.session.violation?.invariant).toBe("Election Safety");
     await finish(opened, "part1-mutant-violation.png");
   });
 });
@@ -306,8 +308,10 @@ describe("the parts' test scenarios", () => {
     const link = await page.locator("#link").inputValue();
     expect(link).toMatch(/&take=\d+&a=\d+\.crash\.1,\d+\.submit\.leader\.mine/);
     const browserHash = await pageHash(page);
-    expect((await nodeHash(link)).hash).toBe(browserHash);
-    await waitText(page, "#event-list", "the reader takes the cluster over from the test");
+    const node = await nodeRun(link);
+    expect(node.hash).toBe(browserHash);
+    const notes = node.session.events.filter((e) => e.kind === "note").map((e) => e.details.text);
+    expect(notes).toContain("the reader takes the cluster over from the test");
     await finish(opened, "part2-taken-over.png");
   });
 

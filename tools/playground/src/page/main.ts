@@ -65,6 +65,9 @@ function go(spec: SessionSpec): void {
   location.reload();
 }
 
+/** The seed in the form: a scenario runs under it as a test runs under RAFT_SEED. */
+const chosenSeed = () => Math.max(0, Math.trunc(Number(input("seed").value) || 0));
+
 function fillSetup(spec: SessionSpec): void {
   select("part").replaceChildren(...PARTS.map((p) => option(p.name, p.title)));
   select("part").value = spec.part;
@@ -79,7 +82,7 @@ function fillSetup(spec: SessionSpec): void {
       ...fromFragment(""),
       part,
       nodes: Number(select("nodes").value),
-      seed: Math.max(0, Math.trunc(Number(input("seed").value) || 0)),
+      seed: chosenSeed(),
       mutant: part === spec.part ? select("mutant").value || null : null,
     });
   });
@@ -114,8 +117,8 @@ function fillScenarios(session: Session, spec: SessionSpec): void {
     go({
       ...fromFragment(""),
       part: spec.part,
-      seed: spec.seed,
-      mutant: spec.mutant,
+      seed: chosenSeed(),
+      mutant: select("mutant").value || null,
       scenario: { file, test },
     });
   });
