@@ -76,6 +76,11 @@ export class KvSimCluster extends SimCluster {
     return new SimKvClient(this, id, options);
   }
 
+  /** The nodes client `client` can reach on the client network. */
+  clientReach(client: string): number[] {
+    return this.ids.filter((id) => !this.clientCuts.has(`${client}>${id}`));
+  }
+
   /** Whether client `client` can reach node `node` (clients are not on the nodes' network). */
   setClientReach(client: string, nodes: readonly number[]): void {
     for (const id of this.ids) {
