@@ -211,7 +211,12 @@ export class TestRun<E = unknown> {
     ].join("\n");
   }
 
-  private async end(result: { state: string; errors?: { message?: string }[] } | undefined) {
+  /**
+   * What happens when the test ends (vitest calls it then): a test of the harness itself may call
+   * it before, to see it fail; a second call does nothing.
+   */
+  async end(result: { state: string; errors?: { message?: string }[] } | undefined) {
+    if (this.over) return;
     this.over = true;
     const failed = result?.state === "fail";
     const timeout = timedOut(result?.errors);
