@@ -8,7 +8,7 @@ import { VirtualClock } from "../src/clock.ts";
 import type { RequestVoteArgs } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
-import { RpcError, SimNetwork } from "../src/sim/network.ts";
+import { RpcError, SideNetwork, SimNetwork, uniformLatency } from "../src/sim/network.ts";
 import { Tracer, toJsonLines } from "../src/trace.ts";
 
 describe("virtual clock", () => {
@@ -328,6 +328,37 @@ describe("simulated network: a cut-off node stays cut off (the rules in src/sim/
       dead: [],
     });
     await cluster.shutdown();
+  });
+});
+
+describe("a side network (part 4's clients)", () => {
+  test("delays each message, loses some, and delivers one only over a link up when sent and on arrival", async () => {
+    const clock = new VirtualClock();
+    const side = new SideNetwork(clock, new SeededRandom(3), {
+      latency: uniformLatency(10, 20),
+      lossRate: 0.5,
+    });
+    const arrived: number[] = [];
+    for (let i = 0; i < 100; i++) side.send("c1", 0, () => arrived.push(clock.now()));
+    await clock.runFor(20);
+    expect(arrived.length).toBeGreaterThan(30);
+    expect(arrived.length).toBeLessThan(70);
+    expect(Math.min(...arrived)).toBeGreaterThanOrEqual(10);
+    side.makeReliable();
+    arrived.length = 0;
+    side.send("c1", 0, () => arrived.push(1));
+    side.send(0, "c1", () => arrived.push(2));
+    side.setLink(0, "c1", false); // one way, in flight: dropped on arrival
+    side.setLink("c1", 1, false); // cut before it leaves: never sent
+    side.send("c1", 1, () => arrived.push(3));
+    side.setLink("c1", 1, true);
+    await clock.runFor(20);
+    expect(arrived).toEqual([1]);
+    expect([side.linkUp("c1", 0), side.linkUp(0, "c1"), side.linkUp("c1", 1)]).toEqual([
+      true,
+      false,
+      true,
+    ]);
   });
 });
 

@@ -184,7 +184,7 @@ async function recover(
     if (cluster.state(id).role === "dead") cluster.restart(id);
   }
   cluster.network.makeReliable();
-  cluster.makeClientNetworkReliable();
+  cluster.clientNetwork.makeReliable();
   cluster.heal();
   for (const c of clients) cluster.setClientReach(c.id, cluster.ids);
   await cluster.checkSettled(options.settleMs);
