@@ -1,6 +1,7 @@
 // Reading a cluster's trace in a test (go-persistence.test.ts, persistence-bugs.test.ts): waiting
 // in virtual time for an event, and what a node's latest restart loaded from its storage.
 
+import type { NodeId } from "../src/raft.ts";
 import type { EventOf, Kind } from "../src/trace.ts";
 import type { Cluster } from "./harness.ts";
 
