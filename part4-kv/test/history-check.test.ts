@@ -37,6 +37,7 @@ describe("the history check", () => {
   // fail: with the verdict, the number of operations, and the history page for a reader to open.
   test("a test whose history holds a forged read fails at its end", async () => {
     const cluster = Cluster.start(3);
+    cluster.expectViolation();
     const c1 = cluster.client("c1");
     await cluster.settle(c1.put("k", "written"));
     expect((await cluster.settle(c1.get("k"))).value).toBe("written");
