@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 // long enough that no load the machine is under reaches them. The test files share worker threads
 // and their loaded modules (no fresh module state per file: nothing in src/ or test/ keeps state
 // between tests), which saves a worker start and a transform of the same modules for every file.
+// One worker per core: vitest's default leaves one core to its own process (so a single worker on
+// a 2-core machine), which has little to do while the tests run.
 export default defineConfig({
   test: {
     name: "part4-kv",
@@ -15,6 +17,7 @@ export default defineConfig({
     setupFiles: ["test/setup.ts"],
     pool: "threads",
     isolate: false,
+    maxWorkers: "100%",
     testTimeout: 600_000,
     hookTimeout: 600_000,
   },
