@@ -10,6 +10,7 @@ import { SeededRandom } from "../src/random.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
 import { RpcError, SideNetwork, SimNetwork, uniformLatency } from "../src/sim/network.ts";
 import { Tracer, toJsonLines } from "../src/trace.ts";
+import { Cluster } from "./harness.ts";
 
 describe("virtual clock", () => {
   test("fires timers in time order, equal times in the order they were set", async () => {
@@ -358,6 +359,27 @@ describe("a side network (part 4's clients)", () => {
       false,
       true,
     ]);
+  });
+});
+
+describe("a test's budget (test/harness.ts): a loop that never ends fails, in seconds", () => {
+  test("past its virtual time: the test, the seed, the replay command and what was scheduled", async () => {
+    const cluster = Cluster.start(3, { seed: 7, budget: { virtualMs: 5000 } });
+    const forever = async () => {
+      for (;;) await cluster.advance(1000);
+    };
+    await expect(forever()).rejects.toThrow(
+      /"[^"]*past its virtual time[^"]*" went past its budget of 5 s of virtual time and 250000 timers, at t=50\d\d ms after \d+ timers: a loop that never ends\?\n {2}still scheduled: \d+ timers; nodes: n0 \w+ T\d+, n1 [^\n]*\n {2}the last events:\n[\s\S]*seed 7\n {2}replay: {3}RAFT_SEED=7 pnpm --filter \S+ exec vitest run test\/sim\.test\.ts -t/,
+    );
+  });
+
+  test("past its timers, at one instant of virtual time", async () => {
+    const cluster = Cluster.start(3, { seed: 7, budget: { timers: 1000 } });
+    const again = () => void cluster.clock.setTimer(0, again);
+    again();
+    await expect(cluster.advance(1)).rejects.toThrow(
+      /went past its budget .* at t=0 ms after 1001 timers/,
+    );
   });
 });
 
