@@ -18,6 +18,9 @@ const tools = readdirSync("tools").map((dir) => `tools/${dir}`);
 export default defineConfig({
   test: {
     projects: [...packages, ...tools].flatMap(projectsOf),
+    // One worker per core, as the parts ask for their own runs: projects that run side by side
+    // (the same sequence.groupOrder) must agree on it.
+    maxWorkers: "100%",
     reporters: jsonReport ? ["default", ["json", { outputFile: jsonReport }]] : ["default"],
   },
 });
