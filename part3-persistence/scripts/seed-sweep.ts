@@ -33,8 +33,44 @@ interface Options {
   file: string | undefined;
 }
 
+/** A mistake in the command line: said in one line, then where to find the usage (exit 2). */
+function usageError(part: string, message: string): never {
+  console.error(`pnpm test:seeds: ${message}\nTry 'pnpm --filter ${part} test:seeds --help'.`);
+  process.exit(2);
+}
+
 function options(argv: string[], part: string): Options {
-  const { values, positionals } = parseArgs({
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    if (!(error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) throw error;
+    return usageError(part, (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage(part));
+    process.exit(0);
+  }
+  const whole = (text: string | undefined, what: string, min: number): number => {
+    const n = Number(text);
+    if (Number.isSafeInteger(n) && n >= min) return n;
+    return usageError(
+      part,
+      `${what} must be a whole number of at least ${min}, got "${text ?? ""}"`,
+    );
+  };
+  return {
+    count: whole(positionals[0], "<count>", 1),
+    from: whole(values.from, "--from", 0),
+    jobs: whole(values.jobs, "--jobs", 1),
+    batch: whole(values.batch, "--batch", 1),
+    file: values.file,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -45,25 +81,6 @@ function options(argv: string[], part: string): Options {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help) {
-    console.log(usage(part));
-    process.exit(0);
-  }
-  const whole = (text: string | undefined, what: string, min: number): number => {
-    const n = Number(text);
-    if (Number.isSafeInteger(n) && n >= min) return n;
-    console.error(
-      `${what} must be a whole number of at least ${min}, got "${text ?? ""}"\n\n${usage(part)}`,
-    );
-    process.exit(2);
-  };
-  return {
-    count: whole(positionals[0], "<count>", 1),
-    from: whole(values.from, "--from", 0),
-    jobs: whole(values.jobs, "--jobs", 1),
-    batch: whole(values.batch, "--batch", 1),
-    file: values.file,
-  };
 }
 
 interface Failure {
