@@ -6,29 +6,14 @@
 
 import { describe, expect } from "vitest";
 import { Cluster, test } from "./harness.ts";
-import { nodeUnderTest } from "./node-under-test.ts";
-
-/** Runs the node's clock until `done` holds (at most one second of virtual time). */
-async function runUntil(t: ReturnType<typeof nodeUnderTest>, done: () => boolean) {
-  await t.clock.runUntil(t.clock.now() + 1000, done);
-}
-
-/** Runs a node until its first election and returns it as a candidate of term 1. */
-async function candidate(peerCount = 2) {
-  const t = nodeUnderTest(peerCount);
-  await runUntil(t, () => t.node.getState().role === "candidate");
-  expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 1, votedFor: 0 });
-  return t;
-}
-
-/** Elects the node leader of term 1 by granting it the votes it asks for. */
-async function leader() {
-  const t = await candidate();
-  for (const call of t.peers.voteRequests.splice(0)) call.reply({ term: 1, voteGranted: true });
-  await t.clock.runFor(0);
-  expect(t.node.getState().role).toBe("leader");
-  return t;
-}
+import {
+  appendArgs,
+  candidate,
+  leader,
+  nodeUnderTest,
+  runUntil,
+  voteArgs,
+} from "./node-under-test.ts";
 
 describe("starting and stopping", () => {
   test("a node starts once: a second start() would run a second set of timers", async () => {
@@ -43,7 +28,7 @@ describe("starting and stopping", () => {
 describe("§5.1: terms", () => {
   test("a leader that sees a higher term in a request becomes a follower of that term", async () => {
     const t = await leader();
-    const reply = t.node.handleRequestVote({ term: 5, candidateId: 2 });
+    const reply = t.node.handleRequestVote(voteArgs(5, 2));
     expect(reply).toEqual({ term: 5, voteGranted: true });
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 5, votedFor: 2 });
   });
@@ -69,7 +54,7 @@ describe("§5.1: terms", () => {
 
   test("a leader that steps down stops its heartbeats and runs an election timer again", async () => {
     const t = await leader();
-    t.node.handleAppendEntries({ term: 4, leaderId: 2 });
+    t.node.handleAppendEntries(appendArgs(4, 2));
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 4 });
     t.peers.appendRequests.splice(0);
     await runUntil(t, () => t.node.getState().role === "candidate");
@@ -79,12 +64,12 @@ describe("§5.1: terms", () => {
 
   test("a request with a lower term is refused and the term does not go down", async () => {
     const t = nodeUnderTest();
-    t.node.handleAppendEntries({ term: 4, leaderId: 1 });
-    expect(t.node.handleRequestVote({ term: 3, candidateId: 2 })).toEqual({
+    t.node.handleAppendEntries(appendArgs(4, 1));
+    expect(t.node.handleRequestVote(voteArgs(3, 2))).toEqual({
       term: 4,
       voteGranted: false,
     });
-    expect(t.node.handleAppendEntries({ term: 2, leaderId: 2 })).toEqual({
+    expect(t.node.handleAppendEntries(appendArgs(2, 2))).toEqual({
       term: 4,
       success: false,
     });
@@ -96,18 +81,18 @@ describe("§5.1: terms", () => {
 describe("§5.2: voting (Figure 2, RequestVote receiver)", () => {
   test("rule 2: one vote per term, first come first served; asking again gets the same answer", () => {
     const t = nodeUnderTest();
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 1 }).voteGranted).toBe(true);
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 2 }).voteGranted).toBe(false);
+    expect(t.node.handleRequestVote(voteArgs(1, 1)).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(1, 2)).voteGranted).toBe(false);
     // A retried or duplicated request from the same candidate is granted again: same vote.
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 1 }).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(1, 1)).voteGranted).toBe(true);
     // A new term is a new vote.
-    expect(t.node.handleRequestVote({ term: 2, candidateId: 2 }).voteGranted).toBe(true);
+    expect(t.node.handleRequestVote(voteArgs(2, 2)).voteGranted).toBe(true);
     expect(t.safety.violations).toEqual([]);
   });
 
   test("a candidate has voted for itself and refuses other candidates of its term", async () => {
     const t = await candidate();
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 2 })).toEqual({
+    expect(t.node.handleRequestVote(voteArgs(1, 2))).toEqual({
       term: 1,
       voteGranted: false,
     });
@@ -115,22 +100,22 @@ describe("§5.2: voting (Figure 2, RequestVote receiver)", () => {
 
   test("a candidate that steps down on AppendEntries of its own term keeps its vote", async () => {
     const t = await candidate();
-    expect(t.node.handleAppendEntries({ term: 1, leaderId: 1 })).toEqual({
+    expect(t.node.handleAppendEntries(appendArgs(1, 1))).toEqual({
       term: 1,
       success: true,
     });
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 1, votedFor: 0 });
     // The trap: clearing votedFor on this same-term step-down would allow a second vote here.
-    expect(t.node.handleRequestVote({ term: 1, candidateId: 2 }).voteGranted).toBe(false);
+    expect(t.node.handleRequestVote(voteArgs(1, 2)).voteGranted).toBe(false);
     expect(t.safety.violations).toEqual([]);
   });
 
   test("granting a vote restarts the election timer; refusing one does not", async () => {
     const t = nodeUnderTest();
     await t.clock.runFor(10);
-    t.node.handleRequestVote({ term: 1, candidateId: 1 }); // granted at t=10: timer restarts
+    t.node.handleRequestVote(voteArgs(1, 1)); // granted at t=10: timer restarts
     await t.clock.runFor(40);
-    t.node.handleRequestVote({ term: 1, candidateId: 2 }); // refused at t=50: timer keeps running
+    t.node.handleRequestVote(voteArgs(1, 2)); // refused at t=50: timer keeps running
     await t.clock.runFor(1000);
     const timeout = t.tracer.events.find((e) => e.kind === "election.timeout")!;
     expect(timeout.t).toBe(10 + Number(timeout.details.timeoutMs));
@@ -149,16 +134,16 @@ describe("heartbeats (Figure 2, AppendEntries receiver and Rules for Servers, Fo
   test("AppendEntries from the current leader restarts the election timer", async () => {
     const t = nodeUnderTest();
     await t.clock.runFor(100);
-    expect(t.node.handleAppendEntries({ term: 1, leaderId: 1 }).success).toBe(true);
+    expect(t.node.handleAppendEntries(appendArgs(1, 1)).success).toBe(true);
     const { at, timeoutMs } = await firstTimeout(t);
     expect(at).toBe(100 + timeoutMs);
   });
 
   test("a stale AppendEntries (lower term) is refused and does not restart the timer", async () => {
     const t = nodeUnderTest();
-    t.node.handleAppendEntries({ term: 4, leaderId: 1 }); // at t=0: the timer restarts here
+    t.node.handleAppendEntries(appendArgs(4, 1)); // at t=0: the timer restarts here
     await t.clock.runFor(100);
-    expect(t.node.handleAppendEntries({ term: 2, leaderId: 2 })).toEqual({
+    expect(t.node.handleAppendEntries(appendArgs(2, 2))).toEqual({
       term: 4,
       success: false,
     });
@@ -168,7 +153,7 @@ describe("heartbeats (Figure 2, AppendEntries receiver and Rules for Servers, Fo
 
   test("a leader refuses AppendEntries of its own term and stays leader", async () => {
     const t = await leader();
-    expect(t.node.handleAppendEntries({ term: 1, leaderId: 2 })).toEqual({
+    expect(t.node.handleAppendEntries(appendArgs(1, 2))).toEqual({
       term: 1,
       success: false,
     });
@@ -187,7 +172,7 @@ describe("§5.2: counting votes", () => {
   test("votes that arrive after a candidate stepped down in its own term are not counted", async () => {
     const t = await candidate();
     // Another node won term 1 first; this candidate hears from it and steps down.
-    t.node.handleAppendEntries({ term: 1, leaderId: 2 });
+    t.node.handleAppendEntries(appendArgs(1, 2));
     for (const call of t.peers.voteRequests) call.reply({ term: 1, voteGranted: true });
     await t.clock.runFor(0);
     expect(t.node.getState()).toMatchObject({ role: "follower", currentTerm: 1 });
