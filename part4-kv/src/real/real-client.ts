@@ -6,7 +6,7 @@
 import { SeededRandom } from "part3-persistence/random";
 import { ClientError, type ClientOptions, KvClient, KvOperations } from "../kv/client.ts";
 import type { KvCommand, KvResult } from "../kv/commands.ts";
-import type { History } from "../sim/history.ts";
+import type { History } from "../kv/history.ts";
 import type { ClusterMap } from "./addresses.ts";
 import { freshSeed, RealClock } from "./clock.ts";
 import { type ClientTracer, HttpKvTransport } from "./kv-transport.ts";

@@ -3,7 +3,7 @@
 // applying the log again), and clients that reach the nodes over a simulated client network of
 // their own. Everything is in virtual time and drawn from the seed, like the rest of the cluster.
 //
-// Every client operation is recorded as lincheck expects it (src/sim/history.ts), and every
+// Every client operation is recorded as lincheck expects it (src/kv/history.ts), and every
 // attempt goes into the trace, so a test can check its whole history for linearizability and a
 // timeline shows the clients beside the nodes.
 
@@ -22,7 +22,7 @@ import {
 import type { KvCommand, KvRequest, KvResponse, KvResult } from "../kv/commands.ts";
 import { KvService, type ServiceOptions } from "../kv/service.ts";
 import type { ClientKind, ClientKinds, KvTraceEvent } from "../trace.ts";
-import { History } from "./history.ts";
+import { History } from "../kv/history.ts";
 
 export interface KvSimOptions extends SimOptions {
   service?: Partial<ServiceOptions>;

@@ -40,7 +40,7 @@ import {
 import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
 import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
 import { processStart, TraceFile } from "../../src/real/trace-file.ts";
-import { History } from "../../src/sim/history.ts";
+import { History } from "../../src/kv/history.ts";
 import type { RealKinds } from "../../src/trace.ts";
 import { renderCommand, replayCommand } from "../replay.ts";
 
