@@ -11,7 +11,7 @@ import { Agent } from "node:http";
 import path from "node:path";
 import type { Address } from "../src/real/addresses.ts";
 import { call } from "../src/real/http.ts";
-import { freePorts, waitFor } from "../src/real/local.ts";
+import { freePorts, waitFor } from "../test/real/local.ts";
 import type { Processes } from "./processes.ts";
 import type { Counters, System } from "./system.ts";
 

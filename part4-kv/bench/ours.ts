@@ -5,9 +5,9 @@ import { openSync } from "node:fs";
 import { Agent } from "node:http";
 import path from "node:path";
 import { type ClusterMap, formatClusterMap } from "../src/real/addresses.ts";
-import { agreedLeader, fetchStatus, freePorts, waitFor } from "../src/real/local.ts";
-import { RealClient } from "../src/real/real-client.ts";
+import { RealClient } from "../src/real/client.ts";
 import { spawnNode } from "../src/real/spawn.ts";
+import { agreedLeader, fetchStatus, freePorts, waitFor } from "../test/real/local.ts";
 import type { Processes } from "./processes.ts";
 import type { Counters, System } from "./system.ts";
 

@@ -14,8 +14,8 @@ import {
   handleSignals,
   UsageError,
   userPath,
-  whole,
-} from "../src/real/node-main.ts";
+  wholeNumber,
+} from "../src/real/command-line.ts";
 import { exited, spawnNode, stopChild } from "../src/real/spawn.ts";
 
 const usage = `usage: pnpm kv:cluster [options]
@@ -49,8 +49,8 @@ function settings(argv: string[]) {
     console.log(usage);
     process.exit(0);
   }
-  const count = whole(values.nodes, "--nodes", 1);
-  const basePort = whole(values["base-port"], "--base-port", 1);
+  const count = wholeNumber(values.nodes, "--nodes", 1, 9);
+  const basePort = wholeNumber(values["base-port"], "--base-port", 1, 65535);
   if (count > 9 || basePort + count - 1 > 65535)
     throw new UsageError("--nodes: 1 to 9 nodes, on ports up to 65535");
   const cluster: ClusterMap = new Map();

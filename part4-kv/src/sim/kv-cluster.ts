@@ -20,9 +20,9 @@ import {
   TransportError,
 } from "../kv/client.ts";
 import type { KvCommand, KvRequest, KvResponse, KvResult } from "../kv/commands.ts";
+import { History } from "../kv/history.ts";
 import { KvService, type ServiceOptions } from "../kv/service.ts";
 import type { ClientKind, ClientKinds, KvTraceEvent } from "../trace.ts";
-import { History } from "../kv/history.ts";
 
 export interface KvSimOptions extends SimOptions {
   service?: Partial<ServiceOptions>;

@@ -11,8 +11,8 @@
 import { SeededRandom } from "part3-persistence/random";
 import { expect, onTestFailed, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
+import type { RealClient } from "../../src/real/client.ts";
 import { freshSeed } from "../../src/real/clock.ts";
-import type { RealClient } from "../../src/real/real-client.ts";
 import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
 
 useRealClusters();

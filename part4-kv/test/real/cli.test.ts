@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "vitest";
 import { formatClusterMap } from "../../src/real/addresses.ts";
-import { freePorts } from "../../src/real/local.ts";
+import { freePorts } from "./local.ts";
 import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
 
 useRealClusters();
@@ -27,7 +27,7 @@ function kv(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", path.join(partDir, "scripts", "kv.ts"), ...args],
+      [path.join(partDir, "scripts", "launch.mjs"), "kv", ...args],
       { cwd: partDir, timeout: 30_000 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") reject(error);
@@ -59,7 +59,7 @@ describeReal("real nodes: the command-line client", () => {
     });
     expect(await kv("delete", "greeting", ...nodes)).toMatchObject({ status: 0 });
     expect(await kv("get", "greeting", ...nodes)).toMatchObject({
-      status: 0,
+      status: 1,
       stdout: "",
       stderr: '"greeting" does not exist\n',
     });

@@ -8,7 +8,7 @@
 
 import { expect, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
-import { waitFor } from "../../src/real/local.ts";
+import { waitFor } from "./local.ts";
 import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
 
 useRealClusters();

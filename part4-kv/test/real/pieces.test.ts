@@ -8,15 +8,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseClusterMap } from "../../src/real/addresses.ts";
+import { responseOf } from "../../src/real/client.ts";
 import { RealClock } from "../../src/real/clock.ts";
-import { responseOf } from "../../src/real/kv-transport.ts";
+import { openDiskStorage } from "../../src/real/node.ts";
 import {
   INCARNATION_FILE,
   messageIds,
   messageOrigin,
   nextIncarnation,
-} from "../../src/real/message-ids.ts";
-import { openDiskStorage } from "../../src/real/node.ts";
+} from "../../src/real/trace-file.ts";
 import {
   parseAppendEntries,
   parseAppendEntriesReply,

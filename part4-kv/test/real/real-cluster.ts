@@ -28,21 +28,15 @@ import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, inject } from "vitest";
-import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
-import { call } from "../../src/real/http.ts";
-import {
-  agreedLeader,
-  fetchStatus,
-  freePorts,
-  type Status,
-  waitFor,
-} from "../../src/real/local.ts";
-import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
-import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
-import { processStart, TraceFile } from "../../src/real/trace-file.ts";
 import { History } from "../../src/kv/history.ts";
+import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
+import { RealClient, type RealClientOptions } from "../../src/real/client.ts";
+import { call } from "../../src/real/http.ts";
+import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
+import { newRunId, processStart, runFolder, TraceFile } from "../../src/real/trace-file.ts";
 import type { RealKinds } from "../../src/trace.ts";
 import { renderCommand, replayCommand } from "../replay.ts";
+import { agreedLeader, fetchStatus, freePorts, type Status, waitFor } from "./local.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
 
@@ -75,6 +69,7 @@ const STARTUP_MS = 30_000;
 export const describeReal = describe.skipIf(inject("raftSeeds") !== undefined);
 
 const live = new Set<RealCluster>();
+let runs = 0;
 let cleanupRegistered = false;
 
 /** Stops every cluster a test started once it ends, and keeps a failed test's files. */
@@ -102,6 +97,8 @@ function slug(text: string): string {
 export class RealCluster {
   readonly cluster: ClusterMap;
   readonly dir: string;
+  /** The run id every process of this cluster names in its trace (trace-file.ts). */
+  readonly run = `${newRunId()}-${++runs}`;
   readonly test: { name: string; file: string };
   /** The test's own trace: faults and client events. */
   readonly trace: TraceFile;
@@ -134,7 +131,8 @@ export class RealCluster {
   /** Starts `nodes` nodes and waits until each answers. */
   static async start(options: RealClusterOptions): Promise<RealCluster> {
     const cluster = new RealCluster(await freePorts(options.nodes), options);
-    cluster.harness("process.start", processStart("test", { test: cluster.test.name }));
+    const start = processStart("test", cluster.run, { test: cluster.test.name });
+    cluster.harness("process.start", start);
     cluster.harness("test.start", {
       test: cluster.test.name,
       file: cluster.test.file,
@@ -153,8 +151,9 @@ export class RealCluster {
     return [...this.cluster.keys()];
   }
 
+  /** The run's folder, where every node and this test write their traces. */
   private get traceDir(): string {
-    return path.join(this.dir, "traces");
+    return runFolder(path.join(this.dir, "traces"), this.run);
   }
 
   /** A test event in test.jsonl (`node` null, as the simulation's harness events). */
@@ -175,7 +174,9 @@ export class RealCluster {
       "--data",
       path.join(this.dir, "data", `n${id}`),
       "--trace-dir",
-      this.traceDir,
+      path.join(this.dir, "traces"),
+      "--run",
+      this.run,
       ...this.flags,
     ];
     const child = spawnNode(args, log);

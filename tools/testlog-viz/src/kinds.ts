@@ -200,12 +200,14 @@ const specs: { [K in Kind]: Spec } = {
   ],
   // Real processes (part4's src/real): each file's first line, a clean stop, fault injection.
   "process.start": {
-    program: oneOf("node", "client", "test"),
+    program: oneOf("node", "client", "test", "supervisor"),
     pid: int,
     clock: oneOf("wall"),
     started: str,
   },
   "process.stop": { reason: str },
+  "process.exit": { pid: int, code: nullable(int), signal: nullable(str), expected: bool },
+  "process.restart": { pid: int },
   faults: { drop: list(int) },
   fault: { action: oneOf("kill", "restart", "pause", "resume", "cut", "heal"), node: int },
 };

@@ -1,13 +1,13 @@
-// Nodes running on this machine, as the tests and the benchmark drive them: free ports on
-// 127.0.0.1, a wait that is bounded and says what it waited for, a node's /status, and the leader
-// a majority agrees on.
+// Nodes running on this machine, as the real-process tests and the benchmark drive them: free
+// ports on 127.0.0.1, a wait that is bounded and says what it waited for, a node's /status, and
+// the leader a majority agrees on.
 
 import { type Agent, createServer } from "node:http";
-import type { Address } from "./addresses.ts";
-import { call } from "./http.ts";
-import type { StorageCounts } from "./node.ts";
+import type { Address } from "../../src/real/addresses.ts";
+import { call } from "../../src/real/http.ts";
+import type { StorageCounts } from "../../src/real/node.ts";
 
-/** What /status answers (api.ts). */
+/** What /status answers (src/real/api.ts). */
 export interface Status {
   id: number;
   role: string;
