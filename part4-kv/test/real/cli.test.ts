@@ -9,10 +9,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "vitest";
 import { formatClusterMap } from "../../src/real/addresses.ts";
-import { freePorts } from "./local.ts";
-import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
-
-useRealClusters();
+import { freePorts, PATIENCE } from "./local.ts";
+import { describeReal, RealCluster } from "./real-cluster.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
 
@@ -28,7 +26,7 @@ function kv(...args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       [path.join(partDir, "scripts", "launch.mjs"), "kv", ...args],
-      { cwd: partDir, timeout: 30_000 },
+      { cwd: partDir, timeout: 30_000 * PATIENCE },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") reject(error);
         else resolve({ status: error === null ? 0 : (error.code as number), stdout, stderr });
@@ -38,8 +36,8 @@ function kv(...args: string[]): Promise<Run> {
 }
 
 describeReal("real nodes: the command-line client", () => {
-  test("runs each operation and answers with an exit status a script can test", async () => {
-    const cluster = await RealCluster.start({ nodes: 3 });
+  test.concurrent("runs each operation and answers with an exit status a script can test", async (ctx) => {
+    const cluster = await RealCluster.start(ctx, { nodes: 3 });
     const nodes = ["--nodes", formatClusterMap(cluster.cluster)];
     const trace = path.join(cluster.dir, "traces", "cli.jsonl");
     expect(await kv("put", "greeting", "hello", ...nodes, "--trace", trace)).toMatchObject({
@@ -79,19 +77,38 @@ describeReal("real nodes: the command-line client", () => {
         "client.complete",
       ]),
     );
-  }, 60_000);
+  });
 
-  test("says what to do when no node answers, and what is wrong with a command line", async () => {
+  test.concurrent("says what to do when no node answers, and what is wrong with a command line", async () => {
     const [port] = await freePorts(1);
-    const none = await kv("get", "k", "--nodes", `127.0.0.1:${port}`, "--timeout", "1500");
+    const [none, unknown, missing, number, option] = await Promise.all([
+      kv("get", "k", "--nodes", `127.0.0.1:${port}`, "--timeout", "500"),
+      kv("frobnicate", "k"),
+      kv("put", "k"),
+      kv("get", "k", "--timeout", "soon"),
+      kv("get", "k", "--colour"),
+    ]);
     expect(none.status).toBe(3);
     expect(none.stderr).toContain(`no node answered at 127.0.0.1:${port}`);
     expect(none.stderr).toContain("pnpm kv:cluster");
-    const unknown = await kv("frobnicate", "k");
-    expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
-    const missing = await kv("put", "k");
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain("put takes <key> <value>");
-  }, 60_000);
+    // A usage error: what is wrong, and where to look; exit status 2.
+    expect(unknown).toMatchObject({
+      status: 2,
+      stderr: `pnpm kv: unknown command "frobnicate"\nTry 'pnpm kv --help'.\n`,
+    });
+    expect(missing).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining("put takes <key> <value>"),
+    });
+    expect(number).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining(
+        `--timeout must be a whole number from 1 to 3600000, got "soon"`,
+      ),
+    });
+    expect(option).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining("Unknown option '--colour'"),
+    });
+  });
 });

@@ -1,6 +1,12 @@
 // Nodes running on this machine, as the real-process tests and the benchmark drive them: free
 // ports on 127.0.0.1, a wait that is bounded and says what it waited for, a node's /status, and
 // the leader a majority agrees on.
+//
+// Every bound of the real-process tests (each wait here, vitest's timeout of a test) is sized for
+// a busy two-core machine and multiplied by one factor, RAFT_REAL_PATIENCE (default 1): on a
+// slower machine, RAFT_REAL_PATIENCE=3 gives everything three times as long. A bound is only
+// there so that a test that would hang fails instead, saying what it waited for; no test checks
+// how fast anything is.
 
 import { type Agent, createServer } from "node:http";
 import type { Address } from "../../src/real/addresses.ts";
@@ -23,6 +29,18 @@ export interface Status {
   faults?: { drop: number[] };
 }
 
+/** The factor of every bound (above); a positive number. */
+export const PATIENCE = patience(process.env.RAFT_REAL_PATIENCE);
+
+function patience(text: string | undefined): number {
+  if (text === undefined || text === "") return 1;
+  const factor = Number(text);
+  if (!(factor > 0) || !Number.isFinite(factor)) {
+    throw new Error(`RAFT_REAL_PATIENCE must be a positive number, got "${text}"`);
+  }
+  return factor;
+}
+
 /** `count` ports that were free on 127.0.0.1 a moment ago (the system picked them). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -39,20 +57,24 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
+/**
+ * Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` (times
+ * PATIENCE) saying what it waited for.
+ */
 export async function waitFor<T>(
   what: string | (() => string),
   probe: () => Promise<T | undefined>,
   timeoutMs: number,
   everyMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const bound = timeoutMs * PATIENCE;
+  const deadline = Date.now() + bound;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) {
       throw new Error(
-        `waited ${timeoutMs} ms for ${typeof what === "string" ? what : what()}, in vain`,
+        `waited ${bound} ms for ${typeof what === "string" ? what : what()}, in vain`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
