@@ -48,9 +48,9 @@ function fresh() {
 
 /** Bundles every command. Several processes may do so at once: each file is replaced whole. */
 async function build() {
-  const { build: esbuild } = await import("esbuild");
+  const { buildSync } = await import("esbuild");
   const at = Date.now(); // before reading: a file changed while building makes the next start rebuild
-  const result = await esbuild({
+  const result = buildSync({
     entryPoints: COMMANDS.map((command) => ({ in: `scripts/${command}.ts`, out: command })),
     absWorkingDir: partDir,
     outdir: outDir,

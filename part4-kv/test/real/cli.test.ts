@@ -1,18 +1,24 @@
 // Goal: `pnpm kv` does what its --help says against a real cluster: each operation prints what it
-// read or replaced, the exit status tells a script how it went (0 done, 1 a cas that did not swap,
-// 2 a usage error, 3 not done), `status` shows every node, `--trace` writes the client's events,
-// and with no cluster to talk to it says so and what to do. Method: the command-line client in a
-// process of its own, as a user runs it, against a real 3-node cluster.
+// read or replaced, the exit status tells a script how it went (0 done, 1 the answer is no: a get
+// of no such key, a cas that did not swap, 2 a usage error, 3 not done), `status` shows every
+// node, `--trace` writes the client's events, and with no cluster to talk to it says so and what
+// to do. And the three commands behave as one (src/real/command-line.ts): --help, usage errors
+// with a pointer to --help, other errors with their message, an output closed early. Method:
+// each command in a process of its own, as a user runs it (without pnpm's banner), against a
+// real 3-node cluster where it needs one.
 
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
 import { formatClusterMap } from "../../src/real/addresses.ts";
-import { freePorts, PATIENCE } from "./local.ts";
+import { exited } from "../../src/real/spawn.ts";
+import { freePorts, PATIENCE, waitFor } from "./local.ts";
 import { describeReal, RealCluster } from "./real-cluster.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
+const launcher = path.join(partDir, "scripts", "launch.mjs");
 
 interface Run {
   status: number;
@@ -20,12 +26,12 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `pnpm kv <args>` (the same command without pnpm's banner) and waits, at most 30 s. */
-function kv(...args: string[]): Promise<Run> {
+/** Runs `pnpm <command> <args>` (kv, kv:node or kv:cluster) and waits, at most 30 s. */
+function run(command: "kv" | "kv-node" | "kv-cluster", ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [path.join(partDir, "scripts", "launch.mjs"), "kv", ...args],
+      [launcher, command, ...args],
       { cwd: partDir, timeout: 30_000 * PATIENCE },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") reject(error);
@@ -34,6 +40,8 @@ function kv(...args: string[]): Promise<Run> {
     );
   });
 }
+
+const kv = (...args: string[]) => run("kv", ...args);
 
 describeReal("real nodes: the command-line client", () => {
   test.concurrent("runs each operation and answers with an exit status a script can test", async (ctx) => {
@@ -110,5 +118,77 @@ describeReal("real nodes: the command-line client", () => {
       status: 2,
       stderr: expect.stringContaining("Unknown option '--colour'"),
     });
+  });
+
+  test.concurrent("every command: --help, usage errors, other errors", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "raft-kv-cli-"));
+    try {
+      const notAFolder = path.join(dir, "file");
+      writeFileSync(notAFolder, "");
+      const [port] = await freePorts(1);
+      const cluster = `0=127.0.0.1:${port}`;
+      const [help, nodeHelp, clusterHelp, noId, tooMany, cannotStart] = await Promise.all([
+        run("kv", "--help"),
+        run("kv-node", "-h"),
+        run("kv-cluster", "--help"),
+        run("kv-node"),
+        run("kv-cluster", "--nodes", "12"),
+        run("kv-node", "--id", "0", "--cluster", cluster, "--data", notAFolder, "--no-trace"),
+      ]);
+      expect(help).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: pnpm kv /) });
+      expect(nodeHelp).toMatchObject({
+        status: 0,
+        stdout: expect.stringMatching(/^usage: pnpm kv:node /),
+      });
+      expect(clusterHelp).toMatchObject({
+        status: 0,
+        stdout: expect.stringMatching(/^usage: pnpm kv:cluster /),
+      });
+      expect(noId).toMatchObject({
+        status: 2,
+        stderr: "pnpm kv:node: --id is required\nTry 'pnpm kv:node --help'.\n",
+      });
+      expect(tooMany).toMatchObject({
+        status: 2,
+        stderr: `pnpm kv:cluster: --nodes must be a whole number from 1 to 9, got "12"\nTry 'pnpm kv:cluster --help'.\n`,
+      });
+      // Not a usage error: what went wrong, status 1, and no pointer to --help.
+      expect(cannotStart.status).toBe(1);
+      expect(cannotStart.stderr).toContain("n0 could not start");
+      expect(cannotStart.stderr).not.toContain("--help");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.concurrent("a node whose output is closed (| head) stops cleanly, with status 0", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "raft-kv-epipe-"));
+    const [port] = await freePorts(1);
+    const args = ["--id", "0", "--cluster", `0=127.0.0.1:${port}`, "--data", dir, "--no-trace"];
+    const node = spawn(process.execPath, [launcher, "kv-node", ...args], {
+      cwd: partDir,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      // Its first line, then the reader goes away; its next line (it elects itself) meets EPIPE.
+      await waitFor(
+        "the node's first line",
+        async () => (node.stdout!.read() === null ? undefined : true),
+        15_000,
+        20,
+      );
+      node.stdout!.destroy();
+      await waitFor(
+        "the node to stop",
+        async () => (node.exitCode === null ? undefined : true),
+        15_000,
+        20,
+      );
+      expect(node.exitCode).toBe(0);
+    } finally {
+      node.kill("SIGKILL");
+      await exited(node);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -58,6 +58,28 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /**
+ * `count` consecutive ports from the one returned, all free on 127.0.0.1 a moment ago, for a
+ * command that takes a base port (`pnpm kv:cluster --base-port`). Tries a bounded number of times.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [base] = await freePorts(1);
+    if (base! + count - 1 > 65535) continue;
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base! + i)));
+    if (free.every(Boolean)) return base!;
+  }
+  throw new Error(`found no ${count} consecutive free ports on 127.0.0.1 in 50 tries`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
  * Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` (times
  * PATIENCE) saying what it waited for.
  */
