@@ -14,7 +14,10 @@ export default defineConfig({
     globalSetup: ["test/real/global-setup.ts"],
     setupFiles: ["test/real/setup.ts"],
     sequence: { groupOrder: 1 },
-    maxWorkers: 5,
+    // A few workers, each loading the modules once for the files it runs (the files share no
+    // state but their clusters, each of which its own test stops).
+    maxWorkers: 4,
+    isolate: false,
     testTimeout: 60_000 * PATIENCE,
     hookTimeout: 30_000 * PATIENCE,
   },

@@ -41,7 +41,7 @@ async function afterFirstWrite(ctx: TestContext, key: string, value: string) {
   return { cluster, client, leader };
 }
 
-describeReal("real nodes: crashes", () => {
+describeReal.concurrent("real nodes: crashes", () => {
   test.concurrent("a write survives SIGKILL of the leader and its restart", async (ctx) => {
     const { cluster, client, leader: first } = await afterFirstWrite(ctx, "k", "before the crash");
     await cluster.kill(first);
@@ -89,7 +89,7 @@ describeReal("real nodes: crashes", () => {
   });
 });
 
-describeReal("real nodes: a pause", () => {
+describeReal.concurrent("real nodes: a pause", () => {
   test.concurrent("a paused leader is replaced; resumed, it steps down and catches up", async (ctx) => {
     const { cluster, client, leader: old } = await afterFirstWrite(ctx, "k", "1");
     // A write on its way to the old leader as it stops: it may or may not take effect.

@@ -103,11 +103,11 @@ export async function waitFor<T>(
   }
 }
 
-/** The node's /status, or undefined if it does not answer within `timeoutMs`. */
+/** The node's /status, or undefined if it does not answer within `timeoutMs` (times PATIENCE). */
 export async function fetchStatus(
   agent: Agent,
   address: Address,
-  timeoutMs = 1000,
+  timeoutMs = 2000 * PATIENCE,
 ): Promise<Status | undefined> {
   try {
     const answer = await call(agent, address, "/status", undefined, { timeoutMs, limit: 65536 });

@@ -241,7 +241,7 @@ export class RealCluster {
     return this.children.has(id);
   }
 
-  /** The node's /status, or undefined if it does not answer within a second. */
+  /** The node's /status, or undefined if it does not answer in time (local.ts). */
   async status(id: number): Promise<Status | undefined> {
     this.check();
     return fetchStatus(this.agent, this.cluster.get(id)!);

@@ -12,6 +12,12 @@ const WATCHED = new Set(["ProcessWrap", "TCPSocketWrap", "TCPServerWrap", "TCPWR
 
 let running = 0;
 let failed = false;
+/**
+ * What was reported open already: not again. The files a worker runs share its process, and this
+ * file is run anew for each of them, so the list is kept on the process's global object.
+ */
+const shared = globalThis as { raftReportedOpen?: string[] };
+shared.raftReportedOpen ??= [];
 
 beforeEach((ctx) => {
   running++;
@@ -29,13 +35,21 @@ beforeEach((ctx) => {
 
 async function expectNothingOpen(): Promise<void> {
   // A handle being closed counts as open until its close callback has run, a moment later.
-  for (let tries = 0; tries < 50 && open().length > 0; tries++) {
+  for (let tries = 0; tries < 50 && newlyOpen().length > 0; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const left = open();
-  if (left.length > 0) throw new Error(`the tests left open: ${left.join(", ")}`);
+  const left = newlyOpen();
+  if (left.length === 0) return;
+  shared.raftReportedOpen!.push(...left);
+  throw new Error(`the tests left open: ${left.join(", ")}`);
 }
 
-function open(): string[] {
-  return process.getActiveResourcesInfo().filter((name) => WATCHED.has(name));
+/** What is open now and was not reported before. */
+function newlyOpen(): string[] {
+  const open = process.getActiveResourcesInfo().filter((name) => WATCHED.has(name));
+  for (const name of shared.raftReportedOpen!) {
+    const i = open.indexOf(name);
+    if (i >= 0) open.splice(i, 1);
+  }
+  return open;
 }
