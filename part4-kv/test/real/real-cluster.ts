@@ -53,16 +53,17 @@ export interface RealClusterOptions {
 }
 
 /**
- * Quick elections, so that a test spends little time waiting for one, and timeouts far enough
- * apart for a busy two-core machine: a heartbeat a quarter of the shortest election timeout.
+ * Elections quick enough that a test spends little time waiting for one, timeouts far enough
+ * apart for a busy two-core machine (a heartbeat a third of the shortest election timeout), and
+ * heartbeats no more frequent than that: each costs every node CPU, many clusters run at once.
  */
 const NODE_FLAGS = [
   "--election-timeout",
-  "200-400",
+  "300-600",
   "--heartbeat",
-  "50",
+  "100",
   "--rpc-timeout",
-  "250",
+  "300",
   "--test-faults",
 ];
 
