@@ -43,47 +43,57 @@ function run(command: "kv" | "kv-node" | "kv-cluster", ...args: string[]): Promi
 
 const kv = (...args: string[]) => run("kv", ...args);
 
+/** put, get, append, cas (not swapped, then swapped), delete, get: each answer and status. */
+async function oneKey(nodes: string[], trace: string): Promise<void> {
+  expect(
+    await kv("put", "greeting", "hello", ...nodes, "--trace", trace, "--run", "cli-test"),
+  ).toMatchObject({
+    status: 0,
+    stdout: 'put "greeting": was absent\n',
+  });
+  expect(await kv("get", "greeting", ...nodes)).toMatchObject({ status: 0, stdout: "hello\n" });
+  expect(await kv("append", "greeting", " world", ...nodes)).toMatchObject({ status: 0 });
+  expect(await kv("cas", "greeting", "hello", "x", ...nodes)).toMatchObject({
+    status: 1,
+    stdout: 'cas "greeting": not swapped, was "hello world"\n',
+  });
+  expect(await kv("cas", "greeting", "hello world", "x", ...nodes, "--json")).toMatchObject({
+    status: 0,
+    stdout: '{"value":"hello world","existed":true,"ok":true}\n',
+  });
+  expect(await kv("delete", "greeting", ...nodes)).toMatchObject({ status: 0 });
+  // A get of no such key: nothing on stdout, why on stderr, and status 1 ("no").
+  expect(await kv("get", "greeting", ...nodes)).toMatchObject({
+    status: 1,
+    stdout: "",
+    stderr: '"greeting" does not exist\n',
+  });
+}
+
 describeReal("real nodes: the command-line client", () => {
   test.concurrent("runs each operation and answers with an exit status a script can test", async (ctx) => {
     const cluster = await RealCluster.start(ctx, { nodes: 3 });
     const nodes = ["--nodes", formatClusterMap(cluster.cluster)];
     const trace = path.join(cluster.dir, "traces", "cli.jsonl");
-    expect(await kv("put", "greeting", "hello", ...nodes, "--trace", trace)).toMatchObject({
-      status: 0,
-      stdout: 'put "greeting": was absent\n',
-    });
-    expect(await kv("get", "greeting", ...nodes)).toMatchObject({ status: 0, stdout: "hello\n" });
-    expect(await kv("append", "greeting", " world", ...nodes)).toMatchObject({ status: 0 });
-    expect(await kv("cas", "greeting", "hello", "x", ...nodes)).toMatchObject({
-      status: 1,
-      stdout: 'cas "greeting": not swapped, was "hello world"\n',
-    });
-    expect(await kv("cas", "greeting", "--absent", "x", ...nodes)).toMatchObject({ status: 1 });
-    expect(await kv("cas", "greeting", "hello world", "x", ...nodes, "--json")).toMatchObject({
-      status: 0,
-      stdout: '{"value":"hello world","existed":true,"ok":true}\n',
-    });
-    expect(await kv("delete", "greeting", ...nodes)).toMatchObject({ status: 0 });
-    expect(await kv("get", "greeting", ...nodes)).toMatchObject({
-      status: 1,
-      stdout: "",
-      stderr: '"greeting" does not exist\n',
-    });
-    const status = await kv("status", ...nodes);
+    // One key's story, one command after another; beside it, on other keys, what needs no wait.
+    const [, absent, status] = await Promise.all([
+      oneKey(nodes, trace),
+      kv("put", "other", "1", ...nodes).then(() => kv("cas", "other", "--absent", "x", ...nodes)),
+      kv("status", ...nodes),
+    ]);
+    expect(absent).toMatchObject({ status: 1, stdout: 'cas "other": not swapped, was "1"\n' });
     expect(status.status).toBe(0);
     expect(status.stdout.trim().split("\n")).toHaveLength(3);
-    const kinds = readFileSync(trace, "utf8")
+    const events = readFileSync(trace, "utf8")
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line).kind);
-    expect(kinds).toEqual(
-      expect.arrayContaining([
-        "process.start",
-        "client.invoke",
-        "client.send",
-        "client.answer",
-        "client.complete",
-      ]),
+      .map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({
+      kind: "process.start",
+      details: { program: "client", run: "cli-test" },
+    });
+    expect(events.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(["client.invoke", "client.send", "client.answer", "client.complete"]),
     );
   });
 
