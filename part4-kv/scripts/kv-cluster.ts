@@ -105,6 +105,8 @@ class Supervisor {
   /** Processes this supervisor asked to stop (or killed): their ending is expected. */
   private readonly asked = new Set<number>();
   private readonly starts = new Map<number, number>();
+  /** Nodes being restarted: stopped, to be started again at once. */
+  private readonly restarting = new Set<number>();
   private stopping = false;
   /** Called when the last running node has ended by itself and no one can type a command. */
   onAllEnded: () => void = () => {};
@@ -123,6 +125,7 @@ class Supervisor {
 
   /** Starts node `id` in a new process; its lines come out here, its ending is recorded. */
   start(id: number): void {
+    if (this.stopping) return;
     const running = this.children.get(id);
     if (running !== undefined) {
       say(`n${id} is running (pid ${running.pid}): \`restart ${id}\` stops it and starts it again`);
@@ -150,7 +153,7 @@ class Supervisor {
     this.record(id, "process.exit", { pid, code, signal, expected });
     const how = signal ?? `status ${code}`;
     const paint = colours[id % colours.length]!;
-    if (this.stopping) say(paint(`n${id} │ exited (${how})`));
+    if (this.stopping || this.restarting.has(id)) say(paint(`n${id} │ exited (${how})`));
     else say(paint(`n${id} │ exited (${how}). \`start ${id}\` (and Enter) starts it again.`));
     if (!this.stopping && !this.inputOpen && this.children.size === 0) this.onAllEnded();
   }
@@ -168,7 +171,9 @@ class Supervisor {
   }
 
   async restart(id: number): Promise<void> {
+    this.restarting.add(id);
     await this.stop(id, "stop");
+    this.restarting.delete(id);
     this.start(id);
   }
 
