@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import type { KvCommand, KvResult } from "../src/kv/commands.ts";
-import { History } from "../src/sim/history.ts";
+import { History } from "../src/kv/history.ts";
 import { Cluster } from "./harness.ts";
 
 /** A put of "written" by one client, then a get by another that saw `seen`. */

@@ -4,7 +4,7 @@
 // (part 3's SideNetwork: its delays, losses and cuts, by the nodes' network's timing rule).
 // Everything is in virtual time and drawn from the seed, like the rest of the cluster.
 //
-// Every client operation is recorded as lincheck expects it (src/sim/history.ts), and every
+// Every client operation is recorded as lincheck expects it (src/kv/history.ts), and every
 // attempt goes into the trace, so a test can check its whole history for linearizability and a
 // timeline shows the clients beside the nodes.
 
@@ -19,9 +19,9 @@ import {
   TransportError,
 } from "../kv/client.ts";
 import type { KvCommand, KvRequest, KvResponse, KvResult } from "../kv/commands.ts";
+import { History } from "../kv/history.ts";
 import { KvService, type ServiceOptions } from "../kv/service.ts";
 import type { ClientKind, ClientKinds, KvTraceEvent } from "../trace.ts";
-import { History } from "./history.ts";
 
 export interface KvSimOptions extends SimOptions {
   service?: Partial<ServiceOptions>;

@@ -200,14 +200,16 @@ const specs: { [K in Kind]: Spec } = {
     (d: Details) => (d.result === undefined) !== (d.error === undefined),
   ],
   // Real processes (part4's src/real): each file's first line, a clean stop, fault injection.
-  // program: "node", "client", "test", and "cluster" for kv:cluster's own file (cluster.jsonl)
+  // program: "node", "client", "test", and "supervisor" for kv:cluster's own file (cluster.jsonl)
   "process.start": {
-    program: str,
+    program: oneOf("node", "client", "test", "supervisor"),
     pid: int,
     clock: oneOf("wall"),
     started: str,
   },
   "process.stop": { reason: str },
+  "process.exit": { pid: int, code: nullable(int), signal: nullable(str), expected: bool },
+  "process.restart": { pid: int },
   faults: { drop: list(int) },
   fault: { action: oneOf("kill", "restart", "pause", "resume", "cut", "heal"), node: int },
 };

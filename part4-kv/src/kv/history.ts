@@ -3,7 +3,8 @@
 // never happened and is left out; one that failed indefinitely has no completion, which lincheck
 // reads as "took effect at any point after its invocation, or never". The check then says whether
 // some order of the operations, each at a moment between its invocation and its completion, is
-// one a single copy of the store could have produced.
+// one a single copy of the store could have produced. Both the simulated cluster (src/sim) and the
+// real clients of the real-process tests (src/real/client.ts) record into one.
 
 import {
   type CheckResult,
@@ -15,7 +16,7 @@ import {
   type Recorded,
   renderHtml,
 } from "lincheck";
-import type { KvCommand, KvResult } from "../kv/commands.ts";
+import type { KvCommand, KvResult } from "./commands.ts";
 
 interface Op {
   record: Recorded<KvInput, KvOutput>;
