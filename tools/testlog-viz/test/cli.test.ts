@@ -289,7 +289,7 @@ describe("testlog-viz --merge", () => {
     const page = readFileSync(join(dir, `${basename(dir)}.html`), "utf8");
     expect(page).not.toContain('<section class="warnings"');
     expect(page).not.toContain("<dt>seed</dt>");
-    expect(page).toMatch(/<dt>processes<\/dt><dd>cluster pid \d+ · n\d pid \d+/);
+    expect(page).toMatch(/<dt>processes<\/dt><dd>supervisor pid \d+ · n\d pid \d+/);
     expect(page).toContain("(start 2)");
   });
 
