@@ -1,10 +1,12 @@
-// The Raft consensus module, part 3: leader election (Raft paper §5.1-5.2), log replication with
-// commitment (§5.3-5.4), and now persistence: all of Figure 2. currentTerm, votedFor and the log
-// survive a crash, and are durable before this node answers an RPC or sends one; a follower that
-// refuses AppendEntries says where its log stops matching, so the leader skips a whole term per
-// round trip (§5.3). It is only the algorithm: the network, the clock, randomness and storage
-// come in through `Environment`, so the same code runs in the deterministic simulation and in a
-// real process.
+// The Raft consensus module, part 5: leader election (Raft paper §5.1-5.2), log replication with
+// commitment (§5.3-5.4), persistence: all of Figure 2; and now log compaction (§7, Figure 13).
+// currentTerm, votedFor, the log and the snapshot survive a crash, and are durable before this
+// node answers an RPC or sends one; a follower that refuses AppendEntries says where its log stops
+// matching, so the leader skips a whole term per round trip (§5.3). The state machine hands over
+// snapshots of its state, the log is discarded through them, and a follower whose next entry is
+// gone from its leader's log gets the snapshot instead, in chunks. It is only the algorithm: the
+// network, the clock, randomness and storage come in through `Environment`, so the same code runs
+// in the deterministic simulation and in a real process.
 //
 // Start reading at `startElection` (a follower's timer ran out) and `handleRequestVote` (what a
 // voter decides); `becomeFollower` holds the rule every RPC obeys: a higher term wins. Then the
@@ -12,13 +14,22 @@
 // follower), `handleAppendEntries` (the follower's consistency check), `onAppendAccepted` and
 // `advanceCommitIndex` (when an entry is committed) and `applyCommitted` (delivery in order).
 // Then persistence: `flush`, the one door out of this node, and `unsavedChanges`; and
-// `onAppendRejected` with `conflictAt` for the fast catch-up.
+// `onAppendRejected` with `conflictAt` for the fast catch-up. Then snapshots: `takeSnapshot` and
+// `compactLog` (the log through a snapshot is discarded), `sendSnapshotChunk` (the leader's side of
+// InstallSnapshot) and `installOn` (the follower's, Figure 13).
 
 import type { Clock, Timer } from "./clock.ts";
 import { jsonProblem } from "./json.ts";
 import type { Random } from "./random.ts";
+import {
+  digestOf,
+  type IncomingSnapshot,
+  type RestoredSnapshot,
+  receiveChunk,
+  type Snapshot,
+} from "./snapshot.ts";
 import type { Changes, Storage } from "./storage.ts";
-import type { NodeKinds, RpcName, TraceKinds } from "./trace.ts";
+import type { NodeKinds, RpcName, SnapshotSummary, TraceKinds } from "./trace.ts";
 
 export type NodeId = number;
 export type Role = "follower" | "candidate" | "leader" | "dead";
@@ -78,10 +89,40 @@ export interface AppendEntriesReply {
   conflictIndex?: number;
 }
 
+// The RPC of Figure 13. A snapshot travels as its JSON text (snapshot.ts), cut into chunks of at
+// most snapshotChunkSize characters, sent in order from offset 0.
+
+export interface InstallSnapshotArgs {
+  term: number;
+  leaderId: NodeId;
+  /** The snapshot replaces all entries up through and including this index, */
+  lastIncludedIndex: number;
+  /** ... the last of which has this term. */
+  lastIncludedTerm: number;
+  /** Where this chunk goes in the snapshot's text. */
+  offset: number;
+  /** This chunk of the snapshot's text, starting at `offset`. */
+  data: string;
+  /** Whether this is the last chunk. */
+  done: boolean;
+}
+
+export interface InstallSnapshotReply {
+  term: number;
+  /**
+   * Not in Figure 13 (whose reply is the term alone): whether the follower took this chunk. It
+   * refuses one that does not continue what it holds of the snapshot (it lost a chunk, or it
+   * restarted and with it the part it had received), and the leader starts again at offset 0. For
+   * the last chunk, true says the follower now holds every entry through lastIncludedIndex.
+   */
+  success: boolean;
+}
+
 /** How a node calls its peers. A call rejects if no reply comes back in time. */
 export interface Transport {
   requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply>;
   appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply>;
+  installSnapshot(to: NodeId, args: InstallSnapshotArgs): Promise<InstallSnapshotReply>;
 }
 
 /** Everything outside the algorithm. */
@@ -89,7 +130,7 @@ export interface Environment {
   clock: Clock;
   random: Random;
   transport: Transport;
-  /** Where currentTerm, votedFor and the log are kept; it outlives the node. */
+  /** Where currentTerm, votedFor, the log and the snapshot are kept; it outlives the node. */
   storage: Storage;
   /** Records one structured event (docs/trace-format.md); the caller adds time, term and role. */
   trace: <K extends keyof NodeKinds>(kind: K, details: TraceKinds[K]) => void;
@@ -112,6 +153,16 @@ export interface RaftConfig {
    * that turns it on submits no `null` of its own.
    */
   noopOnElection: boolean;
+  /**
+   * §7, when to take a snapshot: once this many entries have been applied since the last one,
+   * this node asks the state machine for its state (see `snapshotSource`) and discards the log
+   * through it. 0: never by count.
+   */
+  snapshotAfterEntries: number;
+  /** ... or once the commands applied since the last one come to this many bytes of JSON. 0: never by size. */
+  snapshotAfterBytes: number;
+  /** At most this many characters of a snapshot's text in one InstallSnapshot. */
+  snapshotChunkSize: number;
 }
 
 export const defaultRaftConfig: RaftConfig = {
@@ -121,6 +172,9 @@ export const defaultRaftConfig: RaftConfig = {
   maxEntriesPerAppend: 100,
   fastBacktracking: true,
   noopOnElection: false,
+  snapshotAfterEntries: 10_000,
+  snapshotAfterBytes: 4 * 1024 * 1024,
+  snapshotChunkSize: 64 * 1024,
 };
 
 /** A snapshot of a node's state, for tests and tools. */
@@ -130,6 +184,9 @@ export interface NodeState {
   votedFor: NodeId | null;
   role: Role;
   lastLogIndex: number;
+  /** The last entry the snapshot replaces, and its term (both 0 with no snapshot yet). */
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
   commitIndex: number;
   lastApplied: number;
   /** The leader of currentTerm as far as this node knows (itself when leader): clients' hint (§8). */
@@ -142,21 +199,35 @@ export class RaftNode {
   private readonly env: Environment;
   private readonly config: RaftConfig;
 
-  // Persistent state on all servers (Figure 2), loaded from env.storage at construction and
-  // changed only through setTerm, setVotedFor, appendToLog and truncateLog, which note what
-  // `flush` must save.
+  // Persistent state on all servers (Figure 2, and the snapshot of Figure 13), loaded from
+  // env.storage at construction and changed only through setTerm, setVotedFor, appendToLog,
+  // truncateLog, compactLog and setSnapshot, which note what `flush` must save.
   /** Latest term this server has seen: starts at 0 and never goes down. */
   private currentTerm: number;
   /** Candidate that received this server's vote in currentTerm, or null. */
   private votedFor: NodeId | null;
-  /** Log entries; entry i (1-based) is log[i - 1]. Read it through `termAt` and `lastLogIndex`. */
+  /**
+   * Log entries after the snapshot; entry i (1-based, as in the paper) is
+   * log[i - lastIncludedIndex - 1]. Read it through `termAt`, `entryAt`, `entriesFrom` and
+   * `lastLogIndex`, which hide the offset.
+   */
   private log: LogEntry[];
+  /** §7: the snapshot replaces the entries through this index; 0 when there is none yet. */
+  private lastIncludedIndex: number;
+  /** The term of that entry; 0 when there is no snapshot. */
+  private lastIncludedTerm: number;
+  /** The snapshot: the state machine's state as of lastIncludedIndex, as JSON text ("" if none). */
+  private snapshotData: string;
+  /** Its digest (snapshot.ts), for the trace. */
+  private snapshotDigest: number;
 
   // What storage does not hold yet, and what waits for it (see flush).
   /** currentTerm or votedFor changed since the last save. */
   private hardStateUnsaved = false;
   /** The first log index that changed since the last save (appended or truncated), if any. */
   private logUnsavedFrom: number | null = null;
+  /** The snapshot changed since the last save. */
+  private snapshotUnsaved = false;
   /** Messages and calls that leave only after the state they depend on is durable. */
   private readonly outbox: (() => void)[] = [];
   /** A submit asked for replication at the next flush (batching many submits into one round). */
@@ -179,10 +250,27 @@ export class RaftNode {
    * Not in Figure 2: holding further entries back until it is answered batches them into the next
    * request instead of sending every entry once per submit.
    */
-  private inFlight = new Map<NodeId, { args: AppendEntriesArgs; sentAt: number }>();
+  private inFlight = new Map<
+    NodeId,
+    { args: AppendEntriesArgs | InstallSnapshotArgs; sentAt: number }
+  >();
+  /** For each peer being sent this leader's snapshot (Figure 13): which one, and the next offset. */
+  private snapshotOffset = new Map<NodeId, { lastIncludedIndex: number; offset: number }>();
+  /** Peers reported as having lost data they acknowledged in this term (reported once each). */
+  private lostDataReported = new Set<NodeId>();
+
+  // Volatile state for snapshots on all servers (§7).
+  /** The snapshot this follower is receiving, chunk by chunk (Figure 13, rules 2-4). */
+  private incoming: IncomingSnapshot | null = null;
+  /** Bytes of JSON of the commands applied since the last snapshot, for the policy. */
+  private appliedBytes = 0;
 
   /** Receivers of committed entries: the state machine. */
   private readonly applyListeners: ((entry: AppliedEntry) => void)[] = [];
+  /** Receivers of snapshots to restore: the state machine, at start and on InstallSnapshot. */
+  private readonly restoreListeners: ((snapshot: RestoredSnapshot) => void)[] = [];
+  /** Where a snapshot comes from when the policy wants one: the state machine's state now. */
+  private takeState: (() => unknown) | null = null;
 
   // Other volatile state.
   private role: Role = "follower";
@@ -205,12 +293,19 @@ export class RaftNode {
     this.peerIds = peerIds;
     this.env = env;
     this.config = { ...defaultRaftConfig, ...config };
-    // A restarted server comes back with what it made durable, and nothing else: commitIndex and
-    // lastApplied start at 0 again, and it applies its committed entries again from the first.
+    // A restarted server comes back with what it made durable, and nothing else. A snapshot is
+    // of committed, applied state, so commitIndex and lastApplied start at its last entry (0
+    // without one); `start` hands it to the state machine, which then gets the entries after it.
     const durable = env.storage.load();
     this.currentTerm = durable.currentTerm;
     this.votedFor = durable.votedFor;
     this.log = durable.log;
+    const snapshot = durable.snapshot ?? { lastIncludedIndex: 0, lastIncludedTerm: 0, data: "" };
+    this.lastIncludedIndex = snapshot.lastIncludedIndex;
+    this.lastIncludedTerm = snapshot.lastIncludedTerm;
+    this.snapshotData = snapshot.data;
+    this.snapshotDigest = digestOf(snapshot.data);
+    this.commitIndex = this.lastApplied = snapshot.lastIncludedIndex;
   }
 
   /** Starts as a follower (§5.2: "When servers start up, they begin as followers"). */
@@ -219,6 +314,7 @@ export class RaftNode {
     if (this.electionTimer !== null || this.heartbeatTimer !== null || this.role === "dead") {
       throw new Error(`n${this.id}: start() may be called once, before stop()`);
     }
+    if (this.lastIncludedIndex > 0) this.restoreStateMachine("loaded from storage at start");
     this.resetElectionTimer();
   }
 
@@ -237,20 +333,67 @@ export class RaftNode {
       votedFor: this.votedFor,
       role: this.role,
       lastLogIndex: this.lastLogIndex(),
+      lastIncludedIndex: this.lastIncludedIndex,
+      lastIncludedTerm: this.lastIncludedTerm,
       commitIndex: this.commitIndex,
       lastApplied: this.lastApplied,
       leaderId: this.leaderId,
     };
   }
 
-  /** A copy of the log, for tests and tools. */
+  /** A copy of the log after the snapshot (from lastIncludedIndex + 1 on), for tests and tools. */
   getLog(): LogEntry[] {
     return this.log.slice();
+  }
+
+  /** The snapshot this node keeps (§7), for tests and tools; undefined before the first. */
+  getSnapshot(): Snapshot | undefined {
+    if (this.lastIncludedIndex === 0) return undefined;
+    const { lastIncludedIndex, lastIncludedTerm, snapshotData: data } = this;
+    return { lastIncludedIndex, lastIncludedTerm, data };
   }
 
   /** Calls `listener` with every entry this node applies from now on, in index order. */
   onApply(listener: (entry: AppliedEntry) => void): void {
     this.applyListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` with every snapshot the state machine must restore: the one storage held at
+   * `start`, and each one a leader installs (Figure 13, receiver rule 8). After a restore, the
+   * entries applied next are the ones after its lastIncludedIndex.
+   */
+  onRestore(listener: (snapshot: RestoredSnapshot) => void): void {
+    this.restoreListeners.push(listener);
+  }
+
+  /**
+   * §7, the policy's side: when snapshotAfterEntries or snapshotAfterBytes says a snapshot is due,
+   * this node calls `takeState` right after applying an entry, and its answer (a JSON value) is the
+   * state as of that entry. Without a source, only the state machine's own `snapshot` calls take
+   * snapshots.
+   */
+  snapshotSource(takeState: () => unknown): void {
+    this.takeState = takeState;
+  }
+
+  /**
+   * §7: the state machine hands over its state `data` (a JSON value) as of entry `index`, which it
+   * has applied. This node keeps it as its snapshot and discards the log through `index`; both are
+   * durable before anything that depends on them leaves (see flush). A snapshot no newer than the
+   * one kept changes nothing.
+   */
+  snapshot(index: number, data: unknown): void {
+    const problem = jsonProblem(data, "the snapshot");
+    if (problem !== undefined) throw new TypeError(`snapshot refused: ${problem}`);
+    if (!Number.isSafeInteger(index) || index > this.lastApplied) {
+      throw new RangeError(
+        `snapshot refused: [${index}] is not an entry this node has applied (lastApplied ${this.lastApplied})`,
+      );
+    }
+    if (this.role === "dead" || index <= this.lastIncludedIndex) return;
+    this.takeSnapshot(index, JSON.stringify(data), "the state machine handed it over");
+    this.flushSoon();
   }
 
   /**
@@ -279,13 +422,34 @@ export class RaftNode {
   }
 
   // ---- The log (1-based; index 0 is the empty prefix, with term 0) ----
+  //
+  // §7: the entries through lastIncludedIndex are in the snapshot, not in `log`. Their terms are
+  // gone, except the last one's (lastIncludedTerm); the rules of Figure 2 read entries only after
+  // lastIncludedIndex, and the term of lastIncludedIndex itself, through these helpers.
 
   private lastLogIndex(): number {
-    return this.log.length;
+    return this.lastIncludedIndex + this.log.length;
   }
 
+  /** The term of entry `index`, from lastIncludedIndex (the snapshot's last entry) on. */
   private termAt(index: number): number {
-    return index === 0 ? 0 : this.log[index - 1]!.term;
+    return index === this.lastIncludedIndex ? this.lastIncludedTerm : this.entryAt(index).term;
+  }
+
+  /** Entry `index`, which must be in the log: after lastIncludedIndex, at most lastLogIndex. */
+  private entryAt(index: number): LogEntry {
+    const entry = this.log[index - this.lastIncludedIndex - 1];
+    if (entry === undefined || index <= this.lastIncludedIndex) {
+      throw new Error(
+        `n${this.id}: no entry [${index}] in the log, which holds [${this.lastIncludedIndex + 1}..${this.lastLogIndex()}]`,
+      );
+    }
+    return entry;
+  }
+
+  /** The entries from `from` (after lastIncludedIndex) to `to`, both included. */
+  private entriesFrom(from: number, to: number = this.lastLogIndex()): LogEntry[] {
+    return this.log.slice(from - this.lastIncludedIndex - 1, to - this.lastIncludedIndex);
   }
 
   // ---- Elections: the candidate's side (Figure 2, Rules for Servers, Candidates) ----
@@ -388,6 +552,8 @@ export class RaftNode {
     // is known to be replicated yet).
     for (const peer of this.peerIds) this.setProgress(peer, this.lastLogIndex() + 1, 0, "elected");
     this.inFlight.clear();
+    this.snapshotOffset.clear();
+    this.lostDataReported.clear();
     this.leaderId = this.id;
     // §8: a no-op of this term, sent with the first heartbeats, commits what earlier terms left.
     if (this.config.noopOnElection) this.appendToLog([{ term: this.currentTerm, command: null }]);
@@ -429,6 +595,12 @@ export class RaftNode {
    */
   private sendAppendEntries(peer: NodeId): void {
     const next = this.nextIndex.get(peer)!;
+    // §7: the entry before `next` is in the snapshot, so no AppendEntries can show the follower
+    // where to attach: it gets the snapshot instead (Figure 13), then the entries after it.
+    if (next - 1 < this.lastIncludedIndex) {
+      if (!this.awaitingReply(peer)) this.sendSnapshotChunk(peer);
+      return;
+    }
     const last = this.awaitingReply(peer)
       ? next - 1
       : Math.min(this.lastLogIndex(), next - 1 + this.config.maxEntriesPerAppend);
@@ -437,14 +609,20 @@ export class RaftNode {
       leaderId: this.id,
       prevLogIndex: next - 1,
       prevLogTerm: this.termAt(next - 1),
-      entries: this.log.slice(next - 1, last),
+      entries: this.entriesFrom(next, last),
       leaderCommit: this.commitIndex,
     };
     if (args.entries.length > 0) this.inFlight.set(peer, { args, sentAt: this.env.clock.now() });
-    this.send(() => this.appendEntries(peer, args));
+    // What the follower had acknowledged when this left: it cannot lack that when it answers.
+    const acknowledged = this.matchIndex.get(peer)!;
+    this.send(() => this.appendEntries(peer, args, acknowledged));
   }
 
-  private async appendEntries(peer: NodeId, args: AppendEntriesArgs): Promise<void> {
+  private async appendEntries(
+    peer: NodeId,
+    args: AppendEntriesArgs,
+    acknowledged: number,
+  ): Promise<void> {
     let reply: AppendEntriesReply | undefined;
     try {
       reply = await this.env.transport.appendEntries(peer, args);
@@ -453,11 +631,16 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.onAppendReply(peer, args, reply);
+    this.onAppendReply(peer, args, reply, acknowledged);
     this.flush();
   }
 
-  private onAppendReply(peer: NodeId, args: AppendEntriesArgs, reply: AppendEntriesReply): void {
+  private onAppendReply(
+    peer: NodeId,
+    args: AppendEntriesArgs,
+    reply: AppendEntriesReply,
+    acknowledged: number,
+  ): void {
     if (reply.term > this.currentTerm) {
       this.becomeFollower(reply.term, `n${peer} replied to AppendEntries with a higher term`);
       return;
@@ -468,7 +651,7 @@ export class RaftNode {
       return;
     }
     if (reply.success) this.onAppendAccepted(peer, args);
-    else this.onAppendRejected(peer, args, reply);
+    else this.onAppendRejected(peer, args, reply, acknowledged);
     this.replicate(peer);
   }
 
@@ -493,7 +676,13 @@ export class RaftNode {
    * fastBacktracking (§5.3: "the follower can include the term of the conflicting entry and the
    * first index it stores for that term"), it backs up past a whole term of the follower's at once.
    */
-  private onAppendRejected(peer: NodeId, args: AppendEntriesArgs, reply: AppendEntriesReply): void {
+  private onAppendRejected(
+    peer: NodeId,
+    args: AppendEntriesArgs,
+    reply: AppendEntriesReply,
+    acknowledged: number,
+  ): void {
+    this.checkNotLost(peer, args, reply, acknowledged);
     const next = this.nextIndex.get(peer)!;
     const match = this.matchIndex.get(peer)!;
     if (args.prevLogIndex + 1 !== next || next - 1 <= match) return;
@@ -515,10 +704,38 @@ export class RaftNode {
   private afterConflict(reply: AppendEntriesReply): number | undefined {
     if (reply.conflictIndex === undefined) return undefined;
     if (reply.conflictTerm === undefined) return reply.conflictIndex;
-    for (let i = this.lastLogIndex(); i > 0 && this.termAt(i) >= reply.conflictTerm; i--) {
+    const first = this.lastIncludedIndex; // terms before it are gone with the snapshot (§7)
+    for (let i = this.lastLogIndex(); i > first && this.termAt(i) >= reply.conflictTerm; i--) {
       if (this.termAt(i) === reply.conflictTerm) return i + 1;
     }
     return reply.conflictIndex;
+  }
+
+  /**
+   * A refusal of an entry the follower had acknowledged in this term before the request left, or
+   * a log shorter than that: the follower lost data it said was durable (its disk was wiped or
+   * damaged). Raft's guarantees rest on no server forgetting what it acknowledged, so the leader
+   * does not quietly send it all again: it says so, once per follower and term, and goes on
+   * without it (it still counts for no new entry). Bringing such a server back is a membership
+   * change, or a restore of its data folder.
+   */
+  private checkNotLost(
+    peer: NodeId,
+    args: AppendEntriesArgs,
+    reply: AppendEntriesReply,
+    acknowledged: number,
+  ): void {
+    const shorter = reply.conflictTerm === undefined && reply.conflictIndex !== undefined;
+    const holds = shorter ? reply.conflictIndex! - 1 : undefined;
+    const lost = args.prevLogIndex <= acknowledged || (holds !== undefined && holds < acknowledged);
+    if (!lost || this.lostDataReported.has(peer)) return;
+    this.lostDataReported.add(peer);
+    this.env.trace("data.lost", {
+      peer,
+      acknowledged,
+      refused: args.prevLogIndex,
+      ...(holds === undefined ? {} : { holds }),
+    });
   }
 
   /** Records what this leader knows of `peer`'s log (Figure 2, volatile state on leaders). */
@@ -548,6 +765,94 @@ export class RaftNode {
     }
   }
 
+  // ---- Snapshots: the leader's side of InstallSnapshot (Figure 13) ----
+
+  /**
+   * Sends `peer` the next chunk of this leader's snapshot: at most snapshotChunkSize characters
+   * of its text, in order from offset 0, `done` on the last. One chunk at a time: the next one
+   * goes when this one is answered, or this one again with a heartbeat if its answer is overdue.
+   * A newer snapshot taken meanwhile starts over at offset 0.
+   */
+  private sendSnapshotChunk(peer: NodeId): void {
+    const sending = this.snapshotOffset.get(peer);
+    const offset = sending?.lastIncludedIndex === this.lastIncludedIndex ? sending.offset : 0;
+    this.snapshotOffset.set(peer, { lastIncludedIndex: this.lastIncludedIndex, offset });
+    const data = this.snapshotData.slice(offset, offset + this.config.snapshotChunkSize);
+    const args: InstallSnapshotArgs = {
+      term: this.currentTerm,
+      leaderId: this.id,
+      lastIncludedIndex: this.lastIncludedIndex,
+      lastIncludedTerm: this.lastIncludedTerm,
+      offset,
+      data,
+      done: offset + data.length >= this.snapshotData.length,
+    };
+    this.inFlight.set(peer, { args, sentAt: this.env.clock.now() });
+    this.send(() => this.installSnapshot(peer, args));
+  }
+
+  private async installSnapshot(peer: NodeId, args: InstallSnapshotArgs): Promise<void> {
+    let reply: InstallSnapshotReply | undefined;
+    try {
+      reply = await this.env.transport.installSnapshot(peer, args);
+    } catch {
+      // Lost or timed out: the next heartbeat sends the chunk again.
+    }
+    if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
+    if (reply === undefined || this.role === "dead") return;
+    this.onSnapshotReply(peer, args, reply);
+    this.flush();
+  }
+
+  private onSnapshotReply(
+    peer: NodeId,
+    args: InstallSnapshotArgs,
+    reply: InstallSnapshotReply,
+  ): void {
+    if (reply.term > this.currentTerm) {
+      this.becomeFollower(reply.term, `n${peer} replied to InstallSnapshot with a higher term`);
+      return;
+    }
+    if (this.role !== "leader" || this.currentTerm !== args.term) {
+      this.ignoreStale("InstallSnapshot", peer, args.term, reply.term, "a leader");
+      return;
+    }
+    if (reply.success && args.done) this.onSnapshotInstalled(peer, args);
+    else this.onChunkAnswered(peer, args, reply.success);
+    this.replicate(peer);
+  }
+
+  /**
+   * The follower holds the whole snapshot, so every entry through its lastIncludedIndex: its
+   * entries from there on go by AppendEntries. As with an accepted AppendEntries, nextIndex and
+   * matchIndex only move forward; and the answer counts even when this leader has since taken a
+   * newer snapshot, which it then sends in turn (etcd's snapshot_succeed_via_app_resp_behind).
+   */
+  private onSnapshotInstalled(peer: NodeId, args: InstallSnapshotArgs): void {
+    if (this.snapshotOffset.get(peer)?.lastIncludedIndex === args.lastIncludedIndex) {
+      this.snapshotOffset.delete(peer);
+    }
+    const match = Math.max(args.lastIncludedIndex, this.matchIndex.get(peer)!);
+    const next = Math.max(match + 1, this.nextIndex.get(peer)!);
+    if (match !== this.matchIndex.get(peer) || next !== this.nextIndex.get(peer)) {
+      this.setProgress(peer, next, match, `n${peer} installed the snapshot through [${match}]`);
+    }
+  }
+
+  /**
+   * Figure 13, rule 4's other side: a chunk taken, so the next one goes; a chunk refused (the
+   * follower holds no snapshot it continues), so the snapshot goes again from offset 0. Only an
+   * answer to the chunk now being sent counts: a late or duplicated one for an earlier chunk, or
+   * for an older snapshot, changes nothing.
+   */
+  private onChunkAnswered(peer: NodeId, args: InstallSnapshotArgs, taken: boolean): void {
+    const sending = this.snapshotOffset.get(peer);
+    if (sending?.lastIncludedIndex !== args.lastIncludedIndex || sending.offset !== args.offset) {
+      return;
+    }
+    sending.offset = taken ? args.offset + args.data.length : 0;
+  }
+
   // ---- Receivers ----
 
   /** Answers a RequestVote once what the answer depends on is durable (see flush). */
@@ -557,7 +862,12 @@ export class RaftNode {
 
   /** Answers an AppendEntries once the entries it stored are durable (see flush). */
   handleAppendEntries(args: AppendEntriesArgs): AppendEntriesReply {
-    return this.answer(this.appendOn(args));
+    return this.answer(this.appendOn(this.afterSnapshot(args)));
+  }
+
+  /** Answers an InstallSnapshot once the snapshot it installed is durable (see flush). */
+  handleInstallSnapshot(args: InstallSnapshotArgs): InstallSnapshotReply {
+    return this.answer(this.installOn(args));
   }
 
   /** Figure 2, RequestVote RPC, receiver implementation. */
@@ -596,23 +906,10 @@ export class RaftNode {
 
   /** Figure 2, AppendEntries RPC, receiver implementation. */
   private appendOn(args: AppendEntriesArgs): AppendEntriesReply {
-    if (args.term > this.currentTerm) {
-      this.becomeFollower(args.term, `AppendEntries from n${args.leaderId} has a higher term`);
+    // Receiver rule 1, and what any request from a leader does first (see heardFromLeader).
+    if (!this.heardFromLeader(args.term, args.leaderId, "AppendEntries")) {
+      return { term: this.currentTerm, success: false };
     }
-    // Receiver rule 1: reply false if term < currentTerm (§5.1). The stale leader learns the
-    // newer term from the reply and steps down.
-    if (args.term < this.currentTerm) return { term: this.currentTerm, success: false };
-    // Same term: there is a leader for it, so a candidate of this term has lost (§5.2). Its vote
-    // for itself stands: votedFor is left alone, so it cannot vote again in this term.
-    if (this.role === "candidate") {
-      this.becomeFollower(args.term, `n${args.leaderId} is leader of term ${args.term}`);
-    }
-    // Two leaders in one term would break Election Safety; the safety checks report it if it
-    // happens. Refusing keeps this node from running a leader's and a follower's timers at once.
-    if (this.role === "leader") return { term: this.currentTerm, success: false };
-    // Figure 2, Followers: hearing from the current leader restarts the election timer.
-    this.resetElectionTimer();
-    this.leaderId = args.leaderId;
     // Receiver rule 2: reply false if the log has no entry at prevLogIndex whose term matches
     // prevLogTerm (§5.3). The leader then backs up and retries with an earlier prefix; the
     // conflict hint tells it how far.
@@ -632,12 +929,55 @@ export class RaftNode {
     return { term: this.currentTerm, success: true };
   }
 
+  /**
+   * What AppendEntries and InstallSnapshot do first: Figure 2's rules for all servers and receiver
+   * rule 1 of both. Returns whether the request comes from the leader of this node's term and is
+   * to be handled; false means reply false with this node's term.
+   */
+  private heardFromLeader(term: number, leaderId: NodeId, rpc: RpcName): boolean {
+    if (term > this.currentTerm) {
+      this.becomeFollower(term, `${rpc} from n${leaderId} has a higher term`);
+    }
+    // Receiver rule 1: reply false if term < currentTerm (§5.1). The stale leader learns the
+    // newer term from the reply and steps down.
+    if (term < this.currentTerm) return false;
+    // Same term: there is a leader for it, so a candidate of this term has lost (§5.2). Its vote
+    // for itself stands: votedFor is left alone, so it cannot vote again in this term.
+    if (this.role === "candidate") {
+      this.becomeFollower(term, `n${leaderId} is leader of term ${term}`);
+    }
+    // Two leaders in one term would break Election Safety; the safety checks report it if it
+    // happens. Refusing keeps this node from running a leader's and a follower's timers at once.
+    if (this.role === "leader") return false;
+    // Figure 2, Followers: hearing from the current leader restarts the election timer.
+    this.resetElectionTimer();
+    this.leaderId = leaderId;
+    return true;
+  }
+
+  /**
+   * §7: an AppendEntries whose prevLogIndex is inside this server's snapshot (a late or
+   * duplicated one, or one sent before the leader knew of the snapshot) is read from the
+   * snapshot's last entry on. The entries the snapshot holds are committed, so the leader's are the
+   * same (Leader Completeness): only those after lastIncludedIndex are checked and stored.
+   */
+  private afterSnapshot(args: AppendEntriesArgs): AppendEntriesArgs {
+    if (args.prevLogIndex >= this.lastIncludedIndex) return args;
+    return {
+      ...args,
+      prevLogIndex: this.lastIncludedIndex,
+      prevLogTerm: this.lastIncludedTerm,
+      entries: args.entries.slice(this.lastIncludedIndex - args.prevLogIndex),
+    };
+  }
+
   /** §5.3: the term of this server's entry at `index` and the first index it holds of that term. */
   private conflictAt(index: number): { conflictTerm?: number; conflictIndex: number } {
     if (index > this.lastLogIndex()) return { conflictIndex: this.lastLogIndex() + 1 };
     const conflictTerm = this.termAt(index);
     let first = index;
-    while (first > 1 && this.termAt(first - 1) === conflictTerm) first--;
+    // Terms before the snapshot's last entry are gone (§7): the hint starts there at the earliest.
+    while (first > this.lastIncludedIndex + 1 && this.termAt(first - 1) === conflictTerm) first--;
     return { conflictTerm, conflictIndex: first };
   }
 
@@ -655,6 +995,73 @@ export class RaftNode {
       this.appendToLog(entries.slice(i));
       return;
     }
+  }
+
+  /** Figure 13, InstallSnapshot RPC, receiver implementation. */
+  private installOn(args: InstallSnapshotArgs): InstallSnapshotReply {
+    // Receiver rule 1: reply immediately if term < currentTerm (in heardFromLeader).
+    if (!this.heardFromLeader(args.term, args.leaderId, "InstallSnapshot")) {
+      return { term: this.currentTerm, success: false };
+    }
+    // A snapshot through an entry this node has committed brings nothing: it holds that state
+    // already (in its log or its own snapshot), and installing it would take its state machine
+    // back. Taken as received, so that the leader goes on with the entries after it.
+    if (args.lastIncludedIndex <= this.commitIndex) {
+      this.traceChunk(args, true, `it has committed [${this.commitIndex}] already`);
+      return { term: this.currentTerm, success: true };
+    }
+    // Receiver rules 2 and 3: a new snapshot if first chunk (offset is 0); write the data into it
+    // at the given offset.
+    const received = receiveChunk(this.incoming, args);
+    if ("refused" in received) {
+      this.traceChunk(args, false, received.refused);
+      return { term: this.currentTerm, success: false };
+    }
+    this.incoming = received.snapshot;
+    this.traceChunk(args, true, `it now holds ${received.snapshot.data.length} characters of it`);
+    // Receiver rule 4: reply and wait for more data chunks if done is false.
+    if (!args.done) return { term: this.currentTerm, success: true };
+    this.incoming = null;
+    const data = received.snapshot.data.slice(0, args.offset + args.data.length);
+    this.install(args.lastIncludedIndex, args.lastIncludedTerm, data, args.leaderId);
+    return { term: this.currentTerm, success: true };
+  }
+
+  /**
+   * Figure 13, receiver rules 5 to 8, once the last chunk is in, for a snapshot through an entry
+   * after commitIndex (installOn made sure). commitIndex and lastApplied move to its last entry:
+   * a snapshot holds only committed, applied state.
+   */
+  private install(index: number, term: number, data: string, leaderId: NodeId): void {
+    // Rule 6: if an existing log entry has the same index and term as the snapshot's last
+    // included entry, retain the log entries following it (the leader's, by Log Matching).
+    const retain = index <= this.lastLogIndex() && this.termAt(index) === term;
+    // Rule 5: save the snapshot file (flush makes it durable before the reply leaves), discard
+    // any existing or partial snapshot with a smaller index.
+    this.compactLog(index, term);
+    this.setSnapshot(data);
+    // Rule 7: otherwise, discard the entire log.
+    if (!retain && this.lastLogIndex() > index) this.truncateLog(index + 1);
+    this.commitIndex = this.lastApplied = index;
+    this.env.trace("snapshot.install", {
+      ...this.snapshotSummary(),
+      from: leaderId,
+      kept: this.log.length,
+    });
+    // Rule 8: reset the state machine using the snapshot's contents.
+    this.restoreStateMachine(`installed from n${leaderId}`);
+  }
+
+  private traceChunk(args: InstallSnapshotArgs, taken: boolean, reason: string): void {
+    this.env.trace("snapshot.chunk", {
+      from: args.leaderId,
+      lastIncludedIndex: args.lastIncludedIndex,
+      offset: args.offset,
+      size: args.data.length,
+      done: args.done,
+      taken,
+      reason,
+    });
   }
 
   // ---- Persistence: nothing leaves this node before what it depends on is durable ----
@@ -698,15 +1105,28 @@ export class RaftNode {
     if (this.role === "leader") this.advanceCommitIndex(); // a cluster of one is its own majority
   }
 
-  /** What storage does not hold yet, or undefined if it holds everything. */
+  /**
+   * What storage does not hold yet, or undefined if it holds everything. A new snapshot goes with
+   * the log changes after it: storage discards its log through the snapshot, then applies them.
+   */
   private unsavedChanges(): Changes | undefined {
-    const from = this.logUnsavedFrom;
-    if (!this.hardStateUnsaved && from === null) return undefined;
+    const changed = this.logUnsavedFrom;
+    const from = changed === null ? null : Math.max(changed, this.lastIncludedIndex + 1);
+    if (!this.hardStateUnsaved && from === null && !this.snapshotUnsaved) return undefined;
     return {
       ...(this.hardStateUnsaved
         ? { hardState: { currentTerm: this.currentTerm, votedFor: this.votedFor } }
         : {}),
-      ...(from === null ? {} : { log: { from, entries: this.log.slice(from - 1) } }),
+      ...(this.snapshotUnsaved
+        ? {
+            snapshot: {
+              lastIncludedIndex: this.lastIncludedIndex,
+              lastIncludedTerm: this.lastIncludedTerm,
+              data: this.snapshotData,
+            },
+          }
+        : {}),
+      ...(from === null ? {} : { log: { from, entries: this.entriesFrom(from) } }),
     };
   }
 
@@ -720,10 +1140,14 @@ export class RaftNode {
     }
     this.hardStateUnsaved = false;
     this.logUnsavedFrom = null;
+    this.snapshotUnsaved = false;
     this.env.trace("persist", {
       currentTerm: this.currentTerm,
       votedFor: this.votedFor,
       hardState: changes.hardState !== undefined,
+      ...(changes.snapshot === undefined
+        ? {}
+        : { snapshotIndex: changes.snapshot.lastIncludedIndex }),
       ...(changes.log === undefined
         ? {}
         : { logFrom: changes.log.from, entries: changes.log.entries.length }),
@@ -787,10 +1211,57 @@ export class RaftNode {
 
   /** Removes the entries from index `from` on. Only a follower does this; never a leader. */
   private truncateLog(from: number): void {
-    const removed = this.log.length - from + 1;
-    this.log.length = from - 1;
+    const removed = this.lastLogIndex() - from + 1;
+    this.log.length = from - this.lastIncludedIndex - 1;
     this.logUnsavedFrom = Math.min(this.logUnsavedFrom ?? from, from);
     this.env.trace("log.truncate", { from, removed });
+  }
+
+  /**
+   * §7: discards the entries through `through`, which a snapshot now holds; those after it stay.
+   * lastIncludedIndex and lastIncludedTerm move with it: they are where the log now starts.
+   */
+  private compactLog(through: number, term: number): void {
+    const removed = Math.max(0, Math.min(through, this.lastLogIndex()) - this.lastIncludedIndex);
+    this.log.splice(0, removed);
+    this.lastIncludedIndex = through;
+    this.lastIncludedTerm = term;
+    this.env.trace("log.compact", { through, term, removed });
+  }
+
+  /** The state as of lastIncludedIndex, as JSON text, is the snapshot now: saved at the next flush. */
+  private setSnapshot(data: string): void {
+    this.snapshotData = data;
+    this.snapshotDigest = digestOf(data);
+    this.snapshotUnsaved = true;
+    this.appliedBytes = 0;
+  }
+
+  /** §7: the state machine's `data` (JSON text) as of entry `index` becomes the snapshot. */
+  private takeSnapshot(index: number, data: string, reason: string): void {
+    this.compactLog(index, this.termAt(index));
+    this.setSnapshot(data);
+    this.env.trace("snapshot.take", { ...this.snapshotSummary(), reason });
+  }
+
+  /** Hands the snapshot to the state machine, which resets to it (Figure 13, receiver rule 8). */
+  private restoreStateMachine(reason: string): void {
+    const data = JSON.parse(this.snapshotData) as unknown;
+    const { lastIncludedIndex, lastIncludedTerm } = this;
+    this.env.trace("snapshot.restore", { ...this.snapshotSummary(), reason });
+    for (const listener of this.restoreListeners) {
+      listener({ lastIncludedIndex, lastIncludedTerm, data });
+    }
+  }
+
+  /** The snapshot kept now, as the trace describes it. */
+  private snapshotSummary(): SnapshotSummary {
+    return {
+      lastIncludedIndex: this.lastIncludedIndex,
+      lastIncludedTerm: this.lastIncludedTerm,
+      size: this.snapshotData.length,
+      digest: this.snapshotDigest,
+    };
   }
 
   /** Figure 2, All Servers: if commitIndex > lastApplied, apply log[lastApplied + 1], and so on. */
@@ -806,10 +1277,32 @@ export class RaftNode {
     // apply again, in a cluster of one) cannot make an entry go out twice or out of order.
     while (this.lastApplied < this.commitIndex) {
       const index = ++this.lastApplied;
-      const { term, command } = this.log[index - 1]!;
+      const { term, command } = this.entryAt(index);
       this.env.trace("apply", { index, term, command });
       for (const listener of this.applyListeners) listener({ index, term, command });
+      this.snapshotIfDue(command);
     }
+  }
+
+  /**
+   * §7, the policy: once snapshotAfterEntries entries, or snapshotAfterBytes bytes of commands,
+   * have been applied since the last snapshot, the state machine's state as of the entry just
+   * applied becomes the snapshot. Checked after every entry, so the log never holds more applied
+   * entries than that.
+   */
+  private snapshotIfDue(command: unknown): void {
+    this.appliedBytes += JSON.stringify(command).length;
+    const { snapshotAfterEntries: entries, snapshotAfterBytes: bytes } = this.config;
+    const applied = this.lastApplied - this.lastIncludedIndex;
+    const byCount = entries > 0 && applied >= entries;
+    if (this.takeState === null || !(byCount || (bytes > 0 && this.appliedBytes >= bytes))) return;
+    const state = this.takeState();
+    const problem = jsonProblem(state, "the state machine's snapshot");
+    if (problem !== undefined) throw new TypeError(`snapshot refused: ${problem}`);
+    const why = byCount
+      ? `${applied} entries applied since the last snapshot`
+      : `${this.appliedBytes} bytes of commands applied since the last snapshot`;
+    this.takeSnapshot(this.lastApplied, JSON.stringify(state), why);
   }
 
   private setRole(role: Role, reason: string): void {

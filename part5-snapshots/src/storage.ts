@@ -1,7 +1,8 @@
-// Where a node keeps the state Figure 2 calls persistent: currentTerm, votedFor and the log. A
-// node reads it once when it starts, and writes what changed before any message leaves it
-// (RaftNode.flush): a server that forgot a vote could vote twice in one term, and one that
-// forgot an entry it acknowledged could let a committed entry be lost.
+// Where a node keeps the state Figure 2 calls persistent: currentTerm, votedFor and the log, and
+// the snapshot of Figure 13 that replaces the log's beginning (§7). A node reads it once when it
+// starts, and writes what changed before any message leaves it (RaftNode.flush): a server that
+// forgot a vote could vote twice in one term, and one that forgot an entry it acknowledged could
+// let a committed entry be lost.
 //
 // The interface is synchronous: `save` returns when the changes are durable, or throws. See the
 // part's README for why, and how that keeps the simulation deterministic. Two implementations:
@@ -9,6 +10,7 @@
 // processes.
 
 import type { LogEntry, NodeId } from "./raft.ts";
+import type { Snapshot } from "./snapshot.ts";
 
 /** currentTerm and votedFor: always written together, so a term is never durable without its vote. */
 export interface HardState {
@@ -18,17 +20,23 @@ export interface HardState {
 
 /** Everything a node keeps across a crash. */
 export interface PersistentState extends HardState {
+  /** The entries after the snapshot's last one (from index 1 when there is no snapshot). */
   log: LogEntry[];
+  /** The latest snapshot, if any (§7). */
+  snapshot?: Snapshot;
 }
 
 /**
  * What changed since the last save. `log` keeps the entries before index `from` and replaces
  * everything from `from` on by `entries`: an append when `from` is just past the end, a follower's
  * truncation at a conflict followed by its leader's entries otherwise. Only what changed is
- * written: a heartbeat that changes nothing writes nothing.
+ * written: a heartbeat that changes nothing writes nothing. A new `snapshot` comes first: the
+ * entries through its lastIncludedIndex are discarded, those after it kept (`log` then changes
+ * them, from an index after the snapshot).
  */
 export interface Changes {
   hardState?: HardState;
+  snapshot?: Snapshot;
   log?: { from: number; entries: readonly LogEntry[] };
 }
 
@@ -50,16 +58,33 @@ export function emptyState(): PersistentState {
 /** Applies `changes` to `state` in place. */
 export function applyChanges(state: PersistentState, changes: Changes): void {
   if (changes.hardState !== undefined) Object.assign(state, changes.hardState);
+  if (changes.snapshot !== undefined) applySnapshot(state, changes.snapshot);
   if (changes.log !== undefined) {
     const { from, entries } = changes.log;
-    if (from < 1 || from > state.log.length + 1) {
+    const base = state.snapshot?.lastIncludedIndex ?? 0;
+    const last = base + state.log.length;
+    if (from <= base || from > last + 1) {
       throw new StorageError(
-        `log change at [${from}] would leave a gap after [${state.log.length}]`,
+        from <= base
+          ? `log change at [${from}] is inside the snapshot, which ends at [${base}]`
+          : `log change at [${from}] would leave a gap after [${last}]`,
       );
     }
-    state.log.length = from - 1;
+    state.log.length = from - base - 1;
     for (const entry of entries) state.log.push(entry); // not push(...): a long list would overflow the stack
   }
+}
+
+/** §7: `snapshot` replaces the one kept; the log keeps only the entries after its last one. */
+function applySnapshot(state: PersistentState, snapshot: Snapshot): void {
+  const base = state.snapshot?.lastIncludedIndex ?? 0;
+  if (snapshot.lastIncludedIndex <= base) {
+    throw new StorageError(
+      `a snapshot through [${snapshot.lastIncludedIndex}] is not newer than the one kept, through [${base}]`,
+    );
+  }
+  state.log.splice(0, Math.min(state.log.length, snapshot.lastIncludedIndex - base));
+  state.snapshot = snapshot;
 }
 
 /** What a fault plan may do to one save: nothing, or crash the node before or after it is durable. */

@@ -8,6 +8,8 @@ import type { Clock } from "./clock.ts";
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
   LogEntry,
   NodeId,
   RequestVoteArgs,
@@ -15,14 +17,16 @@ import type {
   Role,
 } from "./raft.ts";
 
-export type RpcName = "RequestVote" | "AppendEntries";
+export type RpcName = "RequestVote" | "AppendEntries" | "InstallSnapshot";
 
 /** A message as the wire carries it: which RPC, which way, and the arguments or the reply. */
 export type RpcMessage =
   | { rpc: "RequestVote"; type: "request"; payload: RequestVoteArgs }
   | { rpc: "RequestVote"; type: "reply"; request: number; payload: RequestVoteReply }
   | { rpc: "AppendEntries"; type: "request"; payload: AppendEntriesArgs }
-  | { rpc: "AppendEntries"; type: "reply"; request: number; payload: AppendEntriesReply };
+  | { rpc: "AppendEntries"; type: "reply"; request: number; payload: AppendEntriesReply }
+  | { rpc: "InstallSnapshot"; type: "request"; payload: InstallSnapshotArgs }
+  | { rpc: "InstallSnapshot"; type: "reply"; request: number; payload: InstallSnapshotReply };
 
 /** What every message event says about its message. */
 export type MessageDetails = RpcMessage & {
@@ -42,6 +46,16 @@ export interface NetworkView {
   cutOff: NodeId[];
   /** Stopped nodes. */
   dead: NodeId[];
+}
+
+/** A snapshot as the trace names it (§7): its last entry, its size and a digest of its contents. */
+export interface SnapshotSummary {
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  /** Characters of its JSON text. */
+  size: number;
+  /** snapshot.ts's digestOf its text: equal digests at one index, equal states. */
+  digest: number;
 }
 
 /** Kinds a consensus module emits about itself. */
@@ -69,12 +83,34 @@ export interface NodeKinds {
     currentTerm: number;
     votedFor: NodeId | null;
     hardState: boolean;
+    /** Present when this save wrote a new snapshot: its last entry. */
+    snapshotIndex?: number;
     /** Present when the log changed: entries from this index on were replaced by `entries` of them. */
     logFrom?: number;
     entries?: number;
     lastLogIndex: number;
   };
   halt: { reason: string };
+  /** §7: the entries through `through` are discarded, a snapshot holds them; `term` is that entry's. */
+  "log.compact": { through: number; term: number; removed: number };
+  /** The state machine's state became this node's snapshot (it asked, or the policy did). */
+  "snapshot.take": SnapshotSummary & { reason: string };
+  /** A follower's handling of one InstallSnapshot chunk (Figure 13, receiver rules 2-4). */
+  "snapshot.chunk": {
+    from: NodeId;
+    lastIncludedIndex: number;
+    offset: number;
+    size: number;
+    done: boolean;
+    taken: boolean;
+    reason: string;
+  };
+  /** A follower installed a leader's snapshot (rules 5-7): `kept` entries after it stayed (rule 6). */
+  "snapshot.install": SnapshotSummary & { from: NodeId; kept: number };
+  /** The state machine was handed the snapshot to reset to: at start, or after an install. */
+  "snapshot.restore": SnapshotSummary & { reason: string };
+  /** A leader saw a follower lack what it had acknowledged in this term. */
+  "data.lost": { peer: NodeId; acknowledged: number; refused: number; holds?: number };
 }
 
 /** Kinds the simulated network emits, on the node that sends or receives. */
@@ -118,7 +154,9 @@ export interface HarnessKinds {
     /** The persistent state the new module loaded from the node's storage. */
     currentTerm: number;
     votedFor: NodeId | null;
+    /** The entries after the snapshot, if there is one. */
     log: readonly LogEntry[];
+    snapshot?: SnapshotSummary;
   };
   check: { name: string; ok: boolean; result?: unknown; error?: string };
   violation: { invariant: string; message: string };
@@ -201,6 +239,11 @@ function message(d: MessageDetails): string {
   return d.type === "reply" ? `${what} (to #${d.request})` : what;
 }
 
+/** `[40] T2 (3120 characters, digest 1234)`: a snapshot's last entry and what it holds. */
+function snapshot(d: SnapshotSummary): string {
+  return `[${d.lastIncludedIndex}] T${d.lastIncludedTerm} (${d.size} characters, digest ${d.digest})`;
+}
+
 /** `[3] T1 "x", [4] T1 "y"`: each entry with its index and term. */
 function entries(first: number, list: readonly LogEntry[]): string {
   return list.map((e, i) => `[${first + i}] T${e.term} ${json(e.command)}`).join(", ");
@@ -236,13 +279,25 @@ export const sentences: Sentences = {
   apply: (d) => `applies [${d.index}] T${d.term} ${json(d.command)}`,
   persist: (d) => {
     const state = `term ${d.currentTerm}, vote ${d.votedFor === null ? "none" : node(d.votedFor)}`;
+    const snap = d.snapshotIndex === undefined ? "" : `the snapshot through [${d.snapshotIndex}]`;
     const log =
       d.logFrom === undefined
         ? ""
         : `the log from [${d.logFrom}] (${d.entries} ${d.entries === 1 ? "entry" : "entries"}, now to [${d.lastLogIndex}])`;
-    return `persists ${[d.hardState ? state : "", log].filter((s) => s !== "").join(" and ")}`;
+    return `persists ${[d.hardState ? state : "", snap, log].filter((s) => s !== "").join(" and ")}`;
   },
   halt: (d) => `stops: ${d.reason}`,
+  "log.compact": (d) =>
+    `log compacted through [${d.through}] T${d.term} (${d.removed} ${d.removed === 1 ? "entry" : "entries"} removed): a snapshot holds them`,
+  "snapshot.take": (d) => `takes a snapshot through ${snapshot(d)} (${d.reason})`,
+  "snapshot.chunk": (d) =>
+    `${d.taken ? "takes" : "refuses"} chunk ${d.offset}..${d.offset + d.size}${d.done ? " (the last)" : ""} of ${node(d.from)}'s snapshot through [${d.lastIncludedIndex}]: ${d.reason}`,
+  "snapshot.install": (d) =>
+    `installs ${node(d.from)}'s snapshot through ${snapshot(d)}; ${d.kept === 0 ? "no entry after it" : `the ${d.kept} ${d.kept === 1 ? "entry" : "entries"} after it stay`}; commitIndex and lastApplied ${d.lastIncludedIndex}`,
+  "snapshot.restore": (d) =>
+    `the state machine restores the snapshot through ${snapshot(d)} (${d.reason})`,
+  "data.lost": (d) =>
+    `${node(d.peer)} HAS LOST DATA: it had acknowledged [${d.acknowledged}] in this term, and now refuses [${d.refused}]${d.holds === undefined ? "" : ` (its log ends at [${d.holds}])`}. A server must never forget what it acknowledged, so ${node(d.peer)} cannot simply rejoin: restore its data folder from a backup, or replace it as a new member`,
   send: (d) => `→ ${node(d.to)} ${message(d)} ${json(d.payload)}`,
   deliver: (d) =>
     `← ${node(d.from)} ${message(d)}${d.duplicate ? " (duplicate)" : ""}${d.late ? " (too late: its call is over)" : ""} ${json(d.payload)}`,
@@ -266,8 +321,11 @@ export const sentences: Sentences = {
       ? `the link ${node(d.from)} → ${node(d.to)} is fast again`
       : `the link ${node(d.from)} → ${node(d.to)} is ${d.extraMs} ms slower`,
   crash: (d) => `crash ${node(d.node)}`,
-  restart: (d) =>
-    `restart ${node(d.node)} from its storage: term ${d.currentTerm}, vote ${d.votedFor === null ? "none" : node(d.votedFor)}, log to [${d.log.length}]`,
+  restart: (d) => {
+    const base = d.snapshot?.lastIncludedIndex ?? 0;
+    const from = d.snapshot === undefined ? "" : `snapshot through ${snapshot(d.snapshot)}, `;
+    return `restart ${node(d.node)} from its storage: term ${d.currentTerm}, vote ${d.votedFor === null ? "none" : node(d.votedFor)}, ${from}log to [${base + d.log.length}]`;
+  },
   check: (d) =>
     d.ok
       ? `✓ ${d.name}${d.result === undefined ? "" : `: ${json(d.result)}`}`

@@ -6,6 +6,8 @@ import { VirtualClock } from "../src/clock.ts";
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
   NodeId,
   RaftConfig,
   RequestVoteArgs,
@@ -32,6 +34,7 @@ interface Call<Args, Reply> {
 export class ScriptedPeers implements Transport {
   readonly voteRequests: Call<RequestVoteArgs, RequestVoteReply>[] = [];
   readonly appendRequests: Call<AppendEntriesArgs, AppendEntriesReply>[] = [];
+  readonly snapshotRequests: Call<InstallSnapshotArgs, InstallSnapshotReply>[] = [];
   private readonly storage: MemoryStorage;
 
   constructor(storage: MemoryStorage) {
@@ -44,6 +47,10 @@ export class ScriptedPeers implements Transport {
 
   appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply> {
     return this.call(this.appendRequests, to, args);
+  }
+
+  installSnapshot(to: NodeId, args: InstallSnapshotArgs): Promise<InstallSnapshotReply> {
+    return this.call(this.snapshotRequests, to, args);
   }
 
   /** A call that waits in `calls` until the test answers it or fails it. */

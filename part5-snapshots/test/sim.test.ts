@@ -82,6 +82,7 @@ function twoNodes(config: ConstructorParameters<typeof SimNetwork>[2] = {}) {
       return { term: args.term, voteGranted: true };
     },
     handleAppendEntries: () => ({ term: 0, success: true }),
+    handleInstallSnapshot: () => ({ term: 0, success: true }),
   };
   network.attach(0, answer);
   network.attach(1, answer);
@@ -100,6 +101,7 @@ function fiveLinks() {
   const handlers = {
     handleRequestVote: () => ({ term: 0, voteGranted: false }),
     handleAppendEntries: () => ({ term: 0, success: true }),
+    handleInstallSnapshot: () => ({ term: 0, success: true }),
   };
   for (const id of [0, 1, 2, 3, 4]) network.attach(id, handlers);
   /** Every node `id` can send to, and every node that can send to `id`. */

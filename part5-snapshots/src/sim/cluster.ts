@@ -7,10 +7,15 @@
 // plus one harness event each in the trace, carrying the network as it is after the change. The
 // checks (checkSingleLeader, …) look only at connected nodes, as the Go and MIT tests do: live
 // nodes the test has not isolated and that are in the largest group of the partition.
+//
+// Each node's state machine is, unless a test brings its own, the list of entries it applied
+// (`applied`, state-machine.ts): the snapshot policy takes snapshots of it, and a restored
+// snapshot puts it back, so a test sees what every node applied at every index either way.
 
 import { VirtualClock } from "../clock.ts";
 import {
   type AppliedEntry,
+  defaultRaftConfig,
   type Environment,
   type NodeId,
   type NodeState,
@@ -19,11 +24,13 @@ import {
   type SubmitResult,
 } from "../raft.ts";
 import { SeededRandom } from "../random.ts";
+import { digestOf } from "../snapshot.ts";
 import { MemoryStorage, type PersistentState } from "../storage.ts";
-import { type NetworkView, Tracer } from "../trace.ts";
+import { type NetworkView, type SnapshotSummary, Tracer } from "../trace.ts";
 import { ConformanceChecker } from "./conformance.ts";
 import { type NetworkConfig, SimNetwork, type TrafficCounters } from "./network.ts";
 import { SafetyChecker, sameCommand, type Violation } from "./safety.ts";
+import { appliedEntriesOf } from "./state-machine.ts";
 
 export interface SimOptions {
   seed: number;
@@ -31,6 +38,13 @@ export interface SimOptions {
   network?: Partial<NetworkConfig>;
   /** Called with every consensus module the cluster creates, at the start and at each restart. */
   onNode?: (id: NodeId, node: RaftNode, cluster: SimCluster) => void;
+  /**
+   * Whose state the snapshots hold (§7). "applied entries" (the default): the list of entries
+   * each node applied (`applied`), which the safety checks verify snapshot by snapshot.
+   * "application": the state machine `onNode` attaches gives them (`snapshotSource`, `onRestore`);
+   * `applied` then lacks the entries a restored snapshot stands for.
+   */
+  snapshots?: "applied entries" | "application";
 }
 
 export class CheckFailure extends Error {}
@@ -41,7 +55,7 @@ export class SimCluster {
   readonly clock = new VirtualClock();
   readonly tracer: Tracer;
   readonly network: SimNetwork;
-  readonly safety = new SafetyChecker();
+  readonly safety: SafetyChecker;
   readonly conformance: ConformanceChecker;
   readonly options: SimOptions;
   /** What each node has applied, in order: what its state machine has seen. */
@@ -59,6 +73,14 @@ export class SimCluster {
     this.seed = options.seed;
     this.options = options;
     this.ids = Array.from({ length: n }, (_, i) => i);
+    // With the default state machine, the log holds at most as many applied entries as the
+    // policy lets it (MIT's MAXLOGSIZE), and every snapshot is checked against the entries.
+    const { snapshotAfterEntries } = { ...defaultRaftConfig, ...options.raft };
+    const simulated = (options.snapshots ?? "applied entries") === "applied entries";
+    this.safety = new SafetyChecker({
+      simulatedStates: simulated,
+      ...(simulated && snapshotAfterEntries > 0 ? { maxAppliedInLog: snapshotAfterEntries } : {}),
+    });
     this.conformance = new ConformanceChecker(this.safety, n);
     // Separate streams for the network and each node, so a change in how often one draws
     // does not shift what the others draw.
@@ -98,7 +120,21 @@ export class SimCluster {
     const node = new RaftNode(id, peers, env, this.options.raft);
     const applied: AppliedEntry[] = [];
     this.applied.set(id, applied);
-    node.onApply((entry) => applied.push(entry));
+    node.onApply((entry) => {
+      applied[entry.index - 1] = entry;
+    });
+    if ((this.options.snapshots ?? "applied entries") === "applied entries") {
+      node.snapshotSource(() => applied);
+      node.onRestore((snapshot) => {
+        const entries = appliedEntriesOf(snapshot.data);
+        applied.length = 0;
+        for (const entry of entries) applied.push(entry);
+      });
+    } else {
+      node.onRestore((snapshot) => {
+        applied.length = Math.max(applied.length, snapshot.lastIncludedIndex);
+      });
+    }
     this.options.onNode?.(id, node, this);
     return node;
   }
@@ -225,27 +261,31 @@ export class SimCluster {
     this.network.attach(id, node);
     const { currentTerm, votedFor } = node.getState();
     const log = node.getLog();
+    const snapshot = snapshotSummary(node);
     this.tracer.emit(null, "restart", {
       node: id,
       network: this.networkView(),
       currentTerm,
       votedFor,
       log,
+      ...(snapshot === undefined ? {} : { snapshot }),
     });
     node.start();
   }
 
   /**
    * Restarts `id` on a storage that holds `state`, crashing it first if it runs: a node whose
-   * disk holds that term, vote and log. For setting up logs a scenario needs (before the node has
-   * said anything: the safety checks hold a node to what it said).
+   * disk holds that term, vote, snapshot and log. For setting up logs a scenario needs (before the
+   * node has said anything: the safety checks hold a node to what it said).
    */
   restartFrom(id: NodeId, state: PersistentState): void {
     if (this.state(id).role !== "dead") this.crash(id);
     const storage = new MemoryStorage();
+    const from = (state.snapshot?.lastIncludedIndex ?? 0) + 1;
     storage.save({
       hardState: { currentTerm: state.currentTerm, votedFor: state.votedFor },
-      log: { from: 1, entries: state.log },
+      ...(state.snapshot === undefined ? {} : { snapshot: state.snapshot }),
+      log: { from, entries: state.log },
     });
     this.storage.set(id, storage);
     this.restart(id);
@@ -489,6 +529,14 @@ export interface CommitCheck {
   /** How many connected nodes applied the command. */
   count: number;
   index: number;
+}
+
+/** The snapshot `node` holds, as the trace names it; undefined when it has none. */
+function snapshotSummary(node: RaftNode): SnapshotSummary | undefined {
+  const snapshot = node.getSnapshot();
+  if (snapshot === undefined) return undefined;
+  const { lastIncludedIndex, lastIncludedTerm, data } = snapshot;
+  return { lastIncludedIndex, lastIncludedTerm, size: data.length, digest: digestOf(data) };
 }
 
 export function describeViolation(v: Violation): string {

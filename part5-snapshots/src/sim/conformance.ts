@@ -29,6 +29,14 @@
 //   the follower accepted in this term; nextIndex stays above it, and backs up only when the
 //   follower refuses the current probe, to that probe's prevLogIndex or (with the conflict hint
 //   of part 3) further.
+// Part 5 (§7) adds snapshots to these: the snapshot is durable before anything is sent too; a
+// follower's installed snapshot (the last chunk taken) counts as accepting its entries, for the
+// leader's progress and commitment; InstallSnapshot from the current leader restarts the election
+// timer like AppendEntries. And one more rule:
+// - Acknowledged entries kept: within a term, a follower never removes an entry it acknowledged
+//   to that term's leader (whose log only grows in its term, so it never sends a conflict there),
+//   not even across a crash. A follower that discards them (Figure 13's rule 6 forgotten) would
+//   let an entry committed on its word be lost.
 
 import type { NodeId } from "../raft.ts";
 import type { EventOf, TraceEvent } from "../trace.ts";
@@ -53,8 +61,12 @@ export class ConformanceChecker {
   /** What each node last made durable, and the vote it holds now (by its vote and term events). */
   private readonly persisted = new Map<
     NodeId,
-    { term: number; votedFor: NodeId | null; length: number }
+    { term: number; votedFor: NodeId | null; length: number; snapshot: number }
   >();
+  /** For each InstallSnapshot request that is a snapshot's last chunk, that snapshot's last entry. */
+  private readonly installs = new Map<number, number>();
+  /** What each node acknowledged to a leader last: in which term, and through which index. */
+  private readonly acknowledged = new Map<NodeId, { term: number; index: number }>();
   private readonly voteNow = new Map<NodeId, NodeId | null>();
   /** Reads each node's log, as the safety checks rebuild it from the trace. */
   private readonly logs: SafetyChecker;
@@ -72,7 +84,11 @@ export class ConformanceChecker {
 
   /** Checks one event; returns the violation it caused, if any. */
   observe(e: TraceEvent): Violation | undefined {
-    if (e.kind === "restart") return this.onRestart(e);
+    if (e.kind === "restart") {
+      const found = this.onRestart(e);
+      if (found) this.violations.push(found);
+      return found;
+    }
     if (e.node === null || e.term === null) return undefined;
     this.noteDurability(e, e.node);
     const found =
@@ -82,21 +98,38 @@ export class ConformanceChecker {
       (e.kind === "deliver" ? this.onDeliver(e, e.node, e.term) : undefined) ??
       (e.kind === "election.timeout" ? this.checkTimer(e, e.node) : undefined) ??
       (e.kind === "commit" ? this.checkCommit(e, e.node, e.term) : undefined) ??
-      (e.kind === "progress" ? this.checkProgress(e, e.node, e.term) : undefined);
+      (e.kind === "progress" ? this.checkProgress(e, e.node, e.term) : undefined) ??
+      (e.kind === "log.truncate" ? this.checkKept(e, e.node, e.term, e.details.from) : undefined);
     this.noteTimerRestart(e, e.node);
     if (found) this.violations.push(found);
     return found;
   }
 
   /** A new module on the node's storage: everything known of the old one is gone. */
-  private onRestart(e: EventOf<"restart">): undefined {
+  private onRestart(e: EventOf<"restart">): Violation | undefined {
     const { node, currentTerm, votedFor, log } = e.details;
     this.owed.delete(node);
     this.handling.delete(node);
     this.restartedAt.set(node, e.t); // its start() sets a new election timer
-    this.persisted.set(node, { term: currentTerm, votedFor, length: log.length });
+    const snapshot = e.details.snapshot?.lastIncludedIndex ?? 0;
+    const length = snapshot + log.length;
+    this.persisted.set(node, { term: currentTerm, votedFor, length, snapshot });
     this.voteNow.set(node, votedFor);
-    return undefined;
+    return this.checkKept(e, node, currentTerm, length + 1);
+  }
+
+  /**
+   * A node in `term` whose log now ends before `from` (a truncation, or a restart with a log that
+   * short) must not have acknowledged an entry from `from` on to this term's leader.
+   */
+  private checkKept(e: TraceEvent, node: NodeId, term: number, from: number) {
+    const acked = this.acknowledged.get(node);
+    if (acked === undefined || acked.term !== term || from > acked.index) return undefined;
+    return violation(
+      e,
+      "Acknowledged entries kept",
+      `n${node} lost its entries from [${from}] on, having acknowledged [${acked.index}] to the leader of term ${term}`,
+    );
   }
 
   /** Follows what a node holds now (its vote) and what it made durable (persist events). */
@@ -104,22 +137,29 @@ export class ConformanceChecker {
     if (e.kind === "term") this.voteNow.set(node, null);
     if (e.kind === "vote" && e.details.granted) this.voteNow.set(node, e.details.candidate);
     if (e.kind === "persist") {
-      const { currentTerm, votedFor, lastLogIndex } = e.details;
-      this.persisted.set(node, { term: currentTerm, votedFor, length: lastLogIndex });
+      const { currentTerm, votedFor, lastLogIndex, snapshotIndex } = e.details;
+      const snapshot = snapshotIndex ?? this.persisted.get(node)?.snapshot ?? 0;
+      this.persisted.set(node, { term: currentTerm, votedFor, length: lastLogIndex, snapshot });
     }
   }
 
   private checkDurable(e: EventOf<"send">, node: NodeId, term: number): Violation | undefined {
-    const durable = this.persisted.get(node) ?? { term: 0, votedFor: null, length: 0 };
+    const durable = this.persisted.get(node) ?? { term: 0, votedFor: null, length: 0, snapshot: 0 };
     const vote = this.voteNow.get(node) ?? null;
     const length = this.logs.logLength(node);
-    if (durable.term === term && durable.votedFor === vote && durable.length === length) {
+    const snapshot = this.logs.snapshotIndex(node);
+    if (
+      durable.term === term &&
+      durable.votedFor === vote &&
+      durable.length === length &&
+      durable.snapshot === snapshot
+    ) {
       return undefined;
     }
     return violation(
       e,
       "Durable before sent",
-      `n${node} sent #${e.details.msg} in term ${term} with vote ${vote} and log to [${length}], but had made durable term ${durable.term}, vote ${durable.votedFor}, log to [${durable.length}]`,
+      `n${node} sent #${e.details.msg} in term ${term} with vote ${vote}, log to [${length}] and snapshot through [${snapshot}], but had made durable term ${durable.term}, vote ${durable.votedFor}, log to [${durable.length}], snapshot through [${durable.snapshot}]`,
     );
   }
 
@@ -143,6 +183,12 @@ export class ConformanceChecker {
     if (d.late) return undefined;
     if (d.payload.term > term)
       this.owed.set(node, Math.max(this.owed.get(node) ?? 0, d.payload.term));
+    if (d.rpc === "InstallSnapshot" && d.type === "reply" && e.role === "leader") {
+      const installed = this.installs.get(d.request);
+      if (installed !== undefined && d.payload.success && d.payload.term === term) {
+        this.noteAccepted(`${node}@${term}`, d.from, installed);
+      }
+    }
     if (d.rpc !== "AppendEntries") return undefined;
     if (d.type === "request") {
       this.handling.set(node, d.payload.prevLogIndex + d.payload.entries.length);
@@ -164,10 +210,13 @@ export class ConformanceChecker {
       this.refusedAt.set(`${leader}@${term}>${peer}`, this.probes.get(request) ?? -1);
       return;
     }
-    const key = `${leader}@${term}`;
+    this.noteAccepted(`${leader}@${term}`, peer, this.verifies.get(request) ?? 0);
+  }
+
+  /** `peer` holds the leader's entries through `index`, by a reply of this leader's term (`key`). */
+  private noteAccepted(key: string, peer: NodeId, index: number): void {
     const peers = this.accepted.get(key) ?? new Map<NodeId, number>();
-    const index = Math.max(peers.get(peer) ?? 0, this.verifies.get(request) ?? 0);
-    this.accepted.set(key, peers.set(peer, index));
+    this.accepted.set(key, peers.set(peer, Math.max(peers.get(peer) ?? 0, index)));
   }
 
   /** Commitment by a leader, or by a follower handling an AppendEntries. */
@@ -233,24 +282,44 @@ export class ConformanceChecker {
         this.verifies.set(d.msg, d.payload.prevLogIndex + d.payload.entries.length);
         this.probes.set(d.msg, d.payload.prevLogIndex);
       }
+      if (d.rpc === "InstallSnapshot" && d.payload.done) {
+        this.installs.set(d.msg, d.payload.lastIncludedIndex);
+      }
       return undefined;
     }
     if (d.rpc === "AppendEntries") this.handling.delete(node);
     const asked = this.requestTerm.get(d.request);
     if (asked === undefined) return undefined;
     const yes = d.rpc === "RequestVote" ? d.payload.voteGranted : d.payload.success;
+    this.noteAcknowledged(d, node, asked, yes);
     const ok = yes ? d.payload.term === asked : d.payload.term >= asked;
     if (ok) return undefined;
     const what = yes
       ? d.rpc === "RequestVote"
         ? "granted a vote"
-        : "accepted AppendEntries"
+        : `accepted ${d.rpc}`
       : "answered";
     return violation(
       e,
       "Reply terms",
       `n${node} ${what} in term ${d.payload.term} for a request of term ${asked}`,
     );
+  }
+
+  /** A follower's yes to AppendEntries, or to a snapshot's last chunk: what it must keep. */
+  private noteAcknowledged(
+    d: EventOf<"send">["details"],
+    node: NodeId,
+    term: number,
+    yes: boolean,
+  ): void {
+    if (!yes || d.type !== "reply" || d.rpc === "RequestVote") return;
+    const index =
+      d.rpc === "AppendEntries" ? this.verifies.get(d.request) : this.installs.get(d.request);
+    if (index === undefined) return;
+    const before = this.acknowledged.get(node);
+    const highest = before?.term === term ? Math.max(before.index, index) : index;
+    this.acknowledged.set(node, { term, index: highest });
   }
 
   /**
@@ -283,7 +352,7 @@ export class ConformanceChecker {
       (e.kind === "vote" && e.details.granted) ||
       (e.kind === "role" && e.details.from === "leader" && e.details.to === "follower") ||
       (e.kind === "send" &&
-        e.details.rpc === "AppendEntries" &&
+        e.details.rpc !== "RequestVote" &&
         e.details.type === "reply" &&
         e.role === "follower" &&
         e.details.payload.term === this.requestTerm.get(e.details.request));

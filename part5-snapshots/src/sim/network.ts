@@ -32,6 +32,8 @@ import type { Clock } from "../clock.ts";
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
   NodeId,
   RequestVoteArgs,
   RequestVoteReply,
@@ -100,6 +102,9 @@ export const longReorderingNetwork: Partial<NetworkConfig> = {
 export interface RpcHandlers {
   handleRequestVote(args: RequestVoteArgs): RequestVoteReply | Promise<RequestVoteReply>;
   handleAppendEntries(args: AppendEntriesArgs): AppendEntriesReply | Promise<AppendEntriesReply>;
+  handleInstallSnapshot(
+    args: InstallSnapshotArgs,
+  ): InstallSnapshotReply | Promise<InstallSnapshotReply>;
 }
 
 export class RpcError extends Error {}
@@ -116,6 +121,7 @@ export interface TrafficCounters {
 interface Rpcs {
   RequestVote: { args: RequestVoteArgs; reply: RequestVoteReply };
   AppendEntries: { args: AppendEntriesArgs; reply: AppendEntriesReply };
+  InstallSnapshot: { args: InstallSnapshotArgs; reply: InstallSnapshotReply };
 }
 
 /** A message on the wire: its JSON text, and where it goes. */
@@ -184,6 +190,7 @@ export class SimNetwork {
       // A heartbeat is an AppendEntries that carries no entries.
       appendEntries: (to, args) =>
         this.call(from, to, "AppendEntries", args, args.entries.length === 0),
+      installSnapshot: (to, args) => this.call(from, to, "InstallSnapshot", args, false),
     };
   }
 
@@ -232,7 +239,9 @@ export class SimNetwork {
       answer =
         request.rpc === "RequestVote"
           ? await node.handleRequestVote(payload as RequestVoteArgs)
-          : await node.handleAppendEntries(payload as AppendEntriesArgs);
+          : request.rpc === "AppendEntries"
+            ? await node.handleAppendEntries(payload as AppendEntriesArgs)
+            : await node.handleInstallSnapshot(payload as InstallSnapshotArgs);
     } catch {
       return; // a receiver that fails while handling a request answers nothing, as if it crashed
     }

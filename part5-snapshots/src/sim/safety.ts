@@ -27,9 +27,21 @@
 // node to what it said, not to what it only thought: a term or a vote it reached in memory but
 // never saved and never sent (it crashed first) is rightly gone, and it may reach that term and
 // vote in it anew. A term it sent a message in, or a vote it sent, must have survived.
+//
+// Part 5 (§7) keeps the checks true across snapshots. A node's log mirror starts after its
+// snapshot (`log.compact` moves the start), and a node that restored a snapshot applies from the
+// entry after it. State Machine Safety then compares states, not only entries:
+// - every snapshot at an index (taken, installed or restored, on any node) has the same contents;
+// - with the simulation's state machine (state-machine.ts), that is the state the committed
+//   entries through that index make, which the checker computes itself;
+// - a snapshot's last entry has the term of the entry committed there.
+// A snapshot is of applied state (its index at most lastApplied when taken, at most commitIndex
+// when restored), and with a `maxAppliedInLog` a node's log holds no more applied entries than
+// that on any event: the log is bounded, as MIT's MAXLOGSIZE checks.
 
 import type { LogEntry, NodeId, Role } from "../raft.ts";
-import type { EventOf, TraceEvent } from "../trace.ts";
+import type { EventOf, SnapshotSummary, TraceEvent } from "../trace.ts";
+import { StateDigests } from "./state-machine.ts";
 
 export interface Violation {
   invariant: string;
@@ -41,7 +53,26 @@ export interface Violation {
 export interface RestartState {
   currentTerm: number;
   votedFor: NodeId | null;
+  /** The entries after the snapshot, if there is one. */
   log: readonly LogEntry[];
+  snapshot?: SnapshotSummary;
+}
+
+export interface SafetyOptions {
+  /**
+   * At most this many applied entries in a node's log after its snapshot, on every event (the
+   * snapshot policy's snapshotAfterEntries); unset: no bound.
+   */
+  maxAppliedInLog?: number;
+  /** Snapshots are the simulation's (state-machine.ts): check each against the committed entries. */
+  simulatedStates?: boolean;
+}
+
+/** A node's log as the trace builds it: the entries after its snapshot's last one (`base`). */
+interface Mirror {
+  base: number;
+  baseTerm: number;
+  entries: LogEntry[];
 }
 
 export class SafetyChecker {
@@ -54,8 +85,8 @@ export class SafetyChecker {
   /** Votes that left their node (a granted reply, or a candidate's own RequestVote), by node@term. */
   private readonly sentVote = new Map<string, NodeId>();
   private readonly roleOf = new Map<NodeId, Role>();
-  /** Each node's log, rebuilt from its trace (entry i at [i - 1]). */
-  private readonly logOf = new Map<NodeId, LogEntry[]>();
+  /** Each node's log, rebuilt from its trace (entry i at entries[i - base - 1]). */
+  private readonly logOf = new Map<NodeId, Mirror>();
   private readonly commitOf = new Map<NodeId, number>();
   private readonly appliedOf = new Map<NodeId, number>();
   /** The first copy seen of each (index, term), with the term of the entry before it. */
@@ -67,6 +98,15 @@ export class SafetyChecker {
   private readonly committed: { term: number; inTerm: number }[] = [];
   /** Per index, the first entry applied there and by whom. */
   private readonly appliedAt: { term: number; command: unknown; node: NodeId }[] = [];
+  /** Per index, the first snapshot seen through it: its digest, and on which node. */
+  private readonly snapshotAt = new Map<number, { digest: number; node: NodeId }>();
+  /** The simulation's snapshot at each index, from the entries first applied there. */
+  private readonly states = new StateDigests();
+  private readonly options: SafetyOptions;
+
+  constructor(options: SafetyOptions = {}) {
+    this.options = options;
+  }
 
   /** Checks one event; returns the violation it caused, if any. */
   observe(event: TraceEvent): Violation | undefined {
@@ -77,7 +117,8 @@ export class SafetyChecker {
       this.checkTermNeverDecreases(event, event.node, event.term) ??
       this.checkElectionSafety(event, event.node, event.term) ??
       (event.kind === "vote" ? this.checkOneVotePerTerm(event, event.node) : undefined) ??
-      this.checkLog(event, event.node);
+      this.checkLog(event, event.node) ??
+      this.checkLogBound(event, event.node);
     if (event.role !== null) this.roleOf.set(event.node, event.role);
     if (found) this.violations.push(found);
     return found;
@@ -89,8 +130,8 @@ export class SafetyChecker {
    * the vote it sent: a node that forgot its vote could vote again in the same term. What it
    * never said is forgotten with it. Its log is checked entry by entry as if appended anew (so a
    * log that never existed breaks Log Matching), and its commitIndex and lastApplied start again
-   * from 0: they are volatile. What it applies again must be what was applied at each index
-   * before, by it or anyone.
+   * from its snapshot's last entry (0 without one): they are volatile. What it applies again
+   * must be what was applied at each index before, by it or anyone.
    */
   restarted(node: NodeId, state: RestartState, event: TraceEvent): Violation | undefined {
     const spoken = this.spokenTerm.get(node) ?? 0;
@@ -110,22 +151,35 @@ export class SafetyChecker {
             )
           : undefined;
     this.forgetUnsaid(node, state);
-    this.logOf.set(node, []);
-    this.commitOf.set(node, 0);
+    const base = state.snapshot?.lastIncludedIndex ?? 0;
+    this.logOf.set(node, { base, baseTerm: state.snapshot?.lastIncludedTerm ?? 0, entries: [] });
+    this.commitOf.set(node, base);
     this.appliedOf.set(node, 0);
-    const restored = found ?? this.onAppend(event, node, 1, state.log);
+    const restored =
+      found ??
+      (state.snapshot === undefined
+        ? undefined
+        : this.checkSnapshot(event, node, state.snapshot)) ??
+      this.onAppend(event, node, base + 1, state.log);
     if (restored) this.violations.push(restored);
     return restored;
   }
 
-  /** Entry `index` of `node`'s log as the trace has built it so far. */
+  /** Entry `index` of `node`'s log as the trace has built it so far (none inside its snapshot). */
   entryAt(node: NodeId, index: number): LogEntry | undefined {
-    return this.logOf.get(node)?.[index - 1];
+    const log = this.logOf.get(node);
+    return log === undefined || index <= log.base ? undefined : log.entries[index - log.base - 1];
   }
 
-  /** The length of `node`'s log as the trace has built it so far. */
+  /** The last index of `node`'s log (its snapshot's included) as the trace has built it so far. */
   logLength(node: NodeId): number {
-    return this.logOf.get(node)?.length ?? 0;
+    const log = this.logOf.get(node);
+    return log === undefined ? 0 : log.base + log.entries.length;
+  }
+
+  /** The last index `node`'s snapshot holds, as the trace has built it so far (0: none). */
+  snapshotIndex(node: NodeId): number {
+    return this.logOf.get(node)?.base ?? 0;
   }
 
   private checkLog(e: TraceEvent, node: NodeId): Violation | undefined {
@@ -140,32 +194,39 @@ export class SafetyChecker {
         return this.onApply(e, node);
       case "role":
         return e.details.to === "leader" ? this.checkNewLeaderComplete(e, node) : undefined;
+      case "log.compact":
+        return this.onCompact(e, node);
+      case "snapshot.take":
+      case "snapshot.install":
+      case "snapshot.restore":
+        return this.onSnapshot(e, node);
       default:
         return undefined;
     }
   }
 
-  private logOfNode(node: NodeId): LogEntry[] {
-    const log = this.logOf.get(node) ?? [];
+  private logOfNode(node: NodeId): Mirror {
+    const log = this.logOf.get(node) ?? { base: 0, baseTerm: 0, entries: [] };
     this.logOf.set(node, log);
     return log;
   }
 
   private onAppend(e: TraceEvent, node: NodeId, index: number, entries: readonly LogEntry[]) {
     const log = this.logOfNode(node);
-    if (index !== log.length + 1) {
+    const last = log.base + log.entries.length;
+    if (index !== last + 1) {
       const invariant = e.role === "leader" ? "Leader Append-Only" : "Log Matching";
-      const what = index <= log.length ? "over existing entries" : "past the end, leaving a gap";
+      const what = index <= last ? "over existing entries" : "past the end, leaving a gap";
       return violation(
         e,
         invariant,
-        `n${node} appended at [${index}] ${what} (log ends at [${log.length}])`,
+        `n${node} appended at [${index}] ${what} (log ends at [${last}])`,
       );
     }
     for (const entry of entries) {
-      const at = log.length + 1;
-      const prevTerm = at === 1 ? 0 : log[at - 2]!.term;
-      log.push(entry);
+      const at = log.base + log.entries.length + 1;
+      const prevTerm = at === log.base + 1 ? log.baseTerm : log.entries.at(-1)!.term;
+      log.entries.push(entry);
       const key = `${at}/${entry.term}`;
       const first = this.entryOf.get(key);
       if (first === undefined) {
@@ -183,8 +244,8 @@ export class SafetyChecker {
 
   private onTruncate(e: TraceEvent, node: NodeId, from: number) {
     const log = this.logOfNode(node);
-    const removed = log.length - from + 1;
-    log.length = Math.min(log.length, from - 1);
+    const removed = log.base + log.entries.length - from + 1;
+    log.entries.length = Math.max(0, Math.min(log.entries.length, from - log.base - 1));
     if (e.role === "leader") {
       return violation(
         e,
@@ -204,18 +265,25 @@ export class SafetyChecker {
   }
 
   private onCommit(e: TraceEvent, node: NodeId, from: number, to: number) {
-    const log = this.logOfNode(node);
+    const last = this.logLength(node);
     const before = this.commitOf.get(node) ?? 0;
     this.commitOf.set(node, Math.max(before, to));
-    if (from !== before || to <= from || to > log.length) {
+    if (from !== before || to <= from || to > last) {
       return violation(
         e,
         "Commit and apply order",
-        `n${node} moved commitIndex ${from} → ${to}, but it was ${before} and its log ends at [${log.length}]`,
+        `n${node} moved commitIndex ${from} → ${to}, but it was ${before} and its log ends at [${last}]`,
       );
     }
     for (let index = from + 1; index <= to; index++) {
-      const { term } = log[index - 1]!;
+      const term = this.entryAt(node, index)?.term;
+      if (term === undefined) {
+        return violation(
+          e,
+          "Commit and apply order",
+          `n${node} committed [${index}], which its log does not hold (its snapshot ends at [${this.snapshotIndex(node)}])`,
+        );
+      }
       const known = this.committed[index];
       if (known !== undefined && known.term !== term) {
         return violation(
@@ -228,7 +296,7 @@ export class SafetyChecker {
       for (const [leader, role] of this.roleOf) {
         const leaderTerm = this.termOf.get(leader) ?? 0;
         if (role !== "leader" || leaderTerm <= e.term!) continue;
-        if (this.logOfNode(leader)[index - 1]?.term !== term) {
+        if (!holds(this.logOfNode(leader), index, term)) {
           return violation(
             e,
             "Leader Completeness",
@@ -245,7 +313,7 @@ export class SafetyChecker {
     for (let index = 1; index < this.committed.length; index++) {
       const entry = this.committed[index];
       if (entry === undefined || entry.inTerm >= e.term!) continue;
-      if (log[index - 1]?.term !== entry.term) {
+      if (!holds(log, index, entry.term)) {
         return violation(
           e,
           "Leader Completeness",
@@ -261,7 +329,7 @@ export class SafetyChecker {
     const entry = { term: e.details.term, command: e.details.command, node };
     const lastApplied = this.appliedOf.get(node) ?? 0;
     this.appliedOf.set(node, Math.max(lastApplied, index));
-    const held = this.logOfNode(node)[index - 1];
+    const held = this.entryAt(node, index);
     const commitIndex = this.commitOf.get(node) ?? 0;
     if (
       index !== lastApplied + 1 ||
@@ -278,6 +346,7 @@ export class SafetyChecker {
     const first = this.appliedAt[index];
     if (first === undefined) {
       this.appliedAt[index] = entry;
+      this.extendStates();
       return undefined;
     }
     if (first.term === entry.term && sameCommand(first.command, entry.command)) return undefined;
@@ -285,6 +354,91 @@ export class SafetyChecker {
       e,
       "State Machine Safety",
       `n${node} applied ${JSON.stringify(entry.command)} (T${entry.term}) at [${index}], n${first.node} applied ${JSON.stringify(first.command)} (T${first.term})`,
+    );
+  }
+
+  /** §7: the log's entries through `through` are in a snapshot now; the mirror starts after it. */
+  private onCompact(e: EventOf<"log.compact">, node: NodeId) {
+    const log = this.logOfNode(node);
+    const { through, term } = e.details;
+    if (through <= log.base) {
+      return violation(
+        e,
+        "Log compaction",
+        `n${node} compacted its log through [${through}], but its snapshot already ended at [${log.base}]`,
+      );
+    }
+    log.entries.splice(0, Math.min(log.entries.length, through - log.base));
+    log.base = through;
+    log.baseTerm = term;
+    return undefined;
+  }
+
+  /** A snapshot taken, installed or restored: of applied state, and the one state of its index. */
+  private onSnapshot(
+    e: EventOf<"snapshot.take"> | EventOf<"snapshot.install"> | EventOf<"snapshot.restore">,
+    node: NodeId,
+  ) {
+    const index = e.details.lastIncludedIndex;
+    const applied = this.appliedOf.get(node) ?? 0;
+    const committed = this.commitOf.get(node) ?? 0;
+    if (e.kind === "snapshot.install") this.commitOf.set(node, Math.max(committed, index));
+    if (e.kind === "snapshot.restore") this.appliedOf.set(node, index);
+    const beyond =
+      e.kind === "snapshot.take" && index > applied
+        ? `took a snapshot through [${index}], but had applied only through [${applied}]`
+        : e.kind === "snapshot.restore" && index > committed
+          ? `restored a snapshot through [${index}], but commitIndex is ${committed}`
+          : undefined;
+    if (beyond !== undefined) return violation(e, "Commit and apply order", `n${node} ${beyond}`);
+    return this.checkSnapshot(e, node, e.details);
+  }
+
+  /**
+   * State Machine Safety on states: a snapshot's last entry is the committed one, and its
+   * contents are those of every other snapshot at its index, and (simulated states) those the
+   * committed entries through it make.
+   */
+  private checkSnapshot(e: TraceEvent, node: NodeId, s: SnapshotSummary) {
+    const index = s.lastIncludedIndex;
+    const committed = this.committed[index];
+    const first = this.snapshotAt.get(index);
+    if (first === undefined) this.snapshotAt.set(index, { digest: s.digest, node });
+    const expected = this.options.simulatedStates ? this.states.at(index) : undefined;
+    const problem =
+      committed !== undefined && committed.term !== s.lastIncludedTerm
+        ? `ends with [${index}] T${s.lastIncludedTerm}, but [${index}] T${committed.term} is committed`
+        : first !== undefined && first.digest !== s.digest
+          ? `has digest ${s.digest}, n${first.node}'s snapshot through [${index}] had ${first.digest}`
+          : expected !== undefined && expected !== s.digest
+            ? `has digest ${s.digest}, but the entries applied through [${index}] make ${expected}`
+            : undefined;
+    if (problem === undefined) return undefined;
+    return violation(
+      e,
+      "State Machine Safety",
+      `n${node}'s snapshot through [${index}] ${problem}`,
+    );
+  }
+
+  /** The simulation's state digests, as far as entries have been applied from index 1 on. */
+  private extendStates(): void {
+    for (let next = this.states.length + 1; this.appliedAt[next] !== undefined; next++) {
+      const { term, command } = this.appliedAt[next]!;
+      this.states.add({ index: next, term, command });
+    }
+  }
+
+  /** §7: no node keeps more applied entries in its log than the snapshot policy allows. */
+  private checkLogBound(e: TraceEvent, node: NodeId) {
+    const max = this.options.maxAppliedInLog;
+    if (max === undefined) return undefined;
+    const kept = (this.appliedOf.get(node) ?? 0) - this.snapshotIndex(node);
+    if (kept <= max) return undefined;
+    return violation(
+      e,
+      "Log compaction",
+      `n${node} keeps ${kept} applied entries in its log after its snapshot through [${this.snapshotIndex(node)}], more than ${max}`,
     );
   }
 
@@ -346,6 +500,16 @@ export class SafetyChecker {
       `n${node} voted for n${earlier} and then for n${candidate} in term ${term}`,
     );
   }
+}
+
+/**
+ * Whether `log` holds entry `index` of term `term`: in its entries, or as its snapshot's last
+ * one. An index inside the snapshot counts as held: the snapshot checks compare its contents.
+ */
+function holds(log: Mirror, index: number, term: number): boolean {
+  if (index < log.base) return true;
+  if (index === log.base) return log.baseTerm === term;
+  return log.entries[index - log.base - 1]?.term === term;
 }
 
 /** Commands come from a trace: equal if equal as JSON. */
