@@ -1,18 +1,20 @@
 // DiskStorage: the Storage of a real process, kept in one data folder. Every save is one record
-// appended to one file and made durable (fdatasync) before `save` returns; nothing already
-// written is ever rewritten. A restart reads the whole file back, record by record (a full
-// replay: fine for a teaching repository, which has no snapshots yet; a real one would start
-// from a snapshot and replay only the records after it).
+// appended to one file and made durable (fdatasync) before `save` returns. A save that brings a
+// snapshot (§7) replaces the file instead: the snapshot goes into a file of its own, and the log
+// is rewritten as one record of what is left after it. A restart reads the snapshot, then replays
+// only the log after it.
 //
 // The data folder holds:
 //
-//   raft.log    the log of saves, below
-//   raft.lock   the id (pid) of the process that has the folder open; removed by `close`
+//   raft.log                   the log of saves, below
+//   snapshot-<index>-<term>.raft   the snapshot the log builds on, if any, below
+//   raft.lock                  the id (pid) of the process that has the folder open; removed by `close`
 //
 // raft.log, byte by byte (integers are unsigned, 32 bits, big-endian):
 //
 //   offset 0    "RAFT-LOG"          8 ASCII bytes: this is a raft-ts log
-//   offset 8    version             the format version: 1
+//   offset 8    version             the format version: 2 (part 3 wrote 1, which has no snapshots
+//                                   and is read as it is)
 //   offset 12   records, back to back, one per save:
 //                 length            bytes of payload
 //                 length checksum   CRC-32 of the 4 bytes of `length`
@@ -25,7 +27,29 @@
 // The state is what you get by applying every record's Changes in order to the empty state
 // (`applyChanges`, as MemoryStorage does): a truncation is a record whose `log.from` is not past
 // the end, never a rewrite of the file. Term and vote travel in the same record as the entries
-// saved with them, so a save is durable whole or not at all.
+// saved with them, so a save is durable whole or not at all. Only the first record may also
+// name a snapshot, `"snapshot":{"lastIncludedIndex":40,"lastIncludedTerm":3,"file":
+// "snapshot-40-3.raft","checksum":123,"size":4567}` (the CRC-32 and size of its data): the log
+// then starts after entry 40, and the state starts from that snapshot.
+//
+// snapshot-<index>-<term>.raft: the header "RAFT-SNP" and version 1, then two records framed as
+// the log's are: the JSON {"lastIncludedIndex":40,"lastIncludedTerm":3}, and the snapshot's data
+// (the state machine's state as JSON text).
+//
+// A save with a snapshot, step by step (a crash at any step leaves the old log and snapshot, or
+// the new ones: the rename of raft.log is the one step that switches, and until the folder is
+// synced after it either may be what a restart finds):
+//   1. the snapshot is written to snapshot-<index>-<term>.raft.tmp and synced;
+//   2. renamed to snapshot-<index>-<term>.raft, and the folder synced;
+//   3. the log after it (one record: term, vote, the snapshot's name and the entries after it) is
+//      written to raft.log.tmp and synced;
+//   4. renamed to raft.log, and the folder synced;
+//   5. the old snapshot file is deleted.
+// A start deletes what such a save left unfinished (*.tmp, snapshot files the log does not
+// name), and says so in `warnings`. The same rewrite, without a new snapshot, also runs when
+// records that changed nothing live (votes, truncations, a long run without snapshots) have made
+// raft.log more than twice its size after the last rewrite plus 1 MiB: the folder holds the
+// snapshot and at most about twice what the log holds after it, plus 1 MiB.
 //
 // Why the length has its own checksum: a damaged length could otherwise point past the end of
 // the file and make a damaged record in the middle look like the last one, cut short by a crash;
@@ -40,11 +64,15 @@
 // - A damaged record with more after it, a record that is not a save, another file's header, or
 //   another format version: refused, with an error naming the file, the offset and what to do.
 //   Nothing is cut: those bytes may hold committed entries.
+// - The snapshot the log names missing, truncated, damaged, or not the one named (another index,
+//   term or checksum); or snapshot files beside an empty log: refused, naming the file and what
+//   is wrong. The entries the snapshot replaced are nowhere else, so nothing is deleted.
 
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { type Fd, type FileLayer, nodeFiles } from "./files.ts";
+import type { Snapshot } from "./snapshot.ts";
 import {
   applyChanges,
   type Changes,
@@ -57,9 +85,33 @@ import {
 export const LOG_FILE = "raft.log";
 export const LOCK_FILE = "raft.lock";
 const MAGIC = Buffer.from("RAFT-LOG", "latin1");
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Versions this program reads: part 3's (no snapshots) and its own. */
+const OLDEST_READABLE_VERSION = 1;
 const FILE_HEADER_SIZE = 12;
 const RECORD_HEADER_SIZE = 12;
+const SNAPSHOT_MAGIC = Buffer.from("RAFT-SNP", "latin1");
+const SNAPSHOT_VERSION = 1;
+/** raft.log is rewritten once it passes twice its size after the last rewrite plus this. */
+const REWRITE_SLACK = 1024 * 1024;
+
+/** How the log's first record names the snapshot it builds on. */
+export interface SnapshotRef {
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  /** The snapshot file's name, in the data folder. */
+  file: string;
+  /** CRC-32 and size in bytes of its data. */
+  checksum: number;
+  size: number;
+}
+
+/** A record of raft.log: a save's Changes, with the snapshot named rather than held. */
+export interface LogRecord {
+  hardState?: Changes["hardState"];
+  snapshot?: SnapshotRef;
+  log?: Changes["log"];
+}
 
 /** A tail cut off at start: the last save, which a crash interrupted before it was durable. */
 export interface TornTail {
@@ -76,6 +128,8 @@ export interface TornTail {
 export interface DiskStorageOptions {
   /** The file operations to use; tests pass one that injects faults. */
   files?: FileLayer;
+  /** raft.log is rewritten past twice its size after the last rewrite plus this (default 1 MiB). */
+  rewriteSlack?: number;
 }
 
 const recoveryAdvice =
@@ -87,17 +141,27 @@ const recoveryAdvice =
 export class DiskStorage implements Storage {
   /** The log file's path. */
   readonly file: string;
+  /** The data folder. */
+  readonly folder: string;
   /** The torn tail this start cut off, if any. */
   readonly recovered: TornTail | undefined;
-  /** What this start repaired (a torn tail, a stale lock), one sentence each, to log or trace. */
+  /**
+   * What this start repaired (a torn tail, a stale lock, what an interrupted snapshot save left),
+   * one sentence each, to log or trace.
+   */
   readonly warnings: readonly string[];
   private readonly files: FileLayer;
   private readonly lockFile: string;
-  private readonly fd: Fd;
+  private fd: Fd;
   /** Where the next record goes: the end of the last durable record. */
   private end: number;
-  /** The log's length after the last durable record, to refuse a change that leaves a gap. */
+  /** The log's last index after the last durable record, to refuse a change that leaves a gap. */
   private logLength: number;
+  /** The snapshot the log builds on (§7), as its first record names it. */
+  private snapshot: SnapshotRef | undefined;
+  /** raft.log is rewritten when it grows past this (see the header comment). */
+  private rewriteAt: number;
+  private readonly rewriteSlack: number;
   /** The state read at start, until it is handed out or out of date. */
   private loaded: PersistentState | undefined;
   /** Why an earlier save failed; no save is written on top of it. */
@@ -107,27 +171,41 @@ export class DiskStorage implements Storage {
   /** Opens (or creates) the data folder `folder` and reads its log back; throws StorageError. */
   constructor(folder: string, options: DiskStorageOptions = {}) {
     this.files = options.files ?? nodeFiles;
+    this.rewriteSlack = options.rewriteSlack ?? REWRITE_SLACK;
+    this.folder = folder;
     this.file = join(folder, LOG_FILE);
     const lock = prepareFolder(folder, this.files);
     this.lockFile = lock.file;
     let opened: OpenedLog;
+    let leftovers: string | undefined;
     try {
       opened = openLog(this.file, this.files);
+      try {
+        if (opened.snapshot !== undefined) {
+          opened.state.snapshot = readSnapshotFile(this.files, folder, opened.snapshot, this.file);
+        }
+        leftovers = removeLeftovers(this.files, folder, opened);
+      } catch (error) {
+        this.files.close(opened.fd);
+        throw error;
+      }
     } catch (error) {
       releaseLock(lock.file);
       throw error;
     }
     this.fd = opened.fd;
     this.end = opened.end;
+    this.rewriteAt = 2 * this.end + this.rewriteSlack;
     this.loaded = opened.state;
-    this.logLength = opened.state.log.length;
+    this.snapshot = opened.snapshot;
+    this.logLength = (opened.snapshot?.lastIncludedIndex ?? 0) + opened.state.log.length;
     this.recovered = opened.torn;
-    this.warnings = [lock.warning, opened.torn?.message].filter((w) => w !== undefined);
+    this.warnings = [lock.warning, opened.torn?.message, leftovers].filter((w) => w !== undefined);
   }
 
   load(): PersistentState {
     if (this.closed) throw new StorageError(`${this.file} is closed`);
-    const state = this.loaded ?? replay(readAll(this.files, this.fd, this.end), this.file).state;
+    const state = this.loaded ?? this.readState();
     // The caller owns what it gets: a second load reads the file again.
     this.loaded = undefined;
     return state;
@@ -136,16 +214,21 @@ export class DiskStorage implements Storage {
   save(changes: Changes): void {
     this.checkUsable();
     const logLength = this.logLengthAfter(changes);
-    if (changes.hardState === undefined && changes.log === undefined) return;
-    const record = encodeRecord(changes);
+    if (changes.hardState === undefined && changes.log === undefined && !changes.snapshot) return;
     this.loaded = undefined;
-    try {
-      writeAll(this.files, this.fd, record, this.end);
-      this.files.fdatasync(this.fd);
-    } catch (error) {
-      this.fail(error, record.length);
+    if (changes.snapshot !== undefined) {
+      this.rewrite(changes, changes.snapshot);
+    } else {
+      const record = encodeRecord(changes);
+      try {
+        writeAll(this.files, this.fd, record, this.end);
+        this.files.fdatasync(this.fd);
+      } catch (error) {
+        this.fail(error, record.length);
+      }
+      this.end += record.length;
+      if (this.end > this.rewriteAt) this.rewrite({}, undefined);
     }
-    this.end += record.length;
     this.logLength = logLength;
   }
 
@@ -172,14 +255,76 @@ export class DiskStorage implements Storage {
   }
 
   private logLengthAfter(changes: Changes): number {
-    if (changes.log === undefined) return this.logLength;
+    let base = this.snapshot?.lastIncludedIndex ?? 0;
+    let last = this.logLength;
+    if (changes.snapshot !== undefined) {
+      const index = changes.snapshot.lastIncludedIndex;
+      if (!Number.isSafeInteger(index) || index <= base) {
+        throw new StorageError(
+          `a snapshot through [${index}] is not newer than the one kept, through [${base}]; nothing was written`,
+        );
+      }
+      base = index;
+      last = Math.max(last, index);
+    }
+    if (changes.log === undefined) return last;
     const { from, entries } = changes.log;
-    if (!Number.isInteger(from) || from < 1 || from > this.logLength + 1) {
+    if (!Number.isInteger(from) || from <= base || from > last + 1) {
       throw new StorageError(
-        `log change at [${from}] would leave a gap after [${this.logLength}]; nothing was written`,
+        from <= base && Number.isInteger(from)
+          ? `log change at [${from}] is inside the snapshot, which ends at [${base}]; nothing was written`
+          : `log change at [${from}] would leave a gap after [${last}]; nothing was written`,
       );
     }
     return from - 1 + entries.length;
+  }
+
+  /** The durable state: the log read back, on the snapshot it names. */
+  private readState(): PersistentState {
+    const { state, snapshot } = replay(readAll(this.files, this.fd, this.end), this.file);
+    if (snapshot !== undefined) {
+      state.snapshot = readSnapshotFile(this.files, this.folder, snapshot, this.file);
+    }
+    return state;
+  }
+
+  /**
+   * Replaces raft.log by one record holding the state after `changes`, after writing `snapshot`
+   * to a file of its own if there is a new one: the steps of the header comment, in that order.
+   * The state before is read back from the file (without the snapshot's data, which is not
+   * rewritten): what a start would find.
+   */
+  private rewrite(changes: Changes, snapshot: Snapshot | undefined): void {
+    const { state, snapshot: kept } = replay(readAll(this.files, this.fd, this.end), this.file);
+    if (kept !== undefined) state.snapshot = { ...kept, data: "" };
+    applyChanges(state, changes);
+    const replaced = kept?.file;
+    try {
+      const ref =
+        snapshot === undefined ? kept : writeSnapshotFile(this.files, this.folder, snapshot);
+      const record = encodeRecord(stateRecord(state, ref));
+      const temporary = `${this.file}.tmp`;
+      writeNewFile(this.files, temporary, Buffer.concat([fileHeader(), record]));
+      this.files.rename(temporary, this.file);
+      this.files.syncFolder(this.folder);
+      const fd = this.files.open(this.file);
+      this.files.close(this.fd);
+      this.fd = fd;
+      this.end = FILE_HEADER_SIZE + record.length;
+      this.rewriteAt = 2 * this.end + this.rewriteSlack;
+      this.snapshot = ref;
+      if (replaced !== undefined && replaced !== ref?.file) {
+        this.files.remove(join(this.folder, replaced));
+      }
+    } catch (error) {
+      this.failure = `${ioProblem(error)}; a rewrite of ${this.file} did not complete`;
+      throw new StorageError(
+        `cannot save to ${this.file}: ${this.failure}, so the node must stop`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   /**
@@ -206,8 +351,12 @@ export class DiskStorage implements Storage {
 interface OpenedLog {
   fd: Fd;
   end: number;
+  /** The state; its snapshot's data is still to be read from the file `snapshot` names. */
   state: PersistentState;
+  snapshot: SnapshotRef | undefined;
   torn: TornTail | undefined;
+  /** The file held no complete header: a new log. */
+  isNew: boolean;
 }
 
 function openLog(file: string, files: FileLayer): OpenedLog {
@@ -219,7 +368,7 @@ function openLog(file: string, files: FileLayer): OpenedLog {
   }
   try {
     const bytes = readAll(files, fd, files.size(fd));
-    const { state, end, torn } = replay(bytes, file);
+    const { state, snapshot, end, torn } = replay(bytes, file);
     if (end < bytes.length) files.truncate(fd, end);
     if (end === 0) writeAll(files, fd, fileHeader(), 0);
     if (end === 0 || torn !== undefined) files.fdatasync(fd);
@@ -227,7 +376,7 @@ function openLog(file: string, files: FileLayer): OpenedLog {
     // after saves into it were reported durable. Done on every start: the start that created
     // the file may have crashed before it got here.
     files.syncFolder(dirname(file));
-    return { fd, end: Math.max(end, FILE_HEADER_SIZE), state, torn };
+    return { fd, end: Math.max(end, FILE_HEADER_SIZE), state, snapshot, torn, isNew: end === 0 };
   } catch (error) {
     files.close(fd);
     throw asStorageError(`cannot open ${file}`, error);
@@ -264,7 +413,10 @@ function writeAll(files: FileLayer, fd: Fd, data: Uint8Array, position: number):
 }
 
 interface Replay {
+  /** The state the records make; a snapshot's data is not in the log, and left empty. */
   state: PersistentState;
+  /** The snapshot the first record names, if it names one. */
+  snapshot: SnapshotRef | undefined;
   /** The end of the last complete record; 0 when even the file header is incomplete. */
   end: number;
   torn: TornTail | undefined;
@@ -273,10 +425,11 @@ interface Replay {
 /** Applies every record of `bytes` in order; stops at a torn tail, throws on damage before it. */
 function replay(bytes: Buffer, file: string): Replay {
   const state = emptyState();
+  let snapshot: SnapshotRef | undefined;
   if (!hasFileHeader(bytes, file)) {
     const reason = "an incomplete file header: the program stopped just after creating the file";
     const torn = bytes.length > 0 ? tornTail(file, 0, bytes.length, reason) : undefined;
-    return { state, end: 0, torn };
+    return { state, snapshot, end: 0, torn };
   }
   let offset = FILE_HEADER_SIZE;
   while (offset < bytes.length) {
@@ -284,18 +437,27 @@ function replay(bytes: Buffer, file: string): Replay {
     if ("torn" in record) {
       return {
         state,
+        snapshot,
         end: offset,
         torn: tornTail(file, offset, bytes.length - offset, record.torn),
       };
     }
+    const named = record.changes.snapshot;
+    if (named !== undefined && offset !== FILE_HEADER_SIZE) {
+      throw damaged(file, offset, "it names a snapshot but is not the first record", 0);
+    }
+    snapshot ??= named;
     try {
-      applyChanges(state, record.changes);
+      applyChanges(state, {
+        ...record.changes,
+        snapshot: named === undefined ? undefined : { ...named, data: "" },
+      });
     } catch (error) {
       throw damaged(file, offset, `${(error as Error).message}`, bytes.length - record.next);
     }
     offset = record.next;
   }
-  return { state, end: offset, torn: undefined };
+  return { state, snapshot, end: offset, torn: undefined };
 }
 
 function tornTail(file: string, offset: number, droppedBytes: number, reason: string): TornTail {
@@ -326,11 +488,11 @@ function hasFileHeader(bytes: Buffer, file: string): boolean {
     );
   }
   const version = bytes.readUInt32BE(MAGIC.length);
-  if (version === FORMAT_VERSION) return true;
+  if (version >= OLDEST_READABLE_VERSION && version <= FORMAT_VERSION) return true;
   const which =
     version > FORMAT_VERSION
       ? `format version ${version}, newer than this program's (${FORMAT_VERSION}): run the newer raft-ts that wrote it`
-      : `format version ${version}, older than this program's (${FORMAT_VERSION}), and there is no converter: run the raft-ts that wrote it`;
+      : `format version ${version}, older than the oldest this program reads (${OLDEST_READABLE_VERSION}), and there is no converter: run the raft-ts that wrote it`;
   throw new StorageError(
     `${file} (offset ${MAGIC.length}) has ${which}. Refusing to start, and leaving the file as it is.`,
   );
@@ -339,9 +501,13 @@ function hasFileHeader(bytes: Buffer, file: string): boolean {
 // ---- Records ----
 
 /** One save as the bytes of its record (exported for the tests, to forge records). */
-export function encodeRecord(changes: Changes): Buffer {
-  const { hardState, log } = changes;
-  const payload = Buffer.from(JSON.stringify({ hardState, log }), "utf8");
+export function encodeRecord(changes: Changes | LogRecord): Buffer {
+  const { hardState, snapshot, log } = changes;
+  return frame(Buffer.from(JSON.stringify({ hardState, snapshot, log }), "utf8"));
+}
+
+/** `payload` framed as a record: its length, the length's checksum, its checksum, itself. */
+function frame(payload: Buffer): Buffer {
   const record = Buffer.alloc(RECORD_HEADER_SIZE + payload.length);
   record.writeUInt32BE(payload.length, 0);
   record.writeUInt32BE(crc32(record.subarray(0, 4)), 4);
@@ -355,7 +521,7 @@ function readRecord(
   bytes: Buffer,
   offset: number,
   file: string,
-): { changes: Changes; next: number } | { torn: string } {
+): { changes: LogRecord; next: number } | { torn: string } {
   const rest = bytes.length - offset;
   if (rest < RECORD_HEADER_SIZE) {
     return { torn: `an incomplete record header (${rest} of ${RECORD_HEADER_SIZE} bytes)` };
@@ -381,7 +547,7 @@ function readRecord(
 }
 
 /** A record's payload back as Changes; throws if it is not a save (its checksum matched). */
-function decodeChanges(payload: Buffer, file: string, offset: number, after: number): Changes {
+function decodeChanges(payload: Buffer, file: string, offset: number, after: number): LogRecord {
   let value: unknown;
   try {
     value = JSON.parse(payload.toString("utf8"));
@@ -391,13 +557,20 @@ function decodeChanges(payload: Buffer, file: string, offset: number, after: num
   const problem = changesProblem(value);
   if (problem !== undefined)
     throw damaged(file, offset, `its checksum matches but ${problem}`, after);
-  return value as Changes;
+  return value as LogRecord;
 }
 
 /** Why `value` is not a save's Changes, or undefined if it is one. */
 function changesProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return "it is not an object";
-  const { hardState, log } = value as Record<string, unknown>;
+  const { hardState, snapshot, log } = value as Record<string, unknown>;
+  if (snapshot !== undefined) {
+    const named = Object(snapshot) as Record<string, unknown>;
+    const counts = ["lastIncludedIndex", "lastIncludedTerm", "checksum", "size"];
+    if (!counts.every((field) => isCount(named[field])) || !isSnapshotFile(named.file)) {
+      return "its snapshot is not named by index, term, file, checksum and size";
+    }
+  }
   if (hardState !== undefined) {
     const { currentTerm, votedFor } = Object(hardState) as Record<string, unknown>;
     if (!isCount(currentTerm)) return "its currentTerm is not a whole number";
@@ -411,6 +584,164 @@ function changesProblem(value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+// ---- Snapshot files ----
+
+/** The name of the file that holds the snapshot through [index] of term `term`. */
+function snapshotFileName(index: number, term: number): string {
+  return `snapshot-${index}-${term}.raft`;
+}
+
+function isSnapshotFile(name: unknown): boolean {
+  return typeof name === "string" && /^snapshot-\d+-\d+\.raft$/.test(name);
+}
+
+function snapshotHeader(): Buffer {
+  const header = Buffer.alloc(FILE_HEADER_SIZE);
+  SNAPSHOT_MAGIC.copy(header, 0);
+  header.writeUInt32BE(SNAPSHOT_VERSION, SNAPSHOT_MAGIC.length);
+  return header;
+}
+
+/** Steps 1 and 2 of a save with a snapshot: the file, written aside, synced, renamed into place. */
+function writeSnapshotFile(files: FileLayer, folder: string, snapshot: Snapshot): SnapshotRef {
+  const { lastIncludedIndex, lastIncludedTerm } = snapshot;
+  const file = snapshotFileName(lastIncludedIndex, lastIncludedTerm);
+  const data = Buffer.from(snapshot.data, "utf8");
+  const meta = Buffer.from(JSON.stringify({ lastIncludedIndex, lastIncludedTerm }), "utf8");
+  const path = join(folder, file);
+  writeNewFile(files, `${path}.tmp`, Buffer.concat([snapshotHeader(), frame(meta), frame(data)]));
+  files.rename(`${path}.tmp`, path);
+  files.syncFolder(folder);
+  return { lastIncludedIndex, lastIncludedTerm, file, checksum: crc32(data), size: data.length };
+}
+
+/** Writes `bytes` as the whole of the file `path` and makes them durable. */
+function writeNewFile(files: FileLayer, path: string, bytes: Buffer): void {
+  const fd = files.open(path);
+  try {
+    files.truncate(fd, 0);
+    writeAll(files, fd, bytes, 0);
+    files.fdatasync(fd);
+  } finally {
+    files.close(fd);
+  }
+}
+
+/** The log after a rewrite, as one record: term and vote, the snapshot, the entries after it. */
+function stateRecord(state: PersistentState, snapshot: SnapshotRef | undefined): LogRecord {
+  const from = (snapshot?.lastIncludedIndex ?? 0) + 1;
+  return {
+    hardState: { currentTerm: state.currentTerm, votedFor: state.votedFor },
+    ...(snapshot === undefined ? {} : { snapshot }),
+    log: { from, entries: state.log },
+  };
+}
+
+/**
+ * The snapshot the log names, read back whole and checked against the name: its data. Anything
+ * else is refused: the entries it replaced are in no other file.
+ */
+function readSnapshotFile(
+  files: FileLayer,
+  folder: string,
+  ref: SnapshotRef,
+  logFile: string,
+): Snapshot {
+  const path = join(folder, ref.file);
+  const refuse = (what: string) =>
+    new StorageError(
+      `${path}: ${what}. ${logFile} builds on this snapshot: the entries through ` +
+        `[${ref.lastIncludedIndex}] are in it and in no other file, so the server cannot start, ` +
+        `and the files are left as they are. ${recoveryAdvice}`,
+    );
+  if (!files.list(folder).includes(ref.file)) throw refuse("the file is missing");
+  const fd = files.open(path);
+  let bytes: Buffer;
+  try {
+    bytes = readAll(files, fd, files.size(fd));
+  } finally {
+    files.close(fd);
+  }
+  const header = snapshotHeader();
+  if (!bytes.subarray(0, FILE_HEADER_SIZE).equals(header)) {
+    const version = bytes.length >= FILE_HEADER_SIZE ? bytes.readUInt32BE(8) : undefined;
+    throw refuse(
+      bytes.subarray(0, 8).equals(SNAPSHOT_MAGIC) && version !== undefined
+        ? `format version ${version}, not ${SNAPSHOT_VERSION}: run the raft-ts that wrote it`
+        : `it is not a raft-ts snapshot (${bytes.length} bytes, without the "RAFT-SNP" header)`,
+    );
+  }
+  const meta = readFrame(bytes, FILE_HEADER_SIZE);
+  if (typeof meta === "string") throw refuse(meta);
+  const data = readFrame(bytes, meta.next);
+  if (typeof data === "string") throw refuse(data);
+  const said = parseJson(meta.payload) as Partial<Snapshot> | undefined;
+  const problem =
+    said?.lastIncludedIndex !== ref.lastIncludedIndex ||
+    said.lastIncludedTerm !== ref.lastIncludedTerm
+      ? `it says it is the snapshot through [${said?.lastIncludedIndex}] T${said?.lastIncludedTerm}, but the log names [${ref.lastIncludedIndex}] T${ref.lastIncludedTerm}`
+      : crc32(data.payload) !== ref.checksum || data.payload.length !== ref.size
+        ? `its data (${data.payload.length} bytes) is not the data the log names (${ref.size} bytes, checksum ${ref.checksum})`
+        : data.next !== bytes.length
+          ? `${bytes.length - data.next} bytes follow its data`
+          : undefined;
+  if (problem !== undefined) throw refuse(problem);
+  const { lastIncludedIndex, lastIncludedTerm } = ref;
+  return { lastIncludedIndex, lastIncludedTerm, data: data.payload.toString("utf8") };
+}
+
+/** The framed record at `offset` of a snapshot file, or what is wrong with it. */
+function readFrame(bytes: Buffer, offset: number): { payload: Buffer; next: number } | string {
+  if (bytes.length - offset < RECORD_HEADER_SIZE) {
+    return `truncated: it ends at byte ${bytes.length}, inside the record header at offset ${offset}`;
+  }
+  const length = bytes.readUInt32BE(offset);
+  if (crc32(bytes.subarray(offset, offset + 4)) !== bytes.readUInt32BE(offset + 4)) {
+    return `damaged: the record at offset ${offset} has a length that fails its checksum`;
+  }
+  const next = offset + RECORD_HEADER_SIZE + length;
+  if (next > bytes.length) {
+    return `truncated: it ends at byte ${bytes.length}, inside the record at offset ${offset} (which ends at ${next})`;
+  }
+  const payload = bytes.subarray(offset + RECORD_HEADER_SIZE, next);
+  if (crc32(payload) !== bytes.readUInt32BE(offset + 8)) {
+    return `damaged: the record at offset ${offset} fails its checksum`;
+  }
+  return { payload, next };
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Deletes what a snapshot save that a crash interrupted left behind (*.tmp, snapshot files the
+ * log does not name), and says what it deleted. Snapshot files beside a new, empty log are not
+ * leftovers but a damaged folder: refused.
+ */
+function removeLeftovers(files: FileLayer, folder: string, opened: OpenedLog): string | undefined {
+  const names = files.list(folder);
+  const unnamed = names.filter((n) => isSnapshotFile(n) && n !== opened.snapshot?.file);
+  if (opened.isNew && unnamed.length > 0) {
+    throw new StorageError(
+      `${folder} holds ${unnamed.join(", ")} but no log (${LOG_FILE} is missing or empty): the ` +
+        "snapshot alone does not say this server's term and vote. Refusing to start, and leaving " +
+        `the files as they are. ${recoveryAdvice}`,
+    );
+  }
+  const temporary = names.filter(
+    (n) => n === `${LOG_FILE}.tmp` || (n.startsWith("snapshot-") && n.endsWith(".tmp")),
+  );
+  const removed = [...temporary, ...unnamed];
+  for (const name of removed) files.remove(join(folder, name));
+  if (removed.length === 0) return undefined;
+  return `${folder}: removed ${removed.join(", ")}, left by a save with a snapshot that a crash interrupted (the log does not use them)`;
 }
 
 function isCount(value: unknown): boolean {

@@ -1,7 +1,7 @@
 // The few file operations DiskStorage needs, behind a small interface so that tests can put
 // faults between them: a crash between a write and its fdatasync, a disk that fills up in the
-// middle of a write, a sync that fails. `nodeFiles` is the real thing: node:fs, synchronous,
-// like the Storage interface it serves.
+// middle of a write, a sync that fails, a crash between a rename and the sync of its folder.
+// `nodeFiles` is the real thing: node:fs, synchronous, like the Storage interface it serves.
 
 import {
   closeSync,
@@ -11,7 +11,10 @@ import {
   fsyncSync,
   ftruncateSync,
   openSync,
+  readdirSync,
   readSync,
+  renameSync,
+  rmSync,
   writeSync,
 } from "node:fs";
 
@@ -34,6 +37,12 @@ export interface FileLayer {
   close(fd: Fd): void;
   /** Makes a folder's entries durable: a file just created in it survives a crash only then. */
   syncFolder(path: string): void;
+  /** Renames a file, replacing `to` if it exists, in one step; durable once its folder is synced. */
+  rename(from: string, to: string): void;
+  /** Deletes a file, if it exists. */
+  remove(path: string): void;
+  /** The names of the entries of a folder. */
+  list(folder: string): string[];
 }
 
 export const nodeFiles: FileLayer = {
@@ -56,4 +65,7 @@ export const nodeFiles: FileLayer = {
       closeSync(fd);
     }
   },
+  rename: (from, to) => renameSync(from, to),
+  remove: (path) => rmSync(path, { force: true }),
+  list: (folder) => readdirSync(folder),
 };

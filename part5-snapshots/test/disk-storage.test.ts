@@ -9,26 +9,11 @@
 // depends on time or on RAFT_SEED.
 
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { describe, expect, onTestFinished, test } from "vitest";
-import {
-  DiskStorage,
-  type DiskStorageOptions,
-  encodeRecord,
-  LOCK_FILE,
-  LOG_FILE,
-} from "../src/disk-storage.ts";
+import { describe, expect, test } from "vitest";
+import { DiskStorage, encodeRecord, LOCK_FILE, LOG_FILE } from "../src/disk-storage.ts";
 import type { LogEntry } from "../src/raft.ts";
 import {
   applyChanges,
@@ -38,6 +23,7 @@ import {
   type PersistentState,
   StorageError,
 } from "../src/storage.ts";
+import { open, reopen, tempFolder } from "./disk-folders.ts";
 import { type FaultPlan, FaultyFiles } from "./faulty-files.ts";
 
 const entry = (term: number, command: unknown): LogEntry => ({ term, command });
@@ -75,30 +61,6 @@ for (const changes of script) {
   states.push(next);
 }
 const finalState = states.at(-1)!;
-
-/** A new temporary folder, removed when the test ends, passed or failed. */
-function tempFolder(): string {
-  const folder = mkdtempSync(join(tmpdir(), "raft-disk-"));
-  onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
-  return folder;
-}
-
-/** Opens a storage that is closed when the test ends (closing twice is harmless). */
-function open(folder: string, options?: DiskStorageOptions): DiskStorage {
-  const storage = new DiskStorage(folder, options);
-  onTestFinished(() => storage.close());
-  return storage;
-}
-
-/** What a fresh start on `folder` finds: its state and its warnings. */
-function reopen(folder: string): { state: PersistentState; storage: DiskStorage } {
-  const storage = new DiskStorage(folder);
-  try {
-    return { state: storage.load(), storage };
-  } finally {
-    storage.close();
-  }
-}
 
 /** The whole script saved, and the file's size after each save (sizes[k]: after k saves). */
 function saveScript(folder: string): number[] {
@@ -403,24 +365,24 @@ describe("refused at start, the file left as it is", () => {
       bytes.writeUInt32BE(version, 8);
       return bytes;
     };
-    writeFileSync(file, header(2));
+    writeFileSync(file, header(3));
     expectRefused(
       folder,
       "newer",
-      "format version 2, newer than this program's (1): run the newer raft-ts",
+      "format version 3, newer than this program's (2): run the newer raft-ts",
     );
     writeFileSync(file, header(0));
     expectRefused(
       folder,
       "older",
-      "format version 0, older than this program's (1), and there is no converter",
+      "format version 0, older than the oldest this program reads (1), and there is no converter",
     );
-    // (A header begun for version 2, 00 00 00 02, is a begun version 1 header up to its last byte.)
+    // (A header begun for version 3, 00 00 00 03, is a begun version 2 header up to its last byte.)
     writeFileSync(file, header(2 ** 25).subarray(0, 10));
     expectRefused(
       folder,
       "part of a newer header",
-      "the start of a file header of a format version other than 1",
+      "the start of a file header of a format version other than 2",
     );
   });
 });

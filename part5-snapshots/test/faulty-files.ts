@@ -1,7 +1,8 @@
 // A file layer for DiskStorage's tests that fails the way disks and processes fail: a crash
 // between a write and its fdatasync (keeping only part of the unsynced write: a torn tail), a
 // crash right after a sync, a disk that fills up in the middle of a write, a sync that reports
-// an I/O error. It works on real files through `nodeFiles` and counts every write and sync.
+// an I/O error, a crash before any one step (losing what was not synced, renames included). It
+// works on real files through `nodeFiles` and counts every write and sync.
 //
 // A crash is simulated on the real file: what was synced stays, and of the write the crash
 // interrupted only the first `keep` bytes, as if the rest had still been in the page cache.
@@ -11,6 +12,8 @@
 // Real fdatasync calls are skipped: durability is what this layer simulates, and hundreds of
 // real syncs would only slow the tests down.
 
+import { existsSync, linkSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { type Fd, type FileLayer, nodeFiles } from "../src/files.ts";
 
 /** The simulated death of the process, thrown from inside the file layer. */
@@ -28,11 +31,21 @@ export interface FaultPlan {
   space?: number;
   /** This fdatasync, counted from 1, fails with EIO and syncs nothing. */
   failSync?: number;
+  /**
+   * Crash just before this step, counted from 1 over every step that changes the disk (a write, a
+   * sync, a truncation, a rename, a deletion, a folder sync): what was synced stays, the rest of
+   * every open file is lost.
+   */
+  crashBeforeStep?: number;
+  /** At that crash, renames whose folder was not synced since are undone too. */
+  loseUnsyncedRenames?: boolean;
 }
 
 export class FaultyFiles implements FileLayer {
   writes = 0;
   syncs = 0;
+  /** Steps that change the disk, so far (see FaultPlan.crashBeforeStep). */
+  steps = 0;
   crashed = false;
   /** The length of the last write, so a test knows whether a crash kept all of it. */
   lastWriteLength = 0;
@@ -42,6 +55,9 @@ export class FaultyFiles implements FileLayer {
   private crashAtNextSync = false;
   /** Per descriptor, how many bytes of the file are durable. */
   private readonly synced = new Map<Fd, number>();
+  /** Renames not yet made durable by a sync of their folder; `replaced` keeps the old target. */
+  private readonly pendingRenames: { from: string; to: string; replaced: string | undefined }[] =
+    [];
 
   private readonly plan: FaultPlan;
 
@@ -68,7 +84,7 @@ export class FaultyFiles implements FileLayer {
   }
 
   write(fd: Fd, data: Uint8Array, position: number): number {
-    this.alive();
+    this.step();
     this.writes++;
     if (this.space <= 0) throw errno("ENOSPC", "no space left on device", "write");
     const written = nodeFiles.write(
@@ -83,7 +99,7 @@ export class FaultyFiles implements FileLayer {
   }
 
   fdatasync(fd: Fd): void {
-    this.alive();
+    this.step();
     this.syncs++;
     if (this.syncs === this.plan.failSync) throw errno("EIO", "i/o error", "fdatasync");
     this.synced.set(fd, nodeFiles.size(fd));
@@ -91,7 +107,7 @@ export class FaultyFiles implements FileLayer {
   }
 
   truncate(fd: Fd, length: number): void {
-    this.alive();
+    this.step();
     nodeFiles.truncate(fd, length);
     this.synced.set(fd, Math.min(this.synced.get(fd) ?? length, length));
   }
@@ -102,8 +118,50 @@ export class FaultyFiles implements FileLayer {
   }
 
   syncFolder(path: string): void {
+    this.step();
+    this.syncedFolders.push(path);
+    // The folder's renames are durable now. (Created files are not simulated: no fault here
+    // loses a folder entry other than a rename's.)
+    for (const pending of this.pendingRenames.filter((r) => dirname(r.to) === path)) {
+      if (pending.replaced !== undefined) rmSync(pending.replaced, { force: true });
+      this.pendingRenames.splice(this.pendingRenames.indexOf(pending), 1);
+    }
+  }
+
+  rename(from: string, to: string): void {
+    this.step();
+    // The old target is kept aside, so that a crash before the folder's sync can bring it back.
+    const replaced = existsSync(to) ? `${to}.replaced-${this.pendingRenames.length}` : undefined;
+    if (replaced !== undefined) linkSync(to, replaced);
+    nodeFiles.rename(from, to);
+    this.pendingRenames.push({ from, to, replaced });
+  }
+
+  remove(path: string): void {
+    this.step();
+    nodeFiles.remove(path);
+  }
+
+  list(folder: string): string[] {
     this.alive();
-    this.syncedFolders.push(path); // recorded, not simulated: no fault here loses a folder entry
+    return nodeFiles.list(folder).filter((name) => !/\.replaced-\d+$/.test(name));
+  }
+
+  /** A step that changes the disk: the process may die just before it. */
+  private step(): void {
+    this.alive();
+    if (++this.steps !== this.plan.crashBeforeStep) return;
+    for (const [fd, length] of this.synced) nodeFiles.truncate(fd, length);
+    for (const { from, to, replaced } of this.pendingRenames.reverse()) {
+      if (!this.plan.loseUnsyncedRenames) {
+        if (replaced !== undefined) rmSync(replaced, { force: true });
+        continue;
+      }
+      renameSync(to, from);
+      if (replaced !== undefined) renameSync(replaced, to);
+    }
+    this.pendingRenames.length = 0;
+    this.die();
   }
 
   private crashAfterWrite(fd: Fd, position: number, written: number): void {
