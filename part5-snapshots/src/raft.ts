@@ -843,7 +843,8 @@ export class RaftNode {
    * Figure 13, rule 4's other side: a chunk taken, so the next one goes; a chunk refused (the
    * follower holds no snapshot it continues), so the snapshot goes again from offset 0. Only an
    * answer to the chunk now being sent counts: a late or duplicated one for an earlier chunk, or
-   * for an older snapshot, changes nothing.
+   * for an older snapshot, changes nothing. An answer to any copy of the chunk now being sent
+   * (one went again with a heartbeat) lets the next go at once.
    */
   private onChunkAnswered(peer: NodeId, args: InstallSnapshotArgs, taken: boolean): void {
     const sending = this.snapshotOffset.get(peer);
@@ -851,6 +852,7 @@ export class RaftNode {
       return;
     }
     sending.offset = taken ? args.offset + args.data.length : 0;
+    this.inFlight.delete(peer);
   }
 
   // ---- Receivers ----

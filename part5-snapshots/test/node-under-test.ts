@@ -99,12 +99,16 @@ export function appendArgs(
   };
 }
 
-/** Node 0 with peers 1..n-1 played by the test. */
+/**
+ * Node 0 with peers 1..n-1 played by the test. `beforeStart` attaches what must hear the node
+ * from its start: a state machine, which gets the snapshot storage holds then (§7).
+ */
 export function nodeUnderTest(
   peerCount = 2,
   config: Partial<RaftConfig> = {},
   seed = currentSeed(),
   storage = new RecordingStorage(),
+  beforeStart: (node: RaftNode) => void = () => {},
 ) {
   const clock = new VirtualClock();
   const peers = new ScriptedPeers(storage);
@@ -127,6 +131,7 @@ export function nodeUnderTest(
     config,
   );
   tracer.subscribe((event) => safety.observe(event));
+  beforeStart(node);
   node.start();
   return { node, clock, peers, tracer, safety, storage };
 }
