@@ -1,7 +1,8 @@
 // Goal: docs/trace-format.md and src/trace.ts say the same thing. Method: read the kinds and the
 // field names out of the document's tables; every kind this part's trace.ts defines must be there,
-// and every field that any event of a long run carries (the chaos scenario, plus each harness
-// action) must be named in its kind's row.
+// and every field that any event of a long run carries (the chaos scenario with snapshots, a node
+// catching up by one, each harness action, and a leader whose follower lost data) must be named in
+// its kind's row.
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -9,6 +10,7 @@ import { describe, expect, test } from "vitest";
 import { chaosNetwork, runChaos } from "../src/sim/chaos.ts";
 import { type Kind, sentences, type TraceEvent } from "../src/trace.ts";
 import { Cluster } from "./harness.ts";
+import { nodeUnderTest } from "./node-under-test.ts";
 
 const doc = readFileSync(path.resolve(import.meta.dirname, "../../docs/trace-format.md"), "utf8");
 
@@ -28,7 +30,8 @@ function documented(): Map<string, Set<string>> {
 
 /** A run that emits every kind a test can: chaos, then each harness action once. */
 async function everyKind(): Promise<TraceEvent[]> {
-  const cluster = Cluster.start(5, { seed: 3, network: chaosNetwork });
+  const raft = { snapshotAfterEntries: 20, snapshotChunkSize: 2048 };
+  const cluster = Cluster.start(5, { seed: 3, network: chaosNetwork, raft });
   await runChaos(cluster, cluster.randomStream());
   // A leader cut off with a command it can never commit, which its successor's entry replaces.
   const { leader } = await cluster.checkSettled();
@@ -38,6 +41,12 @@ async function everyKind(): Promise<TraceEvent[]> {
   await cluster.one("replaces it", 4, true);
   cluster.reconnect(leader);
   await cluster.one("everywhere", 5, true);
+  // A follower cut off while a snapshot's worth of entries commit catches up by InstallSnapshot.
+  const behind = (leader + 1) % 5;
+  cluster.isolate(behind);
+  for (let i = 0; i < 25; i++) await cluster.one(`without n${behind} ${i}`, 4, true);
+  cluster.reconnect(behind);
+  await cluster.one("everywhere again", 5, true);
   cluster.slow(0, 1, 100);
   cluster.cut(0, 1);
   cluster.uncut(0, 1);
@@ -51,7 +60,24 @@ async function everyKind(): Promise<TraceEvent[]> {
   cluster.note("the end");
   await cluster.advance(1000);
   await cluster.shutdown();
-  return cluster.tracer.events;
+  return [...cluster.tracer.events, ...(await lostData())];
+}
+
+/** A leader whose follower acknowledges an entry and then refuses it: it reports lost data. */
+async function lostData(): Promise<TraceEvent[]> {
+  const t = nodeUnderTest(2);
+  await t.clock.runUntil(1000, () => t.node.getState().role === "candidate");
+  for (const call of t.peers.voteRequests.splice(0)) call.reply({ term: 1, voteGranted: true });
+  t.node.submit("x");
+  await t.clock.runFor(0);
+  for (const call of t.peers.appendRequests.splice(0)) call.reply({ term: 1, success: true });
+  await t.clock.runFor(50);
+  for (const call of t.peers.appendRequests.splice(0)) {
+    call.reply({ term: 1, success: false, conflictIndex: 1 });
+  }
+  await t.clock.runFor(0);
+  t.node.stop();
+  return t.tracer.events;
 }
 
 describe("the trace format", () => {
