@@ -7,13 +7,11 @@
 // ends with every command committed on every node.
 
 import { describe, expect, test } from "vitest";
-import type { Timer } from "../src/clock.ts";
 import type { SimCluster } from "../src/sim/cluster.ts";
-import type { SaveFault } from "../src/storage.ts";
+import { crashAtSave, savesMade } from "./crash-points.ts";
 import { Cluster } from "./harness.ts";
 
 const SEED = 1;
-const RESTART_AFTER_MS = 200;
 
 /** The scenario; it ends with `done` committed on every node. */
 async function scenario(cluster: SimCluster): Promise<void> {
@@ -25,30 +23,6 @@ async function scenario(cluster: SimCluster): Promise<void> {
   await cluster.one("c", 2, true);
   cluster.reconnect(leader);
   await cluster.one("done", 3, true);
-}
-
-/**
- * Crashes the node making save number `at` (counted over the whole cluster) with `fault`, and
- * restarts it a little later. Returns what cancels a restart still to come.
- */
-function crashAtSave(cluster: SimCluster, at: number, fault: SaveFault): () => void {
-  let saves = 0;
-  for (const id of cluster.ids) {
-    cluster.storage.get(id)!.faults = () => (++saves === at ? fault : undefined);
-  }
-  const restarts: Timer[] = [];
-  cluster.tracer.subscribe((e) => {
-    if (e.kind !== "halt" || e.node === null) return;
-    const node = e.node;
-    restarts.push(cluster.clock.setTimer(RESTART_AFTER_MS, () => cluster.restart(node)));
-  });
-  return () => {
-    for (const timer of restarts) timer.cancel();
-  };
-}
-
-function savesMade(cluster: SimCluster): number {
-  return cluster.ids.reduce((sum, id) => sum + cluster.storage.get(id)!.saves, 0);
 }
 
 describe("crash points", () => {
