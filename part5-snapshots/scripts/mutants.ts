@@ -1,6 +1,6 @@
 // Does the suite catch the bugs it claims to? Each mutant below is a bug that Raft
 // implementations have shipped or that the Students' Guide warns about, written as one edit to
-// src/raft.ts. For each, this script copies the part into a scratch folder, makes the edit, runs
+// src/raft.ts (or, where it says, another file of src/). For each, this script copies the part into a scratch folder, makes the edit, runs
 // the whole suite under the default seed (which tests catch it?) and the chaos scenario under a
 // run of seeds (does chaos alone catch it, and at which seed?). A mutant that nothing catches
 // marks a rule the suite does not guard.
@@ -25,6 +25,8 @@ interface Mutant {
   rule: string;
   find: string;
   replace: string;
+  /** The file the edit is made in, from the part's folder; src/raft.ts when not given. */
+  file?: string;
   /** Why no run of the cluster can reach the rule (a guard for a state Raft rules out). */
   chaosCannotReach?: string;
 }
@@ -63,7 +65,7 @@ const MUTANTS: Mutant[] = [
   {
     name: "stale-term-append-accepted",
     rule: "AppendEntries receiver rule 1: reply false if term < currentTerm",
-    find: "if (args.term < this.currentTerm) return { term: this.currentTerm, success: false };",
+    find: "if (term < this.currentTerm) return false;",
     replace: "",
   },
   {
@@ -88,7 +90,7 @@ const MUTANTS: Mutant[] = [
   {
     name: "leader-accepts-same-term-append",
     rule: "a leader refuses AppendEntries of its own term",
-    find: 'if (this.role === "leader") return { term: this.currentTerm, success: false };',
+    find: 'if (this.role === "leader") return false;',
     replace: "",
     chaosCannotReach:
       "only a second leader of the same term would send it: Election Safety rules that out",
@@ -191,8 +193,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "stale-append-replies-counted",
     rule: "Leaders: a reply to a leader of an earlier term says nothing about this term",
-    find: 'if (this.role !== "leader" || this.currentTerm !== args.term) {',
-    replace: 'if (this.role !== "leader") {',
+    find: 'if (this.role !== "leader" || this.currentTerm !== args.term) {\n      this.ignoreStale("AppendEntries"',
+    replace: 'if (this.role !== "leader") {\n      this.ignoreStale("AppendEntries"',
   },
   {
     name: "leader-state-kept-across-terms",
@@ -243,11 +245,85 @@ const MUTANTS: Mutant[] = [
     chaosCannotReach:
       "it costs round trips only: when the hint does not move nextIndex back, the leader backs up by one",
   },
+  // ---- Part 5: snapshots (§7, Figure 13) ----
+  {
+    name: "log-never-compacted",
+    rule: "§7: the policy takes a snapshot after snapshotAfterEntries applied entries",
+    find: "      this.snapshotIfDue(command);\n",
+    replace: "",
+  },
+  {
+    name: "snapshot-term-is-current-term",
+    rule: "§7: lastIncludedTerm is the term of the snapshot's last entry",
+    find: "this.compactLog(index, this.termAt(index));",
+    replace: "this.compactLog(index, this.currentTerm);",
+  },
+  {
+    name: "snapshot-left-unsaved",
+    rule: "Figure 13: the snapshot is durable before anything that depends on it is sent",
+    find: "      ...(this.snapshotUnsaved\n        ? {",
+    replace: "      ...(false\n        ? {",
+  },
+  {
+    name: "install-answered-before-saving",
+    rule: "Figure 13, receiver rule 5: save the snapshot, then reply",
+    find: "    return this.answer(this.installOn(args));",
+    replace: "    const reply = this.installOn(args);\n    this.flushSoon();\n    return reply;",
+  },
+  {
+    name: "rule-6-not-honoured",
+    rule: "Figure 13, receiver rule 6: entries after a matching last included entry are kept",
+    find: "const retain = index <= this.lastLogIndex() && this.termAt(index) === term;",
+    replace: "const retain = index < 0 && term < 0;",
+  },
+  {
+    name: "commitIndex-and-lastApplied-not-advanced-on-install",
+    rule: "Figure 13: an installed snapshot is committed, applied state",
+    find: "    this.commitIndex = this.lastApplied = index;\n",
+    replace: "",
+  },
+  {
+    name: "older-snapshot-installed",
+    rule: "a snapshot through an entry already committed changes nothing",
+    find: "if (args.lastIncludedIndex <= this.commitIndex) {",
+    replace: "if (false) {",
+  },
+  {
+    name: "chunks-appended-whatever-their-offset",
+    rule: "Figure 13, receiver rule 3: write data into the snapshot at the given offset",
+    file: "src/snapshot.ts",
+    find: "into.data = into.data.slice(0, chunk.offset) + chunk.data + into.data.slice(end);",
+    replace: "into.data = into.data + chunk.data + `${end}`.slice(0, 0);",
+  },
+  {
+    name: "late-chunk-answers-counted",
+    rule: "Figure 13: only the answer to the chunk being sent moves the transfer on",
+    find: "    if (sending?.lastIncludedIndex !== args.lastIncludedIndex || sending.offset !== args.offset) {\n      return;\n    }\n",
+    replace: "    if (sending === undefined) return;\n",
+    chaosCannotReach:
+      "it costs chunks only: the follower refuses what does not continue its snapshot, and the leader starts over",
+  },
+  {
+    name: "append-inside-snapshot-not-trimmed",
+    rule: "§7: an AppendEntries reaching into the snapshot is read from its last entry on",
+    find: "return this.answer(this.appendOn(this.afterSnapshot(args)));",
+    replace: "return this.answer(this.appendOn(args));",
+    chaosCannotReach:
+      "it costs replies only: a follower that fails on such a late request answers nothing, and the leader's next request starts after the snapshot",
+  },
+  {
+    name: "lost-data-not-reported",
+    rule: "a leader reports a follower that refuses what it acknowledged",
+    find: "    this.checkNotLost(peer, args, reply, acknowledged);\n",
+    replace: "",
+    chaosCannotReach:
+      "no storage loses what it saved in a run: a wiped disk breaks the safety checks",
+  },
 ];
 
 const HELP = `usage: pnpm --filter ${partName} test:mutants [--only <text>] [--seeds <n>] [--jobs <n>]
 
-Runs the suite against each mutant of src/raft.ts (or those whose name contains --only), and the
+Runs the suite against each mutant of src/ (or those whose name contains --only), and the
 chaos scenario under seeds 1..--seeds (default 20). Prints which tests caught each mutant.`;
 
 interface Verdict {
@@ -273,6 +349,9 @@ async function main(): Promise<void> {
     throw new Error(`--seeds and --jobs take positive whole numbers\n\n${HELP}`);
   }
   const chosen = MUTANTS.filter((m) => values.only === undefined || m.name.includes(values.only));
+  // Each edit must apply to the source as it is now, before an hour goes into running them.
+  for (const m of chosen)
+    mutated(readFileSync(path.join(partDir, m.file ?? "src/raft.ts"), "utf8"), m);
   const queue = [...chosen];
   const verdicts: Verdict[] = [];
   const worker = async () => {
@@ -301,7 +380,7 @@ async function judge(mutant: Mutant, seeds: number): Promise<Verdict> {
       filter: (from) => !/[/\\](node_modules|out|\.traces)$/.test(from),
     });
     symlinkSync(path.join(partDir, "node_modules"), path.join(scratch, "node_modules"), "dir");
-    mutate(path.join(scratch, "src", "raft.ts"), mutant);
+    mutate(path.join(scratch, mutant.file ?? "src/raft.ts"), mutant);
     const report = path.join(scratch, "report.json");
     await run(scratch, ["vitest", "run", "--reporter=json", `--outputFile=${report}`]);
     const chaos = await run(scratch, ["tsx", "scripts/seeds.ts", String(seeds), "--file", "chaos"]);
@@ -317,12 +396,17 @@ async function judge(mutant: Mutant, seeds: number): Promise<Verdict> {
 }
 
 function mutate(file: string, mutant: Mutant): void {
-  const source = readFileSync(file, "utf8");
+  writeFileSync(file, mutated(readFileSync(file, "utf8"), mutant));
+}
+
+/** `source` with the mutant's edit made; throws unless its text occurs exactly once. */
+function mutated(source: string, mutant: Mutant): string {
   const at = source.indexOf(mutant.find);
   if (at < 0 || source.indexOf(mutant.find, at + 1) >= 0) {
-    throw new Error(`mutant ${mutant.name}: its text must occur exactly once in src/raft.ts`);
+    const file = mutant.file ?? "src/raft.ts";
+    throw new Error(`mutant ${mutant.name}: its text must occur exactly once in ${file}`);
   }
-  writeFileSync(file, source.replace(mutant.find, mutant.replace));
+  return source.replace(mutant.find, mutant.replace);
 }
 
 function failedTests(report: string): string[] {
