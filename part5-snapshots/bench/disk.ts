@@ -2,7 +2,7 @@
 // made durable with fdatasync before the next begins), with term and vote alone and with 1, 10
 // and 100 entries per save; then how long a start takes to read the file back (a full replay).
 //
-//   pnpm --filter part3-persistence exec tsx bench/disk.ts [--seconds <s>] [--entry-bytes <n>] [--dir <folder>]
+//   pnpm --filter part5-snapshots exec tsx bench/disk.ts [--seconds <s>] [--entry-bytes <n>] [--dir <folder>]
 //
 // The figures are the disk's more than the code's: a sync costs what the device and its cache
 // make it cost, and on a RAM-backed file system (tmpfs) it costs nothing, so the file system in

@@ -1,10 +1,11 @@
-// `pnpm --filter part3-persistence bench`: replication throughput on the simulated cluster, on
+// `pnpm --filter part5-snapshots bench`: replication throughput on the simulated cluster, on
 // in-memory storage (committed entries per wall-clock second under a steady stream of submits
 // from many concurrent callers, RPCs per committed entry, how fast virtual time runs, for 3 and 5
 // nodes on a network with no latency and with 1-5 ms); then how fast a follower far behind
-// catches up with and without the conflict hint (catchup.ts); then the on-disk storage (disk.ts).
+// catches up with and without the conflict hint (catchup.ts); then the on-disk storage (disk.ts);
+// then what snapshots buy: catch-up by snapshot or by log, and restart time (snapshots.ts).
 //
-//   pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
+//   pnpm --filter part5-snapshots bench [--seconds <s>] [--callers <n>] [--batch <n>]
 //
 // Each caller is a closed loop: it submits a command to the leader, waits until the leader
 // applies it, and submits the next. Every event still goes through the trace and the safety
@@ -17,14 +18,15 @@ import { SimCluster } from "../src/sim/cluster.ts";
 import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
 import { catchUpSection } from "./catchup.ts";
 import { benchDisk } from "./disk.ts";
+import { snapshotSection } from "./snapshots.ts";
 
-const usage = `usage: pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
+const usage = `usage: pnpm --filter part5-snapshots bench [--seconds <s>] [--callers <n>] [--batch <n>]
 
 Runs four configurations (3 and 5 nodes; no latency and 1-5 ms) for --seconds of wall time each
 (default 3) with --callers concurrent closed-loop callers (default 64) and at most --batch entries
 per AppendEntries (default 100), and prints entries committed per wall second, RPCs per entry and
-simulated seconds per wall second; then the catch-up of a follower 9,900 entries behind, and the
-on-disk storage's appends per second.`;
+simulated seconds per wall second; then the catch-up of a follower 9,900 entries behind, the
+on-disk storage's appends per second, and catch-up and restart with and without snapshots.`;
 
 interface Options {
   seconds: number;
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
   await catchUpSection();
   console.log("");
   await benchDisk({ seconds: Math.min(2, opts.seconds) });
+  await snapshotSection();
 }
 
 await main();
