@@ -132,6 +132,26 @@ describe("§7: taking a snapshot", () => {
     expect(t.node.getSnapshot()!.lastIncludedIndex).toBe(3);
   });
 
+  test("snapshot() may be called from inside onApply, for the entry being applied", () => {
+    const t = nodeUnderTest(2, { snapshotAfterEntries: 0, snapshotAfterBytes: 0 });
+    const state: unknown[] = [];
+    t.node.onApply((e) => {
+      state.push(e.command);
+      if (e.index % 3 === 0) t.node.snapshot(e.index, state);
+    });
+    t.node.handleAppendEntries(appendArgs(1, 1, { entries: commands(7), leaderCommit: 7 }));
+    expect(state).toEqual(commands(7).map((e) => e.command));
+    expect(t.node.getSnapshot()).toEqual({
+      lastIncludedIndex: 6,
+      lastIncludedTerm: 1,
+      data: JSON.stringify(state.slice(0, 6)),
+    });
+    expect(t.storage.load()).toMatchObject({
+      log: [entry(1, "c7")],
+      snapshot: { lastIncludedIndex: 6 },
+    });
+  });
+
   test("a snapshot and the log's compaction are durable in one save, before the reply that follows them", () => {
     const t = withState({ snapshotAfterEntries: 3 });
     const reply = t.node.handleAppendEntries(
