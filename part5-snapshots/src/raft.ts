@@ -248,7 +248,8 @@ export class RaftNode {
   /**
    * For each peer, the AppendEntries with entries that is on its way, if any, and when it left.
    * Not in Figure 2: holding further entries back until it is answered batches them into the next
-   * request instead of sending every entry once per submit.
+   * request instead of sending every entry once per submit. (Or the InstallSnapshot chunk on its
+   * way: the next chunk waits for it the same way.)
    */
   private inFlight = new Map<
     NodeId,
