@@ -397,7 +397,7 @@ describe("a live cluster", () => {
         for (let i = 1; i <= 5; i++) await cluster.one(`c${i}`, 3, true);
       })(),
     ).rejects.toThrow(
-      /State Machine Safety violated at t=\d+ ms on n2: n2's snapshot through \[5\] has digest \d+, [^]*seed 42/,
+      /State Machine Safety violated at t=\d+ ms on n2: n2's snapshot through \[5\] has digest \d+, [\s\S]*seed 42/,
     );
   });
 });
