@@ -308,8 +308,6 @@ const MUTANTS: Mutant[] = [
     rule: "§7: an AppendEntries reaching into the snapshot is read from its last entry on",
     find: "return this.answer(this.appendOn(this.afterSnapshot(args)));",
     replace: "return this.answer(this.appendOn(args));",
-    chaosCannotReach:
-      "it costs replies only: a follower that fails on such a late request answers nothing, and the leader's next request starts after the snapshot",
   },
   {
     name: "lost-data-not-reported",
