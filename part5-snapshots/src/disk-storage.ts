@@ -383,10 +383,11 @@ function openLog(file: string, files: FileLayer): OpenedLog {
   }
 }
 
-function fileHeader(): Buffer {
+/** The 12 bytes a file starts with: the log's, or with other ones a snapshot file's. */
+function fileHeader(magic = MAGIC, version = FORMAT_VERSION): Buffer {
   const header = Buffer.alloc(FILE_HEADER_SIZE);
-  MAGIC.copy(header, 0);
-  header.writeUInt32BE(FORMAT_VERSION, MAGIC.length);
+  magic.copy(header, 0);
+  header.writeUInt32BE(version, magic.length);
   return header;
 }
 
@@ -597,13 +598,6 @@ function isSnapshotFile(name: unknown): boolean {
   return typeof name === "string" && /^snapshot-\d+-\d+\.raft$/.test(name);
 }
 
-function snapshotHeader(): Buffer {
-  const header = Buffer.alloc(FILE_HEADER_SIZE);
-  SNAPSHOT_MAGIC.copy(header, 0);
-  header.writeUInt32BE(SNAPSHOT_VERSION, SNAPSHOT_MAGIC.length);
-  return header;
-}
-
 /** Steps 1 and 2 of a save with a snapshot: the file, written aside, synced, renamed into place. */
 function writeSnapshotFile(files: FileLayer, folder: string, snapshot: Snapshot): SnapshotRef {
   const { lastIncludedIndex, lastIncludedTerm } = snapshot;
@@ -611,7 +605,11 @@ function writeSnapshotFile(files: FileLayer, folder: string, snapshot: Snapshot)
   const data = Buffer.from(snapshot.data, "utf8");
   const meta = Buffer.from(JSON.stringify({ lastIncludedIndex, lastIncludedTerm }), "utf8");
   const path = join(folder, file);
-  writeNewFile(files, `${path}.tmp`, Buffer.concat([snapshotHeader(), frame(meta), frame(data)]));
+  writeNewFile(
+    files,
+    `${path}.tmp`,
+    Buffer.concat([fileHeader(SNAPSHOT_MAGIC, SNAPSHOT_VERSION), frame(meta), frame(data)]),
+  );
   files.rename(`${path}.tmp`, path);
   files.syncFolder(folder);
   return { lastIncludedIndex, lastIncludedTerm, file, checksum: crc32(data), size: data.length };
@@ -664,7 +662,7 @@ function readSnapshotFile(
   } finally {
     files.close(fd);
   }
-  const header = snapshotHeader();
+  const header = fileHeader(SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
   if (!bytes.subarray(0, FILE_HEADER_SIZE).equals(header)) {
     const version = bytes.length >= FILE_HEADER_SIZE ? bytes.readUInt32BE(8) : undefined;
     throw refuse(

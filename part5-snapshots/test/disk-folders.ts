@@ -1,12 +1,13 @@
 // Data folders for DiskStorage's tests: real temporary folders, removed when the test ends,
-// passed or failed, and storages closed with them.
+// passed or failed, and storages closed with them; and a script of saves run into one.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { DiskStorage, type DiskStorageOptions } from "../src/disk-storage.ts";
-import type { PersistentState } from "../src/storage.ts";
+import type { FileLayer } from "../src/files.ts";
+import type { Changes, PersistentState } from "../src/storage.ts";
 
 /** A new temporary folder, removed when the test ends, passed or failed. */
 export function tempFolder(): string {
@@ -30,4 +31,23 @@ export function reopen(folder: string): { state: PersistentState; storage: DiskS
   } finally {
     storage.close();
   }
+}
+
+/** Runs `script` on `files` until a save (or the open) fails; how far it got, and the error. */
+export function runScript(folder: string, script: readonly Changes[], files: FileLayer) {
+  let storage: DiskStorage | undefined;
+  let saved = 0;
+  let error: unknown;
+  try {
+    storage = new DiskStorage(folder, { files });
+    for (const changes of script) {
+      storage.save(changes);
+      saved++;
+    }
+  } catch (thrown) {
+    error = thrown;
+  } finally {
+    storage?.close();
+  }
+  return { storage, saved, error };
 }

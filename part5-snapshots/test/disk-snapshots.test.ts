@@ -23,7 +23,7 @@ import {
   StorageError,
 } from "../src/storage.ts";
 import { type Kind, Tracer } from "../src/trace.ts";
-import { open, reopen, tempFolder } from "./disk-folders.ts";
+import { open, reopen, runScript, tempFolder } from "./disk-folders.ts";
 import { FaultyFiles } from "./faulty-files.ts";
 
 const entry = (term: number, command: unknown): LogEntry => ({ term, command });
@@ -71,23 +71,9 @@ function filesIn(folder: string): string[] {
     .sort();
 }
 
-/** Runs the script on a faulty layer until a save (or the open) fails; how far it got. */
-function runWithFaults(folder: string, files: FaultyFiles): { saved: number; error: unknown } {
-  let storage: DiskStorage | undefined;
-  let saved = 0;
-  let error: unknown;
-  try {
-    storage = new DiskStorage(folder, { files });
-    for (const changes of script) {
-      storage.save(changes);
-      saved++;
-    }
-  } catch (thrown) {
-    error = thrown;
-  } finally {
-    storage?.close();
-  }
-  return { saved, error };
+/** Runs the script on `files` until a save (or the open) fails; how far it got. */
+function runWithFaults(folder: string, files: FaultyFiles) {
+  return runScript(folder, script, files);
 }
 
 /** A folder holding the whole script (written without real syncs: only the bytes matter here). */

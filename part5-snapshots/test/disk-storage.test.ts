@@ -23,7 +23,7 @@ import {
   type PersistentState,
   StorageError,
 } from "../src/storage.ts";
-import { open, reopen, tempFolder } from "./disk-folders.ts";
+import { open, reopen, runScript, tempFolder } from "./disk-folders.ts";
 import { type FaultPlan, FaultyFiles } from "./faulty-files.ts";
 
 const entry = (term: number, command: unknown): LogEntry => ({ term, command });
@@ -85,21 +85,7 @@ function scriptOnDisk() {
 /** Runs the script on a faulty layer until a save (or the open) fails; how far it got. */
 function runWithFaults(folder: string, plan: FaultPlan) {
   const files = new FaultyFiles(plan);
-  let storage: DiskStorage | undefined;
-  let saved = 0;
-  let error: unknown;
-  try {
-    storage = new DiskStorage(folder, { files });
-    for (const changes of script) {
-      storage.save(changes);
-      saved++;
-    }
-  } catch (thrown) {
-    error = thrown;
-  } finally {
-    storage?.close();
-  }
-  return { files, storage, saved, error };
+  return { files, ...runScript(folder, script, files) };
 }
 
 describe("saves read back", () => {
