@@ -1,0 +1,137 @@
+// One consensus module with scripted peers: the test itself plays the other servers, answering
+// (or not) each RPC the node sends. This pins down single rules of Figure 2 that a whole cluster
+// would only reach by chance.
+
+import { VirtualClock } from "../src/clock.ts";
+import type {
+  AppendEntriesArgs,
+  AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
+  NodeId,
+  RaftConfig,
+  RequestVoteArgs,
+  RequestVoteReply,
+  Transport,
+} from "../src/raft.ts";
+import { RaftNode } from "../src/raft.ts";
+import { SeededRandom } from "../src/random.ts";
+import { SafetyChecker } from "../src/sim/safety.ts";
+import { type Changes, MemoryStorage, type PersistentState } from "../src/storage.ts";
+import { Tracer } from "../src/trace.ts";
+import { currentSeed } from "./harness.ts";
+
+interface Call<Args, Reply> {
+  to: NodeId;
+  args: Args;
+  reply: (reply: Reply) => void;
+  fail: () => void;
+  /** What the node's storage held when the call left it. */
+  durable: PersistentState;
+}
+
+/** A Transport whose calls wait until the test answers them. */
+export class ScriptedPeers implements Transport {
+  readonly voteRequests: Call<RequestVoteArgs, RequestVoteReply>[] = [];
+  readonly appendRequests: Call<AppendEntriesArgs, AppendEntriesReply>[] = [];
+  readonly snapshotRequests: Call<InstallSnapshotArgs, InstallSnapshotReply>[] = [];
+  private readonly storage: MemoryStorage;
+
+  constructor(storage: MemoryStorage) {
+    this.storage = storage;
+  }
+
+  requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply> {
+    return this.call(this.voteRequests, to, args);
+  }
+
+  appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply> {
+    return this.call(this.appendRequests, to, args);
+  }
+
+  installSnapshot(to: NodeId, args: InstallSnapshotArgs): Promise<InstallSnapshotReply> {
+    return this.call(this.snapshotRequests, to, args);
+  }
+
+  /** A call that waits in `calls` until the test answers it or fails it. */
+  private call<Args, Reply>(calls: Call<Args, Reply>[], to: NodeId, args: Args): Promise<Reply> {
+    return new Promise((reply, reject) => {
+      const durable = this.storage.load();
+      calls.push({ to, args, reply, fail: () => reject(new Error("no reply")), durable });
+    });
+  }
+}
+
+/** MemoryStorage that keeps every change it was asked to save, for tests to read. */
+export class RecordingStorage extends MemoryStorage {
+  readonly writes: Changes[] = [];
+
+  override save(changes: Changes): void {
+    this.writes.push(JSON.parse(JSON.stringify(changes)) as Changes);
+    super.save(changes);
+  }
+}
+
+/** RequestVote arguments; the candidate's log is empty unless its last index and term are given. */
+export function voteArgs(
+  term: number,
+  candidateId: NodeId,
+  lastLogIndex = 0,
+  lastLogTerm = 0,
+): RequestVoteArgs {
+  return { term, candidateId, lastLogIndex, lastLogTerm };
+}
+
+/** AppendEntries arguments: a heartbeat on the empty prefix unless other fields are given. */
+export function appendArgs(
+  term: number,
+  leaderId: NodeId,
+  fields: Partial<AppendEntriesArgs> = {},
+): AppendEntriesArgs {
+  return {
+    term,
+    leaderId,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    leaderCommit: 0,
+    ...fields,
+  };
+}
+
+/**
+ * Node 0 with peers 1..n-1 played by the test. `beforeStart` attaches what must hear the node
+ * from its start: a state machine, which gets the snapshot storage holds then (§7).
+ */
+export function nodeUnderTest(
+  peerCount = 2,
+  config: Partial<RaftConfig> = {},
+  seed = currentSeed(),
+  storage = new RecordingStorage(),
+  beforeStart: (node: RaftNode) => void = () => {},
+) {
+  const clock = new VirtualClock();
+  const peers = new ScriptedPeers(storage);
+  const safety = new SafetyChecker();
+  const peerIds = Array.from({ length: peerCount }, (_, i) => i + 1);
+  const tracer: Tracer = new Tracer(clock, () => {
+    const s = node.getState();
+    return { term: s.currentTerm, role: s.role };
+  });
+  const node: RaftNode = new RaftNode(
+    0,
+    peerIds,
+    {
+      clock,
+      random: new SeededRandom(seed),
+      transport: peers,
+      storage,
+      trace: (kind, details) => tracer.emit(0, kind, details),
+    },
+    config,
+  );
+  tracer.subscribe((event) => safety.observe(event));
+  beforeStart(node);
+  node.start();
+  return { node, clock, peers, tracer, safety, storage };
+}
