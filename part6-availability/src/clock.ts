@@ -162,3 +162,52 @@ function heapPop(heap: Scheduled[]): Scheduled | undefined {
     i = least;
   }
 }
+
+/**
+ * How long a timer of `localMs` on a clock running at `rate` takes in real (virtual) time, in the
+ * whole ms the virtual clock counts: rounded up, so that no timer fires early by its own clock.
+ */
+export function realDelay(localMs: number, rate: number): number {
+  return Math.ceil(localMs / rate);
+}
+
+/**
+ * One node's view of a shared virtual clock, running `rate` times as fast (the simulation's clock
+ * drift fault): at rate 1.1 its timers fire after 1/1.1 of their time, and `now()` advances 1.1
+ * ms per real ms. A rate change applies to timers set from then on. At rate 1 it is the shared
+ * clock itself, timer for timer.
+ */
+export class DriftingClock implements Clock {
+  private readonly real: Clock;
+  private rate = 1;
+  /** This clock's time, and the real time, when the rate last changed. */
+  private localBase: number;
+  private realBase: number;
+
+  constructor(real: Clock) {
+    this.real = real;
+    this.localBase = this.realBase = real.now();
+  }
+
+  now(): number {
+    return this.localBase + (this.real.now() - this.realBase) * this.rate;
+  }
+
+  setTimer(delayMs: number, callback: () => void): Timer {
+    return this.real.setTimer(realDelay(delayMs, this.rate), callback);
+  }
+
+  /** From now on, `rate` ms of this clock pass for each real ms. */
+  setRate(rate: number): void {
+    if (!(rate > 0) || !Number.isFinite(rate)) {
+      throw new Error(`a clock's rate must be a positive number, got ${rate}`);
+    }
+    this.localBase = this.now();
+    this.realBase = this.real.now();
+    this.rate = rate;
+  }
+
+  getRate(): number {
+    return this.rate;
+  }
+}

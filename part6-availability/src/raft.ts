@@ -1,7 +1,12 @@
-// The Raft consensus module, part 5: leader election (Raft paper §5.1-5.2), log replication with
-// commitment (§5.3-5.4), persistence: all of Figure 2; and now log compaction (§7, Figure 13).
+// The Raft consensus module, part 6: leader election (Raft paper §5.1-5.2), log replication with
+// commitment (§5.3-5.4), persistence: all of Figure 2; log compaction (§7, Figure 13); and now
+// what keeps the cluster available, from Ongaro's thesis: PreVote (§9.6), CheckQuorum and the
+// vote lease (§6.2, §4.2.3), leadership transfer (§3.10), the leader's log write in parallel with
+// replication (§10.2.1) and ReadIndex for linearizable reads without a log entry (§6.4), each
+// behind an option of RaftConfig that is on by default.
 // currentTerm, votedFor, the log and the snapshot survive a crash, and are durable before this
-// node answers an RPC or sends one; a follower that refuses AppendEntries says where its log stops
+// node answers an RPC or sends one (a leader's own new entries excepted: they may travel while
+// it writes them); a follower that refuses AppendEntries says where its log stops
 // matching, so the leader skips a whole term per round trip (§5.3). The state machine hands over
 // snapshots of its state, the log is discarded through them, and a follower whose next entry is
 // gone from its leader's log gets the snapshot instead, in chunks. It is only the algorithm: the
@@ -16,7 +21,9 @@
 // Then persistence: `flush`, the one door out of this node, and `unsavedChanges`; and
 // `onAppendRejected` with `conflictAt` for the fast catch-up. Then snapshots: `takeSnapshot` and
 // `compactLog` (the log through a snapshot is discarded), `sendSnapshotChunk` (the leader's side of
-// InstallSnapshot) and `installOn` (the follower's, Figure 13).
+// InstallSnapshot) and `installOn` (the follower's, Figure 13). Then availability: `startPreVote`
+// and `preVoteOn` (§9.6), `checkQuorum` and `leaseHolder` (§6.2, §4.2.3), `transferLeadership`
+// and `timeoutNowOn` (§3.10), `writeInBackground` (§10.2.1), and `readIndex` (§6.4).
 
 import type { Clock, Timer } from "./clock.ts";
 import { jsonProblem } from "./json.ts";
@@ -59,6 +66,11 @@ export interface RequestVoteArgs {
   /** Index and term of the candidate's last log entry (§5.4.1). */
   lastLogIndex: number;
   lastLogTerm: number;
+  /**
+   * §3.10 and §4.2.3: set by the target of a leadership transfer, which the leader asked to
+   * campaign: voters then disregard their lease (a leader they heard from a moment ago).
+   */
+  leadershipTransfer?: true;
 }
 
 export interface RequestVoteReply {
@@ -118,11 +130,45 @@ export interface InstallSnapshotReply {
   success: boolean;
 }
 
+// §9.6, PreVote: RequestVote's question without its effects. `term` is the term the candidate
+// would campaign in (its currentTerm + 1); neither side changes its term or its vote. A voter that
+// would vote replies with that term; one that would not, with its own.
+
+export type PreVoteArgs = RequestVoteArgs;
+export type PreVoteReply = RequestVoteReply;
+
+/** §3.10: a leader tells the target of a leadership transfer to start an election now. */
+export interface TimeoutNowArgs {
+  term: number;
+  leaderId: NodeId;
+}
+
+export interface TimeoutNowReply {
+  term: number;
+}
+
+/** §6.4: a follower asks its leader for a read index (the leader confirms it still leads first). */
+export interface ReadIndexArgs {
+  term: number;
+  followerId: NodeId;
+}
+
+export interface ReadIndexReply {
+  term: number;
+  /** Whether this server led `term` and confirmed it with a majority; if so, `readIndex` is set. */
+  success: boolean;
+  /** The leader's commitIndex when the read arrived: the follower serves the read once applied to it. */
+  readIndex: number;
+}
+
 /** How a node calls its peers. A call rejects if no reply comes back in time. */
 export interface Transport {
   requestVote(to: NodeId, args: RequestVoteArgs): Promise<RequestVoteReply>;
   appendEntries(to: NodeId, args: AppendEntriesArgs): Promise<AppendEntriesReply>;
   installSnapshot(to: NodeId, args: InstallSnapshotArgs): Promise<InstallSnapshotReply>;
+  preVote(to: NodeId, args: PreVoteArgs): Promise<PreVoteReply>;
+  timeoutNow(to: NodeId, args: TimeoutNowArgs): Promise<TimeoutNowReply>;
+  readIndex(to: NodeId, args: ReadIndexArgs): Promise<ReadIndexReply>;
 }
 
 /** Everything outside the algorithm. */
@@ -163,6 +209,29 @@ export interface RaftConfig {
   snapshotAfterBytes: number;
   /** At most this many characters of a snapshot's text in one InstallSnapshot. */
   snapshotChunkSize: number;
+  /**
+   * §9.6, PreVote: a node whose election timer runs out first asks the others whether they would
+   * vote for it, and increments its term only if a majority would. A node back from a partition
+   * then cannot depose a working leader with the term it reached alone.
+   */
+  preVote: boolean;
+  /**
+   * §6.2, CheckQuorum: a leader that has not heard from a majority within an election timeout
+   * (the minimum) steps down, so clients look for a leader that can commit. And §4.2.3: a server
+   * that heard from a leader within the minimum election timeout ignores RequestVote and PreVote,
+   * so a server that cannot hear the leader does not disrupt the ones that can.
+   */
+  checkQuorum: boolean;
+  /** §3.10: `transferLeadership` hands leadership to another server; off, it is refused. */
+  leadershipTransfer: boolean;
+  /**
+   * §10.2.1: a leader sends its new entries to the followers while its own write of them is in
+   * flight, and counts itself toward a majority only once they are durable. Off, its messages
+   * wait for its write, as in part 5.
+   */
+  parallelLeaderWrite: boolean;
+  /** §6.4: `readIndex` serves linearizable reads without a log entry; off, it is refused. */
+  readIndex: boolean;
 }
 
 export const defaultRaftConfig: RaftConfig = {
@@ -175,7 +244,37 @@ export const defaultRaftConfig: RaftConfig = {
   snapshotAfterEntries: 10_000,
   snapshotAfterBytes: 4 * 1024 * 1024,
   snapshotChunkSize: 64 * 1024,
+  preVote: true,
+  checkQuorum: true,
+  leadershipTransfer: true,
+  parallelLeaderWrite: true,
+  readIndex: true,
 };
+
+/** What `transferLeadership` answers: the transfer started (to `target`), or why not. */
+export type TransferResult = { started: true; target: NodeId } | { started: false; reason: string };
+
+/** What `readIndex` resolves to: the index this node has applied through, or why no read is safe. */
+export type ReadResult =
+  | { ok: true; readIndex: number }
+  | { ok: false; reason: string; leaderId: NodeId | null };
+
+/** §6.4: a read under way, at the step it has reached (see readIndex). */
+interface PendingRead {
+  id: number;
+  /**
+   * "commit": the leader waits for an entry of its term to commit; "confirm": for a majority to
+   * answer heartbeat round `round`; "forward": for the leader's answer (a follower's read);
+   * "apply": for this node to apply through `readIndex`.
+   */
+  step: "commit" | "confirm" | "forward" | "apply";
+  readIndex: number;
+  round: number;
+  /** Asked by this follower through ReadIndex: the leader's part ends at "confirm". */
+  follower: NodeId | null;
+  resolve: (result: ReadResult) => void;
+  deadline: Timer;
+}
 
 /** A snapshot of a node's state, for tests and tools. */
 export interface NodeState {
@@ -284,6 +383,35 @@ export class RaftNode {
   /** Runs while leader. */
   private heartbeatTimer: Timer | null = null;
 
+  // Volatile state for availability (the thesis's §3.10, §4.2.3, §6.2, §6.4, §9.6 and §10.2.1).
+  /** §9.6: the pre-vote this follower is asking for, if any: the term it would campaign in, and who would vote. */
+  private preVotes: { term: number; granted: Set<NodeId> } | null = null;
+  /** §4.2.3: when, by this node's clock, it last heard from the leader of its term. */
+  private heardFromLeaderAt = Number.NEGATIVE_INFINITY;
+  /** §6.2: the peers that answered this leader, in its term, since its last CheckQuorum. */
+  private readonly activePeers = new Set<NodeId>();
+  /** Runs while leader, with checkQuorum: once every minimum election timeout. */
+  private quorumTimer: Timer | null = null;
+  /** §3.10: the leadership transfer under way: its target, whether TimeoutNow went, its deadline. */
+  private transfer: { target: NodeId; timeoutNowSent: boolean; deadline: Timer } | null = null;
+  /** §10.2.1: the last index of this node's log known durable; a leader counts itself through it. */
+  private durableIndex: number;
+  /** §10.2.1: the leader's writes in flight; a save (synchronous) makes every earlier one durable. */
+  private writesInFlight = 0;
+  /** Synchronous saves so far: a write in flight that one overtook has nothing left to report. */
+  private syncSaves = 0;
+  /** §6.4: the reads under way on this node, by id. */
+  private readonly reads = new Map<number, PendingRead>();
+  private nextReadId = 1;
+  /**
+   * §6.4: a leader numbers its rounds of heartbeats sent for reads; a read waits for a majority to
+   * answer a round sent after it arrived (`roundAcked`: the latest round each peer answered).
+   */
+  private heartbeatRound = 0;
+  private readonly roundAcked = new Map<NodeId, number>();
+  /** A read asked for a round of heartbeats at the next flush (batching the reads of one turn). */
+  private roundWanted = false;
+
   constructor(
     id: NodeId,
     peerIds: readonly NodeId[],
@@ -307,6 +435,7 @@ export class RaftNode {
     this.snapshotData = snapshot.data;
     this.snapshotDigest = digestOf(snapshot.data);
     this.commitIndex = this.lastApplied = snapshot.lastIncludedIndex;
+    this.durableIndex = this.lastLogIndex();
   }
 
   /** Starts as a follower (§5.2: "When servers start up, they begin as followers"). */
@@ -324,7 +453,9 @@ export class RaftNode {
     this.electionTimer?.cancel();
     this.heartbeatTimer?.cancel();
     this.electionTimer = this.heartbeatTimer = null;
+    this.stopLeading("it stopped");
     this.setRole("dead", "stopped");
+    for (const read of [...this.reads.values()]) this.endRead(read, `n${this.id} stopped`);
   }
 
   getState(): NodeState {
@@ -412,6 +543,12 @@ export class RaftNode {
       this.env.trace("submit", { command, refused: `n${this.id} is ${this.role}, not leader` });
       return { isLeader: false };
     }
+    // §3.10, step 1: a leader handing over its leadership takes no new commands.
+    if (this.transfer !== null) {
+      const refused = `n${this.id} is handing leadership to n${this.transfer.target} (§3.10)`;
+      this.env.trace("submit", { command, refused });
+      return { isLeader: false };
+    }
     const index = this.lastLogIndex() + 1;
     this.env.trace("submit", { command, index, term: this.currentTerm });
     this.appendToLog([{ term: this.currentTerm, command }]);
@@ -471,7 +608,8 @@ export class RaftNode {
     const timeoutMs = this.env.random.int(min, max);
     this.electionTimer = this.env.clock.setTimer(timeoutMs, () => {
       this.env.trace("election.timeout", { timeoutMs });
-      this.startElection();
+      if (this.config.preVote) this.startPreVote();
+      else this.startElection();
       this.flush();
     });
   }
@@ -481,8 +619,9 @@ export class RaftNode {
    * a candidate. Candidates: increment currentTerm, vote for self, reset the election timer, send
    * RequestVote to every other server. A candidate whose election timed out starts a new one here.
    */
-  private startElection(): void {
-    this.setTerm(this.currentTerm + 1, "election timeout");
+  private startElection(reason = "election timeout", leadershipTransfer = false): void {
+    this.preVotes = null;
+    this.setTerm(this.currentTerm + 1, reason);
     this.setVotedFor(this.id);
     this.env.trace("vote", {
       candidate: this.id,
@@ -490,7 +629,7 @@ export class RaftNode {
       granted: true,
       reason: "votes for itself",
     });
-    this.setRole("candidate", "election timeout");
+    this.setRole("candidate", reason);
     this.votesReceived = new Set([this.id]);
     this.resetElectionTimer();
     if (this.isMajority(this.votesReceived.size)) {
@@ -502,6 +641,7 @@ export class RaftNode {
       candidateId: this.id,
       lastLogIndex: this.lastLogIndex(),
       lastLogTerm: this.termAt(this.lastLogIndex()),
+      ...(leadershipTransfer ? { leadershipTransfer: true as const } : {}),
     };
     for (const peer of this.peerIds) this.send(() => this.requestVote(peer, args));
   }
@@ -538,6 +678,85 @@ export class RaftNode {
     if (this.isMajority(votes)) this.becomeLeader();
   }
 
+  // ---- PreVote (thesis §9.6) ----
+
+  /**
+   * §9.6: before it disrupts the cluster with a higher term, a node whose election timer ran out
+   * asks the others whether they would vote for it in the next term, changing neither its term
+   * nor its vote; it campaigns only if a majority would. A node cut off from the cluster never
+   * hears yes, so its term stays where it was and its return deposes no one. A candidate whose
+   * election timed out asks again too (as etcd does): it may have been cut off since.
+   */
+  private startPreVote(): void {
+    if (this.role === "candidate") this.setRole("follower", "its election timed out (§9.6)");
+    const term = this.currentTerm + 1;
+    this.preVotes = { term, granted: new Set([this.id]) };
+    this.env.trace("prevote.start", { term });
+    this.resetElectionTimer(); // if no majority answers, the next timeout asks again
+    if (this.isMajority(1)) {
+      this.startElection("a cluster of one needs no pre-vote");
+      return;
+    }
+    const args: PreVoteArgs = {
+      term,
+      candidateId: this.id,
+      lastLogIndex: this.lastLogIndex(),
+      lastLogTerm: this.termAt(this.lastLogIndex()),
+    };
+    for (const peer of this.peerIds) {
+      this.send(() =>
+        this.call(
+          peer,
+          (to) => this.env.transport.preVote(to, args),
+          (reply) => {
+            this.onPreVoteReply(peer, args, reply);
+          },
+        ),
+      );
+    }
+  }
+
+  /**
+   * Calls `peer` (an RPC of the thesis: PreVote, TimeoutNow, ReadIndex) and hands its reply to
+   * `onReply`, then flushes; `onLost` runs if no reply comes (the call was lost or timed out).
+   */
+  private async call<R>(
+    peer: NodeId,
+    rpc: (to: NodeId) => Promise<R>,
+    onReply: (reply: R) => void,
+    onLost: () => void = () => {},
+  ): Promise<void> {
+    let reply: R;
+    try {
+      reply = await rpc(peer);
+    } catch {
+      if (this.role !== "dead") onLost();
+      return;
+    }
+    if (this.role === "dead") return;
+    onReply(reply);
+    this.flush();
+  }
+
+  private onPreVoteReply(peer: NodeId, args: PreVoteArgs, reply: PreVoteReply): void {
+    // A refusal carries the voter's term: a later one than this node's is adopted (Rules for All
+    // Servers). A grant carries the term asked about, which no one is in yet: it is not adopted.
+    if (!reply.voteGranted && reply.term > this.currentTerm) {
+      this.becomeFollower(reply.term, `n${peer} replied to PreVote with a higher term`);
+      return;
+    }
+    const asking = this.preVotes;
+    if (asking === null || asking.term !== args.term || this.currentTerm + 1 !== args.term) {
+      this.ignoreStale("PreVote", peer, args.term, reply.term, "a pre-vote");
+      return;
+    }
+    if (reply.voteGranted) asking.granted.add(peer);
+    const votes = asking.granted.size;
+    const needed = Math.floor((this.peerIds.length + 1) / 2) + 1;
+    this.env.trace("prevote.reply", { from: peer, granted: reply.voteGranted, votes, needed });
+    if (this.isMajority(votes)) this.startElection(`a majority would vote for it (§9.6)`);
+  }
+
   // ---- Leaders (Figure 2, Rules for Servers, Leaders) ----
 
   /**
@@ -555,7 +774,9 @@ export class RaftNode {
     this.inFlight.clear();
     this.snapshotOffset.clear();
     this.lostDataReported.clear();
+    this.roundAcked.clear();
     this.leaderId = this.id;
+    this.scheduleQuorumCheck();
     // §8: a no-op of this term, sent with the first heartbeats, commits what earlier terms left.
     if (this.config.noopOnElection) this.appendToLog([{ term: this.currentTerm, command: null }]);
     this.sendHeartbeats();
@@ -568,6 +789,55 @@ export class RaftNode {
       this.sendHeartbeats();
       this.flush();
     });
+  }
+
+  /**
+   * §6.2, CheckQuorum: once every minimum election timeout, a leader checks that a majority (itself
+   * included) answered it since the last check. If not, it steps down: it may be cut off from a
+   * majority that has elected another leader, and its clients should look for that one.
+   */
+  private scheduleQuorumCheck(): void {
+    if (!this.config.checkQuorum) return;
+    this.activePeers.clear();
+    this.quorumTimer = this.env.clock.setTimer(this.config.electionTimeoutMinMs, () => {
+      this.quorumTimer = null;
+      const heard = 1 + this.activePeers.size;
+      if (this.isMajority(heard)) this.scheduleQuorumCheck();
+      else this.stepDownWithoutQuorum(heard);
+      this.flush();
+    });
+  }
+
+  private stepDownWithoutQuorum(heard: number): void {
+    const n = this.peerIds.length + 1;
+    const ms = this.config.electionTimeoutMinMs;
+    this.leaderId = null; // it knows of no leader now: no lease (§4.2.3)
+    this.becomeFollower(
+      this.currentTerm,
+      `CheckQuorum: heard from ${heard} of ${n} servers in the last ${ms} ms (§6.2)`,
+    );
+  }
+
+  /**
+   * A peer answered this leader in its term: it is active (§6.2), and it has answered every
+   * heartbeat round up to `round` (§6.4). Reads waiting for that confirmation may go on.
+   */
+  private heardFromPeer(peer: NodeId, round: number): void {
+    this.activePeers.add(peer);
+    this.roundAcked.set(peer, Math.max(round, this.roundAcked.get(peer) ?? 0));
+    this.confirmReads();
+  }
+
+  /** What a leader stops when it stops leading (steps down, or stops): its timers, its transfer, its reads. */
+  private stopLeading(reason: string): void {
+    this.quorumTimer?.cancel();
+    this.quorumTimer = null;
+    if (this.transfer !== null) this.endTransfer(`not finished: ${reason}`);
+    for (const read of [...this.reads.values()]) {
+      if (read.step === "commit" || read.step === "confirm") {
+        this.endRead(read, `n${this.id} could not confirm its leadership: ${reason}`);
+      }
+    }
   }
 
   /** Sends `peer` the entries it lacks, unless some are already on their way to it. */
@@ -616,13 +886,15 @@ export class RaftNode {
     if (args.entries.length > 0) this.inFlight.set(peer, { args, sentAt: this.env.clock.now() });
     // What the follower had acknowledged when this left: it cannot lack that when it answers.
     const acknowledged = this.matchIndex.get(peer)!;
-    this.send(() => this.appendEntries(peer, args, acknowledged));
+    const round = this.heartbeatRound; // §6.4: an answer confirms this round of heartbeats
+    this.send(() => this.appendEntries(peer, args, acknowledged, round));
   }
 
   private async appendEntries(
     peer: NodeId,
     args: AppendEntriesArgs,
     acknowledged: number,
+    round: number,
   ): Promise<void> {
     let reply: AppendEntriesReply | undefined;
     try {
@@ -632,7 +904,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.onAppendReply(peer, args, reply, acknowledged);
+    this.onAppendReply(peer, args, reply, acknowledged, round);
     this.flush();
   }
 
@@ -641,6 +913,7 @@ export class RaftNode {
     args: AppendEntriesArgs,
     reply: AppendEntriesReply,
     acknowledged: number,
+    round: number,
   ): void {
     if (reply.term > this.currentTerm) {
       this.becomeFollower(reply.term, `n${peer} replied to AppendEntries with a higher term`);
@@ -651,9 +924,11 @@ export class RaftNode {
       this.ignoreStale("AppendEntries", peer, args.term, reply.term, "a leader");
       return;
     }
+    this.heardFromPeer(peer, round);
     if (reply.success) this.onAppendAccepted(peer, args);
     else this.onAppendRejected(peer, args, reply, acknowledged);
     this.replicate(peer);
+    this.continueTransfer();
   }
 
   /**
@@ -756,9 +1031,10 @@ export class RaftNode {
     // Terms never decrease along the log, so the current term's entries are at its end.
     for (let n = this.lastLogIndex(); n > this.commitIndex; n--) {
       if (this.termAt(n) !== this.currentTerm) return;
-      // This server's own copy counts: it is durable, since no follower can hold an entry this
-      // leader has not saved (entries leave only after flush has saved them).
-      const replicas = 1 + this.peerIds.filter((peer) => this.matchIndex.get(peer)! >= n).length;
+      // §10.2.1: this server's own copy counts once it is durable; its write may still be in
+      // flight while its followers already hold the entry.
+      const own = this.durableIndex >= n ? 1 : 0;
+      const replicas = own + this.peerIds.filter((peer) => this.matchIndex.get(peer)! >= n).length;
       if (this.isMajority(replicas)) {
         this.setCommitIndex(n, `stored on ${replicas} of ${this.peerIds.length + 1} servers`);
         return;
@@ -789,10 +1065,15 @@ export class RaftNode {
       done: offset + data.length >= this.snapshotData.length,
     };
     this.inFlight.set(peer, { args, sentAt: this.env.clock.now() });
-    this.send(() => this.installSnapshot(peer, args));
+    const round = this.heartbeatRound;
+    this.send(() => this.installSnapshot(peer, args, round));
   }
 
-  private async installSnapshot(peer: NodeId, args: InstallSnapshotArgs): Promise<void> {
+  private async installSnapshot(
+    peer: NodeId,
+    args: InstallSnapshotArgs,
+    round: number,
+  ): Promise<void> {
     let reply: InstallSnapshotReply | undefined;
     try {
       reply = await this.env.transport.installSnapshot(peer, args);
@@ -801,7 +1082,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.onSnapshotReply(peer, args, reply);
+    this.onSnapshotReply(peer, args, reply, round);
     this.flush();
   }
 
@@ -809,6 +1090,7 @@ export class RaftNode {
     peer: NodeId,
     args: InstallSnapshotArgs,
     reply: InstallSnapshotReply,
+    round: number,
   ): void {
     if (reply.term > this.currentTerm) {
       this.becomeFollower(reply.term, `n${peer} replied to InstallSnapshot with a higher term`);
@@ -818,9 +1100,11 @@ export class RaftNode {
       this.ignoreStale("InstallSnapshot", peer, args.term, reply.term, "a leader");
       return;
     }
+    this.heardFromPeer(peer, round);
     if (reply.success && args.done) this.onSnapshotInstalled(peer, args);
     else this.onChunkAnswered(peer, args, reply.success);
     this.replicate(peer);
+    this.continueTransfer();
   }
 
   /**
@@ -856,6 +1140,182 @@ export class RaftNode {
     this.inFlight.delete(peer);
   }
 
+  // ---- Leadership transfer: the leader's side (thesis §3.10) ----
+
+  /**
+   * §3.10: hands leadership to `target` (by default the follower whose log is furthest along), as
+   * before a planned restart of this server: the cluster waits for no election timeout. The
+   * leader stops accepting commands (step 1), brings the target's log up to date (step 2) and
+   * tells it to start an election at once (step 3, TimeoutNow). Its higher term then makes this
+   * leader step down. A transfer not done within an election timeout is given up, and the leader
+   * takes commands again.
+   */
+  transferLeadership(target?: NodeId): TransferResult {
+    const refused = (reason: string): TransferResult => ({ started: false, reason });
+    if (!this.config.leadershipTransfer) return refused("leadershipTransfer is off");
+    if (this.role !== "leader") return refused(`n${this.id} is ${this.role}, not leader`);
+    const to = target ?? this.mostUpToDatePeer();
+    if (to === this.id) return refused(`n${to} leads already`);
+    if (!this.peerIds.includes(to)) return refused(`n${to} is not a member of the cluster`);
+    if (this.transfer?.target === to) return { started: true, target: to };
+    if (this.transfer !== null) this.endTransfer(`replaced by a transfer to n${to}`);
+    const deadline = this.env.clock.setTimer(this.config.electionTimeoutMinMs, () => {
+      this.endTransfer(`given up: n${to} did not take over within an election timeout`);
+      this.flush();
+    });
+    this.transfer = { target: to, timeoutNowSent: false, deadline };
+    this.env.trace("transfer.start", { target: to });
+    this.continueTransfer();
+    this.flushSoon();
+    return { started: true, target: to };
+  }
+
+  /** The peer with the highest matchIndex (the lowest id of equals): the quickest to catch up. */
+  private mostUpToDatePeer(): NodeId {
+    let best = this.peerIds[0]!;
+    for (const peer of this.peerIds) {
+      if (this.matchIndex.get(peer)! > this.matchIndex.get(best)!) best = peer;
+    }
+    return best;
+  }
+
+  /**
+   * §3.10, steps 2 and 3: once the target holds every entry of this leader's log, it gets
+   * TimeoutNow (once). Until then replication goes on as for every follower.
+   */
+  private continueTransfer(): void {
+    const transfer = this.transfer;
+    if (transfer === null || transfer.timeoutNowSent) return;
+    if (this.matchIndex.get(transfer.target) !== this.lastLogIndex()) return;
+    transfer.timeoutNowSent = true;
+    const args: TimeoutNowArgs = { term: this.currentTerm, leaderId: this.id };
+    this.send(() =>
+      this.call(
+        transfer.target,
+        (to) => this.env.transport.timeoutNow(to, args),
+        (reply) => {
+          // The target answers from the term it now campaigns in: this leader steps down at once.
+          if (reply.term > this.currentTerm) {
+            this.becomeFollower(reply.term, `n${transfer.target} took over (§3.10)`);
+          }
+        },
+      ),
+    );
+  }
+
+  private endTransfer(reason: string): void {
+    if (this.transfer === null) return;
+    this.transfer.deadline.cancel();
+    this.env.trace("transfer.end", { target: this.transfer.target, reason });
+    this.transfer = null;
+  }
+
+  // ---- ReadIndex (thesis §6.4) ----
+
+  /**
+   * §6.4, ReadIndex: a linearizable read without writing to the log. The leader takes its
+   * commitIndex as the read index once an entry of its term has committed (step 1: until then
+   * it may not know the latest committed entry), confirms with a round of heartbeats answered by
+   * a majority that no newer leader has replaced it (step 2), and waits until it has applied
+   * through the read index (steps 3 and 4); then the state machine may answer the read (step 5).
+   * A follower asks its leader for the read index and applies through it itself. Resolves with
+   * the read index once this node has applied through it, or says why no read can be served.
+   */
+  readIndex(): Promise<ReadResult> {
+    return new Promise((resolve) => this.startRead(null, resolve));
+  }
+
+  private startRead(follower: NodeId | null, resolve: (result: ReadResult) => void): void {
+    const id = this.nextReadId++;
+    this.env.trace("read.start", { read: id, ...(follower === null ? {} : { follower }) });
+    const deadline = this.env.clock.setTimer(this.config.electionTimeoutMaxMs, () => {
+      this.endRead(read, "not served within an election timeout");
+      this.flush();
+    });
+    const read: PendingRead = {
+      id,
+      step: "commit",
+      readIndex: 0,
+      round: 0,
+      follower,
+      resolve,
+      deadline,
+    };
+    this.reads.set(id, read);
+    if (!this.config.readIndex) this.endRead(read, "readIndex is off");
+    else if (this.role === "leader") this.readAfterCommit(read);
+    else if (this.leaderId !== null && follower === null) this.forwardRead(read, this.leaderId);
+    else this.endRead(read, `n${this.id} is ${this.role} and knows no leader`);
+    this.flushSoon();
+  }
+
+  /** Step 1: the read index is commitIndex, once an entry of this leader's term has committed. */
+  private readAfterCommit(read: PendingRead): void {
+    if (this.termAt(this.commitIndex) !== this.currentTerm) return; // see setCommitIndex
+    read.step = "confirm";
+    read.readIndex = this.commitIndex;
+    // Step 2: a round of heartbeats that leaves after the read arrived (at the next flush).
+    read.round = this.heartbeatRound + 1;
+    this.roundWanted = true;
+    this.confirmReads(); // a cluster of one confirms at once
+  }
+
+  /** Step 2: reads whose round a majority (this leader included) has answered are confirmed. */
+  private confirmReads(): void {
+    for (const read of this.reads.values()) {
+      if (read.step !== "confirm") continue;
+      const answered = this.peerIds.filter((p) => (this.roundAcked.get(p) ?? 0) >= read.round);
+      if (!this.isMajority(1 + answered.length)) continue;
+      this.env.trace("read.index", { read: read.id, readIndex: read.readIndex });
+      if (read.follower !== null) this.endRead(read, undefined);
+      else this.applyBeforeRead(read);
+    }
+  }
+
+  /** Steps 3 and 4: the read is served once this node has applied through the read index. */
+  private applyBeforeRead(read: PendingRead): void {
+    read.step = "apply";
+    if (this.lastApplied >= read.readIndex) this.endRead(read, undefined);
+  }
+
+  /** A follower's read: its leader finds the read index (steps 1 and 2) and it applies through it. */
+  private forwardRead(read: PendingRead, leader: NodeId): void {
+    read.step = "forward";
+    const args: ReadIndexArgs = { term: this.currentTerm, followerId: this.id };
+    const lost = () => this.endRead(read, `no answer from n${leader}`);
+    this.send(() =>
+      this.call(
+        leader,
+        (to) => this.env.transport.readIndex(to, args),
+        (reply) => {
+          if (reply.term > this.currentTerm) {
+            this.becomeFollower(reply.term, `n${leader} replied to ReadIndex with a higher term`);
+          }
+          if (!this.reads.has(read.id)) return;
+          read.readIndex = reply.readIndex;
+          if (reply.success) this.applyBeforeRead(read);
+          else this.endRead(read, `n${leader} could not confirm it leads`);
+        },
+        lost,
+      ),
+    );
+  }
+
+  /** Ends a read: served (no `failure`), or refused with the reason. */
+  private endRead(read: PendingRead, failure: string | undefined): void {
+    if (!this.reads.delete(read.id)) return;
+    read.deadline.cancel();
+    if (failure === undefined) {
+      if (read.follower === null) {
+        this.env.trace("read.ready", { read: read.id, readIndex: read.readIndex });
+      }
+      read.resolve({ ok: true, readIndex: read.readIndex });
+      return;
+    }
+    this.env.trace("read.fail", { read: read.id, reason: failure });
+    read.resolve({ ok: false, reason: failure, leaderId: this.leaderId });
+  }
+
   // ---- Receivers ----
 
   /** Answers a RequestVote once what the answer depends on is durable (see flush). */
@@ -873,8 +1333,42 @@ export class RaftNode {
     return this.answer(this.installOn(args));
   }
 
+  /** Answers a PreVote (§9.6); it changes nothing that would need saving. */
+  handlePreVote(args: PreVoteArgs): PreVoteReply {
+    return this.answer(this.preVoteOn(args));
+  }
+
+  /** Answers a TimeoutNow once the term and vote of the election it starts are durable. */
+  handleTimeoutNow(args: TimeoutNowArgs): TimeoutNowReply {
+    return this.answer(this.timeoutNowOn(args));
+  }
+
+  /**
+   * Answers a follower's ReadIndex (§6.4) once this leader has confirmed with a majority that it
+   * still leads, with its read index; or at once, refusing, if it does not lead the follower's term.
+   */
+  async handleReadIndex(args: ReadIndexArgs): Promise<ReadIndexReply> {
+    if (args.term > this.currentTerm) {
+      this.becomeFollower(args.term, `ReadIndex from n${args.followerId} has a higher term`);
+    }
+    const refusal = { term: this.currentTerm, success: false, readIndex: 0 };
+    if (args.term < this.currentTerm || this.role !== "leader") return this.answer(refusal);
+    const result = await new Promise<ReadResult>((resolve) =>
+      this.startRead(args.followerId, resolve),
+    );
+    // A leader that moved on to a later term meanwhile no longer answers for this one.
+    const success = result.ok && this.currentTerm === args.term;
+    const readIndex = result.ok ? result.readIndex : 0;
+    return this.answer({ term: this.currentTerm, success, readIndex });
+  }
+
   /** Figure 2, RequestVote RPC, receiver implementation. */
   private voteOn(args: RequestVoteArgs): RequestVoteReply {
+    // §4.2.3: a server that believes a leader exists neither adopts the candidate's term nor
+    // votes for it (with CheckQuorum; a leadership transfer's candidate is expected).
+    if (args.term > this.currentTerm && this.inLease("RequestVote", args)) {
+      return { term: this.currentTerm, voteGranted: false };
+    }
     if (args.term > this.currentTerm) {
       this.becomeFollower(args.term, `RequestVote from n${args.candidateId} has a higher term`);
     }
@@ -888,23 +1382,82 @@ export class RaftNode {
     if (this.votedFor !== null && this.votedFor !== args.candidateId) {
       return refuse(`already voted for n${this.votedFor} in term ${this.currentTerm}`);
     }
-    // ... and candidate's log is at least as up-to-date as receiver's log (§5.4.1): a later last
-    // term wins, and with equal last terms the longer log. So a leader holds every committed entry.
+    // ... and candidate's log is at least as up-to-date as receiver's log (§5.4.1).
+    const ahead = this.logAheadOf(args);
+    if (ahead !== undefined) return refuse(ahead);
+    this.setVotedFor(args.candidateId);
+    // Figure 2, Followers: granting a vote restarts the election timer.
+    this.resetElectionTimer();
+    this.traceVote(args, true, "has not voted for anyone else in this term");
+    return { term: this.currentTerm, voteGranted: true };
+  }
+
+  /**
+   * §5.4.1: why this server's log is more up-to-date than the candidate's, if it is: a later last
+   * term wins, and with equal last terms the longer log. So a leader holds every committed entry.
+   */
+  private logAheadOf(args: RequestVoteArgs): string | undefined {
     const lastIndex = this.lastLogIndex();
     const lastTerm = this.termAt(lastIndex);
     if (
       args.lastLogTerm < lastTerm ||
       (args.lastLogTerm === lastTerm && args.lastLogIndex < lastIndex)
     ) {
-      return refuse(
-        `the voter's log (last term ${lastTerm}, index ${lastIndex}) is more up to date than the candidate's (last term ${args.lastLogTerm}, index ${args.lastLogIndex})`,
-      );
+      return `the voter's log (last term ${lastTerm}, index ${lastIndex}) is more up to date than the candidate's (last term ${args.lastLogTerm}, index ${args.lastLogIndex})`;
     }
-    this.setVotedFor(args.candidateId);
-    // Figure 2, Followers: granting a vote restarts the election timer.
-    this.resetElectionTimer();
-    this.traceVote(args, true, "has not voted for anyone else in this term");
-    return { term: this.currentTerm, voteGranted: true };
+    return undefined;
+  }
+
+  /**
+   * §9.6, PreVote RPC, receiver: would this server vote for the candidate in `args.term`? It asks
+   * RequestVote's questions (the term is later than its own, the log at least as up-to-date) and
+   * changes nothing: not its term, not its vote, not its election timer.
+   */
+  private preVoteOn(args: PreVoteArgs): PreVoteReply {
+    const refuse = (reason: string): PreVoteReply => {
+      this.tracePreVote(args, false, reason);
+      return { term: this.currentTerm, voteGranted: false };
+    };
+    if (args.term <= this.currentTerm) return refuse(`stale term (own term ${this.currentTerm})`);
+    // With CheckQuorum, a server that believes a leader exists would not vote (§4.2.3); the thesis
+    // makes this part of PreVote itself, etcd part of CheckQuorum, as here.
+    if (this.inLease("PreVote", args)) return { term: this.currentTerm, voteGranted: false };
+    const ahead = this.logAheadOf(args);
+    if (ahead !== undefined) return refuse(ahead);
+    this.tracePreVote(args, true, "its log is at least as up to date");
+    return { term: args.term, voteGranted: true };
+  }
+
+  /**
+   * §4.2.3, with CheckQuorum: whether this server believes a current leader exists, and so ignores
+   * a RequestVote or PreVote for a later term: it heard from the leader of its term less than the
+   * minimum election timeout ago (its own clock), or it is that leader. A candidate told to run by
+   * a leadership transfer is expected, and its RequestVote is not ignored (§3.10).
+   */
+  private inLease(rpc: "RequestVote" | "PreVote", args: RequestVoteArgs): boolean {
+    if (!this.config.checkQuorum || args.leadershipTransfer || this.leaderId === null) return false;
+    const heardMsAgo = this.env.clock.now() - this.heardFromLeaderAt;
+    if (this.role !== "leader" && heardMsAgo >= this.config.electionTimeoutMinMs) return false;
+    this.env.trace("lease", {
+      rpc,
+      candidate: args.candidateId,
+      candidateTerm: args.term,
+      leader: this.leaderId,
+      ...(this.role === "leader" ? {} : { heardMsAgo }),
+    });
+    return true;
+  }
+
+  /**
+   * §3.10, step 3, the target's side: TimeoutNow from the leader of its term makes it start an
+   * election at once, as if its timer had run out, without a pre-vote; its RequestVote says so,
+   * and voters disregard their lease for it.
+   */
+  private timeoutNowOn(args: TimeoutNowArgs): TimeoutNowReply {
+    if (this.heardFromLeader(args.term, args.leaderId, "TimeoutNow")) {
+      this.startElection(`TimeoutNow from n${args.leaderId}: a leadership transfer (§3.10)`, true);
+    }
+    return { term: this.currentTerm };
   }
 
   /** Figure 2, AppendEntries RPC, receiver implementation. */
@@ -955,6 +1508,8 @@ export class RaftNode {
     // Figure 2, Followers: hearing from the current leader restarts the election timer.
     this.resetElectionTimer();
     this.leaderId = leaderId;
+    this.heardFromLeaderAt = this.env.clock.now(); // §4.2.3: the lease starts again
+    this.preVotes = null; // §9.6: there is a leader, so no pre-vote is needed
     return true;
   }
 
@@ -1053,6 +1608,7 @@ export class RaftNode {
     });
     // Rule 8: reset the state machine using the snapshot's contents.
     this.restoreStateMachine(`installed from n${leaderId}`);
+    this.serveReads();
   }
 
   private traceChunk(args: InstallSnapshotArgs, taken: boolean, reason: string): void {
@@ -1102,10 +1658,58 @@ export class RaftNode {
       this.replicationWanted = false;
       for (const peer of this.peerIds) this.replicate(peer);
     }
+    if (this.roundWanted) this.sendHeartbeatRound();
+    // A leader that stepped down with a write in flight makes it durable now (storage finishes
+    // the writes in order): from here on it answers as a follower, from a durable log.
+    if (this.role !== "leader" && this.writesInFlight > 0) this.hardStateUnsaved = true;
     const changes = this.unsavedChanges();
-    if (changes !== undefined && !this.saved(changes)) return;
+    // §10.2.1: a leader's messages go before its own write of its new entries, which runs
+    // beside them. Only entries: a leader changes no term or vote, and a snapshot waits.
+    const entriesOnly = changes?.hardState === undefined && changes?.snapshot === undefined;
+    const parallel = this.role === "leader" && entriesOnly && this.config.parallelLeaderWrite;
+    if (parallel) for (const message of this.outbox.splice(0)) message();
+    if (changes !== undefined) {
+      const background = this.role === "leader" && entriesOnly;
+      if (background && this.env.storage.saveInBackground) this.writeInBackground(changes);
+      else if (!this.saved(changes)) return;
+    }
+    // Without parallelLeaderWrite, as in part 5: nothing leaves before the leader's write is durable.
+    if (this.writesInFlight > 0 && !this.config.parallelLeaderWrite) return;
     for (const message of this.outbox.splice(0)) message();
     if (this.role === "leader") this.advanceCommitIndex(); // a cluster of one is its own majority
+  }
+
+  /**
+   * §10.2.1: starts writing a leader's new entries and goes on; once they are durable, the leader
+   * counts itself as holding them. A synchronous save made meanwhile has made them durable first
+   * (storage keeps the order of writes), and said so: then this one has nothing left to report.
+   */
+  private writeInBackground(changes: Changes): void {
+    this.logUnsavedFrom = null;
+    this.writesInFlight++;
+    const saves = this.syncSaves;
+    const through = this.lastLogIndex();
+    this.env.storage.saveInBackground!(changes).then(
+      () => {
+        if (this.role === "dead" || this.syncSaves !== saves) return;
+        this.writesInFlight--;
+        this.durableIndex = Math.max(this.durableIndex, through);
+        this.tracePersist(changes, through, true);
+        this.flush();
+      },
+      (error: unknown) => {
+        if (this.role === "dead" || this.syncSaves !== saves) return;
+        this.halt(error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  /** §6.4, step 2: a round of heartbeats for the reads that wait for one; see confirmReads. */
+  private sendHeartbeatRound(): void {
+    this.roundWanted = false;
+    if (this.role !== "leader") return;
+    this.heartbeatRound++;
+    for (const peer of this.peerIds) this.sendAppendEntries(peer);
   }
 
   /**
@@ -1144,6 +1748,16 @@ export class RaftNode {
     this.hardStateUnsaved = false;
     this.logUnsavedFrom = null;
     this.snapshotUnsaved = false;
+    // A save makes every write started before it durable too (§10.2.1).
+    this.syncSaves++;
+    this.writesInFlight = 0;
+    this.durableIndex = this.lastLogIndex();
+    this.tracePersist(changes, this.lastLogIndex(), false);
+    return true;
+  }
+
+  /** The persist event: what is durable now, through `lastLogIndex`; `background`: §10.2.1. */
+  private tracePersist(changes: Changes, lastLogIndex: number, background: boolean): void {
     this.env.trace("persist", {
       currentTerm: this.currentTerm,
       votedFor: this.votedFor,
@@ -1154,9 +1768,9 @@ export class RaftNode {
       ...(changes.log === undefined
         ? {}
         : { logFrom: changes.log.from, entries: changes.log.entries.length }),
-      lastLogIndex: this.lastLogIndex(),
+      lastLogIndex,
+      ...(background ? { background: true as const } : {}),
     });
-    return true;
   }
 
   /** Stops because storage failed: like a crash, but the node says why first. */
@@ -1177,6 +1791,7 @@ export class RaftNode {
     if (this.role === "leader") {
       this.heartbeatTimer?.cancel();
       this.heartbeatTimer = null;
+      this.stopLeading("it is no longer leader");
     }
     // Role first, so that no event shows a leader already holding the newer term.
     if (this.role !== "follower") this.setRole("follower", reason);
@@ -1272,6 +1887,11 @@ export class RaftNode {
     const from = this.commitIndex;
     this.commitIndex = index;
     this.env.trace("commit", { from, to: index, reason });
+    // §6.4, step 1: reads that waited for an entry of this leader's term to commit go on.
+    if (this.role === "leader") {
+      for (const read of this.reads.values())
+        if (read.step === "commit") this.readAfterCommit(read);
+    }
     this.applyCommitted();
   }
 
@@ -1284,6 +1904,15 @@ export class RaftNode {
       this.env.trace("apply", { index, term, command });
       for (const listener of this.applyListeners) listener({ index, term, command });
       this.snapshotIfDue(command);
+    }
+    this.serveReads();
+  }
+
+  /** §6.4, step 4: reads whose read index this node has now applied are served. */
+  private serveReads(): void {
+    for (const read of this.reads.values()) {
+      if (read.step === "apply" && this.lastApplied >= read.readIndex)
+        this.endRead(read, undefined);
     }
   }
 
@@ -1324,6 +1953,15 @@ export class RaftNode {
   ): void {
     const reason = `answers ${what} of term ${requestTerm}; now ${this.role} in term ${this.currentTerm}`;
     this.env.trace("reply.stale", { rpc, from, requestTerm, replyTerm, reason });
+  }
+
+  private tracePreVote(args: PreVoteArgs, granted: boolean, reason: string): void {
+    this.env.trace("prevote", {
+      candidate: args.candidateId,
+      candidateTerm: args.term,
+      granted,
+      reason,
+    });
   }
 
   private traceVote(args: RequestVoteArgs, granted: boolean, reason: string): void {

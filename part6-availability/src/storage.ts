@@ -9,6 +9,7 @@
 // `MemoryStorage` here, for the simulation, and `DiskStorage` (disk-storage.ts) for real
 // processes.
 
+import type { Clock, Timer } from "./clock.ts";
 import type { LogEntry, NodeId } from "./raft.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -45,6 +46,13 @@ export interface Storage {
   load(): PersistentState;
   /** Makes `changes` durable, all of them or none, before returning; throws if it cannot. */
   save(changes: Changes): void;
+  /**
+   * Optional (thesis §10.2.1): starts making `changes` (a leader's new entries) durable and
+   * returns at once; resolves when they are durable, rejects if they cannot be. Changes become
+   * durable in the order they were handed over, by either method: a `save` first finishes every
+   * write started before it. A storage without it is written with `save` only.
+   */
+  saveInBackground?(changes: Changes): Promise<void>;
 }
 
 /** Thrown by a storage that cannot make changes durable; the node stops rather than go on. */
@@ -107,12 +115,67 @@ export class MemoryStorage implements Storage {
   saves = 0;
   /** Decides the fate of save number `n` (counted from 1). */
   faults: (n: number) => SaveFault = () => undefined;
+  /** §10.2.1: the writes started in the background and not yet durable, oldest first. */
+  private readonly writing: BackgroundWrite[] = [];
+  readonly saveInBackground?: (changes: Changes) => Promise<void>;
+
+  /**
+   * With `background`, this storage also writes in the background (saveInBackground): each such
+   * write is durable `writeMs` of virtual time after it starts, or after the write before it,
+   * whichever is later: the simulated disk's time for writing a leader's new entries. `save`
+   * stays immediate.
+   */
+  constructor(background?: { clock: Clock; writeMs: number }) {
+    if (background !== undefined) {
+      this.saveInBackground = (changes) =>
+        this.startWrite(background.clock, background.writeMs, changes);
+    }
+  }
 
   load(): PersistentState {
     return copy(this.durable);
   }
 
   save(changes: Changes): void {
+    // Writes reach the disk in order: the ones started before this one are durable first.
+    while (this.writing.length > 0) {
+      const failed = this.finishOldest();
+      if (failed !== undefined) throw failed;
+    }
+    this.write(changes);
+  }
+
+  /** The node crashed: the writes still on their way to the disk never arrive. */
+  loseUnfinishedWrites(): void {
+    for (const write of this.writing.splice(0)) write.timer.cancel();
+  }
+
+  private startWrite(clock: Clock, writeMs: number, changes: Changes): Promise<void> {
+    const dueAt = Math.max(clock.now(), this.writing.at(-1)?.dueAt ?? 0) + writeMs;
+    // What it is asked to write now, whatever the node changes next.
+    const copied = copy(changes);
+    return new Promise((resolve, reject) => {
+      const timer = clock.setTimer(dueAt - clock.now(), () => void this.finishOldest());
+      this.writing.push({ changes: copied, dueAt, timer, resolve, reject });
+    });
+  }
+
+  /** The oldest write in flight reaches the disk, or fails; returns its error if it failed. */
+  private finishOldest(): unknown {
+    const write = this.writing.shift()!;
+    write.timer.cancel();
+    try {
+      this.write(write.changes);
+    } catch (error) {
+      this.loseUnfinishedWrites(); // a crash loses what was still on its way to the disk
+      write.reject(error);
+      return error;
+    }
+    write.resolve();
+    return undefined;
+  }
+
+  private write(changes: Changes): void {
     const fault = this.faults(++this.saves);
     if (fault === "disk full") throw new StorageError("no space left on the simulated disk");
     if (fault === "crash before durable")
@@ -122,6 +185,14 @@ export class MemoryStorage implements Storage {
     if (fault === "crash after durable")
       throw new CrashDuringSave("crashed after the save was durable");
   }
+}
+
+interface BackgroundWrite {
+  changes: Changes;
+  dueAt: number;
+  timer: Timer;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 function copy<T>(value: T): T {

@@ -12,12 +12,24 @@ import type {
   InstallSnapshotReply,
   LogEntry,
   NodeId,
+  PreVoteArgs,
+  PreVoteReply,
+  ReadIndexArgs,
+  ReadIndexReply,
   RequestVoteArgs,
   RequestVoteReply,
   Role,
+  TimeoutNowArgs,
+  TimeoutNowReply,
 } from "./raft.ts";
 
-export type RpcName = "RequestVote" | "AppendEntries" | "InstallSnapshot";
+export type RpcName =
+  | "RequestVote"
+  | "AppendEntries"
+  | "InstallSnapshot"
+  | "PreVote"
+  | "TimeoutNow"
+  | "ReadIndex";
 
 /** A message as the wire carries it: which RPC, which way, and the arguments or the reply. */
 export type RpcMessage =
@@ -26,7 +38,13 @@ export type RpcMessage =
   | { rpc: "AppendEntries"; type: "request"; payload: AppendEntriesArgs }
   | { rpc: "AppendEntries"; type: "reply"; request: number; payload: AppendEntriesReply }
   | { rpc: "InstallSnapshot"; type: "request"; payload: InstallSnapshotArgs }
-  | { rpc: "InstallSnapshot"; type: "reply"; request: number; payload: InstallSnapshotReply };
+  | { rpc: "InstallSnapshot"; type: "reply"; request: number; payload: InstallSnapshotReply }
+  | { rpc: "PreVote"; type: "request"; payload: PreVoteArgs }
+  | { rpc: "PreVote"; type: "reply"; request: number; payload: PreVoteReply }
+  | { rpc: "TimeoutNow"; type: "request"; payload: TimeoutNowArgs }
+  | { rpc: "TimeoutNow"; type: "reply"; request: number; payload: TimeoutNowReply }
+  | { rpc: "ReadIndex"; type: "request"; payload: ReadIndexArgs }
+  | { rpc: "ReadIndex"; type: "reply"; request: number; payload: ReadIndexReply };
 
 /** What every message event says about its message. */
 export type MessageDetails = RpcMessage & {
@@ -89,6 +107,8 @@ export interface NodeKinds {
     logFrom?: number;
     entries?: number;
     lastLogIndex: number;
+    /** §10.2.1: a leader's write that ran while its messages were on their way. */
+    background?: true;
   };
   halt: { reason: string };
   /** §7: the entries through `through` are discarded, a snapshot holds them; `term` is that entry's. */
@@ -111,6 +131,34 @@ export interface NodeKinds {
   "snapshot.restore": SnapshotSummary & { reason: string };
   /** A leader saw a follower lack what it had acknowledged in this term. */
   "data.lost": { peer: NodeId; acknowledged: number; refused: number; holds?: number };
+  /** §9.6: a node asks whether a majority would vote for it in `term` (its currentTerm + 1). */
+  "prevote.start": { term: number };
+  /** §9.6: a voter's answer to a PreVote: whether it would vote for the candidate in that term. */
+  prevote: { candidate: NodeId; candidateTerm: number; granted: boolean; reason: string };
+  /** §9.6: a pre-candidate counts an answer. */
+  "prevote.reply": { from: NodeId; granted: boolean; votes: number; needed: number };
+  /**
+   * §4.2.3: a RequestVote or PreVote for a later term ignored, because this node believes
+   * `leader` leads: it heard from it `heardMsAgo` ms ago, or it is that leader (no heardMsAgo).
+   */
+  lease: {
+    rpc: "RequestVote" | "PreVote";
+    candidate: NodeId;
+    candidateTerm: number;
+    leader: NodeId;
+    heardMsAgo?: number;
+  };
+  /** §3.10: a leader starts handing its leadership to `target`. */
+  "transfer.start": { target: NodeId };
+  /** §3.10: a transfer ends without this leader stepping down for the target's term, and why. */
+  "transfer.end": { target: NodeId; reason: string };
+  /** §6.4: a read arrives (from this node's state machine, or from `follower` by ReadIndex). */
+  "read.start": { read: number; follower?: NodeId };
+  /** §6.4: the leader confirmed with a majority that it still leads: the read index is final. */
+  "read.index": { read: number; readIndex: number };
+  /** §6.4: this node has applied through the read index: the state machine may answer. */
+  "read.ready": { read: number; readIndex: number };
+  "read.fail": { read: number; reason: string };
 }
 
 /** Kinds the simulated network emits, on the node that sends or receives. */
@@ -147,6 +195,8 @@ export interface HarnessKinds {
   cut: { from: NodeId; to: NodeId; network: NetworkView };
   uncut: { from: NodeId; to: NodeId; network: NetworkView };
   slow: { from: NodeId; to: NodeId; extraMs: number };
+  /** `node`'s clock runs at `rate` times real time from now on (1: exact; 1.1: 10% fast). */
+  drift: { node: NodeId; rate: number };
   crash: { node: NodeId; network: NetworkView };
   restart: {
     node: NodeId;
@@ -284,7 +334,8 @@ export const sentences: Sentences = {
       d.logFrom === undefined
         ? ""
         : `the log from [${d.logFrom}] (${d.entries} ${d.entries === 1 ? "entry" : "entries"}, now to [${d.lastLogIndex}])`;
-    return `persists ${[d.hardState ? state : "", snap, log].filter((s) => s !== "").join(" and ")}`;
+    const background = d.background ? ", written while its messages travelled (§10.2.1)" : "";
+    return `persists ${[d.hardState ? state : "", snap, log].filter((s) => s !== "").join(" and ")}${background}`;
   },
   halt: (d) => `stops: ${d.reason}`,
   "log.compact": (d) =>
@@ -298,6 +349,24 @@ export const sentences: Sentences = {
     `the state machine restores the snapshot through ${snapshot(d)} (${d.reason})`,
   "data.lost": (d) =>
     `${node(d.peer)} HAS LOST DATA: it had acknowledged [${d.acknowledged}] in this term, and now refuses [${d.refused}]${d.holds === undefined ? "" : ` (its log ends at [${d.holds}])`}. A server must never forget what it acknowledged, so ${node(d.peer)} cannot simply rejoin: restore its data folder from a backup, or replace it as a new member`,
+  "prevote.start": (d) => `asks for pre-votes: would a majority vote for it in term ${d.term}?`,
+  prevote: (d) =>
+    d.granted
+      ? `would vote for ${node(d.candidate)} in term ${d.candidateTerm} (${d.reason})`
+      : `would not vote for ${node(d.candidate)} in term ${d.candidateTerm}: ${d.reason}`,
+  "prevote.reply": (d) =>
+    `pre-vote ${d.granted ? "granted" : "refused"} by ${node(d.from)}: ${d.votes} of ${d.needed} needed`,
+  lease: (d) =>
+    `ignores ${node(d.candidate)}'s ${d.rpc} for term ${d.candidateTerm}: ${d.heardMsAgo === undefined ? "it leads" : `it heard from leader ${node(d.leader)} ${d.heardMsAgo} ms ago`}, within the minimum election timeout (§4.2.3)`,
+  "transfer.start": (d) =>
+    `hands leadership to ${node(d.target)}: takes no new commands until it has (§3.10)`,
+  "transfer.end": (d) => `leadership transfer to ${node(d.target)} ${d.reason}`,
+  "read.start": (d) =>
+    `read #${d.read} arrives${d.follower === undefined ? "" : ` from ${node(d.follower)} (ReadIndex)`}`,
+  "read.index": (d) =>
+    `read #${d.read}: a majority confirmed this leader; read index ${d.readIndex} (§6.4)`,
+  "read.ready": (d) => `read #${d.read} served: applied through its read index ${d.readIndex}`,
+  "read.fail": (d) => `read #${d.read} refused: ${d.reason}`,
   send: (d) => `→ ${node(d.to)} ${message(d)} ${json(d.payload)}`,
   deliver: (d) =>
     `← ${node(d.from)} ${message(d)}${d.duplicate ? " (duplicate)" : ""}${d.late ? " (too late: its call is over)" : ""} ${json(d.payload)}`,
@@ -320,6 +389,10 @@ export const sentences: Sentences = {
     d.extraMs === 0
       ? `the link ${node(d.from)} → ${node(d.to)} is fast again`
       : `the link ${node(d.from)} → ${node(d.to)} is ${d.extraMs} ms slower`,
+  drift: (d) =>
+    d.rate === 1
+      ? `${node(d.node)}'s clock runs true again`
+      : `${node(d.node)}'s clock runs ${d.rate > 1 ? "fast" : "slow"}: ${d.rate} ms for every real ms`,
   crash: (d) => `crash ${node(d.node)}`,
   restart: (d) => {
     const base = d.snapshot?.lastIncludedIndex ?? 0;

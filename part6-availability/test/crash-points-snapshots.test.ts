@@ -43,7 +43,7 @@ describe("crash points with snapshots", () => {
     expect([...kinds].filter((k) => k.startsWith("snapshot."))).toEqual(
       expect.arrayContaining(["snapshot.take", "snapshot.install"]),
     );
-    expect(SAVES).toBeGreaterThan(30);
+    expect(SAVES).toBeGreaterThan(20); // fewer than part 5's: PreVote spares the cut-off follower its elections
   });
 
   for (let first = 1; first <= SAVES; first += PER_TEST) {

@@ -282,7 +282,10 @@ describe("a node on DiskStorage", () => {
     const trace: { kind: Kind; details: unknown }[] = [];
     const tracer = new Tracer(clock, () => ({ term: 0, role: "follower" }));
     tracer.subscribe((e) => trace.push(e));
-    const transport = { requestVote: never, appendEntries: never, installSnapshot: never };
+    const transport = {
+      ...{ requestVote: never, appendEntries: never, installSnapshot: never },
+      ...{ preVote: never, timeoutNow: never, readIndex: never },
+    };
     const env = { clock, random: new SeededRandom(1), transport, storage };
     const node = new RaftNode(0, [], { ...env, trace: (k, d) => tracer.emit(0, k, d) }, config);
     const state: string[] = [];

@@ -17,6 +17,13 @@ import { Cluster, test } from "./harness.ts";
 // ---- Helpers ----
 
 /**
+ * The bugs below are in how a candidate or a deposed leader saves its term; their scenarios make
+ * a candidate of a node cut off from the others, which PreVote (part 6, §9.6) would keep from
+ * campaigning at all, and keep a cut-off leader leading, which CheckQuorum (§6.2) would not.
+ */
+const figure2Elections = { preVote: false, checkQuorum: false };
+
+/**
  * Waits (in virtual time) for the first event of `kind`, from event number `from` of the trace on,
  * that `match`es, and returns it: one already in the trace counts.
  */
@@ -415,7 +422,7 @@ describe("Go series, persistence", () => {
 
 describe("bugs real implementations shipped", () => {
   test("no persist when starting an election: each RequestVote leaves with its term and vote durable", async () => {
-    const cluster = Cluster.start(3);
+    const cluster = Cluster.start(3, { raft: figure2Elections });
     const { leader, term } = await cluster.checkSingleLeader();
     const victim = (leader + 1) % 3;
     const storage = cluster.storage.get(victim)!;
@@ -440,7 +447,7 @@ describe("bugs real implementations shipped", () => {
 
   for (const point of ["after its save", "after its messages left"] as const) {
     test(`a candidate that crashes right ${point} comes back in its term and votes no one else in it`, async () => {
-      const cluster = Cluster.start(3);
+      const cluster = Cluster.start(3, { raft: figure2Elections });
       await cluster.one(1, 3, true);
       const { leader, term } = await cluster.checkSingleLeader();
       const [x, y] = [(leader + 1) % 3, (leader + 2) % 3];
@@ -465,7 +472,7 @@ describe("bugs real implementations shipped", () => {
   }
 
   test("no persist when stepping down on a higher term seen in a reply: a crash right after keeps the term", async () => {
-    const cluster = Cluster.start(3);
+    const cluster = Cluster.start(3, { raft: figure2Elections });
     await cluster.one(1, 3, true);
     const first = await cluster.checkSingleLeader();
     cluster.isolate(first.leader);
@@ -498,7 +505,7 @@ describe("bugs real implementations shipped", () => {
   });
 
   test("a same-term step-down keeps votedFor, in memory and across a crash", async () => {
-    const cluster = Cluster.start(3);
+    const cluster = Cluster.start(3, { raft: figure2Elections });
     // x and y become candidates of term + 1; the old leader's vote decides which one wins, and
     // only that reply gets through.
     const { leader: old, term, x, y } = await twoCandidatesAround(cluster);
@@ -530,7 +537,7 @@ describe("bugs real implementations shipped", () => {
 
   test("stale vote replies counted: a grant for an earlier election does not make a leader", async () => {
     // Calls wait a second for their reply, so a late one still reaches the candidate.
-    const cluster = Cluster.start(3, { network: { rpcTimeoutMs: 1000 } });
+    const cluster = Cluster.start(3, { raft: figure2Elections, network: { rpcTimeoutMs: 1000 } });
     // As above, x and y become candidates of term + 1 that cannot reach each other. The old
     // leader's grant comes back 400 ms late: after the candidate's election timer (at most
     // 300 ms) has started the next election, in which nobody has voted for it yet.
@@ -566,7 +573,7 @@ describe("bugs real implementations shipped", () => {
 
   for (const point of ["after its save", "after its messages left"] as const) {
     test(`a double vote in one term: a voter that crashes ${point} between two candidates' requests`, async () => {
-      const cluster = Cluster.start(3);
+      const cluster = Cluster.start(3, { raft: figure2Elections });
       // a and b become candidates of term + 1 that cannot reach each other. b's requests to the
       // voter take a second longer than a's.
       const { leader: voter, term, x: a, y: b } = await twoCandidatesAround(cluster);

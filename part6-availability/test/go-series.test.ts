@@ -60,7 +60,8 @@ describe("Go series, elections", () => {
   }
 
   test("an isolated follower comes back with a higher term and forces an election", async () => {
-    const cluster = Cluster.start(3);
+    // As in the Go series: without PreVote. With it, see the next test.
+    const cluster = Cluster.start(3, { raft: { preVote: false } });
     const first = await cluster.checkSingleLeader();
     const follower = (first.leader + 1) % 3;
     cluster.isolate(follower);
@@ -71,6 +72,19 @@ describe("Go series, elections", () => {
     await cluster.advance(150);
     const second = await cluster.checkSingleLeader();
     expect(second.term).toBeGreaterThan(first.term);
+  });
+
+  test("with PreVote (part 6), an isolated follower comes back in its own term and deposes no one", async () => {
+    const cluster = Cluster.start(3);
+    const first = await cluster.checkSingleLeader();
+    const follower = (first.leader + 1) % 3;
+    cluster.isolate(follower);
+    await cluster.advance(650);
+    // Alone, it kept asking for pre-votes that never came: its term never moved (§9.6).
+    expect(cluster.state(follower).currentTerm).toBe(first.term);
+    cluster.reconnect(follower);
+    await cluster.advance(150);
+    expect(await cluster.checkSettled()).toEqual(first);
   });
 
   test("disconnect the leader and one more, reconnect, five times over", async () => {

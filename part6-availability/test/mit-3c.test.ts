@@ -384,7 +384,8 @@ describe("MIT 6.824 lab 3C", () => {
     for (const id of cluster.ids) if (!cluster.network.isConnected(id)) cluster.reconnect(id);
     // As in the lab: agreement on all five while replies are still held back for up to a second.
     await cluster.one(random.int(0, 9999), 5, true);
-    expect(cutOff).toBeGreaterThan(10);
+    // Fewer than part 5's run: with CheckQuorum a cut-off leader steps down, and is not cut off twice.
+    expect(cutOff).toBeGreaterThan(5);
   });
 
   test("churn: clients submit while servers are cut off, crash and restart (20 rounds)", async () => {

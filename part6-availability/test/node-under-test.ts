@@ -9,9 +9,15 @@ import type {
   InstallSnapshotArgs,
   InstallSnapshotReply,
   NodeId,
+  PreVoteArgs,
+  PreVoteReply,
   RaftConfig,
+  ReadIndexArgs,
+  ReadIndexReply,
   RequestVoteArgs,
   RequestVoteReply,
+  TimeoutNowArgs,
+  TimeoutNowReply,
   Transport,
 } from "../src/raft.ts";
 import { RaftNode } from "../src/raft.ts";
@@ -35,6 +41,9 @@ export class ScriptedPeers implements Transport {
   readonly voteRequests: Call<RequestVoteArgs, RequestVoteReply>[] = [];
   readonly appendRequests: Call<AppendEntriesArgs, AppendEntriesReply>[] = [];
   readonly snapshotRequests: Call<InstallSnapshotArgs, InstallSnapshotReply>[] = [];
+  readonly preVoteRequests: Call<PreVoteArgs, PreVoteReply>[] = [];
+  readonly timeoutNowRequests: Call<TimeoutNowArgs, TimeoutNowReply>[] = [];
+  readonly readIndexRequests: Call<ReadIndexArgs, ReadIndexReply>[] = [];
   private readonly storage: MemoryStorage;
 
   constructor(storage: MemoryStorage) {
@@ -51,6 +60,18 @@ export class ScriptedPeers implements Transport {
 
   installSnapshot(to: NodeId, args: InstallSnapshotArgs): Promise<InstallSnapshotReply> {
     return this.call(this.snapshotRequests, to, args);
+  }
+
+  preVote(to: NodeId, args: PreVoteArgs): Promise<PreVoteReply> {
+    return this.call(this.preVoteRequests, to, args);
+  }
+
+  timeoutNow(to: NodeId, args: TimeoutNowArgs): Promise<TimeoutNowReply> {
+    return this.call(this.timeoutNowRequests, to, args);
+  }
+
+  readIndex(to: NodeId, args: ReadIndexArgs): Promise<ReadIndexReply> {
+    return this.call(this.readIndexRequests, to, args);
   }
 
   /** A call that waits in `calls` until the test answers it or fails it. */
@@ -100,6 +121,17 @@ export function appendArgs(
 }
 
 /**
+ * Part 6's options that change what a node under test does on its own (a timeout makes a candidate
+ * at once, a leader nobody answers stays leader, a leader's messages wait for its save), off: the
+ * tests of Figure 2's rules drive the node as Figure 2 has it. Part 6's own tests turn them on.
+ */
+export const figure2: Partial<RaftConfig> = {
+  preVote: false,
+  checkQuorum: false,
+  parallelLeaderWrite: false,
+};
+
+/**
  * Node 0 with peers 1..n-1 played by the test. `beforeStart` attaches what must hear the node
  * from its start: a state machine, which gets the snapshot storage holds then (§7).
  */
@@ -128,7 +160,7 @@ export function nodeUnderTest(
       storage,
       trace: (kind, details) => tracer.emit(0, kind, details),
     },
-    config,
+    { ...figure2, ...config },
   );
   tracer.subscribe((event) => safety.observe(event));
   beforeStart(node);

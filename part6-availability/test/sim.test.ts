@@ -11,6 +11,13 @@ import { SimCluster } from "../src/sim/cluster.ts";
 import { RpcError, SimNetwork } from "../src/sim/network.ts";
 import { Tracer, toJsonLines } from "../src/trace.ts";
 
+/** The RPCs part 6 adds (PreVote, TimeoutNow, ReadIndex), answered as nothing these tests use. */
+const partSixHandlers = {
+  handlePreVote: () => ({ term: 0, voteGranted: false }),
+  handleTimeoutNow: () => ({ term: 0 }),
+  handleReadIndex: () => ({ term: 0, success: false, readIndex: 0 }),
+};
+
 describe("virtual clock", () => {
   test("fires timers in time order, equal times in the order they were set", async () => {
     const clock = new VirtualClock();
@@ -83,6 +90,7 @@ function twoNodes(config: ConstructorParameters<typeof SimNetwork>[2] = {}) {
     },
     handleAppendEntries: () => ({ term: 0, success: true }),
     handleInstallSnapshot: () => ({ term: 0, success: true }),
+    ...partSixHandlers,
   };
   network.attach(0, answer);
   network.attach(1, answer);
@@ -102,6 +110,7 @@ function fiveLinks() {
     handleRequestVote: () => ({ term: 0, voteGranted: false }),
     handleAppendEntries: () => ({ term: 0, success: true }),
     handleInstallSnapshot: () => ({ term: 0, success: true }),
+    ...partSixHandlers,
   };
   for (const id of [0, 1, 2, 3, 4]) network.attach(id, handlers);
   /** Every node `id` can send to, and every node that can send to `id`. */

@@ -47,6 +47,17 @@ async function everyKind(): Promise<TraceEvent[]> {
   for (let i = 0; i < 25; i++) await cluster.one(`without n${behind} ${i}`, 4, true);
   cluster.reconnect(behind);
   await cluster.one("everywhere again", 5, true);
+  // Part 6: reads on the leader and on a follower, one refused, a transfer given up, a clock drift.
+  const { leader: reader } = await cluster.checkSettled();
+  await cluster.read(reader);
+  await cluster.read((reader + 1) % 5);
+  const target = (reader + 2) % 5;
+  cluster.isolate(target);
+  cluster.node(reader).transferLeadership(target);
+  await cluster.read(target);
+  await cluster.advance(500);
+  cluster.reconnect(target);
+  cluster.drift(0, 1.1);
   cluster.slow(0, 1, 100);
   cluster.cut(0, 1);
   cluster.uncut(0, 1);

@@ -12,7 +12,7 @@
 // (`applied`, state-machine.ts): the snapshot policy takes snapshots of it, and a restored
 // snapshot puts it back, so a test sees what every node applied at every index either way.
 
-import { VirtualClock } from "../clock.ts";
+import { DriftingClock, VirtualClock } from "../clock.ts";
 import {
   type AppliedEntry,
   defaultRaftConfig,
@@ -21,6 +21,7 @@ import {
   type NodeState,
   type RaftConfig,
   RaftNode,
+  type ReadResult,
   type SubmitResult,
 } from "../raft.ts";
 import { SeededRandom } from "../random.ts";
@@ -45,6 +46,12 @@ export interface SimOptions {
    * `applied` then lacks the entries a restored snapshot stands for.
    */
   snapshots?: "applied entries" | "application";
+  /**
+   * §10.2.1: how many virtual ms the simulated disk takes to make a leader's new entries durable
+   * (its background writes; every other save is immediate). Default 0: done at the next timer,
+   * after the messages the leader sent meanwhile.
+   */
+  diskWriteMs?: number;
 }
 
 export class CheckFailure extends Error {}
@@ -65,6 +72,8 @@ export class SimCluster {
   private readonly nodes = new Map<NodeId, RaftNode>();
   /** Each node's storage: it outlives the node, and a restarted node loads from it. */
   readonly storage = new Map<NodeId, MemoryStorage>();
+  /** Each node's clock: the cluster's, unless a drift fault makes it run fast or slow. */
+  private readonly clocks = new Map<NodeId, DriftingClock>();
   private readonly random: SeededRandom;
   private isShutDown = false;
 
@@ -92,7 +101,8 @@ export class SimCluster {
     const env = { clock: this.clock, random: this.random.fork(), tracer: this.tracer };
     this.network = new SimNetwork(this.ids, env, options.network);
     for (const id of this.ids) {
-      this.storage.set(id, new MemoryStorage());
+      this.clocks.set(id, new DriftingClock(this.clock));
+      this.storage.set(id, this.newStorage());
       this.nodes.set(id, this.createNode(id));
     }
     this.tracer.subscribe((event) => {
@@ -111,7 +121,7 @@ export class SimCluster {
   private createNode(id: NodeId): RaftNode {
     const peers = this.ids.filter((peer) => peer !== id);
     const env: Environment = {
-      clock: this.clock,
+      clock: this.clocks.get(id)!,
       random: this.random.fork(),
       transport: this.network.transport(id),
       storage: this.storage.get(id)!,
@@ -137,6 +147,11 @@ export class SimCluster {
     }
     this.options.onNode?.(id, node, this);
     return node;
+  }
+
+  /** A node's storage: a simulated disk whose background writes take `diskWriteMs` (§10.2.1). */
+  private newStorage(): MemoryStorage {
+    return new MemoryStorage({ clock: this.clock, writeMs: this.options.diskWriteMs ?? 0 });
   }
 
   /** A random stream of its own for whatever drives the cluster (a test, the chaos scenario). */
@@ -243,6 +258,16 @@ export class SimCluster {
     this.tracer.emit(null, "slow", { from, to, extraMs });
   }
 
+  /**
+   * Makes `id`'s clock run at `rate` times real time from now on, across restarts (1.1: ten per
+   * cent fast; 0.9: slow; 1: true again). Its timers and its `now()` follow; the trace's times
+   * stay the cluster's.
+   */
+  drift(id: NodeId, rate: number): void {
+    this.clocks.get(id)!.setRate(rate);
+    this.tracer.emit(null, "drift", { node: id, rate });
+  }
+
   /** Stops a node: its volatile state is gone, its storage keeps what was durable. */
   crash(id: NodeId): void {
     this.stopNode(id);
@@ -280,7 +305,7 @@ export class SimCluster {
    */
   restartFrom(id: NodeId, state: PersistentState): void {
     if (this.state(id).role !== "dead") this.crash(id);
-    const storage = new MemoryStorage();
+    const storage = this.newStorage();
     const from = (state.snapshot?.lastIncludedIndex ?? 0) + 1;
     storage.save({
       hardState: { currentTerm: state.currentTerm, votedFor: state.votedFor },
@@ -295,6 +320,7 @@ export class SimCluster {
   stopNode(id: NodeId): void {
     if (this.state(id).role !== "dead") this.node(id).stop();
     this.network.detach(id);
+    this.storage.get(id)!.loseUnfinishedWrites(); // a crash loses the writes still on their way
   }
 
   // ---- Commands ----
@@ -335,6 +361,22 @@ export class SimCluster {
       if (result.isLeader) return result.index;
     }
     return undefined;
+  }
+
+  /**
+   * §6.4: asks node `id` for a linearizable read (ReadIndex) and lets virtual time run until it
+   * answers (at most `deadlineMs`; it always answers within an election timeout): with the read
+   * index it has applied through, or why no read can be served.
+   */
+  async read(id: NodeId, deadlineMs = 3000): Promise<ReadResult> {
+    let result: ReadResult | undefined;
+    void this.node(id)
+      .readIndex()
+      .then((r) => {
+        result = r;
+      });
+    await this.runUntil(this.clock.now() + deadlineMs, () => result !== undefined);
+    return result ?? this.checkFailed("read", `n${id} did not answer a read within ${deadlineMs} ms`);
   }
 
   /** How many nodes (connected or not) have applied index `index`, and what. */

@@ -37,7 +37,20 @@
 //   to that term's leader (whose log only grows in its term, so it never sends a conflict there),
 //   not even across a crash. A follower that discards them (Figure 13's rule 6 forgotten) would
 //   let an entry committed on its word be lost.
+// Part 6 (the thesis's availability features) adjusts them:
+// - PreVote (§9.6) changes no term: a PreVote request's term, and a granted PreVote's reply term,
+//   are not adopted; a voter grants with the term asked about and refuses with its own. A node
+//   restarts its election timer when it starts asking for pre-votes; granting one restarts nothing.
+// - A RequestVote ignored under the lease (§4.2.3, a `lease` event) adopts no term, and its
+//   refusal carries the voter's own, lower term.
+// - Durable before sent, made exact for §10.2.1: a leader's messages may leave while entries of
+//   its own term are still being written; its term, vote and snapshot are durable, and so is
+//   everything any other node sends. Commitment by a leader counts the leader itself only
+//   through the last entry it has made durable.
+// - The election timer runs on the node's own clock: with a drift fault (a `drift` event), a
+//   timeout's real length is its length divided by the clock's rate.
 
+import { realDelay } from "../clock.ts";
 import type { NodeId } from "../raft.ts";
 import type { EventOf, TraceEvent } from "../trace.ts";
 import { type SafetyChecker, type Violation, violation } from "./safety.ts";
@@ -81,6 +94,11 @@ export class ConformanceChecker {
   private readonly owed = new Map<NodeId, number>();
   /** When each node's election timer last had reason to restart (unknown until one is seen). */
   private readonly restartedAt = new Map<NodeId, number>();
+  /** Each node's clock rate (drift events), and the rate when its timer last restarted. */
+  private readonly rateOf = new Map<NodeId, number>();
+  private readonly rateAtRestart = new Map<NodeId, number>();
+  /** Nodes whose RequestVote at hand is ignored under the lease (§4.2.3): they answer in their own term. */
+  private readonly underLease = new Set<NodeId>();
 
   /** Checks one event; returns the violation it caused, if any. */
   observe(e: TraceEvent): Violation | undefined {
@@ -89,7 +107,13 @@ export class ConformanceChecker {
       if (found) this.violations.push(found);
       return found;
     }
+    if (e.kind === "drift") this.rateOf.set(e.details.node, e.details.rate);
     if (e.node === null || e.term === null) return undefined;
+    if (e.kind === "lease") {
+      // §4.2.3: the RequestVote or PreVote at hand is ignored: its term is not adopted.
+      this.owed.delete(e.node);
+      if (e.details.rpc === "RequestVote") this.underLease.add(e.node);
+    }
     this.noteDurability(e, e.node);
     const found =
       this.checkOwedTerm(e, e.node, e.term) ??
@@ -111,6 +135,7 @@ export class ConformanceChecker {
     this.owed.delete(node);
     this.handling.delete(node);
     this.restartedAt.set(node, e.t); // its start() sets a new election timer
+    this.rateAtRestart.set(node, this.rateOf.get(node) ?? 1);
     const snapshot = e.details.snapshot?.lastIncludedIndex ?? 0;
     const length = snapshot + log.length;
     this.persisted.set(node, { term: currentTerm, votedFor, length, snapshot });
@@ -151,7 +176,7 @@ export class ConformanceChecker {
     if (
       durable.term === term &&
       durable.votedFor === vote &&
-      durable.length === length &&
+      (durable.length === length || this.ownEntriesInFlight(e, node, durable.length, term)) &&
       durable.snapshot === snapshot
     ) {
       return undefined;
@@ -161,6 +186,18 @@ export class ConformanceChecker {
       "Durable before sent",
       `n${node} sent #${e.details.msg} in term ${term} with vote ${vote}, log to [${length}] and snapshot through [${snapshot}], but had made durable term ${durable.term}, vote ${durable.votedFor}, log to [${durable.length}], snapshot through [${durable.snapshot}]`,
     );
+  }
+
+  /**
+   * §10.2.1: whether what a leader's log holds beyond its durable length (`durable`) is only
+   * entries of its own term, which may travel while it writes them.
+   */
+  private ownEntriesInFlight(e: TraceEvent, node: NodeId, durable: number, term: number): boolean {
+    if (e.role !== "leader" || durable > this.logs.logLength(node)) return false;
+    for (let index = durable + 1; index <= this.logs.logLength(node); index++) {
+      if (this.logs.entryAt(node, index)?.term !== term) return false;
+    }
+    return true;
   }
 
   private checkOwedTerm(e: TraceEvent, node: NodeId, term: number): Violation | undefined {
@@ -181,7 +218,9 @@ export class ConformanceChecker {
     const d = e.details;
     // A reply its caller no longer waits for never reaches the consensus module.
     if (d.late) return undefined;
-    if (d.payload.term > term)
+    // §9.6: a PreVote asks about a term no one is in yet; a grant answers with that term.
+    const preVote = d.rpc === "PreVote" && (d.type === "request" || d.payload.voteGranted);
+    if (d.payload.term > term && !preVote)
       this.owed.set(node, Math.max(this.owed.get(node) ?? 0, d.payload.term));
     if (d.rpc === "InstallSnapshot" && d.type === "reply" && e.role === "leader") {
       const installed = this.installs.get(d.request);
@@ -239,8 +278,11 @@ export class ConformanceChecker {
         `leader n${node} of term ${term} committed [${n}] by counting, an entry of term ${entryTerm}`,
       );
     }
+    // §10.2.1: the leader's own copy counts once it is durable.
+    const own = (this.persisted.get(node)?.length ?? 0) >= n ? 1 : 0;
     const holders =
-      1 + [...(this.accepted.get(`${node}@${term}`)?.values() ?? [])].filter((i) => i >= n).length;
+      own +
+      [...(this.accepted.get(`${node}@${term}`)?.values() ?? [])].filter((i) => i >= n).length;
     if (holders * 2 > this.clusterSize) return undefined;
     return violation(
       e,
@@ -290,13 +332,21 @@ export class ConformanceChecker {
     if (d.rpc === "AppendEntries") this.handling.delete(node);
     const asked = this.requestTerm.get(d.request);
     if (asked === undefined) return undefined;
-    const yes = d.rpc === "RequestVote" ? d.payload.voteGranted : d.payload.success;
+    const yes = granted(d);
     this.noteAcknowledged(d, node, asked, yes);
-    const ok = yes ? d.payload.term === asked : d.payload.term >= asked;
+    // A voter refuses a PreVote with its own term (§9.6), and a RequestVote it ignores under the
+    // lease too (§4.2.3): that term may be lower than the one asked about.
+    const lease = d.rpc === "RequestVote" && this.underLease.delete(node);
+    const ownTerm = (d.rpc === "PreVote" && !yes) || lease;
+    const ok = ownTerm
+      ? d.payload.term === e.term
+      : yes
+        ? d.payload.term === asked
+        : d.payload.term >= asked;
     if (ok) return undefined;
     const what = yes
-      ? d.rpc === "RequestVote"
-        ? "granted a vote"
+      ? d.rpc === "RequestVote" || d.rpc === "PreVote"
+        ? `granted a ${d.rpc === "PreVote" ? "pre-vote" : "vote"}`
         : `accepted ${d.rpc}`
       : "answered";
     return violation(
@@ -313,7 +363,9 @@ export class ConformanceChecker {
     term: number,
     yes: boolean,
   ): void {
-    if (!yes || d.type !== "reply" || d.rpc === "RequestVote") return;
+    if (!yes || d.type !== "reply" || (d.rpc !== "AppendEntries" && d.rpc !== "InstallSnapshot")) {
+      return;
+    }
     const index =
       d.rpc === "AppendEntries" ? this.verifies.get(d.request) : this.installs.get(d.request);
     if (index === undefined) return;
@@ -333,7 +385,7 @@ export class ConformanceChecker {
 
   private checkTimer(e: EventOf<"election.timeout">, node: NodeId): Violation | undefined {
     const last = this.restartedAt.get(node);
-    const setAt = e.t - e.details.timeoutMs;
+    const setAt = e.t - realDelay(e.details.timeoutMs, this.rateAtRestart.get(node) ?? 1);
     if (last === undefined || setAt === last) return undefined;
     const why =
       setAt < last
@@ -350,12 +402,29 @@ export class ConformanceChecker {
   private noteTimerRestart(e: TraceEvent, node: NodeId): void {
     const restarts =
       (e.kind === "vote" && e.details.granted) ||
+      e.kind === "prevote.start" ||
       (e.kind === "role" && e.details.from === "leader" && e.details.to === "follower") ||
       (e.kind === "send" &&
-        e.details.rpc !== "RequestVote" &&
+        (e.details.rpc === "AppendEntries" || e.details.rpc === "InstallSnapshot") &&
         e.details.type === "reply" &&
         e.role === "follower" &&
         e.details.payload.term === this.requestTerm.get(e.details.request));
-    if (restarts) this.restartedAt.set(node, e.t);
+    if (!restarts) return;
+    this.restartedAt.set(node, e.t);
+    this.rateAtRestart.set(node, this.rateOf.get(node) ?? 1);
+  }
+}
+
+/** Whether a reply says yes: a vote or pre-vote granted, a request accepted (TimeoutNow: answered). */
+function granted(d: EventOf<"send">["details"]): boolean {
+  if (d.type !== "reply") return false;
+  switch (d.rpc) {
+    case "RequestVote":
+    case "PreVote":
+      return d.payload.voteGranted;
+    case "TimeoutNow":
+      return false;
+    default:
+      return d.payload.success;
   }
 }

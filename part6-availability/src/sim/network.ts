@@ -35,8 +35,14 @@ import type {
   InstallSnapshotArgs,
   InstallSnapshotReply,
   NodeId,
+  PreVoteArgs,
+  PreVoteReply,
+  ReadIndexArgs,
+  ReadIndexReply,
   RequestVoteArgs,
   RequestVoteReply,
+  TimeoutNowArgs,
+  TimeoutNowReply,
   Transport,
 } from "../raft.ts";
 import type { Random } from "../random.ts";
@@ -105,6 +111,9 @@ export interface RpcHandlers {
   handleInstallSnapshot(
     args: InstallSnapshotArgs,
   ): InstallSnapshotReply | Promise<InstallSnapshotReply>;
+  handlePreVote(args: PreVoteArgs): PreVoteReply | Promise<PreVoteReply>;
+  handleTimeoutNow(args: TimeoutNowArgs): TimeoutNowReply | Promise<TimeoutNowReply>;
+  handleReadIndex(args: ReadIndexArgs): ReadIndexReply | Promise<ReadIndexReply>;
 }
 
 export class RpcError extends Error {}
@@ -122,6 +131,9 @@ interface Rpcs {
   RequestVote: { args: RequestVoteArgs; reply: RequestVoteReply };
   AppendEntries: { args: AppendEntriesArgs; reply: AppendEntriesReply };
   InstallSnapshot: { args: InstallSnapshotArgs; reply: InstallSnapshotReply };
+  PreVote: { args: PreVoteArgs; reply: PreVoteReply };
+  TimeoutNow: { args: TimeoutNowArgs; reply: TimeoutNowReply };
+  ReadIndex: { args: ReadIndexArgs; reply: ReadIndexReply };
 }
 
 /** A message on the wire: its JSON text, and where it goes. */
@@ -191,6 +203,9 @@ export class SimNetwork {
       appendEntries: (to, args) =>
         this.call(from, to, "AppendEntries", args, args.entries.length === 0),
       installSnapshot: (to, args) => this.call(from, to, "InstallSnapshot", args, false),
+      preVote: (to, args) => this.call(from, to, "PreVote", args, false),
+      timeoutNow: (to, args) => this.call(from, to, "TimeoutNow", args, false),
+      readIndex: (to, args) => this.call(from, to, "ReadIndex", args, false),
     };
   }
 
@@ -236,12 +251,7 @@ export class SimNetwork {
     // The payload was decoded from what this network encoded for this RPC, so it has its shape.
     let answer: unknown;
     try {
-      answer =
-        request.rpc === "RequestVote"
-          ? await node.handleRequestVote(payload as RequestVoteArgs)
-          : request.rpc === "AppendEntries"
-            ? await node.handleAppendEntries(payload as AppendEntriesArgs)
-            : await node.handleInstallSnapshot(payload as InstallSnapshotArgs);
+      answer = await handle(node, request.rpc, payload);
     } catch {
       return; // a receiver that fails while handling a request answers nothing, as if it crashed
     }
@@ -444,6 +454,24 @@ export class SimNetwork {
   view(cutOff: NodeId[]): NetworkView {
     const dead = this.members.filter((id) => !this.attached.has(id));
     return { groups: this.reachGroups(), cutOff, dead };
+  }
+}
+
+/** Runs `node`'s handler of `rpc` on `payload`, which the network decoded for that RPC. */
+function handle(node: RpcHandlers, rpc: RpcName, payload: unknown): unknown {
+  switch (rpc) {
+    case "RequestVote":
+      return node.handleRequestVote(payload as RequestVoteArgs);
+    case "AppendEntries":
+      return node.handleAppendEntries(payload as AppendEntriesArgs);
+    case "InstallSnapshot":
+      return node.handleInstallSnapshot(payload as InstallSnapshotArgs);
+    case "PreVote":
+      return node.handlePreVote(payload as PreVoteArgs);
+    case "TimeoutNow":
+      return node.handleTimeoutNow(payload as TimeoutNowArgs);
+    case "ReadIndex":
+      return node.handleReadIndex(payload as ReadIndexArgs);
   }
 }
 
