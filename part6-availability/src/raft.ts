@@ -18,12 +18,13 @@
 // log: `submit` (a leader appends a command), `sendAppendEntries` (what a leader sends each
 // follower), `handleAppendEntries` (the follower's consistency check), `onAppendAccepted` and
 // `advanceCommitIndex` (when an entry is committed) and `applyCommitted` (delivery in order).
-// Then persistence: `flush`, the one door out of this node, and `unsavedChanges`; and
-// `onAppendRejected` with `conflictAt` for the fast catch-up. Then snapshots: `takeSnapshot` and
-// `compactLog` (the log through a snapshot is discarded), `sendSnapshotChunk` (the leader's side of
-// InstallSnapshot) and `installOn` (the follower's, Figure 13). Then availability: `startPreVote`
-// and `preVoteOn` (§9.6), `checkQuorum` and `leaseHolder` (§6.2, §4.2.3), `transferLeadership`
-// and `timeoutNowOn` (§3.10), `writeInBackground` (§10.2.1), and `readIndex` (§6.4).
+// Then persistence: `handle`, the one way in (every event the node handles ends in a flush),
+// `flush`, the one door out, and `unsavedChanges`; and `onAppendRejected` with `conflictAt` for
+// the fast catch-up. Then snapshots: `takeSnapshot` and `compactLog` (the log through a snapshot
+// is discarded), `sendSnapshotChunk` (the leader's side of InstallSnapshot) and `installOn` (the
+// follower's, Figure 13). Then availability: `startPreVote` and `preVoteOn` (§9.6),
+// `scheduleQuorumCheck` and `inLease` (§6.2, §4.2.3), `transferLeadership` and `timeoutNowOn`
+// (§3.10), `writeInBackground` (§10.2.1), and `readIndex` (§6.4).
 
 import type { Clock, Timer } from "./clock.ts";
 import { jsonProblem } from "./json.ts";
@@ -524,8 +525,11 @@ export class RaftNode {
       );
     }
     if (this.role === "dead" || index <= this.lastIncludedIndex) return;
-    this.takeSnapshot(index, JSON.stringify(data), "the state machine handed it over");
-    this.flushSoon();
+    // Saved at the flush that ends this turn, as a submit's entries are.
+    this.handle(
+      () => this.takeSnapshot(index, JSON.stringify(data), "the state machine handed it over"),
+      "end of turn",
+    );
   }
 
   /**
@@ -540,6 +544,7 @@ export class RaftNode {
     const problem = jsonProblem(command);
     if (problem !== undefined) throw new TypeError(`submit refused: ${problem}`);
     if (this.role !== "leader") {
+      // A refusal changes nothing, so it is no event: nothing to save, nothing to send.
       this.env.trace("submit", { command, refused: `n${this.id} is ${this.role}, not leader` });
       return { isLeader: false };
     }
@@ -549,13 +554,16 @@ export class RaftNode {
       this.env.trace("submit", { command, refused });
       return { isLeader: false };
     }
+    // Replication starts at the flush that ends this turn, after whatever else this turn
+    // submits: many commands, one write, one round of AppendEntries.
+    return this.handle(() => this.appendCommand(command), "end of turn");
+  }
+
+  private appendCommand(command: unknown): SubmitResult {
     const index = this.lastLogIndex() + 1;
     this.env.trace("submit", { command, index, term: this.currentTerm });
     this.appendToLog([{ term: this.currentTerm, command }]);
-    // Replication starts at the next flush, which comes at once but after whatever else this
-    // turn submits: many commands, one write, one round of AppendEntries.
     this.replicationWanted = true;
-    this.flushSoon();
     return { isLeader: true, index, term: this.currentTerm };
   }
 
@@ -606,11 +614,10 @@ export class RaftNode {
     this.electionTimer?.cancel();
     const { electionTimeoutMinMs: min, electionTimeoutMaxMs: max } = this.config;
     const timeoutMs = this.env.random.int(min, max);
-    this.electionTimer = this.env.clock.setTimer(timeoutMs, () => {
+    this.electionTimer = this.setTimer(timeoutMs, () => {
       this.env.trace("election.timeout", { timeoutMs });
       if (this.config.preVote) this.startPreVote();
       else this.startElection();
-      this.flush();
     });
   }
 
@@ -654,8 +661,7 @@ export class RaftNode {
       return; // lost or timed out: the election timer will start another election if needed
     }
     if (this.role === "dead") return;
-    this.onVoteReply(peer, args, reply);
-    this.flush();
+    this.handle(() => this.onVoteReply(peer, args, reply));
   }
 
   private onVoteReply(peer: NodeId, args: RequestVoteArgs, reply: RequestVoteReply): void {
@@ -717,8 +723,8 @@ export class RaftNode {
   }
 
   /**
-   * Calls `peer` (an RPC of the thesis: PreVote, TimeoutNow, ReadIndex) and hands its reply to
-   * `onReply`, then flushes; `onLost` runs if no reply comes (the call was lost or timed out).
+   * Calls `peer` (an RPC of the thesis: PreVote, TimeoutNow, ReadIndex) and handles its reply with
+   * `onReply`, or with `onLost` if no reply comes (the call was lost or timed out).
    */
   private async call<R>(
     peer: NodeId,
@@ -730,12 +736,11 @@ export class RaftNode {
     try {
       reply = await rpc(peer);
     } catch {
-      if (this.role !== "dead") onLost();
+      if (this.role !== "dead") this.handle(onLost);
       return;
     }
     if (this.role === "dead") return;
-    onReply(reply);
-    this.flush();
+    this.handle(() => onReply(reply));
   }
 
   private onPreVoteReply(peer: NodeId, args: PreVoteArgs, reply: PreVoteReply): void {
@@ -785,10 +790,9 @@ export class RaftNode {
   /** Each heartbeat also retries whatever a follower still lacks (lost requests, §5.3). */
   private sendHeartbeats(): void {
     for (const peer of this.peerIds) this.sendAppendEntries(peer);
-    this.heartbeatTimer = this.env.clock.setTimer(this.config.heartbeatIntervalMs, () => {
-      this.sendHeartbeats();
-      this.flush();
-    });
+    this.heartbeatTimer = this.setTimer(this.config.heartbeatIntervalMs, () =>
+      this.sendHeartbeats(),
+    );
   }
 
   /**
@@ -799,12 +803,11 @@ export class RaftNode {
   private scheduleQuorumCheck(): void {
     if (!this.config.checkQuorum) return;
     this.activePeers.clear();
-    this.quorumTimer = this.env.clock.setTimer(this.config.electionTimeoutMinMs, () => {
+    this.quorumTimer = this.setTimer(this.config.electionTimeoutMinMs, () => {
       this.quorumTimer = null;
       const heard = 1 + this.activePeers.size;
       if (this.isMajority(heard)) this.scheduleQuorumCheck();
       else this.stepDownWithoutQuorum(heard);
-      this.flush();
     });
   }
 
@@ -904,8 +907,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.onAppendReply(peer, args, reply, acknowledged, round);
-    this.flush();
+    this.handle(() => this.onAppendReply(peer, args, reply, acknowledged, round));
   }
 
   private onAppendReply(
@@ -1082,8 +1084,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.onSnapshotReply(peer, args, reply, round);
-    this.flush();
+    this.handle(() => this.onSnapshotReply(peer, args, reply, round));
   }
 
   private onSnapshotReply(
@@ -1151,6 +1152,10 @@ export class RaftNode {
    * takes commands again.
    */
   transferLeadership(target?: NodeId): TransferResult {
+    return this.handle(() => this.startTransfer(target), "end of turn");
+  }
+
+  private startTransfer(target: NodeId | undefined): TransferResult {
     const refused = (reason: string): TransferResult => ({ started: false, reason });
     if (!this.config.leadershipTransfer) return refused("leadershipTransfer is off");
     if (this.role !== "leader") return refused(`n${this.id} is ${this.role}, not leader`);
@@ -1159,14 +1164,12 @@ export class RaftNode {
     if (!this.peerIds.includes(to)) return refused(`n${to} is not a member of the cluster`);
     if (this.transfer?.target === to) return { started: true, target: to };
     if (this.transfer !== null) this.endTransfer(`replaced by a transfer to n${to}`);
-    const deadline = this.env.clock.setTimer(this.config.electionTimeoutMinMs, () => {
+    const deadline = this.setTimer(this.config.electionTimeoutMinMs, () => {
       this.endTransfer(`given up: n${to} did not take over within an election timeout`);
-      this.flush();
     });
     this.transfer = { target: to, timeoutNowSent: false, deadline };
     this.env.trace("transfer.start", { target: to });
     this.continueTransfer();
-    this.flushSoon();
     return { started: true, target: to };
   }
 
@@ -1222,15 +1225,16 @@ export class RaftNode {
    * the read index once this node has applied through it, or says why no read can be served.
    */
   readIndex(): Promise<ReadResult> {
-    return new Promise((resolve) => this.startRead(null, resolve));
+    return new Promise((resolve) =>
+      this.handle(() => this.startRead(null, resolve), "end of turn"),
+    );
   }
 
   private startRead(follower: NodeId | null, resolve: (result: ReadResult) => void): void {
     const id = this.nextReadId++;
     this.env.trace("read.start", { read: id, ...(follower === null ? {} : { follower }) });
-    const deadline = this.env.clock.setTimer(this.config.electionTimeoutMaxMs, () => {
+    const deadline = this.setTimer(this.config.electionTimeoutMaxMs, () => {
       this.endRead(read, "not served within an election timeout");
-      this.flush();
     });
     const read: PendingRead = {
       id,
@@ -1246,7 +1250,6 @@ export class RaftNode {
     else if (this.role === "leader") this.readAfterCommit(read);
     else if (this.leaderId !== null && follower === null) this.forwardRead(read, this.leaderId);
     else this.endRead(read, `n${this.id} is ${this.role} and knows no leader`);
-    this.flushSoon();
   }
 
   /** Step 1: the read index is commitIndex, once an entry of this leader's term has committed. */
@@ -1320,27 +1323,27 @@ export class RaftNode {
 
   /** Answers a RequestVote once what the answer depends on is durable (see flush). */
   handleRequestVote(args: RequestVoteArgs): RequestVoteReply {
-    return this.answer(this.voteOn(args));
+    return this.answer(() => this.voteOn(args));
   }
 
   /** Answers an AppendEntries once the entries it stored are durable (see flush). */
   handleAppendEntries(args: AppendEntriesArgs): AppendEntriesReply {
-    return this.answer(this.appendOn(this.afterSnapshot(args)));
+    return this.answer(() => this.appendOn(this.afterSnapshot(args)));
   }
 
   /** Answers an InstallSnapshot once the snapshot it installed is durable (see flush). */
   handleInstallSnapshot(args: InstallSnapshotArgs): InstallSnapshotReply {
-    return this.answer(this.installOn(args));
+    return this.answer(() => this.installOn(args));
   }
 
   /** Answers a PreVote (§9.6); it changes nothing that would need saving. */
   handlePreVote(args: PreVoteArgs): PreVoteReply {
-    return this.answer(this.preVoteOn(args));
+    return this.answer(() => this.preVoteOn(args));
   }
 
   /** Answers a TimeoutNow once the term and vote of the election it starts are durable. */
   handleTimeoutNow(args: TimeoutNowArgs): TimeoutNowReply {
-    return this.answer(this.timeoutNowOn(args));
+    return this.answer(() => this.timeoutNowOn(args));
   }
 
   /**
@@ -1348,18 +1351,24 @@ export class RaftNode {
    * still leads, with its read index; or at once, refusing, if it does not lead the follower's term.
    */
   async handleReadIndex(args: ReadIndexArgs): Promise<ReadIndexReply> {
-    if (args.term > this.currentTerm) {
-      this.becomeFollower(args.term, `ReadIndex from n${args.followerId} has a higher term`);
-    }
-    const refusal = { term: this.currentTerm, success: false, readIndex: 0 };
-    if (args.term < this.currentTerm || this.role !== "leader") return this.answer(refusal);
-    const result = await new Promise<ReadResult>((resolve) =>
-      this.startRead(args.followerId, resolve),
-    );
+    const started = this.handle(() => this.readIndexOn(args));
+    if (!(started instanceof Promise)) return this.answer(() => started);
+    const result = await started;
     // A leader that moved on to a later term meanwhile no longer answers for this one.
     const success = result.ok && this.currentTerm === args.term;
     const readIndex = result.ok ? result.readIndex : 0;
-    return this.answer({ term: this.currentTerm, success, readIndex });
+    return this.answer(() => ({ term: this.currentTerm, success, readIndex }));
+  }
+
+  /** §6.4, ReadIndex RPC, receiver: a refusal, or the read it starts for the follower. */
+  private readIndexOn(args: ReadIndexArgs): ReadIndexReply | Promise<ReadResult> {
+    if (args.term > this.currentTerm) {
+      this.becomeFollower(args.term, `ReadIndex from n${args.followerId} has a higher term`);
+    }
+    if (args.term < this.currentTerm || this.role !== "leader") {
+      return { term: this.currentTerm, success: false, readIndex: 0 };
+    }
+    return new Promise((resolve) => this.startRead(args.followerId, resolve));
   }
 
   /** Figure 2, RequestVote RPC, receiver implementation. */
@@ -1625,14 +1634,32 @@ export class RaftNode {
 
   // ---- Persistence: nothing leaves this node before what it depends on is durable ----
 
+  /**
+   * The one way in: every event this node handles (a timer, a reply, a request, a submit) runs
+   * here, and ends in a flush, so no handler can forget one, in this part or a later one. A
+   * submit's flush comes at the end of the turn instead, so that the commands submitted in one
+   * turn share one write and one round of AppendEntries.
+   */
+  private handle<T>(event: () => T, flush: "now" | "end of turn" = "now"): T {
+    const result = event();
+    if (flush === "now") this.flush();
+    else this.flushSoon();
+    return result;
+  }
+
+  /** Calls `callback` in `delayMs` as an event of this node (see handle). */
+  private setTimer(delayMs: number, callback: () => void): Timer {
+    return this.env.clock.setTimer(delayMs, () => this.handle(callback));
+  }
+
   /** Queues a message (an RPC call) to go out at the next flush. */
   private send(message: () => Promise<void>): void {
     this.outbox.push(() => void message());
   }
 
-  /** Returns an RPC's reply only after flushing the state changes it depends on. */
-  private answer<T>(reply: T): T {
-    this.flush();
+  /** Handles a request, and returns its reply only after the flush that ends it. */
+  private answer<T>(receive: () => T): T {
+    const reply = this.handle(receive);
     // A node that could not save must not speak: the caller gets no reply, as from a crash.
     if (this.role === "dead") throw new Error(`n${this.id} has stopped and does not answer`);
     return reply;
@@ -1646,10 +1673,10 @@ export class RaftNode {
 
   /**
    * The one door out of this node (etcd's Ready, in miniature). Every event the node handles ends
-   * here: a timer, a reply, a request, a submit. What changed in currentTerm, votedFor and the
-   * log since the last flush is saved in one write (term and vote together); only then do the
-   * queued messages leave, and only then does a leader count its own new entries. A change
-   * made anywhere is saved here, so no path can forget it; a message queued anywhere waits here.
+   * here (see handle). What changed in currentTerm, votedFor and the log since the last flush is
+   * saved in one write (term and vote together); only then do the queued messages leave, and only
+   * then does a leader count its own new entries. A change made anywhere is saved here, so no path
+   * can forget it; a message queued anywhere waits here.
    */
   private flush(): void {
     this.flushScheduled = false;
@@ -1671,7 +1698,7 @@ export class RaftNode {
     if (changes !== undefined) {
       const background = this.role === "leader" && entriesOnly;
       if (background && this.env.storage.saveInBackground) this.writeInBackground(changes);
-      else if (!this.saved(changes)) return;
+      else if (!this.save(changes)) return;
     }
     // Without parallelLeaderWrite, as in part 5: nothing leaves before the leader's write is durable.
     if (this.writesInFlight > 0 && !this.config.parallelLeaderWrite) return;
@@ -1689,17 +1716,18 @@ export class RaftNode {
     this.writesInFlight++;
     const saves = this.syncSaves;
     const through = this.lastLogIndex();
+    const overtaken = () => this.role === "dead" || this.syncSaves !== saves;
     this.env.storage.saveInBackground!(changes).then(
       () => {
-        if (this.role === "dead" || this.syncSaves !== saves) return;
-        this.writesInFlight--;
-        this.durableIndex = Math.max(this.durableIndex, through);
-        this.tracePersist(changes, through, true);
-        this.flush();
+        if (overtaken()) return;
+        this.handle(() => {
+          this.writesInFlight--;
+          this.durableIndex = Math.max(this.durableIndex, through);
+          this.tracePersist(changes, through, true);
+        });
       },
       (error: unknown) => {
-        if (this.role === "dead" || this.syncSaves !== saves) return;
-        this.halt(error instanceof Error ? error.message : String(error));
+        if (!overtaken()) this.halt(error instanceof Error ? error.message : String(error));
       },
     );
   }
@@ -1737,8 +1765,11 @@ export class RaftNode {
     };
   }
 
-  /** Saves `changes`; a storage that fails stops the node, which must not act on unsaved state. */
-  private saved(changes: Changes): boolean {
+  /**
+   * Saves `changes`, and says whether it could: a storage that fails stops the node, which must
+   * not act on unsaved state.
+   */
+  private save(changes: Changes): boolean {
     try {
       this.env.storage.save(changes);
     } catch (error) {

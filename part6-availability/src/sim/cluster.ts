@@ -376,7 +376,9 @@ export class SimCluster {
         result = r;
       });
     await this.runUntil(this.clock.now() + deadlineMs, () => result !== undefined);
-    return result ?? this.checkFailed("read", `n${id} did not answer a read within ${deadlineMs} ms`);
+    return (
+      result ?? this.checkFailed("read", `n${id} did not answer a read within ${deadlineMs} ms`)
+    );
   }
 
   /** How many nodes (connected or not) have applied index `index`, and what. */
