@@ -38,6 +38,11 @@
 // A snapshot is of applied state (its index at most lastApplied when taken, at most commitIndex
 // when restored), and with a `maxAppliedInLog` a node's log holds no more applied entries than
 // that on any event: the log is bounded, as MIT's MAXLOGSIZE checks.
+//
+// Part 6 adds reads without log entries (ReadIndex, thesis §6.4), and one guarantee for them:
+// - Read index: a read is served at an index at least as high as every entry committed anywhere
+//   before it arrived (else it could miss a write that completed before it began: not
+//   linearizable), and only once its node has applied through that index.
 
 import type { LogEntry, NodeId, Role } from "../raft.ts";
 import type { EventOf, SnapshotSummary, TraceEvent } from "../trace.ts";
@@ -102,6 +107,11 @@ export class SafetyChecker {
   private readonly snapshotAt = new Map<number, { digest: number; node: NodeId }>();
   /** The simulation's snapshot at each index, from the entries first applied there. */
   private readonly states = new StateDigests();
+  /**
+   * §6.4: for each read under way (`node#read`), the highest index committed when it arrived, and
+   * whether a follower asked for it (the leader's part then ends with read.index).
+   */
+  private readonly readFloor = new Map<string, { floor: number; forFollower: boolean }>();
   private readonly options: SafetyOptions;
 
   constructor(options: SafetyOptions = {}) {
@@ -151,6 +161,9 @@ export class SafetyChecker {
             )
           : undefined;
     this.forgetUnsaid(node, state);
+    for (const key of [...this.readFloor.keys()]) {
+      if (key.startsWith(`${node}#`)) this.readFloor.delete(key); // a new module numbers its reads anew
+    }
     const base = state.snapshot?.lastIncludedIndex ?? 0;
     this.logOf.set(node, { base, baseTerm: state.snapshot?.lastIncludedTerm ?? 0, entries: [] });
     this.commitOf.set(node, base);
@@ -200,6 +213,18 @@ export class SafetyChecker {
       case "snapshot.install":
       case "snapshot.restore":
         return this.onSnapshot(e, node);
+      case "read.start":
+        this.readFloor.set(`${node}#${e.details.read}`, {
+          floor: Math.max(0, this.committed.length - 1),
+          forFollower: e.details.follower !== undefined,
+        });
+        return undefined;
+      case "read.index":
+      case "read.ready":
+        return this.checkRead(e, node);
+      case "read.fail":
+        this.readFloor.delete(`${node}#${e.details.read}`);
+        return undefined;
       default:
         return undefined;
     }
@@ -355,6 +380,26 @@ export class SafetyChecker {
       "State Machine Safety",
       `n${node} applied ${JSON.stringify(entry.command)} (T${entry.term}) at [${index}], n${first.node} applied ${JSON.stringify(first.command)} (T${first.term})`,
     );
+  }
+
+  /**
+   * §6.4: a read's index is no lower than any entry committed before the read arrived, and it is
+   * served (read.ready) only once its node has applied through it.
+   */
+  private checkRead(e: EventOf<"read.index"> | EventOf<"read.ready">, node: NodeId) {
+    const { read, readIndex } = e.details;
+    const key = `${node}#${read}`;
+    const { floor, forFollower } = this.readFloor.get(key) ?? { floor: 0, forFollower: false };
+    const applied = this.appliedOf.get(node) ?? 0;
+    const problem =
+      readIndex < floor
+        ? `[${floor}] was committed before the read arrived`
+        : e.kind === "read.ready" && applied < readIndex
+          ? `n${node} has applied only through [${applied}]`
+          : undefined;
+    if (e.kind === "read.ready" || forFollower) this.readFloor.delete(key);
+    if (problem === undefined) return undefined;
+    return violation(e, "Read index", `n${node}'s read #${read} at index ${readIndex}: ${problem}`);
   }
 
   /** §7: the log's entries through `through` are in a snapshot now; the mirror starts after it. */
