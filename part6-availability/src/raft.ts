@@ -454,7 +454,7 @@ export class RaftNode {
     this.electionTimer?.cancel();
     this.heartbeatTimer?.cancel();
     this.electionTimer = this.heartbeatTimer = null;
-    this.stopLeading("it stopped");
+    this.stopLeading("stopped");
     this.setRole("dead", "stopped");
     for (const read of [...this.reads.values()]) this.endRead(read, `n${this.id} stopped`);
   }
@@ -695,6 +695,7 @@ export class RaftNode {
    */
   private startPreVote(): void {
     if (this.role === "candidate") this.setRole("follower", "its election timed out (§9.6)");
+    this.leaderId = null; // it no longer believes a leader exists: no lease (§4.2.3)
     const term = this.currentTerm + 1;
     this.preVotes = { term, granted: new Set([this.id]) };
     this.env.trace("prevote.start", { term });
@@ -835,10 +836,10 @@ export class RaftNode {
   private stopLeading(reason: string): void {
     this.quorumTimer?.cancel();
     this.quorumTimer = null;
-    if (this.transfer !== null) this.endTransfer(`not finished: ${reason}`);
+    if (this.transfer !== null) this.endTransfer(`ended, the leader stepping down: ${reason}`);
     for (const read of [...this.reads.values()]) {
       if (read.step === "commit" || read.step === "confirm") {
-        this.endRead(read, `n${this.id} could not confirm its leadership: ${reason}`);
+        this.endRead(read, `n${this.id} is no longer leader: ${reason}`);
       }
     }
   }
@@ -1141,6 +1142,21 @@ export class RaftNode {
     this.inFlight.delete(peer);
   }
 
+  /**
+   * etcd's ForgetLeader: a follower that has reason to think its leader is gone (a failure
+   * detector outside Raft says so) forgets it, and so has no lease (§4.2.3): it grants pre-votes
+   * and votes for a later term at once, and a majority of such followers can elect a new leader
+   * without waiting out their timers. It stays a follower of its term, and follows the leader again
+   * when it hears from it. A leader ignores this.
+   */
+  forgetLeader(): void {
+    if (this.role === "leader" || this.role === "dead" || this.leaderId === null) return;
+    this.handle(() => {
+      this.env.trace("leader.forget", { leader: this.leaderId! });
+      this.leaderId = null;
+    });
+  }
+
   // ---- Leadership transfer: the leader's side (thesis §3.10) ----
 
   /**
@@ -1160,7 +1176,11 @@ export class RaftNode {
     if (!this.config.leadershipTransfer) return refused("leadershipTransfer is off");
     if (this.role !== "leader") return refused(`n${this.id} is ${this.role}, not leader`);
     const to = target ?? this.mostUpToDatePeer();
-    if (to === this.id) return refused(`n${to} leads already`);
+    if (to === this.id) {
+      // A transfer back to itself gives up the one under way (etcd's TestLeaderTransferBack).
+      this.endTransfer("given up: leadership transferred back to the leader");
+      return refused(`n${to} leads already`);
+    }
     if (!this.peerIds.includes(to)) return refused(`n${to} is not a member of the cluster`);
     if (this.transfer?.target === to) return { started: true, target: to };
     if (this.transfer !== null) this.endTransfer(`replaced by a transfer to n${to}`);
@@ -1819,10 +1839,10 @@ export class RaftNode {
    * the term moves: clearing it on a same-term step-down would let this node vote twice in a term.
    */
   private becomeFollower(term: number, reason: string): void {
+    const wasLeader = this.role === "leader";
     if (this.role === "leader") {
       this.heartbeatTimer?.cancel();
       this.heartbeatTimer = null;
-      this.stopLeading("it is no longer leader");
     }
     // Role first, so that no event shows a leader already holding the newer term.
     if (this.role !== "follower") this.setRole("follower", reason);
@@ -1830,6 +1850,7 @@ export class RaftNode {
       this.setTerm(term, reason);
       this.setVotedFor(null);
     }
+    if (wasLeader) this.stopLeading(reason);
     // A candidate's timer is already running and keeps running; a former leader needs one.
     if (this.electionTimer === null) this.resetElectionTimer();
   }

@@ -148,6 +148,8 @@ export interface NodeKinds {
     leader: NodeId;
     heardMsAgo?: number;
   };
+  /** A follower forgets the leader of its term (etcd's ForgetLeader): no lease from now on. */
+  "leader.forget": { leader: NodeId };
   /** §3.10: a leader starts handing its leadership to `target`. */
   "transfer.start": { target: NodeId };
   /** §3.10: a transfer ends without this leader stepping down for the target's term, and why. */
@@ -359,6 +361,8 @@ export const sentences: Sentences = {
     `pre-vote ${d.granted ? "granted" : "refused"} by ${node(d.from)}: ${d.votes} of ${d.needed} needed`,
   lease: (d) =>
     `ignores ${node(d.candidate)}'s ${d.rpc} for term ${d.candidateTerm}: ${d.heardMsAgo === undefined ? "it leads" : `it heard from leader ${node(d.leader)} ${d.heardMsAgo} ms ago`}, within the minimum election timeout (§4.2.3)`,
+  "leader.forget": (d) =>
+    `forgets leader ${node(d.leader)}: it grants pre-votes and votes for a later term from now on`,
   "transfer.start": (d) =>
     `hands leadership to ${node(d.target)}: takes no new commands until it has (§3.10)`,
   "transfer.end": (d) => `leadership transfer to ${node(d.target)} ${d.reason}`,

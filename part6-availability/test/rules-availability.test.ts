@@ -390,6 +390,7 @@ describe("§10.2.1: the leader writes its log in parallel with replication", () 
         e.node === leader &&
         e.kind === "send" &&
         e.details.rpc === "AppendEntries" &&
+        e.details.type === "request" &&
         e.details.payload.entries.length > 0,
     )!;
     expect(sent.t).toBe(submitted + 20);

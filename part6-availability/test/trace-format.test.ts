@@ -51,6 +51,7 @@ async function everyKind(): Promise<TraceEvent[]> {
   const { leader: reader } = await cluster.checkSettled();
   await cluster.read(reader);
   await cluster.read((reader + 1) % 5);
+  cluster.node((reader + 1) % 5).forgetLeader();
   const target = (reader + 2) % 5;
   cluster.isolate(target);
   cluster.node(reader).transferLeadership(target);
