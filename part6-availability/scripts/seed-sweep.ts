@@ -4,6 +4,8 @@
 // batch through vitest's `provide`; each seed-dependent test then runs once per seed of the batch
 // (`test` in test/harness.ts). A failure prints as soon as its batch is done, with the command
 // that replays it alone. A part that builds on this one runs its own suite with it.
+// Part 6: tests that measure liveness (the chaos scenario) hand each run's numbers to the sweep
+// (test/liveness-meta.ts), and the sweep ends with them, summed up over all its seeds.
 //
 //   pnpm --filter <part> test:seeds 500                 seeds 1..500
 //   pnpm --filter <part> test:seeds 100 --from 900
@@ -13,6 +15,7 @@ import { cpus } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createVitest, type TestModule } from "vitest/node";
+import type { LivenessSample } from "../test/liveness-meta.ts";
 import { packageOf, replayCommand, replayHelp, repoRoot, type TestId } from "../test/replay.ts";
 
 const usage = (
@@ -109,12 +112,14 @@ export async function seedSweep(partDir: string, argv: string[]): Promise<void> 
   );
   if (specs.length === 0) throw new Error(`no test file matches --file ${opts.file}`);
   const failures: Failure[] = [];
+  const liveness = new Map<string, LivenessSample[]>();
   const started = Date.now();
   let done = 0;
   while (done < opts.count) {
     const seeds = range(opts.from + done, Math.min(opts.batch, opts.count - done));
     vitest.provide("raftSeeds", seeds);
     const result = await vitest.runTestSpecifications(specs, false);
+    collectLiveness(result.testModules, liveness);
     for (const failure of failuresOf(result.testModules, seeds)) {
       failures.push(failure);
       const { seed, test, error } = failure;
@@ -124,7 +129,35 @@ export async function seedSweep(partDir: string, argv: string[]): Promise<void> 
     progress(part, done, opts.count, failures.length, started);
   }
   await vitest.close();
+  printLiveness(liveness);
   summary(failures, opts, started);
+}
+
+/** Adds each test's liveness samples of one run (test/liveness-meta.ts) to `into`, by test name. */
+function collectLiveness(modules: readonly TestModule[], into: Map<string, LivenessSample[]>) {
+  for (const module of modules) {
+    for (const test of module.children.allTests()) {
+      const samples = test.meta().liveness ?? [];
+      if (samples.length > 0) into.set(test.name, [...(into.get(test.name) ?? []), ...samples]);
+    }
+  }
+}
+
+/** Per test: how available the runs were, and how long the final heal took to a stable leader. */
+function printLiveness(liveness: Map<string, LivenessSample[]>): void {
+  if (liveness.size === 0) return;
+  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+  console.log("\nliveness (src/sim/liveness.ts), over the runs of the sweep:");
+  for (const [name, samples] of liveness) {
+    const available = samples.map((s) => s.available).sort((a, b) => a - b);
+    const healed = samples.map((s) => s.afterHealMs).filter((ms) => ms !== null);
+    const never = samples.length - healed.length;
+    healed.sort((a, b) => a - b);
+    const median = (xs: number[]) => xs[Math.floor((xs.length - 1) / 2)];
+    console.log(
+      `  ${name}: ${samples.length} runs; available ${percent(available[0]!)} to ${percent(available.at(-1)!)} (median ${percent(median(available)!)}); recovered (from the final heal, or the scenario's fault) in ${median(healed) ?? "-"} ms (median), ${healed.at(-1) ?? "-"} ms at most${never > 0 ? `, never in ${never} runs` : ""}`,
+    );
+  }
 }
 
 function range(first: number, count: number): number[] {

@@ -9,7 +9,7 @@ import type { NodeId, Role } from "../src/raft.ts";
 import { describeLiveness, measureLiveness } from "../src/sim/liveness.ts";
 import type { TraceEvent } from "../src/trace.ts";
 import { scenarioConfig, scenarios } from "./availability-scenarios.ts";
-import { Cluster, test } from "./harness.ts";
+import { Cluster, currentSeed, test } from "./harness.ts";
 import { recordLiveness } from "./liveness-meta.ts";
 
 /** Events of a hand-made trace: a node's role, a commit, a follower's acceptance delivered. */
@@ -117,7 +117,7 @@ describe("availability scenarios: failing without the option, recovering with it
           `${scenario.name}, ${name}: ${describeLiveness(result.liveness)}; ${result.elections} elections; stable after ${result.recoveryMs} ms`,
         );
       }
-      recordLiveness({ seed: -1, ...on.liveness, afterHealMs: on.recoveryMs });
+      recordLiveness({ seed: currentSeed(), ...on.liveness, afterHealMs: on.recoveryMs });
       check(scenario.name, on, off);
     });
   }

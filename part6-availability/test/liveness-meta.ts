@@ -9,7 +9,7 @@ export interface LivenessSample {
   /** Share of the measured time a client's operation could complete, 0 to 1. */
   available: number;
   longestGapMs: number;
-  /** From the final heal to a stable leader; null if none came. */
+  /** From the final heal (or the scenario's fault) to a stable leader; null if none came. */
   afterHealMs: number | null;
 }
 
