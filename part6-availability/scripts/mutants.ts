@@ -31,6 +31,10 @@ interface Mutant {
   chaosCannotReach?: string;
 }
 
+/** Why chaos, which checks safety, cannot catch a rule of liveness: a run without it is still safe. */
+const LIVENESS =
+  "a rule of liveness: a run without it stays safe, and availability.test.ts measures what it costs";
+
 const MUTANTS: Mutant[] = [
   {
     name: "majority-counted-with->=",
@@ -221,9 +225,9 @@ const MUTANTS: Mutant[] = [
   {
     name: "sends-before-saving",
     rule: "Figure 2: persistent state is updated on stable storage before responding to RPCs",
-    find: "    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.save(changes)) return;\n    for (const message of this.outbox.splice(0)) message();",
-    replace:
-      "    for (const message of this.outbox.splice(0)) message();\n    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.save(changes)) return;",
+    // Part 6: every node's messages go before its save, as only a leader's AppendEntries may.
+    find: 'const parallel = this.role === "leader" && entriesOnly && this.config.parallelLeaderWrite;',
+    replace: "const parallel = true;",
   },
   {
     name: "answers-before-saving",
@@ -316,6 +320,95 @@ const MUTANTS: Mutant[] = [
     replace: "",
     chaosCannotReach:
       "no storage loses what it saved in a run: a wiped disk breaks the safety checks",
+  },
+
+  // ---- Part 6: availability (the thesis's §3.10, §4.2.3, §6.2, §6.4, §9.6, §10.2.1) ----
+  {
+    name: "pre-vote-skipped",
+    rule: "§9.6: a node whose timer ran out asks for pre-votes before it raises its term",
+    find: "      if (this.config.preVote) this.startPreVote();",
+    replace: "      if (false) this.startPreVote();",
+    chaosCannotReach: LIVENESS,
+  },
+  {
+    name: "pre-vote-granted-whatever-the-log",
+    rule: "§9.6: a pre-vote asks RequestVote's question, the log at least as up to date (§5.4.1)",
+    find: "    const ahead = this.logAheadOf(args);\n    if (ahead !== undefined) return refuse(ahead);\n    this.tracePreVote(",
+    replace: "    this.tracePreVote(",
+    chaosCannotReach: LIVENESS,
+  },
+  {
+    name: "pre-vote-term-adopted",
+    rule: "§9.6: a PreVote changes no term, on either side",
+    find: "    if (args.term <= this.currentTerm) return refuse(`stale term (own term ${this.currentTerm})`);\n    // With CheckQuorum",
+    replace:
+      '    if (args.term > this.currentTerm) this.becomeFollower(args.term, "PreVote");\n    if (args.term <= this.currentTerm) return refuse(`stale term (own term ${this.currentTerm})`);\n    // With CheckQuorum',
+  },
+  {
+    name: "pre-votes-of-a-minority-suffice",
+    rule: "§9.6: a node campaigns only if a majority would vote for it",
+    find: "    if (this.isMajority(votes)) this.startElection(`a majority would vote for it (§9.6)`);",
+    replace: "    if (votes >= 1) this.startElection(`a majority would vote for it (§9.6)`);",
+    chaosCannotReach: LIVENESS,
+  },
+  {
+    name: "check-quorum-never-steps-down",
+    rule: "§6.2: a leader without a majority's answers in an election timeout steps down",
+    find: "      if (this.isMajority(heard)) this.scheduleQuorumCheck();",
+    replace: "      if (true) this.scheduleQuorumCheck();",
+    chaosCannotReach: LIVENESS,
+  },
+  {
+    name: "no-vote-lease",
+    rule: "§4.2.3: a server that heard from its leader within the minimum timeout ignores RequestVote",
+    find: "    if (!this.config.checkQuorum || args.leadershipTransfer || this.leaderId === null) return false;",
+    replace: "    return false;",
+    chaosCannotReach: LIVENESS,
+  },
+  {
+    name: "lease-binds-a-transfer-too",
+    rule: "§3.10: a leadership transfer's candidate is expected: voters disregard their lease",
+    find: "    if (!this.config.checkQuorum || args.leadershipTransfer || this.leaderId === null) return false;",
+    replace: "    if (!this.config.checkQuorum || this.leaderId === null) return false;",
+    chaosCannotReach: "chaos transfers no leadership",
+  },
+  {
+    name: "timeout-now-before-caught-up",
+    rule: "§3.10, step 2: the target's log is brought up to date before TimeoutNow",
+    find: "    if (this.matchIndex.get(transfer.target) !== this.lastLogIndex()) return;\n",
+    replace: "",
+    chaosCannotReach: "chaos transfers no leadership",
+  },
+  {
+    name: "commands-taken-during-a-transfer",
+    rule: "§3.10, step 1: a leader handing over takes no new commands",
+    find: "    if (this.transfer !== null) {\n      const refused",
+    replace: "    if (false) {\n      const refused",
+    chaosCannotReach: "chaos transfers no leadership",
+  },
+  {
+    name: "read-without-confirming-leadership",
+    rule: "§6.4, step 2: a majority answers a heartbeat round sent after the read arrived",
+    find: "      if (!this.isMajority(1 + answered.length)) continue;\n",
+    replace: "",
+  },
+  {
+    name: "read-before-an-entry-of-the-term-commits",
+    rule: "§6.4, step 1: the read index is taken once an entry of the leader's term has committed",
+    find: "    if (this.termAt(this.commitIndex) !== this.currentTerm) return; // see setCommitIndex\n",
+    replace: "",
+  },
+  {
+    name: "read-confirmed-by-earlier-heartbeats",
+    rule: "§6.4, step 2: answers to heartbeats sent before the read arrived confirm nothing",
+    find: "    read.round = this.heartbeatRound + 1;",
+    replace: "    read.round = this.heartbeatRound;",
+  },
+  {
+    name: "leader-counts-itself-before-durable",
+    rule: "§10.2.1: the leader counts itself toward a majority only once its write is durable",
+    find: "      const own = this.durableIndex >= n ? 1 : 0;",
+    replace: "      const own = 1;",
   },
 ];
 

@@ -11,7 +11,13 @@
 // every run must reach a stable leader after the final heal.
 
 import { describe, expect } from "vitest";
-import { type ChaosSummary, chaosNetwork, type FaultCounts, runChaos } from "../src/sim/chaos.ts";
+import {
+  type ChaosSummary,
+  chaosDiskWriteMs,
+  chaosNetwork,
+  type FaultCounts,
+  runChaos,
+} from "../src/sim/chaos.ts";
 import { describeLiveness } from "../src/sim/liveness.ts";
 import { Cluster, chosenSeed, test } from "./harness.ts";
 import { recordLiveness } from "./liveness-meta.ts";
@@ -22,7 +28,8 @@ describe("chaos", () => {
       const chosen = chosenSeed();
       const runs: ChaosSummary[] = [];
       for (const seed of chosen === undefined ? [1, 2, 3] : [chosen]) {
-        const cluster = Cluster.start(n, { seed, network: chaosNetwork });
+        const options = { seed, network: chaosNetwork, diskWriteMs: chaosDiskWriteMs };
+        const cluster = Cluster.start(n, options);
         const run = await runChaos(cluster, cluster.randomStream());
         runs.push(run);
         const { duringFaults, afterHealMs } = run.liveness;

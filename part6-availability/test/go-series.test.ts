@@ -76,7 +76,7 @@ describe("Go series, elections", () => {
 
   test("with PreVote (part 6), an isolated follower comes back in its own term and deposes no one", async () => {
     const cluster = Cluster.start(3);
-    const first = await cluster.checkSingleLeader();
+    const first = await cluster.checkSettled();
     const follower = (first.leader + 1) % 3;
     cluster.isolate(follower);
     await cluster.advance(650);

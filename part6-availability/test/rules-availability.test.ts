@@ -150,7 +150,8 @@ describe("§6.2 and §4.2.3: CheckQuorum and the vote lease", () => {
   });
 
   test("a follower that heard from its leader within the minimum timeout ignores a later term's RequestVote", async () => {
-    const t = follower({ checkQuorum: true });
+    // With PreVote its own timer, if it runs out meanwhile, changes neither its term nor its vote.
+    const t = follower({ checkQuorum: true, preVote: true });
     await t.clock.runFor(149);
     expect(t.node.handleRequestVote(voteArgs(2, 2))).toEqual({ term: 1, voteGranted: false });
     expect(t.node.getState()).toMatchObject({ currentTerm: 1, votedFor: null });
@@ -337,6 +338,18 @@ describe("§6.4: ReadIndex", () => {
     expect(off()).toEqual({ ok: false, reason: "readIndex is off", leaderId: 0 });
   });
 
+  test("a deposed leader that still believes it leads serves no stale read", async () => {
+    // Without CheckQuorum the cut-off leader leads on in its term; the others elect another and
+    // commit "y". A read at the old leader would miss "y" (the Read index check would fail it).
+    const cluster = Cluster.start(3, { raft: { noopOnElection: true, checkQuorum: false } });
+    await cluster.one("x", 3, true);
+    const { leader } = await cluster.checkSettled();
+    cluster.isolate(leader);
+    await cluster.one("y", 2, true);
+    expect(cluster.state(leader).role).toBe("leader");
+    expect(await cluster.read(leader)).toMatchObject({ ok: false });
+  });
+
   test("a cluster reads on the leader and on a follower; a cut-off leader serves no read", async () => {
     const cluster = Cluster.start(3, { raft: { noopOnElection: true } });
     await cluster.one("x", 3, true);
@@ -443,12 +456,16 @@ describe("the simulation's clock drift", () => {
   });
 
   test("a fast node's election timer runs out first, and the checks hold it to its own clock", async () => {
-    const cluster = Cluster.start(3, { raft: { preVote: false } });
-    const { leader } = await cluster.checkSettled();
+    const cluster = Cluster.start(3);
+    const { leader, term } = await cluster.checkSettled();
     const fast = (leader + 1) % 3;
-    cluster.drift(fast, 3);
+    cluster.drift(fast, 3); // its timeouts of 150-300 ms take 50-100 ms
+    await cluster.advance(60); // a heartbeat restarts its timer, on its new clock
+    const from = cluster.tracer.events.length;
     cluster.isolate(leader);
     const next = await cluster.checkSingleLeader();
-    expect(next.leader).toBe(fast);
+    expect(next.term).toBeGreaterThan(term);
+    const first = cluster.tracer.events.slice(from).find((e) => e.kind === "election.timeout");
+    expect(first?.node).toBe(fast);
   });
 });

@@ -8,7 +8,10 @@
 // timeout longer than an election), partitions into several groups, one-way cuts, loss,
 // duplication and long reordering, all at once. The seed sweep runs it under many seeds.
 // Part 6 measures its liveness too (liveness.ts): the share of the faults' stretch during which a
-// client's operation could complete, and the time from the final heal to a stable leader.
+// client's operation could complete, and the time from the final heal to a stable leader. A
+// client also reads from a random node every few milliseconds (ReadIndex, §6.4), so the Read
+// index check sees reads served through every fault; and `chaosDiskWriteMs` gives the leader's
+// writes a disk that takes time, for the parallel write (§10.2.1).
 
 import type { NodeId } from "../raft.ts";
 import type { SeededRandom } from "../random.ts";
@@ -35,6 +38,9 @@ export interface ChaosOptions {
 }
 
 export const defaultChaosOptions: ChaosOptions = { durationMs: 20_000, settleMs: 10_000 };
+
+/** A chaos cluster's disk: a leader's write of its new entries takes this long (SimOptions). */
+export const chaosDiskWriteMs = 3;
 
 /** What the trace shows that the faults did: what a run must show to have tested anything. */
 export interface FaultCounts {
@@ -84,6 +90,7 @@ export async function runChaos(
   let faults = 0;
   let submitted = 0;
   crashSomeSaves(cluster, random.fork());
+  const readers = random.fork();
   const end = cluster.clock.now() + options.durationMs;
   while (cluster.clock.now() < end) {
     if (!applyNodeFault(cluster, random)) networkFault(cluster, random);
@@ -92,6 +99,7 @@ export async function runChaos(
     while (cluster.clock.now() < until) {
       // Leaders of old terms get commands too: theirs must never commit.
       for (const { id } of cluster.leaders()) cluster.submitToServer(id, `c${submitted++}`);
+      readSomewhere(cluster, readers);
       await cluster.advance(Math.min(25, until - cluster.clock.now()));
     }
   }
@@ -163,6 +171,16 @@ function reachChanged(before: NetworkView, after: NetworkView): boolean {
       view.groups.map((group) => group.filter((id) => !dead.has(id))).filter((g) => g.length > 0),
     );
   return reach(before) !== reach(after);
+}
+
+/**
+ * A read (ReadIndex, §6.4) asked of a live node drawn at random; what it answers does not matter
+ * here: the safety checks hold every read served to the index it must have.
+ */
+function readSomewhere(cluster: SimCluster, random: SeededRandom): void {
+  const live = cluster.liveIds();
+  if (live.length === 0) return;
+  void cluster.node(live[random.int(0, live.length - 1)]!).readIndex();
 }
 
 /** Now and then a crash of a live node or the restart of a dead one; false when neither came up. */
