@@ -167,7 +167,11 @@ function setInterval(cluster: SimCluster, everyMs: number, tick: (n: number) => 
       next();
     });
   next();
-  return { stop: () => void (stopped = true) };
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 /** One client, one command at a time, on a disk that takes `diskMs` per leader write. */

@@ -93,7 +93,8 @@ describe("§9.6: PreVote", () => {
     const t = await elected({ preVote: true });
     t.node.handleAppendEntries(appendArgs(2, 1)); // deposed: now a follower of term 2
     await runUntil(t, () => t.peers.preVoteRequests.length > 0);
-    t.peers.preVoteRequests.splice(0).forEach((c) => c.reply({ term: 3, voteGranted: true }));
+    for (const call of t.peers.preVoteRequests.splice(0))
+      call.reply({ term: 3, voteGranted: true });
     await t.clock.runFor(0);
     expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 3 });
     await runUntil(t, () => t.peers.preVoteRequests.length > 0);
@@ -294,7 +295,7 @@ describe("§6.4: ReadIndex", () => {
     const before = t.peers.appendRequests.splice(0);
     const result = read(t);
     await t.clock.runFor(0);
-    before.forEach((c) => c.reply({ term: 1, success: true }));
+    for (const call of before) call.reply({ term: 1, success: true });
     await t.clock.runFor(0);
     expect(result()).toBeUndefined();
     await acceptAll(t);

@@ -58,6 +58,11 @@ async function everyKind(): Promise<TraceEvent[]> {
   await cluster.read(target);
   await cluster.advance(500);
   cluster.reconnect(target);
+  // A follower that stops hearing the leader asks for pre-votes the others ignore (the lease).
+  const unheard = (reader + 3) % 5;
+  cluster.cut(reader, unheard);
+  await cluster.advance(400);
+  cluster.uncut(reader, unheard);
   cluster.drift(0, 1.1);
   cluster.slow(0, 1, 100);
   cluster.cut(0, 1);
