@@ -9,9 +9,11 @@
 // duplication and long reordering, all at once. The seed sweep runs it under many seeds.
 // Part 6 measures its liveness too (liveness.ts): the share of the faults' stretch during which a
 // client's operation could complete, and the time from the final heal to a stable leader. A
-// client also reads from a random node every few milliseconds (ReadIndex, §6.4), so the Read
-// index check sees reads served through every fault; and `chaosDiskWriteMs` gives the leader's
-// writes a disk that takes time, for the parallel write (§10.2.1).
+// client also reads every few milliseconds (ReadIndex, §6.4) from every node that believes it
+// leads and from one more at random, so the Read index check sees reads served through every
+// fault, by leaders deposed without knowing it too; now and then a leader hands its leadership
+// to a peer (§3.10); and `chaosDiskWriteMs` gives the leader's writes a disk that takes time,
+// for the parallel write (§10.2.1).
 
 import type { NodeId } from "../raft.ts";
 import type { SeededRandom } from "../random.ts";
@@ -90,7 +92,7 @@ export async function runChaos(
   let faults = 0;
   let submitted = 0;
   crashSomeSaves(cluster, random.fork());
-  const readers = random.fork();
+  const client = random.fork();
   const end = cluster.clock.now() + options.durationMs;
   while (cluster.clock.now() < end) {
     if (!applyNodeFault(cluster, random)) networkFault(cluster, random);
@@ -99,7 +101,7 @@ export async function runChaos(
     while (cluster.clock.now() < until) {
       // Leaders of old terms get commands too: theirs must never commit.
       for (const { id } of cluster.leaders()) cluster.submitToServer(id, `c${submitted++}`);
-      readSomewhere(cluster, readers);
+      readAndTransfer(cluster, client);
       await cluster.advance(Math.min(25, until - cluster.clock.now()));
     }
   }
@@ -174,13 +176,19 @@ function reachChanged(before: NetworkView, after: NetworkView): boolean {
 }
 
 /**
- * A read (ReadIndex, §6.4) asked of a live node drawn at random; what it answers does not matter
- * here: the safety checks hold every read served to the index it must have.
+ * Reads (ReadIndex, §6.4) asked of every node that believes it leads and of a live node drawn at
+ * random; what they answer does not matter here: the safety checks hold every read served to the
+ * index it must have. About once in five seconds, a leader hands over to a peer (§3.10).
  */
-function readSomewhere(cluster: SimCluster, random: SeededRandom): void {
+function readAndTransfer(cluster: SimCluster, random: SeededRandom): void {
   const live = cluster.liveIds();
   if (live.length === 0) return;
+  for (const { id } of cluster.leaders()) void cluster.node(id).readIndex();
   void cluster.node(live[random.int(0, live.length - 1)]!).readIndex();
+  const leader = cluster.leaders()[0];
+  if (leader === undefined || !random.chance(0.005)) return;
+  const peers = cluster.ids.filter((id) => id !== leader.id);
+  cluster.node(leader.id).transferLeadership(peers[random.int(0, peers.length - 1)]);
 }
 
 /** Now and then a crash of a live node or the restart of a dead one; false when neither came up. */
