@@ -403,6 +403,8 @@ const MUTANTS: Mutant[] = [
     rule: "§6.4, step 2: answers to heartbeats sent before the read arrived confirm nothing",
     find: "    read.round = this.heartbeatRound + 1;",
     replace: "    read.round = this.heartbeatRound;",
+    chaosCannotReach:
+      "only by rare luck: an answer sent before the read arrived must reach a leader deposed since, after a newer leader committed; rules-availability.test.ts pins it",
   },
   {
     name: "leader-counts-itself-before-durable",
