@@ -171,30 +171,33 @@ function before(a: Scheduled, b: Scheduled): boolean {
 }
 
 function heapPush(heap: Scheduled[], entry: Scheduled): void {
+  // Move parents down into the hole until the entry's place is found (no swaps).
+  let i = heap.length;
   heap.push(entry);
-  let i = heap.length - 1;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (!before(heap[i]!, heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+    if (!before(entry, heap[parent]!)) break;
+    heap[i] = heap[parent]!;
     i = parent;
   }
+  heap[i] = entry;
 }
 
 function heapPop(heap: Scheduled[]): Scheduled | undefined {
   const top = heap[0];
   const last = heap.pop();
   if (heap.length === 0 || last === undefined) return top;
-  heap[0] = last;
+  // Move the lesser child up into the hole until the last entry's place is found.
   let i = 0;
   for (;;) {
     const left = 2 * i + 1;
+    if (left >= heap.length) break;
     const right = left + 1;
-    let least = i;
-    if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
-    if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
-    if (least === i) return top;
-    [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-    i = least;
+    const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+    if (!before(heap[child]!, last)) break;
+    heap[i] = heap[child]!;
+    i = child;
   }
+  heap[i] = last;
+  return top;
 }
