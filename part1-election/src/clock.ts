@@ -91,40 +91,7 @@ export class VirtualClock implements Clock {
    */
   runUntil(until: number, stop: () => boolean = () => false): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      let queued: NodeJS.Immediate[] = [];
-      let over = false;
-      const end = (settle: () => void) => {
-        over = true;
-        for (const immediate of queued) clearImmediate(immediate);
-        settle();
-      };
-      const step = () => {
-        if (over) return;
-        try {
-          if (stop()) return end(() => resolve(true));
-          const next = this.popDue(until);
-          if (next === undefined) {
-            this.time = Math.max(this.time, until);
-            return end(() => resolve(false));
-          }
-          this.fire(next);
-        } catch (error) {
-          end(() => reject(error));
-        }
-      };
-      // Immediates queued by an immediate wait for the next turn: the last of each batch queues
-      // the next, twice as large (most runs are short; the unused rest of a batch is cleared).
-      const queueBatch = (size: number) => {
-        queued = [];
-        for (let i = 1; i < size; i++) queued.push(setImmediate(step));
-        queued.push(
-          setImmediate(() => {
-            step();
-            if (!over) queueBatch(Math.min(2 * size, maxFiresPerTurn));
-          }),
-        );
-      };
-      queueBatch(2);
+      new Run(() => this.step(until, stop), resolve, reject);
     });
   }
 
@@ -136,6 +103,21 @@ export class VirtualClock implements Clock {
   /** Runs until no timer is pending, for at most `maxMs` of virtual time. */
   async runUntilIdle(maxMs: number): Promise<boolean> {
     return this.runUntil(this.time + maxMs, () => this.count.live === 0);
+  }
+
+  /**
+   * One step of `runUntil`: true if `stop()` holds, false if no timer is due by `until` (the
+   * clock then stands at `until`), undefined after firing the next timer.
+   */
+  private step(until: number, stop: () => boolean): boolean | undefined {
+    if (stop()) return true;
+    const next = this.popDue(until);
+    if (next === undefined) {
+      this.time = Math.max(this.time, until);
+      return false;
+    }
+    this.fire(next);
+    return undefined;
   }
 
   private popDue(until: number): Scheduled | undefined {
@@ -162,6 +144,71 @@ export class VirtualClock implements Clock {
     this.time = entry.at;
     entry.callback();
   }
+}
+
+/**
+ * One call of `runUntil`: its steps, one per immediate, until one ends it. Immediates queued by an
+ * immediate wait for the next turn of the event loop: the last of each batch queues the next,
+ * twice as large (most runs are short; the unused rest of a batch is cleared).
+ */
+class Run {
+  private queued: NodeJS.Immediate[] = [];
+  private over = false;
+  private readonly next: () => boolean | undefined;
+  private readonly resolve: (stopped: boolean) => void;
+  private readonly reject: (error: unknown) => void;
+
+  constructor(
+    next: () => boolean | undefined,
+    resolve: (stopped: boolean) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.next = next;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.queueBatch(2);
+  }
+
+  step(): void {
+    if (this.over) return;
+    let stopped: boolean | undefined;
+    try {
+      stopped = this.next();
+    } catch (error) {
+      this.end();
+      this.reject(error);
+      return;
+    }
+    if (stopped === undefined) return;
+    this.end();
+    this.resolve(stopped);
+  }
+
+  /** The last step of a batch: it queues the next batch if the run goes on. */
+  lastStep(size: number): void {
+    this.step();
+    if (!this.over) this.queueBatch(Math.min(2 * size, maxFiresPerTurn));
+  }
+
+  private queueBatch(size: number): void {
+    this.queued = [];
+    for (let i = 1; i < size; i++) this.queued.push(setImmediate(step, this));
+    this.queued.push(setImmediate(lastStep, this, size));
+  }
+
+  private end(): void {
+    this.over = true;
+    for (const immediate of this.queued) clearImmediate(immediate);
+  }
+}
+
+// Plain functions, so that queuing a step allocates no closure.
+function step(run: Run): void {
+  run.step();
+}
+
+function lastStep(run: Run, size: number): void {
+  run.lastStep(size);
 }
 
 // A binary min-heap ordered by (at, seq): due time first, then the order timers were set.
