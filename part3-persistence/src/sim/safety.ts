@@ -164,7 +164,8 @@ export class SafetyChecker {
       const at = log.length + 1;
       const prevTerm = at === 1 ? 0 : log[at - 2]!.term;
       log.push(entry);
-      const copies = (this.entryOf[at] ??= new Map());
+      const copies = this.entryOf[at] ?? new Map();
+      this.entryOf[at] = copies;
       const first = copies.get(entry.term);
       if (first === undefined) {
         copies.set(entry.term, { command: entry.command, prevTerm, node });
