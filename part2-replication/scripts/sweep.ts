@@ -58,14 +58,17 @@ function usage(s: Scenario): string {
   const prog = `pnpm --filter ${s.part} ${s.script}`;
   return `usage: ${prog} [<count>] [--from <seed>] [--sizes <n,n,...>] [--jobs <n>]
 
-Runs ${s.what} directly, without the test runner, under seeds <from> .. <from>+<count>-1
-(default: 1000 seeds from 1), each on every cluster size of --sizes (default ${s.sizes.join(",")}),
-spread over --jobs worker threads (default: one per CPU core, ${availableParallelism()} here).
-Every check the scenario's test makes is made. Shows progress as it goes; prints each failing
-(seed, size) at once with the command that replays it alone under the test runner and the one
-that renders its timeline, and all of them again at the end. Exits 1 if any run failed.
+Runs ${s.what}
+under seeds <from> .. <from>+<count>-1 (default: 1000 seeds from 1), directly, without the test
+runner, each on every cluster size of --sizes (default ${s.sizes.join(",")}), spread over --jobs worker threads
+(default: one per CPU core, ${availableParallelism()} here). Every check the scenario's test makes is made.
+Shows progress as it goes; prints each failing (seed, size) at once with the command that replays
+it alone under the test runner and the one that renders its timeline, and all of them again at
+the end. Exits 1 if any run failed.
 
-Example: ${prog} 10000 --from 20001`;
+Examples:
+  ${prog} 10000                      seeds 1..10000
+  ${prog} 2000 --from 10001 --sizes 5`;
 }
 
 /** A whole number of at least `min`, or a usage error that says what was wrong. */
