@@ -145,29 +145,55 @@ async function runAll(
     failures.push(failure);
     progress.print(failureText(s, failure));
   };
-  /** One worker: it runs jobs until none is left; a worker that dies fails its run and is replaced. */
+  /** Runs a worker thread dealt back, before any new one. */
+  const returned: Job[] = [];
+  const take = (): Job | undefined => {
+    if (returned.length > 0) return returned.shift();
+    const next = todo.next();
+    return next.done ? undefined : next.value;
+  };
+  /**
+   * One worker: it runs jobs until none is left, with the next one already waiting in its queue
+   * so that it never waits for the main thread. A worker that dies fails the run it was on, and
+   * a new one takes over.
+   */
   const work = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const worker = startWorker(scenarioModule);
-      let current: Job | undefined;
-      const next = () => {
-        const job = todo.next();
-        current = job.done ? undefined : job.value;
-        if (current === undefined) void worker.terminate().then(() => resolve());
-        else worker.postMessage(current);
+      const sent: Job[] = [];
+      const send = () => {
+        const job = take();
+        if (job === undefined) return;
+        sent.push(job);
+        worker.postMessage(job);
       };
       worker.on("message", (report: Report) => {
-        if (report.job !== undefined) {
+        if (report.job === undefined) {
+          send(); // it is ready: one job to run, one to wait in its queue
+          send();
+        } else {
+          sent.shift();
           if (report.error !== undefined) fail({ ...report.job, error: report.error });
           progress.done(report.job, failures.length);
+          send();
         }
-        next();
+        if (sent.length === 0) void worker.terminate();
       });
+      let death = "";
       worker.on("error", (error) => {
-        // One that dies before its first run would die again: nothing can be run.
-        if (current === undefined) return reject(error);
-        fail({ ...current, error: `its worker thread died: ${firstLine(error)}` });
+        death = firstLine(error);
+      });
+      worker.on("exit", (code) => {
+        const [current, ...queued] = sent;
+        if (current === undefined) {
+          // Done, or dead before its first run: a new one would die the same way.
+          if (death === "") resolve();
+          else reject(new Error(`a worker thread died as it started: ${death}`));
+          return;
+        }
+        fail({ ...current, error: `its worker thread died: ${death || `exit code ${code}`}` });
         progress.done(current, failures.length);
+        returned.push(...queued);
         resolve(work());
       });
     });
@@ -193,11 +219,23 @@ function startWorker(scenarioModule: string): Worker {
 export function serve(s: Scenario): void {
   if (isMainThread || parentPort === null) throw new Error("serve() runs in a worker thread");
   const port = parentPort;
+  const queue: Job[] = [];
+  let running = false;
+  const runNext = async () => {
+    running = true;
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+      try {
+        await s.run(job.seed, job.size);
+        port.postMessage({ job } satisfies Report);
+      } catch (error) {
+        port.postMessage({ job, error: firstLine(error) } satisfies Report);
+      }
+    }
+    running = false;
+  };
   port.on("message", (job: Job) => {
-    s.run(job.seed, job.size).then(
-      () => port.postMessage({ job } satisfies Report),
-      (error: unknown) => port.postMessage({ job, error: firstLine(error) } satisfies Report),
-    );
+    queue.push(job);
+    if (!running) void runNext();
   });
   port.postMessage({} satisfies Report);
 }
