@@ -127,11 +127,16 @@ function nodeImportIn(inputs: Metafile["inputs"], entry: string): string | undef
   return undefined;
 }
 
-/** Files the tests read (test/golden/), by their path under the virtual /repo. */
+/**
+ * Files the tests read, by their path under the virtual /repo: the part's package.json (the
+ * harness names a test's package from it, in the trace and the replay commands) and test/golden/.
+ */
 function embeddedFiles(part: string): Record<string, string> {
+  const files: Record<string, string> = {
+    [`/repo/${part}/package.json`]: readFileSync(path.join(REPO, part, "package.json"), "utf8"),
+  };
   const dir = path.join(REPO, part, "test", "golden");
-  if (!existsSync(dir)) return {};
-  const files: Record<string, string> = {};
+  if (!existsSync(dir)) return files;
   for (const name of readdirSync(dir)) {
     files[`/repo/${part}/test/golden/${name}`] = readFileSync(path.join(dir, name), "utf8");
   }
