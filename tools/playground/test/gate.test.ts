@@ -67,4 +67,43 @@ describe("gates in a session", () => {
       }
     },
   );
+
+  test("the reader acting at any moment, at full speed, makes a link that replays to the same trace", async () => {
+    const engine = await nodeEngine("part3-persistence");
+    const runtime = await engine.runtime;
+    const session = new engine.Session(
+      runtime,
+      engine.fromFragment("part=part3-persistence&n=3&seed=5"),
+    );
+    session.start();
+    const actions: Parameters<typeof session.act>[0][] = [
+      { kind: "crash", node: 1 },
+      { kind: "submit", node: -1, command: "x=1" },
+      { kind: "restart", node: 1 },
+      { kind: "partition", groups: [[0], [1, 2]] },
+      { kind: "heal" },
+      { kind: "submit", node: -1, command: "x=2" },
+    ];
+    // Each action in a task of its own, as a click is, wherever the simulation is: mostly between
+    // two gates, where the next gate takes its turn at once.
+    for (const action of actions) {
+      for (let i = 0; i < 25; i++) await turn();
+      session.act(action);
+    }
+    for (let i = 0; i < 25; i++) await turn();
+    session.pause();
+    await session.settledNow();
+    const link = session.link();
+    const live = engine.jsonLines(session.events);
+    session.close();
+    expect(link.actions.map((a) => a.action)).toEqual(actions);
+    expect(new Set(link.actions.map((a) => a.gate)).size).toBe(actions.length);
+    const replay = new engine.Session(runtime, link);
+    replay.start();
+    await replay.settledNow();
+    replay.close();
+    expect(replay.phase).toBe("paused");
+    expect(replay.gateNow()).toBe(link.at);
+    expect(engine.jsonLines(replay.events)).toBe(live);
+  });
 });

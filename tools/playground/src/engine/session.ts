@@ -268,23 +268,35 @@ export class Session implements Keeper {
 
   /**
    * Unless the simulation stands at a gate, the next queued gate gets its turn, in a task of its
-   * own: after every continuation of the gate that opened before it.
+   * own: after every continuation of the gate that opened before it. (While that task is on its
+   * way, `turning`, the reader's own task may take the turn first: see `turn`.)
    */
   private nextTurn(): void {
     if (this.current !== null || this.turning || this.queued.length === 0) return;
     this.turning = true;
     macrotask(() => {
+      const held = this.turn();
       this.turning = false;
-      if (this.current !== null || this.closed) return;
-      let next = this.queued.shift();
-      // cleared gates never open, nor do those of a test the reader took over
-      while (next !== undefined && (next.gate.cleared || next.generation !== this.generation)) {
-        next = this.queued.shift();
-      }
-      if (next === undefined) return;
-      this.current = { ...next, number: ++this.gate, ready: false };
-      this.atGate(this.current);
+      if (held !== null && !this.closed) this.atGate(held);
     });
+  }
+
+  /**
+   * The gate the simulation stands at, for the reader's actions (each in a task of its own, as
+   * clicks are). Between two gates (the last one opened, its continuations have run, the next
+   * one's task is on its way) the next queued gate takes its turn now: nothing of the simulation
+   * can run before it, so the reader acting now acts at that gate, as a replay will.
+   */
+  private turn(): Held | null {
+    if (this.current !== null || !this.turning) return this.current;
+    let next = this.queued.shift();
+    // cleared gates never open, nor do those of a test the reader took over
+    while (next !== undefined && (next.gate.cleared || next.generation !== this.generation)) {
+      next = this.queued.shift();
+    }
+    if (next === undefined) return null;
+    this.current = { ...next, number: ++this.gate, ready: false };
+    return this.current;
   }
 
   /** At the gate, in a task of its own: every continuation queued before it has run. */
@@ -432,7 +444,7 @@ export class Session implements Keeper {
 
   /** Runs until the trace has one more event, then holds again. */
   step(): void {
-    if (this.phase !== "paused" || this.current === null) return;
+    if (this.phase !== "paused" || this.turn() === null) return;
     this.stepFrom = this.events.length;
     this.phase = "running";
     this.proceed();
@@ -442,7 +454,7 @@ export class Session implements Keeper {
   canAct(): boolean {
     return (
       this.cluster !== null &&
-      this.current !== null &&
+      (this.current !== null || this.turning) &&
       this.mode !== "scenario" &&
       (this.phase === "running" || this.phase === "paused")
     );
@@ -455,10 +467,10 @@ export class Session implements Keeper {
   act(action: Action): void {
     if (this.mode === "scenario")
       throw new ActionError("the test drives this cluster: take it over first");
-    if (!this.canAct() || this.current === null)
-      throw new ActionError("the cluster is not running");
-    this.catchUp(this.current);
-    this.record(this.current.number, action);
+    const held = this.canAct() ? this.turn() : null;
+    if (held === null) throw new ActionError("the cluster is not running");
+    this.catchUp(held);
+    this.record(held.number, action);
     this.changed();
   }
 
@@ -507,11 +519,12 @@ export class Session implements Keeper {
   /** The reader takes the scenario's cluster over: the test stops where it stands, for good. */
   takeOver(): void {
     const cluster = this.cluster;
-    if (this.mode !== "scenario" || cluster === null || this.current === null) {
+    const held = this.mode === "scenario" ? this.turn() : null;
+    if (cluster === null || held === null) {
       throw new ActionError("there is no running scenario to take over");
     }
-    this.catchUp(this.current);
-    this.takeover = this.current.number;
+    this.catchUp(held);
+    this.takeover = held.number;
     this.generation++; // the test's gates never open: its code waits there forever
     this.queued = [];
     this.current = null;
@@ -528,7 +541,8 @@ export class Session implements Keeper {
       ...this.spec,
       takeover: this.takeover ?? this.spec.takeover,
       actions: [...this.actions],
-      at: this.current?.number ?? this.gate,
+      // between two gates: the next one, whose turn is on its way
+      at: this.current?.number ?? (this.turning ? this.gate + 1 : this.gate),
     };
   }
 
