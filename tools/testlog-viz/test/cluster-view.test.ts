@@ -85,10 +85,12 @@ describe("the cluster view on part2's story (pnpm demo), in chromium", () => {
     await scrubTo(page, f.sent.t + span * 0.8, duration);
     const late = (await dotOf(page, f.msg, f.to))!;
     expect(late.toReceiver).toBeLessThan(early.toReceiver - 10);
-    // the table follows the scrubber: the row of the moment shown is selected
-    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(
-      String(await shown(page)),
-    );
+    // the table follows the scrubber: the row of the moment shown is selected (a few times a
+    // second at most, so the selection of the first scrub may still show for a while)
+    const moment = String(await shown(page));
+    await expect
+      .poll(() => page.locator("tr.selected").getAttribute("data-i"), { timeout: 20_000 })
+      .toBe(moment);
     await page.screenshot({ path: new URL("cluster-part2-story-message.png", OUT).pathname });
     await scrubTo(page, f.end!.t + 0.5, duration);
     expect(await dotOf(page, f.msg, f.to)).toBeNull(); // delivered: gone
