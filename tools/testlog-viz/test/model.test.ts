@@ -283,7 +283,10 @@ describe("crashes, halts and restarts (part 3)", () => {
     expect(lane(4)).toEqual({ role: "follower", term: 2, cut: false, dead: false, group: null });
     expect(timeline.rows[3]!.lanes[0]!.dead).toBe(true);
     expect(timeline.storage).toBe(true);
-    expect(timeline.summary.storage).toEqual({ saves: 0, crashes: 1, halts: 1, restarts: 1 });
+    expect(timeline.summary.storage).toEqual({
+      ...{ saves: 0, crashes: 1, halts: 1, restarts: 1 },
+      ...{ snapshots: 0, installs: 0 },
+    });
   });
 
   test("a real halt before a save was durable: the entry is unsaved, and the restart drops it", () => {
