@@ -175,7 +175,7 @@ describe("each node's snapshot and the log after it, replayed from the rows", ()
 describe("InstallSnapshot in the timeline", () => {
   test("its rows say which snapshot and which chunk, never the chunk's text; a reply joins its request", () => {
     const timeline = realTimeline("part5-chunks.jsonl");
-    const rows = timeline.rows.filter((r, i) => {
+    const rows = timeline.rows.filter((_, i) => {
       const e = timeline.trace.events[i]!;
       return e.known && e.kind === "send" && e.details.rpc === "InstallSnapshot";
     });
