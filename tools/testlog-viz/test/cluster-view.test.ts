@@ -263,12 +263,23 @@ describe("the cluster view on part 5 (snapshots, InstallSnapshot), in chromium",
     expect(late.toReceiver).toBeLessThan(early.toReceiver - 10);
     const glyph = page.locator(`#cluster-view .flight[data-msg="${f.msg}"]`);
     expect(await glyph.getAttribute("class")).toBe("flight InstallSnapshot request");
-    const { lastIncludedIndex, offset, data } = f.payload as { [k: string]: number & string };
+    const { lastIncludedIndex, offset, data } = f.payload as unknown as {
+      lastIncludedIndex: number;
+      offset: number;
+      data: string;
+    };
     expect(await glyph.locator(".label").textContent()).toBe(
       `≤[${lastIncludedIndex}] ${offset}..${offset + data.length} last`,
     );
     // told apart from AppendEntries (blue) and RequestVote (amber) by its colour too
-    const colour = await glyph.locator(".dot").evaluate((d) => getComputedStyle(d).fill);
+    const colour = await glyph
+      .locator(".dot")
+      .evaluate(
+        (dot) =>
+          (
+            globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }
+          ).getComputedStyle(dot).fill,
+      );
     expect(colour).toBe("rgb(11, 132, 132)");
     await page.locator("#cluster-view").screenshot({
       path: new URL("cluster-part5-install-request.png", OUT).pathname,

@@ -68,7 +68,6 @@ describe("each node's snapshot and the log after it, replayed from the rows", ()
     eachState(timeline, (e, state, i) => {
       if (!e.known) return;
       const at = `${name} row ${i + 1} (${e.kind})`;
-      const d = e.details;
       if (e.node !== null && (e.kind === "snapshot.take" || e.kind === "snapshot.restore")) {
         expect(state(e.node).snapshot, at).toEqual({
           lastIncludedIndex: e.details.lastIncludedIndex,
@@ -109,7 +108,7 @@ describe("each node's snapshot and the log after it, replayed from the rows", ()
         expect([baseOf(node), node.commitIndex, node.lastApplied], at).toEqual([base, base, base]);
         if (snapshot) saw("restart from a snapshot");
       } else if (e.node !== null && e.kind === "send" && e.details.type === "request") {
-        const p = d.payload as Record<string, number>;
+        const p = e.details.payload as Record<string, number>;
         const leader = state(e.node);
         if (e.details.rpc === "AppendEntries") {
           // the entry before the ones it sends: in the log, or the snapshot's last one
