@@ -1,0 +1,7 @@
+// `pnpm test:seeds <count>`: this part's suite under many seeds, with part 3's sweep
+// (part5-snapshots/scripts/seed-sweep.ts; --help).
+
+import path from "node:path";
+import { seedSweep } from "part5-snapshots/scripts/seed-sweep";
+
+await seedSweep(path.resolve(import.meta.dirname, ".."), process.argv.slice(2));
