@@ -23,7 +23,7 @@ export async function startOurs(
   for (const id of cluster.keys()) {
     const log = openSync(path.join(processes.dir, `n${id}.log`), "a");
     const args = ["--id", String(id), "--cluster", formatClusterMap(cluster), "--no-trace"];
-    args.push("--data", path.join(processes.dir, `n${id}`));
+    args.push("--data", path.join(processes.dir, `n${id}`), "--initial-cluster-state", "new");
     processes.add(spawnNode(args, log), `n${id} (see ${processes.dir}/n${id}.log)`, fail);
   }
   // A connection per /status call: a kept-alive one idle between loads may be closing at the

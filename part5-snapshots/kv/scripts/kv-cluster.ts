@@ -11,7 +11,7 @@
 // (`process.restart`), so that a timeline can draw a node dead from the moment it died.
 
 import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -48,6 +48,9 @@ Ctrl-C stops every node, restarted ones included.
   --data <folder>    node i keeps its data in <folder>/n<i> (default part5-snapshots/kv/out/data)
   --trace-dir <dir>  each run's traces go into <dir>/<run>/ (default part5-snapshots/kv/out/traces)
   --fresh            delete the data and the traces first: a new, empty cluster
+                     (without it, the cluster is new only if no node's data folder holds
+                     anything; otherwise a node whose folder is empty refuses to start: it
+                     lost its data, see pnpm kv:node --help, --initial-cluster-state)
   --test-faults      let the nodes serve /admin/faults (docs/running.md)
   --verbose, -v      every node logs every event, messages included
   --help, -h         this text`;
@@ -73,6 +76,18 @@ interface Settings {
   /** Flags every node gets besides its id, cluster, data and traces. */
   flags: string[];
   fresh: boolean;
+}
+
+/** Whether no node's data folder holds anything: this is the first start of a new cluster. */
+function newCluster(s: Settings): boolean {
+  return [...s.cluster.keys()].every((id) => {
+    try {
+      return readdirSync(path.join(s.data, `n${id}`)).length === 0;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
+      throw error;
+    }
+  });
 }
 
 function settings(values: ReturnType<typeof parseArgs<{ options: typeof options }>>["values"]) {
@@ -108,12 +123,15 @@ class Supervisor {
   /** Nodes being restarted: stopped, to be started again at once. */
   private readonly restarting = new Set<number>();
   private stopping = false;
+  /** The cluster is new (newCluster): each node's first start here says so, later ones do not. */
+  private readonly isNew: boolean;
   /** Called when the last running node has ended by itself and no one can type a command. */
   onAllEnded: () => void = () => {};
   inputOpen = true;
 
-  constructor(s: Settings) {
+  constructor(s: Settings, isNew: boolean) {
     this.s = s;
+    this.isNew = isNew;
     this.trace = new TraceFile(path.join(this.runDir, "cluster.jsonl"), { append: false });
     const nodes = Object.fromEntries([...s.cluster].map(([id, a]) => [id, formatAddress(a)]));
     this.record(null, "process.start", processStart("supervisor", s.run, { nodes, data: s.data }));
@@ -133,9 +151,10 @@ class Supervisor {
     }
     const args = ["--id", String(id), "--cluster", formatClusterMap(this.s.cluster)];
     args.push("--data", path.join(this.s.data, `n${id}`), "--trace-dir", this.s.traces);
+    const started = (this.starts.get(id) ?? 0) + 1;
+    if (this.isNew && started === 1) args.push("--initial-cluster-state", "new");
     const child = spawnNode([...args, "--run", this.s.run, ...this.s.flags], "pipe");
     this.children.set(id, child);
-    const started = (this.starts.get(id) ?? 0) + 1;
     this.starts.set(id, started);
     if (started > 1) this.record(id, "process.restart", { pid: child.pid ?? 0 });
     const paint = colours[id % colours.length]!;
@@ -257,7 +276,7 @@ async function supervise(s: Settings): Promise<number> {
     rmSync(s.data, { recursive: true, force: true });
     rmSync(s.traces, { recursive: true, force: true });
   }
-  const supervisor = new Supervisor(s);
+  const supervisor = new Supervisor(s, newCluster(s));
   for (const id of s.cluster.keys()) supervisor.start(id);
   banner(s, supervisor.runDir);
   let stop: (reason: string) => void = () => {};

@@ -4,6 +4,7 @@
 
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { defaultRaftConfig } from "part5-snapshots";
 import {
   formatAddress,
   MAX_NODE_ID,
@@ -33,13 +34,21 @@ Runs node <n> of a key/value cluster in this process, until Ctrl-C.
                            (default ${DEFAULT_CLUSTER}, what pnpm kv:cluster starts)
   --listen <host:port>     where to listen (default: this node's address in --cluster;
                            127.0.0.1 unless told otherwise)
-  --data <folder>          the data folder: Raft's log, term and vote (part 3's DiskStorage)
+  --data <folder>          the data folder: Raft's log, term, vote and snapshot (DiskStorage)
                            (default part5-snapshots/kv/out/data/n<id>)
   --trace-dir <folder>     the folder of runs: the trace goes into <folder>/<run>/, one file per
                            start, n<id>-i<start>.jsonl (default part5-snapshots/kv/out/traces)
   --run <id>               the run this node belongs to; give every node of one run the same
                            (default: a new one, <date>-<time>-<pid>)
   --no-trace               write no trace
+  --initial-cluster-state <new|existing>
+                           existing (the default): the cluster exists, and an empty data folder
+                           means this node lost its data: it refuses to start. new: the first
+                           start of a new cluster, on empty data folders
+  --snapshot-entries <n>   take a snapshot once n entries were applied since the last (0: never
+                           by count; default ${defaultRaftConfig.snapshotAfterEntries})
+  --snapshot-bytes <n>     ... or once the commands applied since come to n bytes (0: never by
+                           size; default ${defaultRaftConfig.snapshotAfterBytes})
   --seed <n>               seed of the random election timeouts (default: from the OS; logged)
   --election-timeout <a-b> election timeouts drawn from a..b ms (default 500-1000)
   --heartbeat <ms>         the leader's heartbeat interval (default 100)
@@ -63,6 +72,9 @@ const options = {
   "trace-dir": { type: "string", default: DEFAULT_TRACES },
   run: { type: "string" },
   "no-trace": { type: "boolean", default: false },
+  "initial-cluster-state": { type: "string", default: "existing" },
+  "snapshot-entries": { type: "string", default: String(defaultRaftConfig.snapshotAfterEntries) },
+  "snapshot-bytes": { type: "string", default: String(defaultRaftConfig.snapshotAfterBytes) },
   seed: { type: "string" },
   "election-timeout": { type: "string", default: "500-1000" },
   heartbeat: { type: "string", default: "100" },
@@ -107,7 +119,10 @@ function nodeConfig(values: Values): Settings {
     raft: {
       ...electionTimeouts(values["election-timeout"]),
       heartbeatIntervalMs: ms(values, "heartbeat"),
+      snapshotAfterEntries: wholeNumber(values["snapshot-entries"], "--snapshot-entries", 0, 1e9),
+      snapshotAfterBytes: wholeNumber(values["snapshot-bytes"], "--snapshot-bytes", 0, 2 ** 40),
     },
+    clusterState: clusterState(values["initial-cluster-state"]),
     rpcTimeoutMs: ms(values, "rpc-timeout"),
     commitTimeoutMs: ms(values, "commit-timeout"),
     http: {
@@ -118,6 +133,11 @@ function nodeConfig(values: Values): Settings {
     verbose: values.verbose,
     openStorage: openDiskStorage,
   };
+}
+
+function clusterState(text: string): "new" | "existing" {
+  if (text === "new" || text === "existing") return text;
+  throw new UsageError(`--initial-cluster-state must be new or existing, got "${text}"`);
 }
 
 function electionTimeouts(text: string) {

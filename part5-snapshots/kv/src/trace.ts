@@ -21,7 +21,7 @@ export interface ClientKinds {
     client: string;
     seq: number;
     from: number;
-    status: "ok" | "not-leader" | "failed" | "no answer";
+    status: "ok" | "opened" | "not-leader" | "failed" | "session-expired" | "no answer";
     detail?: string;
   };
   /** The operation ended: its result, or an error that says whether it may have taken effect. */

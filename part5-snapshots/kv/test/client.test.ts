@@ -1,8 +1,9 @@
 // Goal: the client alone (src/kv/client.ts): it finds the leader (a not-leader hint at once, else
-// the next node in turn), retries every attempt of an operation with the same number, waits
+// the next node in turn), opens a session before its first operation and again when the store
+// has forgotten it, retries every attempt of an operation with the same number, waits
 // between attempts a random time under a bound that doubles (with jitter, never past the
 // deadline), and in the end says a failure is definite only when no attempt could have taken
-// effect. Method: a KvClient on part 3's VirtualClock, talking to a ScriptedTransport whose every
+// effect (a forgotten session included). Method: a KvClient on part 3's VirtualClock, talking to a ScriptedTransport whose every
 // answer the test writes; the randomness is a SeededRandom, or a stub that always draws the top
 // of the range so the bounds show. Nothing here depends on the run's seed.
 
@@ -12,6 +13,7 @@ import { describe, expect, test } from "vitest";
 import { ClientError, type ClientOptions, KvClient } from "../src/kv/client.ts";
 import {
   drawsHighest,
+  expired,
   failed,
   notLeader,
   ok,
@@ -100,6 +102,7 @@ describe("retries", () => {
     for (const s of transport.sent) {
       expect(s.request).toEqual({
         client: "c1",
+        session: 1,
         seq: 1,
         command: { op: "append", key: "k", value: "x" },
       });
@@ -107,6 +110,7 @@ describe("retries", () => {
     await settle(clock, client.cas("k", null, "y"));
     expect(transport.sent.at(-1)!.request).toEqual({
       client: "c1",
+      session: 1,
       seq: 2,
       command: { op: "cas", key: "k", expected: null, value: "y" },
     });
@@ -117,6 +121,41 @@ describe("retries", () => {
     errorOf(await settle(clock, client.delete("k")));
     await settle(clock, client.get("k"));
     expect(transport.sent.at(-1)!.request.seq).toBe(2);
+  });
+});
+
+describe("sessions", () => {
+  test("the first operation opens a session, once; every request carries its number", async () => {
+    const { clock, transport, client } = setup(() => ok("v"));
+    await settle(clock, client.get("k"));
+    await settle(clock, client.get("k"));
+    expect(transport.opens.map((s) => s.request)).toEqual([{ client: "c1", open: true }]);
+    expect(transport.sent.map((s) => s.request.session)).toEqual([1, 1]);
+  });
+
+  test("a session forgotten between operations: a new one, and the operation runs in it", async () => {
+    const { clock, transport, client } = setup((_, n) => (n === 1 ? expired(1) : ok("v")));
+    await settle(clock, client.get("k"));
+    expect(await settle(clock, client.put("k", "w"))).toMatchObject({ value: { value: "v" } });
+    // No attempt of the put may have run before the session was gone: it goes again, at once.
+    expect(transport.sent.map((s) => [s.request.session, s.request.seq])).toEqual([
+      [1, 1],
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(transport.opens).toHaveLength(2);
+  });
+
+  test("a session forgotten after an attempt that may have run: maybe, never run again", async () => {
+    const script = ["no answer", expired(1), ok()] as const;
+    const { clock, transport, client } = setup((_, n) => script[n]!);
+    const error = errorOf(await settle(clock, client.append("k", "x")));
+    expect(error.definite).toBe(false);
+    expect(error.message).toMatch(/may have taken effect.*session 1 is not open/);
+    expect(transport.sent).toHaveLength(2);
+    // The next operation opens a new session.
+    await settle(clock, client.get("k"));
+    expect(transport.sent.at(-1)!.request).toMatchObject({ session: 2, seq: 2 });
   });
 });
 

@@ -1,5 +1,7 @@
 // A KvTransport whose every answer the test scripts, on a virtual clock: for the client's unit
-// tests (client.test.ts), which need the client alone, without a cluster behind it.
+// tests (client.test.ts), which need the client alone, without a cluster behind it. A request
+// that opens a session is answered at once, with the next session number, and kept apart
+// (`opens`): the script answers the operations' attempts.
 
 import type { VirtualClock } from "part5-snapshots/clock";
 import type { Random } from "part5-snapshots/random";
@@ -32,6 +34,12 @@ export const notLeader = (leaderHint: number | null = null): KvResponse => ({
   leaderHint,
 });
 
+export const expired = (session: number): KvResponse => ({
+  status: "session-expired",
+  session,
+  error: `session ${session} is not open`,
+});
+
 export const failed = (definite: boolean): KvResponse => ({
   status: "failed",
   definite,
@@ -40,6 +48,8 @@ export const failed = (definite: boolean): KvResponse => ({
 
 export class ScriptedTransport implements KvTransport {
   readonly sent: Sent[] = [];
+  /** The requests that opened a session, each answered with the next number from 1. */
+  readonly opens: Sent[] = [];
   private readonly clock: VirtualClock;
   private readonly script: (to: number, attempt: number) => Scripted;
   private readonly latencyMs: number;
@@ -57,6 +67,11 @@ export class ScriptedTransport implements KvTransport {
 
   send(to: number, request: KvRequest, timeoutMs: number): Promise<KvResponse> {
     const t = this.clock.now();
+    if (request.open === true) {
+      this.opens.push({ t, to, request: structuredClone(request), timeoutMs });
+      const session = this.opens.length;
+      return Promise.resolve({ status: "opened", session, index: session });
+    }
     this.sent.push({ t, to, request: structuredClone(request), timeoutMs });
     const answer = this.script(to, this.sent.length - 1);
     return new Promise((resolve, reject) => {

@@ -2,8 +2,11 @@
 // an operation that failed may have taken effect. The same code runs against the simulated cluster
 // (virtual clock, seeded random, simulated transport) and the real one (HTTP, wall clock).
 //
-// Each client numbers its requests and sends every retry of one with the same number, so the
-// store executes it once and answers each retry with that first answer: retrying is always safe.
+// Each client opens a session (the store numbers it), numbers its requests and sends every retry
+// of one with the same number, so the store executes it once and answers each retry with that
+// first answer: retrying is always safe. A session the store has forgotten (idle too long) is
+// opened anew; the request it was forgotten under fails as "maybe" if an attempt of it may have
+// run before (§6.3), and is retried in the new session if none can have.
 // Finding the leader: the last node that answered, else the hint of a node that is not leader,
 // else the next node in turn. Between attempts it waits a random time up to a bound that doubles
 // each time (exponential backoff with full jitter), so that many clients do not retry in step.
@@ -84,6 +87,8 @@ export class KvClient extends KvOperations {
   private readonly random: Random;
   private readonly options: ClientOptions;
   private seq = 0;
+  /** The session the store opened for this client, once it has. */
+  private session: number | undefined;
   /** The node believed to lead. */
   private leader: number;
   /** An operation is under way: a client runs one at a time (its requests are numbered so). */
@@ -118,17 +123,36 @@ export class KvClient extends KvOperations {
   }
 
   private async runOnce(command: KvCommand): Promise<KvResult> {
-    const request: KvRequest = { client: this.options.id, seq: ++this.seq, command };
+    const seq = ++this.seq;
+    const request = (): KvRequest =>
+      this.session === undefined
+        ? { client: this.options.id, open: true }
+        : { client: this.options.id, session: this.session, seq, command };
     const deadline = this.clock.now() + this.options.deadlineMs;
     let maybe = false;
     let last = "no attempt was made";
-    for (let attempt = 1; this.clock.now() < deadline; attempt++) {
+    // The backoff grows with the attempts that failed (an open answered is no failure).
+    let failed = 0;
+    while (this.clock.now() < deadline) {
       const timeout = Math.min(this.options.attemptTimeoutMs, deadline - this.clock.now());
-      const outcome = await this.attempt(request, timeout);
+      const sent = request();
+      const outcome = await this.attempt(sent, timeout);
       if (outcome.kind === "done") return outcome.result;
-      maybe ||= outcome.maybe;
+      if (outcome.kind === "opened") {
+        this.session = outcome.session;
+        continue;
+      }
+      if (outcome.kind === "expired") {
+        this.session = undefined;
+        // No attempt may have run it: it never will (its session is gone), so it can go again.
+        if (!maybe) continue;
+        throw new ClientError(`${describe(command)} failed (it may have taken effect): ${outcome.why}`, false);
+      }
+      // An open changes nothing: only an attempt of the operation itself may have taken effect.
+      if (sent.open !== true) maybe ||= outcome.maybe;
       last = outcome.why;
-      if (!outcome.retryAtOnce) await this.backoff(attempt, deadline);
+      failed++;
+      if (!outcome.retryAtOnce) await this.backoff(failed, deadline);
     }
     const verdict = maybe ? "it may have taken effect" : "it did not take effect";
     throw new ClientError(
@@ -154,6 +178,10 @@ export class KvClient extends KvOperations {
       };
     }
     if (response.status === "ok") return { kind: "done", result: response.result };
+    if (response.status === "opened") return { kind: "opened", session: response.session };
+    if (response.status === "session-expired") {
+      return { kind: "expired", why: `n${to}: ${response.error}` };
+    }
     if (response.status === "not-leader") {
       // A hint names a node of the cluster; one this client was not told of is no use to it.
       const hint = response.leaderHint;
@@ -185,6 +213,8 @@ export class KvClient extends KvOperations {
 
 type Outcome =
   | { kind: "done"; result: KvResult }
+  | { kind: "opened"; session: number }
+  | { kind: "expired"; why: string }
   | { kind: "retry"; maybe: boolean; retryAtOnce: boolean; why: string };
 
 function describe(command: KvCommand): string {

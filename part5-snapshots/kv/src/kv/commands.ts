@@ -28,53 +28,91 @@ export interface KvResult {
 }
 
 /**
- * A request as a client sends it. With `client` and `seq` (numbered from 1, one at a time per
- * client), the store executes it at most once however often it is retried, and answers every
- * retry with the first answer (exactly once, §8). Without them, each copy runs anew.
+ * A request as a client sends it. In a session (`client`, `session` and `seq`, numbered from 1,
+ * one at a time per session), the store executes it at most once however often it is retried,
+ * and answers every retry with the first answer (exactly once, §8). Without them, each copy runs
+ * anew. A session is opened first by a request of its own (`KvOpen`).
  */
-export interface KvRequest {
+export interface KvOperation {
+  /** Who sends it, by name (the trace's); the session is what counts. */
   client?: string;
+  /** The session's number, as the store gave it when it opened the session. */
+  session?: number;
   seq?: number;
   command: KvCommand;
+  open?: undefined;
 }
+
+/**
+ * Opens a session for `client` (the thesis's RegisterClient, §6.3): its number is the index of
+ * this request's entry. It changes nothing else, so it is safe to send again and again: each copy
+ * that is applied opens a session, and those no one uses are forgotten like any idle one.
+ */
+export interface KvOpen {
+  client: string;
+  open: true;
+  session?: undefined;
+  seq?: undefined;
+  command?: undefined;
+}
+
+export type KvRequest = KvOperation | KvOpen;
 
 /** What a node answers. */
 export type KvResponse =
   | { status: "ok"; result: KvResult; index: number }
+  /** A session is open: its number (the index of the entry that opened it) goes with each request. */
+  | { status: "opened"; session: number; index: number }
   /** This node is not the leader: try `leaderHint` if known. The command did not run here. */
   | { status: "not-leader"; leaderHint: number | null }
   /**
    * It failed. `definite`: the command did not take effect and never will (another entry took its
    * place, or the request was malformed). Otherwise it may have, or may still.
    */
-  | { status: "failed"; definite: boolean; error: string };
+  | { status: "failed"; definite: boolean; error: string }
+  /**
+   * The request names a session the store does not hold (idle too long, §6.3): it did not run
+   * now and never will, but a copy of it may have run before the session was forgotten.
+   */
+  | { status: "session-expired"; session: number; error: string };
 
 /** The entry a request becomes in the Raft log. */
-export interface KvEntry {
-  kind: "kv";
-  client?: string;
-  seq?: number;
-  command: KvCommand;
-}
+export type KvEntry = { kind: "kv" } & KvRequest;
 
 /** A request as received (over HTTP, or from a test): checked field by field, with the reason. */
 export function parseRequest(value: unknown): KvRequest | string {
   if (!isObject(value)) return "the request must be a JSON object";
-  const { client, seq } = value;
+  const { client, session, seq, open } = value;
   if (
     client !== undefined &&
     (typeof client !== "string" || client === "" || client.length > 128)
   ) {
     return '"client" must be a non-empty string of at most 128 characters';
   }
-  if (seq !== undefined && (!Number.isSafeInteger(seq) || (seq as number) < 1)) {
-    return '"seq" must be a whole number from 1';
+  if (open !== undefined) {
+    if (open !== true) return '"open" must be true';
+    if (client === undefined) return '"open" needs "client": who opens the session';
+    const extra = [session, seq, value.command].some((field) => field !== undefined);
+    return extra
+      ? '"open" goes with "client" alone, not "session", "seq" or "command"'
+      : { client: client as string, open: true };
   }
-  if ((client === undefined) !== (seq === undefined)) return '"client" and "seq" go together';
+  for (const [name, n] of [
+    ["session", session],
+    ["seq", seq],
+  ] as const) {
+    if (n !== undefined && (!Number.isSafeInteger(n) || (n as number) < 1)) {
+      return `"${name}" must be a whole number from 1`;
+    }
+  }
+  const given = [client, session, seq].filter((field) => field !== undefined).length;
+  if (given % 3 !== 0) return '"client", "session" and "seq" go together';
   const command = parseCommand(value.command);
   if (typeof command === "string") return command;
   return {
-    ...(client === undefined ? {} : { client: client as string, seq: seq as number }),
+    ...(client === undefined
+      ? {}
+      : { client: client as string, session: session as number, seq: seq as number }),
     command,
   };
 }

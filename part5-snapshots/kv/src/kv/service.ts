@@ -7,9 +7,14 @@
 // entry was lost with its leader's term and can never be applied (an index holds one committed
 // entry, and this entry was only ever at that index): a definite failure. No answer in time means
 // it may still be applied: an indefinite one. The waiter is in place before the entry exists.
+//
+// The state machine's state goes into Raft's snapshots (§7): Raft asks for it when its policy
+// says a snapshot is due (`snapshotSource`), and hands a snapshot back at start and when a leader
+// installs one (`onRestore`), after which the entries it applies are those after the snapshot.
 
 import type { AppliedEntry, RaftNode } from "part5-snapshots";
 import type { Clock, Timer } from "part5-snapshots/clock";
+import type { RestoredSnapshot } from "part5-snapshots/snapshot";
 import type { KvEntry, KvRequest, KvResponse } from "./commands.ts";
 import { type Applied, KvStateMachine } from "./state-machine.ts";
 
@@ -43,6 +48,8 @@ export class KvService {
     this.options = { ...defaultServiceOptions, ...options };
     this.machine = new KvStateMachine(this.options.sessionWindow);
     node.onApply((entry) => this.onApply(entry));
+    node.snapshotSource(() => this.machine.snapshot());
+    node.onRestore((snapshot) => this.onRestore(snapshot));
   }
 
   /** Takes one client request; answers when its entry is applied, or why it could not be. */
@@ -80,6 +87,20 @@ export class KvService {
     this.finish(waiter, answerFor(entry, waiter, applied));
   }
 
+  /**
+   * The state machine is reset to a snapshot. A request still waiting for an entry the snapshot
+   * stands for will not see it applied here: whether it was its own entry that the snapshot holds
+   * is not known, so its answer is "maybe" (its client's retry is answered from the session).
+   */
+  private onRestore(snapshot: RestoredSnapshot): void {
+    this.machine.restore(snapshot.data);
+    for (const waiter of [...this.waiting.values()]) {
+      if (waiter.index > snapshot.lastIncludedIndex) continue;
+      const error = `a snapshot through [${snapshot.lastIncludedIndex}] replaced its entry [${waiter.index}]; it may have taken effect`;
+      this.finish(waiter, { status: "failed", definite: false, error });
+    }
+  }
+
   private timeOut(waiter: Waiter): void {
     const error = `not applied within ${this.options.requestTimeoutMs} ms; it may still be`;
     this.finish(waiter, { status: "failed", definite: false, error });
@@ -109,6 +130,12 @@ function answerFor(entry: AppliedEntry, waiter: Waiter, applied: Applied): KvRes
   }
   if (applied.kind === "result")
     return { status: "ok", result: applied.result, index: entry.index };
+  if (applied.kind === "opened") return { status: "opened", session: applied.session, index: entry.index };
+  if (applied.kind === "expired") {
+    // Sessions are numbered by the entries that opened them: a forgotten one never comes back.
+    const error = `session ${applied.session} is not open (idle too long, or never opened): this request did not run, but a copy of it may have run before; open a new session`;
+    return { status: "session-expired", session: applied.session, error };
+  }
   if (applied.kind === "superseded") {
     // It ran when first applied; this late copy did nothing, and its client has moved on.
     const error = `the client has sent request ${applied.latestSeq} since: this one is answered no more`;

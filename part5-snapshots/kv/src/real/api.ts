@@ -8,12 +8,15 @@
 //   POST   /kv/<key>/append       append the body to the value
 //   POST   /kv/<key>/cas          {"expected": "old" or null, "value": "new"}: set if it holds old
 //   DELETE /kv/<key>              delete
-//   POST   /kv                    the protocol itself: {"client", "seq", "command"} (commands.ts)
+//   POST   /kv                    the protocol itself: {"client", "session", "seq", "command"}, or
+//                                  {"client", "open": true} to open a session (commands.ts)
 //   POST   /raft/request-vote     Raft RPCs between nodes (raft-http.ts)
 //   POST   /raft/append-entries
+//   POST   /raft/install-snapshot
 //   GET, PUT, DELETE /admin/faults  only with --test-faults (faults.ts)
 //
-// `?client=<id>&seq=<n>` on the /kv routes makes a request exactly-once (commands.ts: KvRequest).
+// `?client=<id>&session=<s>&seq=<n>` on the /kv routes makes a request exactly-once, in a session
+// opened by POST /kv {"client": <id>, "open": true} (commands.ts: KvRequest).
 // Keys travel in the URL, percent-encoded (`/` as %2F). Every answer is JSON. A follower answers a
 // request for the store with 307 and the leader's URL (`curl -L` follows it), or with 503 and
 // Retry-After while it knows no leader.
@@ -89,6 +92,7 @@ const routes: Route[] = [
   { path: /^\/kv\/([^/]+)\/cas$/, methods: { POST: kv(casCommand) } },
   { path: /^\/raft\/request-vote$/, methods: { POST: raft("RequestVote") } },
   { path: /^\/raft\/append-entries$/, methods: { POST: raft("AppendEntries") } },
+  { path: /^\/raft\/install-snapshot$/, methods: { POST: raft("InstallSnapshot") } },
   {
     path: /^\/admin\/faults$/,
     methods: {
@@ -149,18 +153,21 @@ function decodeKey(encoded: string): string {
   }
 }
 
-/** `client` and `seq` from the query, checked by parseRequest with the command; nothing else. */
-function session(query: URLSearchParams): { client?: unknown; seq?: unknown } {
+/** `client`, `session` and `seq` from the query, checked by parseRequest with the command. */
+function session(query: URLSearchParams): { client?: unknown; session?: unknown; seq?: unknown } {
   for (const name of query.keys()) {
-    if (name !== "client" && name !== "seq") {
-      throw new HttpError(400, `unknown query parameter "${name}": only client and seq`);
+    if (name !== "client" && name !== "session" && name !== "seq") {
+      throw new HttpError(400, `unknown query parameter "${name}": only client, session and seq`);
     }
   }
   const client = query.get("client");
-  const seq = query.get("seq");
+  const number = (text: string | null) =>
+    text === null ? {} : /^\d+$/.test(text) ? Number(text) : text;
+  const [session, seq] = [number(query.get("session")), number(query.get("seq"))];
   return {
     ...(client === null ? {} : { client }),
-    ...(seq === null ? {} : { seq: /^\d+$/.test(seq) ? Number(seq) : seq }),
+    ...(typeof session === "object" ? {} : { session }),
+    ...(typeof seq === "object" ? {} : { seq }),
   };
 }
 
@@ -180,7 +187,7 @@ async function casCommand(key: string, req: IncomingMessage): Promise<KvCommand>
 
 async function protocol(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, at: Target) {
   if ([...at.query.keys()].length > 0)
-    throw new HttpError(400, "POST /kv takes no query: put client and seq in the body");
+    throw new HttpError(400, "POST /kv takes no query: put client, session and seq in the body");
   return answerKv(ctx, req, res, parseJson(await readBody(req, CLIENT_BODY_LIMIT)));
 }
 
@@ -199,7 +206,9 @@ function httpOutcome(
   response: KvResponse,
 ): [number, Record<string, string>, Record<string, unknown>] {
   const retry = { "retry-after": "1" };
-  if (response.status === "ok") return [200, {}, {}];
+  if (response.status === "ok" || response.status === "opened") return [200, {}, {}];
+  // The session is gone for good (commands.ts): not a refusal of this request's form.
+  if (response.status === "session-expired") return [410, {}, {}];
   if (response.status === "failed") return response.definite ? [503, retry, {}] : [504, {}, {}];
   const leader = response.leaderHint === null ? undefined : ctx.cluster.get(response.leaderHint);
   if (leader === undefined || response.leaderHint === ctx.id) {
@@ -230,7 +239,10 @@ function status(ctx: ApiContext): Record<string, unknown> {
     commitIndex: s.commitIndex,
     lastApplied: s.lastApplied,
     logLength: s.lastLogIndex,
+    lastIncludedIndex: s.lastIncludedIndex,
+    lastIncludedTerm: s.lastIncludedTerm,
     keys: ctx.service.machine.size,
+    sessions: ctx.service.machine.sessionCount,
     cluster: Object.fromEntries([...ctx.cluster].map(([id, a]) => [id, formatAddress(a)])),
     ...ctx.details(),
     ...(ctx.faults === undefined ? {} : { faults: { drop: ctx.faults.list() } }),
@@ -246,9 +258,10 @@ const help = {
     "POST /kv/<key>/cas": 'compare-and-swap: {"expected": "old" or null, "value": "new"}',
     "DELETE /kv/<key>": "delete a key",
     "POST /kv":
-      'the protocol: {"client": "c1", "seq": 1, "command": {"op": "put", "key": "k", "value": "v"}}',
+      'the protocol: {"client": "c1", "session": 7, "seq": 1, "command": {"op": "put", "key": "k", "value": "v"}}; {"client": "c1", "open": true} opens a session and answers its number',
   },
-  query: "?client=<id>&seq=<n> on the /kv routes: exactly once, however often it is retried",
+  query:
+    "?client=<id>&session=<s>&seq=<n> on the /kv routes: exactly once, however often it is retried",
   redirects:
     "a follower answers 307 to the leader (curl -L follows) or 503 while no leader is known",
 };

@@ -70,7 +70,7 @@ export class HttpKvTransport implements KvTransport {
       });
     try {
       const response = await this.exchange(to, request, timeoutMs);
-      answer(response.status, response.status === "failed" ? response.error : undefined);
+      answer(response.status, "error" in response ? response.error : undefined);
       return response;
     } catch (error) {
       answer("no answer", (error as Error).message);
@@ -125,6 +125,13 @@ export function responseOf(status: number, body: Buffer): KvResponse | string {
     return "the answer is not JSON";
   }
   if (!isObject(value)) return "the answer is not a JSON object";
+  const { session } = value;
+  // The one 4xx that is not a refusal of the request: its session is gone (commands.ts).
+  if (value.status === "session-expired") {
+    return Number.isSafeInteger(session) && typeof value.error === "string"
+      ? (value as KvResponse)
+      : "a session-expired answer without session and error";
+  }
   if (status >= 400 && status < 500 && typeof value.error === "string") {
     return { status: "failed", definite: true, error: `refused (${status}): ${value.error}` };
   }
@@ -137,6 +144,10 @@ export function responseOf(status: number, body: Buffer): KvResponse | string {
         Number.isSafeInteger(value.index)
         ? (value as KvResponse)
         : "an ok answer without a result and an index";
+    case "opened":
+      return Number.isSafeInteger(session) && Number.isSafeInteger(value.index)
+        ? (value as KvResponse)
+        : "an opened answer without session and index";
     case "not-leader":
       return leaderHint === null || Number.isSafeInteger(leaderHint)
         ? (value as KvResponse)

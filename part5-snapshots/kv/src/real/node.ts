@@ -1,6 +1,6 @@
-// One node of the key/value store as a real process: part 3's RaftNode with the real clock, a
+// One node of the key/value store as a real process: part 5's RaftNode with the real clock, a
 // random seeded from the operating system, Raft's RPCs over HTTP (raft-http.ts), on-disk storage
-// in its data folder; the KvService on it; one HTTP server for its clients and its peers
+// in its data folder, snapshots included; the KvService on it; one HTTP server for its clients and its peers
 // (api.ts); its trace in a file of its run's folder (trace-file.ts). Started by `pnpm kv:node`
 // (scripts/kv-node.ts), which `pnpm kv:cluster`, the tests and the benchmark run in a process of
 // its own (spawn.ts).
@@ -11,14 +11,15 @@ import { type Environment, type RaftConfig, RaftNode } from "part5-snapshots";
 import { DiskStorage } from "part5-snapshots/disk-storage";
 import { type FileLayer, nodeFiles } from "part5-snapshots/files";
 import { SeededRandom } from "part5-snapshots/random";
-import type { Storage } from "part5-snapshots/storage";
+import type { PersistentState, Storage } from "part5-snapshots/storage";
+import type { NodeKinds } from "part5-snapshots/trace";
 import { KvService } from "../kv/service.ts";
 import { type Address, type ClusterMap, formatAddress } from "./addresses.ts";
 import { apiHandler } from "./api.ts";
 import { RealClock } from "./clock.ts";
 import { Faults } from "./faults.ts";
 import { hardenedServer, type ServerLimits } from "./http.ts";
-import { HttpPeers, MAX_ENTRIES_PER_APPEND } from "./raft-http.ts";
+import { HttpPeers, MAX_ENTRIES_PER_APPEND, SNAPSHOT_CHUNK_SIZE } from "./raft-http.ts";
 import {
   messageIds,
   type NodeEventKinds,
@@ -46,7 +47,10 @@ export interface OpenedStorage {
   close(): void;
 }
 
-/** Part 3's DiskStorage: one append-only, checksummed, fdatasync'ed file in the data folder. */
+/**
+ * Part 5's DiskStorage: one append-only, checksummed, fdatasync'ed log file in the data folder,
+ * and the snapshot it builds on in a file of its own.
+ */
 export function openDiskStorage(folder: string): OpenedStorage {
   const counts: StorageCounts = { syncs: 0, bytesWritten: 0 };
   // The real file layer, counting: batching shows as fewer syncs than committed entries.
@@ -77,7 +81,14 @@ export interface NodeConfig {
   /** The folder of runs: the trace file goes into <traceDir>/<run>/; none when undefined. */
   traceDir: string | undefined;
   seed: number;
-  raft: Pick<RaftConfig, "electionTimeoutMinMs" | "electionTimeoutMaxMs" | "heartbeatIntervalMs">;
+  raft: Pick<RaftConfig, "electionTimeoutMinMs" | "electionTimeoutMaxMs" | "heartbeatIntervalMs"> &
+    Partial<Pick<RaftConfig, "snapshotAfterEntries" | "snapshotAfterBytes">>;
+  /**
+   * "new": this start may be the first of a new cluster, on an empty data folder. "existing"
+   * (the safe default): the cluster exists, and an empty data folder means this node lost what it
+   * voted and acknowledged; it refuses to start (etcd's --initial-cluster-state).
+   */
+  clusterState: "new" | "existing";
   rpcTimeoutMs: number;
   /** How long a client's request may wait for its entry to be applied (KvService). */
   commitTimeoutMs: number;
@@ -111,6 +122,12 @@ export class KvNode {
     const opened = config.openStorage(config.dataDir);
     let file: TraceFile | undefined;
     try {
+      const durable = opened.storage.load();
+      const refusal = lostDataProblem(config, durable);
+      if (refusal !== undefined) throw new Error(refusal);
+      // The module loads what was just read, instead of reading the folder again.
+      const { storage } = opened;
+      const loaded = { ...opened, storage: { load: () => durable, save: storage.save.bind(storage) } };
       const incarnation = nextIncarnation(config.dataDir);
       const name = `n${config.id}-i${incarnation}.jsonl`;
       file =
@@ -119,7 +136,7 @@ export class KvNode {
           : new TraceFile(path.join(runFolder(config.traceDir, config.run), name), {
               append: false,
             });
-      const { node, service, parts } = assemble(config, opened, file, incarnation);
+      const { node, service, parts } = assemble(config, loaded, file, incarnation);
       await listen(parts.server, config.listen);
       node.start();
       return new KvNode(node, service, incarnation, parts);
@@ -183,7 +200,9 @@ function assemble(
   const clock = new RealClock({ keepAlive: false });
   const nextMsg = messageIds(id, incarnation);
   let node: RaftNode | undefined;
-  const trace = tracerFor(config, file, () => node);
+  /** What the leader found followers had lost (data.lost), for /status. */
+  const lost: NodeKinds["data.lost"][] = [];
+  const trace = tracerFor(config, file, () => node, lost);
   const peerIds = [...cluster.keys()].filter((peer) => peer !== id);
   const faults = config.testFaults ? new Faults({ self: id, peers: peerIds, trace }) : undefined;
   const raftSide = { self: id, nextMsg, trace, faults };
@@ -197,10 +216,16 @@ function assemble(
     // §8: a new leader's no-op commits what earlier terms left, without waiting for a client.
     noopOnElection: true,
     maxEntriesPerAppend: MAX_ENTRIES_PER_APPEND,
+    snapshotChunkSize: SNAPSHOT_CHUNK_SIZE,
   });
   const service = new KvService(node, clock, { requestTimeoutMs: config.commitTimeoutMs });
   const info = { pid: process.pid, seed: config.seed, incarnation, dataDir: config.dataDir };
-  const details = () => ({ ...info, run: config.run, storage: { ...opened.counts } });
+  const details = () => ({
+    ...info,
+    run: config.run,
+    storage: { ...opened.counts },
+    ...(lost.length === 0 ? {} : { lostData: lost }),
+  });
   const raft = { ...raftSide, peers: peerIds, node };
   const api = { id, cluster, node, service, raft, faults, details };
   const server = hardenedServer(config.http, apiHandler(api));
@@ -224,15 +249,20 @@ function startDetails(
       raft: config.raft,
       rpcTimeoutMs: config.rpcTimeoutMs,
       commitTimeoutMs: config.commitTimeoutMs,
+      clusterState: config.clusterState,
     },
   });
 }
 
-/** The node's tracer; a `halt` (its storage failed) also tells the process, once. */
+/**
+ * The node's tracer; a `halt` (its storage failed) also tells the process, once, and a
+ * `data.lost` (a follower forgot what it acknowledged) is kept in `lost`, for /status.
+ */
 function tracerFor(
   config: NodeConfig,
   file: TraceFile | undefined,
   node: () => RaftNode | undefined,
+  lost: NodeKinds["data.lost"][],
 ): NodeTracer {
   const state = () => {
     const s = node()?.getState();
@@ -248,11 +278,28 @@ function tracerFor(
   let halted = false;
   return (kind, details) => {
     traceNode(kind, details);
+    if (kind === "data.lost") lost.push(details as NodeKinds["data.lost"]);
     if (kind === "halt" && !halted) {
       halted = true;
       config.onHalt((details as NodeEventKinds["halt"]).reason);
     }
   };
+}
+
+/**
+ * Why this node must not start on what its folder holds, if it must not: an empty folder (no
+ * term, no log, no snapshot) in a cluster that exists. Raft assumes a server never forgets a vote
+ * or an entry it acknowledged; one that did could vote twice in a term, or let a majority lose a
+ * committed entry. Rejoining with lost data is a membership change, not a restart.
+ */
+function lostDataProblem(config: NodeConfig, durable: PersistentState): string | undefined {
+  const empty = durable.currentTerm === 0 && durable.log.length === 0 && !durable.snapshot;
+  if (!empty || config.clusterState === "new") return undefined;
+  return [
+    `its data folder ${config.dataDir} is empty, and the cluster already exists (--initial-cluster-state existing, the default).`,
+    "If this node took part in the cluster before, it has lost the votes and entries it promised to keep, and must not simply rejoin:",
+    "restore the folder from a backup, or replace the node as a new member. If this is the first start of a new cluster, start every node with --initial-cluster-state new.",
+  ].join(" ");
 }
 
 function listen(server: Server, at: Address): Promise<void> {

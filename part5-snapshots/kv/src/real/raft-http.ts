@@ -8,6 +8,7 @@
 //
 //   POST /raft/request-vote      {"msg", "from", "to", "payload": RequestVoteArgs}
 //   POST /raft/append-entries    {"msg", "from", "to", "payload": AppendEntriesArgs}
+//   POST /raft/install-snapshot  {"msg", "from", "to", "payload": InstallSnapshotArgs} (one chunk)
 //   200                          {"msg", "request", "payload": the reply}
 //
 // Each side traces its messages as the simulated network does (send and deliver, rpc.error when
@@ -19,6 +20,8 @@ import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
   NodeId,
   RaftNode,
   RequestVoteArgs,
@@ -31,8 +34,11 @@ import type { Faults } from "./faults.ts";
 import { call, HttpError, parseJson, readBody, sendJson } from "./http.ts";
 import type { NodeTracer } from "./trace-file.ts";
 import {
+  type Membership,
   parseAppendEntries,
   parseAppendEntriesReply,
+  parseInstallSnapshot,
+  parseInstallSnapshotReply,
   parseRequestVote,
   parseRequestVoteReply,
   type ReplyEnvelope,
@@ -42,6 +48,7 @@ import {
 export const RAFT_PATHS: Record<RpcName, string> = {
   RequestVote: "/raft/request-vote",
   AppendEntries: "/raft/append-entries",
+  InstallSnapshot: "/raft/install-snapshot",
 };
 
 /**
@@ -54,6 +61,13 @@ export const RAFT_PATHS: Record<RpcName, string> = {
 export const MAX_ENTRIES_PER_APPEND = 64;
 export const APPEND_BODY_LIMIT = 64 * 1024 * 1024;
 const VOTE_BODY_LIMIT = 4096;
+/**
+ * How many characters of a snapshot's text one InstallSnapshot carries (RaftConfig's
+ * snapshotChunkSize): a chunk travels in one request of a bounded size. Even with every
+ * character escaped in JSON (\uXXXX, 6 bytes), a chunk fits SNAPSHOT_BODY_LIMIT.
+ */
+export const SNAPSHOT_CHUNK_SIZE = 256 * 1024;
+export const SNAPSHOT_BODY_LIMIT = 8 * SNAPSHOT_CHUNK_SIZE;
 /** How large a reply may be: a few numbers. */
 const REPLY_LIMIT = 16 * 1024;
 
@@ -89,6 +103,10 @@ export class HttpPeers implements Transport {
     // A heartbeat is an AppendEntries that carries no entries.
     const heartbeat = args.entries.length === 0;
     return this.invoke(to, "AppendEntries", args, heartbeat, parseAppendEntriesReply);
+  }
+
+  installSnapshot(to: NodeId, args: InstallSnapshotArgs): Promise<InstallSnapshotReply> {
+    return this.invoke(to, "InstallSnapshot", args, false, parseInstallSnapshotReply);
   }
 
   /** Closes every kept-alive connection; calls made from now on fail. */
@@ -163,11 +181,9 @@ export async function answerRaft(
   res: ServerResponse,
 ): Promise<void> {
   const { self, peers, trace, faults } = endpoint;
-  const limit = rpc === "RequestVote" ? VOTE_BODY_LIMIT : APPEND_BODY_LIMIT;
+  const { limit, parse } = ANSWERING[rpc];
   const body = parseJson(await readBody(req, limit));
-  const members = { self, peers };
-  const request: RequestEnvelope<unknown> | string =
-    rpc === "RequestVote" ? parseRequestVote(body, members) : parseAppendEntries(body, members);
+  const request: RequestEnvelope<unknown> | string = parse(body, { self, peers });
   if (typeof request === "string") throw new HttpError(400, request);
   const heartbeat =
     rpc === "AppendEntries" && (request.payload as AppendEntriesArgs).entries.length === 0;
@@ -186,11 +202,22 @@ export async function answerRaft(
   sendJson(res, 200, { msg, request: request.msg, payload });
 }
 
+/** For each RPC, the answering side's body limit and its check of what arrives (wire.ts). */
+const ANSWERING: Record<
+  RpcName,
+  { limit: number; parse: (body: unknown, members: Membership) => RequestEnvelope<unknown> | string }
+> = {
+  RequestVote: { limit: VOTE_BODY_LIMIT, parse: parseRequestVote },
+  AppendEntries: { limit: APPEND_BODY_LIMIT, parse: parseAppendEntries },
+  InstallSnapshot: { limit: SNAPSHOT_BODY_LIMIT, parse: parseInstallSnapshot },
+};
+
 function handle(endpoint: RaftEndpoint, rpc: RpcName, args: unknown): unknown {
+  const { node } = endpoint;
   try {
-    return rpc === "RequestVote"
-      ? endpoint.node.handleRequestVote(args as RequestVoteArgs)
-      : endpoint.node.handleAppendEntries(args as AppendEntriesArgs);
+    if (rpc === "RequestVote") return node.handleRequestVote(args as RequestVoteArgs);
+    if (rpc === "AppendEntries") return node.handleAppendEntries(args as AppendEntriesArgs);
+    return node.handleInstallSnapshot(args as InstallSnapshotArgs);
   } catch (error) {
     // The module has stopped (shutting down, or its storage failed): it must not answer.
     throw new HttpError(503, `n${endpoint.self} does not answer: ${(error as Error).message}`);

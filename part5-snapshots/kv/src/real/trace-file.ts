@@ -180,8 +180,20 @@ export type NodeTracer = <K extends keyof NodeEventKinds>(
   details: NodeEventKinds[K],
 ) => void;
 
-/** What the terminal shows without --verbose: the changes a person watching wants to see. */
-const LOGGED = new Set<string>(["role", "term", "halt", "process.stop", "faults"]);
+/**
+ * What the terminal shows without --verbose: the changes a person watching wants to see, a
+ * snapshot installed or restored, and, loudly, a follower that lost what it acknowledged.
+ */
+const LOGGED = new Set<string>([
+  "role",
+  "term",
+  "halt",
+  "process.stop",
+  "faults",
+  "snapshot.install",
+  "snapshot.restore",
+  "data.lost",
+]);
 
 export interface NodeTraceOptions {
   id: number;

@@ -10,6 +10,8 @@
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
   LogEntry,
   RequestVoteArgs,
   RequestVoteReply,
@@ -152,6 +154,33 @@ export function parseAppendEntries(
   );
 }
 
+/**
+ * One chunk of a snapshot (Figure 13). Its text is the state machine's JSON, which only the whole
+ * snapshot can be checked as (the state machine refuses, when restoring, what is not its state):
+ * a chunk is checked for what it says about the snapshot and where it goes.
+ */
+export function parseInstallSnapshot(
+  value: unknown,
+  members: Membership,
+): RequestEnvelope<InstallSnapshotArgs> | string {
+  const fields = {
+    term: positive,
+    leaderId: whole,
+    lastIncludedIndex: positive,
+    lastIncludedTerm: positive,
+    offset: whole,
+    data: (v: unknown) => (typeof v === "string" ? undefined : "must be a string"),
+    done: bool,
+  };
+  return parseRpc<InstallSnapshotArgs>(value, members, {
+    name: "InstallSnapshot",
+    fields,
+    sender: "leaderId",
+    index: "lastIncludedIndex",
+    logTerm: "lastIncludedTerm",
+  });
+}
+
 /** Each entry: a term between the previous entry's and the leader's, and a command this store makes. */
 function entriesProblem(entries: unknown[], prevLogTerm: number, term: number): string | undefined {
   let previous = prevLogTerm;
@@ -174,8 +203,10 @@ function commandProblem(command: unknown): string | undefined {
   const problem = shape(command, "command", {
     kind: (v) => (v === "kv" ? undefined : 'must be "kv"'),
     client: anything,
+    session: anything,
     seq: anything,
     command: anything,
+    open: anything,
   });
   const request = problem ?? parseRequest(command);
   return typeof request === "string" ? `is not a key/value request: ${request}` : undefined;
@@ -215,4 +246,11 @@ export function parseAppendEntriesReply(
     conflictTerm: optional(positive),
     conflictIndex: optional(positive),
   });
+}
+
+export function parseInstallSnapshotReply(
+  value: unknown,
+  request: number,
+): ReplyEnvelope<InstallSnapshotReply> | string {
+  return parseReply(value, request, "InstallSnapshot reply", { term: whole, success: bool });
 }

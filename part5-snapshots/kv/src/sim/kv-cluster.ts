@@ -44,6 +44,8 @@ export class KvSimCluster extends SimCluster {
       ...options,
       // §8: a new leader's no-op commits what earlier terms left, without waiting for a client.
       raft: { noopOnElection: true, ...options.raft },
+      // §7: the snapshots hold the store's state, sessions included (the service gives them).
+      snapshots: "application",
       onNode: (id, node, cluster) =>
         services.set(id, new KvService(node, cluster.clock, options.service)),
     });
@@ -160,7 +162,7 @@ export class KvSimCluster extends SimCluster {
             if (settled) return;
             settled = true;
             timer.cancel();
-            answer(response.status, response.status === "failed" ? response.error : undefined);
+            answer(response.status, "error" in response ? response.error : undefined);
             resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
           });
         });

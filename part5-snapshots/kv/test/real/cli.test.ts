@@ -175,6 +175,7 @@ describeReal("real nodes: the command-line client", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "raft-kv-epipe-"));
     const [port] = await freePorts(1);
     const args = ["--id", "0", "--cluster", `0=127.0.0.1:${port}`, "--data", dir, "--no-trace"];
+    args.push("--initial-cluster-state", "new");
     const node = spawn(process.execPath, [launcher, "kv-node", ...args], {
       cwd: partDir,
       stdio: ["ignore", "pipe", "inherit"],

@@ -106,6 +106,8 @@ export class RealCluster {
   readonly history = new History();
   private checkedOperations = 0;
   private readonly children = new Map<number, ChildProcess>();
+  /** Nodes started at least once: the first start of each is that of a new cluster. */
+  private readonly started = new Set<number>();
   private readonly flags: string[];
   private readonly agent = new Agent({ keepAlive: false });
   private readonly clients: RealClient[] = [];
@@ -190,6 +192,8 @@ export class RealCluster {
     const args = ["--id", String(id), "--cluster", formatClusterMap(this.cluster)];
     args.push("--data", path.join(this.dir, "data", `n${id}`));
     args.push("--trace-dir", path.join(this.dir, "traces"), "--run", this.run, ...this.flags);
+    if (!this.started.has(id)) args.push("--initial-cluster-state", "new");
+    this.started.add(id);
     const child = spawnNode(args, log);
     closeSync(log); // the child has its own copy
     this.children.set(id, child);
