@@ -1,12 +1,12 @@
 // Does the suite catch the bugs it claims to? Each mutant below is a bug that Raft
 // implementations have shipped or that the Students' Guide warns about, written as one edit to
-// src/raft.ts (or, where it says, another file of src/). For each, this script copies the part into a scratch folder, makes the edit, runs
-// the whole suite under the default seed (which tests catch it?) and the chaos scenario under a
-// run of seeds (does chaos alone catch it, and at which seed?). A mutant that nothing catches
-// marks a rule the suite does not guard.
+// src/raft.ts (or, where it says, another file of src/). For each, this script copies the part
+// into a scratch folder, makes the edit, runs the whole suite under the default seed (which tests
+// catch it?) and the chaos scenario under a run of seeds (does chaos alone catch it, and at which
+// seed?). A mutant that nothing catches marks a rule the suite does not guard.
 //
-//   pnpm --filter part1-election test:mutants                 every mutant, chaos under 20 seeds
-//   pnpm --filter part1-election test:mutants --only majority --seeds 50
+//   pnpm --filter <part> test:mutants                 every mutant, chaos under 20 seeds
+//   pnpm --filter <part> test:mutants --only majority --seeds 50
 
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: mutants quote source text, template literals included
 
@@ -221,15 +221,15 @@ const MUTANTS: Mutant[] = [
   {
     name: "sends-before-saving",
     rule: "Figure 2: persistent state is updated on stable storage before responding to RPCs",
-    find: "    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.saved(changes)) return;\n    for (const message of this.outbox.splice(0)) message();",
+    find: "    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.save(changes)) return;\n    for (const message of this.outbox.splice(0)) message();",
     replace:
-      "    for (const message of this.outbox.splice(0)) message();\n    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.saved(changes)) return;",
+      "    for (const message of this.outbox.splice(0)) message();\n    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.save(changes)) return;",
   },
   {
     name: "answers-before-saving",
     rule: "Figure 2: a reply leaves only once what it depends on is durable",
-    find: "  private answer<T>(reply: T): T {\n    this.flush();",
-    replace: "  private answer<T>(reply: T): T {\n    this.flushSoon();",
+    find: "    const reply = this.handle(receive);\n",
+    replace: '    const reply = this.handle(receive, "end of turn");\n',
   },
   {
     name: "vote-not-saved",
@@ -267,8 +267,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "install-answered-before-saving",
     rule: "Figure 13, receiver rule 5: save the snapshot, then reply",
-    find: "    return this.answer(this.installOn(args));",
-    replace: "    const reply = this.installOn(args);\n    this.flushSoon();\n    return reply;",
+    find: "    return this.answer(() => this.installOn(args));",
+    replace: '    return this.handle(() => this.installOn(args), "end of turn");',
   },
   {
     name: "rule-6-not-honoured",
@@ -306,8 +306,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "append-inside-snapshot-not-trimmed",
     rule: "§7: an AppendEntries reaching into the snapshot is read from its last entry on",
-    find: "return this.answer(this.appendOn(this.afterSnapshot(args)));",
-    replace: "return this.answer(this.appendOn(args));",
+    find: "return this.answer(() => this.appendOn(this.afterSnapshot(args)));",
+    replace: "return this.answer(() => this.appendOn(args));",
   },
   {
     name: "lost-data-not-reported",

@@ -1,12 +1,12 @@
-// The crash-point machinery of crash-points.test.ts and crash-points-snapshots.test.ts: crash
-// the node that makes one chosen save of a cluster, before or after it is durable, and restart it
-// a little later on the same storage.
+// The crash-point machinery of crash-points.test.ts and crash-points-snapshots.test.ts: run a
+// scenario once to count the saves its nodes make, then crash the node that makes one chosen save,
+// before or after it is durable, and restart it a little later on the same storage.
 
 import type { Timer } from "../src/clock.ts";
-import type { SimCluster } from "../src/sim/cluster.ts";
+import { SimCluster, type SimOptions } from "../src/sim/cluster.ts";
 import type { SaveFault } from "../src/storage.ts";
 
-export const RESTART_AFTER_MS = 200;
+const RESTART_AFTER_MS = 200;
 
 /**
  * Crashes the node making save number `at` (counted over the whole cluster) with `fault`, and
@@ -30,4 +30,24 @@ export function crashAtSave(cluster: SimCluster, at: number, fault: SaveFault): 
 
 export function savesMade(cluster: SimCluster): number {
   return cluster.ids.reduce((sum, id) => sum + cluster.storage.get(id)!.saves, 0);
+}
+
+/** The scenario run once with nothing crashing, on 3 nodes: its saves are the crash points. */
+export async function dryRun(
+  scenario: (cluster: SimCluster) => Promise<void>,
+  options: SimOptions,
+): Promise<SimCluster> {
+  const dry = new SimCluster(3, options);
+  dry.startNodes();
+  await scenario(dry);
+  await dry.shutdown();
+  return dry;
+}
+
+/** Each save of `saves`, crashed before it is durable and after. */
+export function crashPoints(saves: number): [number, SaveFault][] {
+  const faults = ["crash before durable", "crash after durable"] as const;
+  return Array.from({ length: saves }, (_, i) => i + 1).flatMap((at) =>
+    faults.map((fault): [number, SaveFault] => [at, fault]),
+  );
 }

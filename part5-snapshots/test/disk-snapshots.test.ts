@@ -3,7 +3,7 @@
 // start loads the snapshot and then only the log after it; a snapshot file that is damaged,
 // truncated, missing or not the one the log names is refused with the file, what is wrong and
 // what to do, and nothing is deleted; the folder stays bounded however long a node runs.
-// Method: real files in temporary folders (disk-folders.ts), a scripted sequence of saves with
+// Method: real files in temporary folders (disk-fixtures.ts), a scripted sequence of saves with
 // snapshots of every kind, a file layer that crashes before any one step (faulty-files.ts),
 // damage made by hand. Nothing here depends on time or on RAFT_SEED.
 
@@ -12,21 +12,14 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { VirtualClock } from "../src/clock.ts";
 import { DiskStorage, encodeRecord, LOG_FILE } from "../src/disk-storage.ts";
-import { type LogEntry, type RaftConfig, RaftNode } from "../src/raft.ts";
+import { type RaftConfig, RaftNode } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
 import type { Snapshot } from "../src/snapshot.ts";
-import {
-  applyChanges,
-  type Changes,
-  emptyState,
-  type PersistentState,
-  StorageError,
-} from "../src/storage.ts";
+import { type Changes, StorageError } from "../src/storage.ts";
 import { type Kind, Tracer } from "../src/trace.ts";
-import { open, reopen, runScript, tempFolder } from "./disk-folders.ts";
+import { entry, open, reopen, runScript, statesAfter, tempFolder } from "./disk-fixtures.ts";
 import { FaultyFiles } from "./faulty-files.ts";
 
-const entry = (term: number, command: unknown): LogEntry => ({ term, command });
 const snap = (index: number, term: number, state: unknown): Snapshot => ({
   lastIncludedIndex: index,
   lastIncludedTerm: term,
@@ -57,12 +50,7 @@ const script: Changes[] = [
 ];
 
 /** states[k]: the state after the first k saves (as MemoryStorage keeps it). */
-const states: PersistentState[] = [emptyState()];
-for (const changes of script) {
-  const next = structuredClone(states.at(-1)!);
-  applyChanges(next, structuredClone(changes));
-  states.push(next);
-}
+const states = statesAfter(script);
 
 /** The files of a data folder, lock aside. */
 function filesIn(folder: string): string[] {

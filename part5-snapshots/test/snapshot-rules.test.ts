@@ -9,9 +9,8 @@
 import { describe, expect } from "vitest";
 import type { InstallSnapshotArgs, LogEntry, RaftConfig } from "../src/raft.ts";
 import { test } from "./harness.ts";
-import { appendArgs, nodeUnderTest, RecordingStorage } from "./node-under-test.ts";
+import { appendArgs, entry, nodeUnderTest, RecordingStorage, runUntil } from "./node-under-test.ts";
 
-const entry = (term: number, command: unknown): LogEntry => ({ term, command });
 /** `n` entries of `term`: "c1", "c2", … */
 const commands = (n: number, term = 1): LogEntry[] =>
   Array.from({ length: n }, (_, i) => entry(term, `c${i + 1}`));
@@ -39,7 +38,7 @@ function follower(entries: LogEntry[], committed: number, config: Partial<RaftCo
 /** The follower above, elected leader of term 2 by its peers' votes. */
 async function leader(entries: LogEntry[], committed: number, config: Partial<RaftConfig> = {}) {
   const t = follower(entries, committed, config);
-  await t.clock.runUntil(t.clock.now() + 1000, () => t.node.getState().role === "candidate");
+  await runUntil(t, () => t.node.getState().role === "candidate");
   for (const call of t.peers.voteRequests.splice(0)) call.reply({ term: 2, voteGranted: true });
   await t.clock.runFor(0);
   expect(t.node.getState()).toMatchObject({ role: "leader", currentTerm: 2 });
@@ -361,7 +360,7 @@ describe("Figure 13: InstallSnapshot receiver", () => {
 
   test("InstallSnapshot from the leader of the term restarts the election timer; a candidate of that term steps down", async () => {
     const t = follower(commands(2), 1);
-    await t.clock.runUntil(t.clock.now() + 1000, () => t.node.getState().role === "candidate");
+    await runUntil(t, () => t.node.getState().role === "candidate");
     const { currentTerm } = t.node.getState();
     const chunk = chunks(data, 10, { ...of6, term: currentTerm })[0]!;
     t.node.handleInstallSnapshot(chunk);

@@ -10,7 +10,7 @@ import { describe, expect, test } from "vitest";
 import { chaosNetwork, runChaos } from "../src/sim/chaos.ts";
 import { type Kind, sentences, type TraceEvent } from "../src/trace.ts";
 import { Cluster } from "./harness.ts";
-import { nodeUnderTest } from "./node-under-test.ts";
+import { leader } from "./node-under-test.ts";
 
 const doc = readFileSync(path.resolve(import.meta.dirname, "../../docs/trace-format.md"), "utf8");
 
@@ -65,9 +65,7 @@ async function everyKind(): Promise<TraceEvent[]> {
 
 /** A leader whose follower acknowledges an entry and then refuses it: it reports lost data. */
 async function lostData(): Promise<TraceEvent[]> {
-  const t = nodeUnderTest(2);
-  await t.clock.runUntil(1000, () => t.node.getState().role === "candidate");
-  for (const call of t.peers.voteRequests.splice(0)) call.reply({ term: 1, voteGranted: true });
+  const t = await leader();
   t.node.submit("x");
   await t.clock.runFor(0);
   for (const call of t.peers.appendRequests.splice(0)) call.reply({ term: 1, success: true });
