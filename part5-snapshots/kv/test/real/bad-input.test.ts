@@ -37,6 +37,15 @@ const append = {
   leaderCommit: 0,
 };
 const put = { kind: "kv", command: { op: "put", key: "k", value: "v" } };
+const chunk = {
+  term: HUGE_TERM,
+  leaderId: 1,
+  lastIncludedIndex: 40,
+  lastIncludedTerm: 2,
+  offset: 0,
+  data: "{}",
+  done: true,
+};
 /** A message from n1 to n0 whose payload is `payload` (each below is wrong in one way). */
 const toN0 = (payload: unknown, envelope: object = {}) => ({
   msg: 1,
@@ -54,6 +63,18 @@ const cases: [string, (string | Buffer)[], number][] = [
   ["a missing value", [post("/kv", { command: { op: "put", key: "k" } })], 400],
   ["an unknown op", [post("/kv", { command: { op: "drop", key: "k" } })], 400],
   ["seq without client", [post("/kv", { seq: 1, command: { op: "get", key: "k" } })], 400],
+  [
+    "seq without session",
+    [post("/kv", { client: "c", seq: 1, command: { op: "get", key: "k" } })],
+    400,
+  ],
+  ["an open that is not true", [post("/kv", { client: "c", open: "yes" })], 400],
+  ["an open without client", [post("/kv", { open: true })], 400],
+  [
+    "an open with a command",
+    [post("/kv", { client: "c", open: true, command: { op: "get", key: "k" } })],
+    400,
+  ],
   ["cas without expected", [post("/kv/k/cas", { value: "x" })], 400],
   ["cas with a number", [post("/kv/k/cas", { expected: 1, value: "x" })], 400],
   ["a key over the limit", [request("GET", `/kv/${"a".repeat(MAX_KEY_BYTES + 1)}`)], 400],
@@ -70,7 +91,8 @@ const cases: [string, (string | Buffer)[], number][] = [
   ["a value that is not UTF-8", [request("PUT", "/kv/k", Buffer.from([0xff, 0xfe]))], 400],
   ["a key that is not percent-encoded UTF-8", [request("GET", "/kv/%E0%A4%A")], 400],
   ["an unknown query parameter", [request("GET", "/kv/k?sequence=1")], 400],
-  ["a seq that is no number", [request("GET", "/kv/k?client=c&seq=one")], 400],
+  ["a seq that is no number", [request("GET", "/kv/k?client=c&session=1&seq=one")], 400],
+  ["a session that is no number", [request("GET", "/kv/k?client=c&session=s&seq=1")], 400],
   ["an unknown route", [request("GET", "/keys")], 404],
   ["a fault that drops the node itself", [request("PUT", "/admin/faults", '{"drop":[0]}')], 400],
   ["an unknown method", [request("PATCH", "/kv/k", "x")], 405],
@@ -190,6 +212,36 @@ const cases: [string, (string | Buffer)[], number][] = [
     "AppendEntries: prevLogTerm without prevLogIndex",
     [post("/raft/append-entries", toN0({ ...append, prevLogTerm: 2 }))],
     400,
+  ],
+  [
+    "InstallSnapshot: data that is no string",
+    [post("/raft/install-snapshot", toN0({ ...chunk, data: { a: 1 } }))],
+    400,
+  ],
+  [
+    "InstallSnapshot: a negative offset",
+    [post("/raft/install-snapshot", toN0({ ...chunk, offset: -1 }))],
+    400,
+  ],
+  [
+    "InstallSnapshot: a snapshot of no entry",
+    [post("/raft/install-snapshot", toN0({ ...chunk, lastIncludedIndex: 0, lastIncludedTerm: 0 }))],
+    400,
+  ],
+  [
+    "InstallSnapshot: a last term after the leader's",
+    [post("/raft/install-snapshot", toN0({ ...chunk, term: 2, lastIncludedTerm: 3 }))],
+    400,
+  ],
+  [
+    "InstallSnapshot: done missing",
+    [post("/raft/install-snapshot", toN0({ ...chunk, done: undefined }))],
+    400,
+  ],
+  [
+    "InstallSnapshot: a chunk over the limit",
+    [post("/raft/install-snapshot", toN0({ ...chunk, data: "x".repeat(3 * 1024 * 1024) }))],
+    413,
   ],
 ];
 

@@ -1,7 +1,8 @@
 // Goal: the pieces of the real processes that need no process: addresses as the command line
 // gives them, message ids that no two starts of any nodes share, the start counter in the data
-// folder, the real clock's timers, and the wire checks letting through every well-formed message
-// (the bad-input battery shows them refusing the malformed ones). Method: plain calls.
+// folder, the real clock's timers, and the wire checks letting through every well-formed message,
+// InstallSnapshot's chunks and a session's opening included (the bad-input battery shows them
+// refusing the malformed ones). Method: plain calls.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,8 @@ import {
 import {
   parseAppendEntries,
   parseAppendEntriesReply,
+  parseInstallSnapshot,
+  parseInstallSnapshotReply,
   parseRequestVote,
 } from "../../src/real/wire.ts";
 import { describe as sentence } from "../../src/trace.ts";
@@ -113,9 +116,16 @@ describe("real processes, piece by piece: the clock, the wire, the answers", () 
       payload: { term: 3, candidateId: 2, lastLogIndex: 4, lastLogTerm: 2 },
     };
     expect(parseRequestVote(vote, members)).toEqual(vote);
-    const put = { kind: "kv", client: "c", seq: 1, command: { op: "put", key: "k", value: "v" } };
+    const put = {
+      kind: "kv",
+      client: "c",
+      session: 5,
+      seq: 1,
+      command: { op: "put", key: "k", value: "v" },
+    };
     const entries = [
       { term: 2, command: null },
+      { term: 2, command: { kind: "kv", client: "c", open: true } },
       { term: 3, command: put },
     ];
     const append = {
@@ -132,6 +142,23 @@ describe("real processes, piece by piece: the clock, the wire, the answers", () 
     };
     expect(parseAppendEntriesReply(refusal, 8)).toEqual(refusal);
     expect(parseAppendEntriesReply(refusal, 7)).toBe("the reply answers #8, not #7");
+    const chunk = {
+      msg: 10,
+      from: 1,
+      to: 0,
+      payload: {
+        term: 3,
+        leaderId: 1,
+        lastIncludedIndex: 40,
+        lastIncludedTerm: 2,
+        offset: 65536,
+        data: '"a":"1"}',
+        done: true,
+      },
+    };
+    expect(parseInstallSnapshot(chunk, members)).toEqual(chunk);
+    const taken = { msg: 11, request: 10, payload: { term: 3, success: true } };
+    expect(parseInstallSnapshotReply(taken, 10)).toEqual(taken);
   });
 
   test("a node's answer as the client reads it: 4xx refusals are definite failures", () => {
@@ -147,6 +174,11 @@ describe("real processes, piece by piece: the clock, the wire, the answers", () 
       "an ok answer without a result and an index",
     );
     expect(responseOf(502, Buffer.from("<html>"))).toBe("the answer is not JSON");
+    const opened = { status: "opened", session: 7, index: 7, node: 0 };
+    expect(responseOf(200, body(opened))).toEqual(opened);
+    // The one 4xx that is not a refusal: the session is gone, and the request may have run.
+    const gone = { status: "session-expired", session: 7, error: "session 7 is not open" };
+    expect(responseOf(410, body(gone))).toEqual(gone);
   });
 });
 

@@ -5,7 +5,7 @@
 // request: a definite one. Method: no cluster, but servers in this process that misbehave on
 // purpose: one that accepts and never answers, one that accepts, reads and hangs up, and a port
 // where nothing listens; each is called through http.ts's `call`, then through RealClient, the
-// client `pnpm kv` and the tests use.
+// client `pnpm kv` and the tests use (to a node that opens its session, then stalls).
 
 import { Agent } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
@@ -38,6 +38,22 @@ async function misbehaving(onConnection: (socket: Socket) => void): Promise<numb
 
 /** Accepts, reads the request, never answers. */
 const stalls = () => misbehaving((socket) => socket.resume());
+/**
+ * Answers the first request (a client's opening of its session: commands.ts), then stalls as
+ * `stalls` does: the operation's own attempts reach it and get no answer.
+ */
+const opensThenStalls = () =>
+  misbehaving((socket) => {
+    let answered = false;
+    socket.on("data", () => {
+      if (answered) return;
+      answered = true;
+      const body = JSON.stringify({ status: "opened", session: 1, index: 1 });
+      socket.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      );
+    });
+  });
 /** Accepts, reads the first bytes of the request, and closes the connection without a word. */
 const hangsUp = () => misbehaving((socket) => socket.once("data", () => socket.destroy()));
 /** A port where nothing listens (it was free a moment ago): the connection is refused. */
@@ -96,7 +112,7 @@ describe("real transport: which failures may have taken effect", () => {
   });
 
   test("so a client's operation that a stalled node swallowed fails indefinitely", async () => {
-    const error = await put(await stalls());
+    const error = await put(await opensThenStalls());
     expect(error).toBeInstanceOf(ClientError);
     expect(error.definite).toBe(false);
     expect(error.message).toContain("it may have taken effect");
