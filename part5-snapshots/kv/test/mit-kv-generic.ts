@@ -9,6 +9,11 @@
 // virtual time where the lab has 5 s, 0.3 s of quiet before the partitioner where it has 1 s, and
 // the random-keys test with 7 clients where the lab has 15. The lab's unreliable network loses a
 // message in ten each way, clients' included, and delays each 0 to 27 ms.
+//
+// With `maxraftstate` (the lab 4B tests), a server snapshots once the commands applied since its
+// last snapshot come to that many bytes (RaftConfig's snapshotAfterBytes, and no bound by count),
+// and after each round no server's log may hold more than 8 times that many bytes, as the lab's
+// LogSize check says.
 
 import type { Timer } from "part5-snapshots/clock";
 import type { SeededRandom } from "part5-snapshots/random";
@@ -19,6 +24,8 @@ import type { SimKvClient } from "../src/sim/kv-cluster.ts";
 import { Cluster, type ClusterOptions } from "./harness.ts";
 import { inBackground } from "./kv-helpers.ts";
 
+/** The lab 4B's maxraftstate: a server snapshots once its commands since the last reach 1000 bytes. */
+export const MAXRAFTSTATE = 1000;
 /** The lab's electionTimeout: it allows an election a whole second. */
 export const ELECTION_TIMEOUT = 1000;
 const ROUNDS = 3;
@@ -33,14 +40,39 @@ export interface Generic {
   crash?: boolean;
   partitions?: boolean;
   randomKeys?: boolean;
+  /** Lab 4B: snapshot after this many bytes of commands, and bound the logs by 8 times it. */
+  maxraftstate?: number;
 }
 
-export function options(unreliable: boolean | undefined): ClusterOptions {
-  if (!unreliable) return {};
+export function options(unreliable: boolean | undefined, maxraftstate?: number): ClusterOptions {
+  const snapshots: ClusterOptions =
+    maxraftstate === undefined
+      ? {}
+      : { raft: { snapshotAfterBytes: maxraftstate, snapshotAfterEntries: 0 } };
+  if (!unreliable) return snapshots;
   return {
+    ...snapshots,
     network: unreliableNetwork,
     clientNetwork: { latency: uniformLatency(0, 27), lossRate: 0.1 },
   };
+}
+
+/** The lab's LogSize: the most bytes (as JSON) any server's log holds after its snapshot. */
+export function logBytes(cluster: Cluster): number {
+  return Math.max(...cluster.ids.map((id) => JSON.stringify(cluster.node(id).getLog()).length));
+}
+
+/** The lab's SnapshotSize: the largest snapshot any server keeps, in characters of JSON. */
+export function snapshotChars(cluster: Cluster): number {
+  return Math.max(...cluster.ids.map((id) => cluster.node(id).getSnapshot()?.data.length ?? 0));
+}
+
+/** The lab's check after each round of GenericTest: the logs were trimmed. */
+export function checkLogsTrimmed(cluster: Cluster, maxraftstate: number): void {
+  const size = logBytes(cluster);
+  expect(size, `logs were not trimmed (${size} > 8*${maxraftstate})`).toBeLessThanOrEqual(
+    8 * maxraftstate,
+  );
 }
 
 /**
@@ -138,7 +170,7 @@ async function round(cluster: Cluster, o: Generic, r: number, random: SeededRand
 }
 
 export async function genericTest(o: Generic): Promise<void> {
-  const cluster = Cluster.start(o.servers, options(o.unreliable));
+  const cluster = Cluster.start(o.servers, options(o.unreliable, o.maxraftstate));
   const random = cluster.randomStream();
   const ck = cluster.client("ck", clientOptions);
   let appended = 0;
@@ -148,8 +180,14 @@ export async function genericTest(o: Generic): Promise<void> {
       const value = (await cluster.settle(ck.get(String(cli)))).value ?? "";
       if (!o.randomKeys) checkClientAppends(cli, value, counts[cli]!);
     }
+    if (o.maxraftstate !== undefined) checkLogsTrimmed(cluster, o.maxraftstate);
     appended += counts.reduce((a, b) => a + b, 0);
   }
-  // A run that wrote nothing would test nothing.
+  // A run that wrote nothing would test nothing; one with snapshots must have taken them, and
+  // with crashes, restarted from them.
   expect(appended).toBeGreaterThanOrEqual(o.clients);
+  if (o.maxraftstate === undefined) return;
+  const kinds = new Set(cluster.events.map((e) => e.kind));
+  expect(kinds.has("snapshot.take")).toBe(true);
+  if (o.crash) expect(kinds.has("snapshot.restore")).toBe(true);
 }

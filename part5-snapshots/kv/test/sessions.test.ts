@@ -101,7 +101,12 @@ describe("sessions across the window (thesis §6.3)", () => {
     for (const id of cluster.ids) cluster.restart(id);
     const next = await cluster.checkSingleLeader();
     // A late copy of c's first put, in its old session: answered "expired" by the state machine.
-    const late = { client: "c", session: session!, seq: 1, command: { op: "put", key: "k", value: "1" } } as const;
+    const late = {
+      client: "c",
+      session: session!,
+      seq: 1,
+      command: { op: "put", key: "k", value: "1" },
+    } as const;
     const answer = await cluster.settle(cluster.services.get(next.leader)!.handle(late));
     expect(answer).toMatchObject({ status: "session-expired", session });
     for (const id of cluster.ids) {

@@ -11,7 +11,7 @@
 
 import { describe, expect, test } from "vitest";
 import type { KvCommand, KvEntry } from "../src/kv/commands.ts";
-import { type Applied, KvStateMachine, type KvSnapshot } from "../src/kv/state-machine.ts";
+import { type Applied, type KvSnapshot, KvStateMachine } from "../src/kv/state-machine.ts";
 
 /** Feeds entries to a state machine at consecutive log indices, as a node's apply loop does. */
 class Feeder {
@@ -269,12 +269,28 @@ describe("the snapshot (§7)", () => {
     // A node restored from it (through JSON, as Raft keeps it) answers a retry from the session.
     const restored = new KvStateMachine();
     restored.restore(JSON.parse(JSON.stringify(snapshot)));
-    expect(restored.apply(4, { kind: "kv", client: "c1", session: c1, seq: 2, command: { op: "put", key: "a", value: "1" } })).toEqual({
+    expect(
+      restored.apply(4, {
+        kind: "kv",
+        client: "c1",
+        session: c1,
+        seq: 2,
+        command: { op: "put", key: "a", value: "1" },
+      }),
+    ).toEqual({
       ...result(null),
       duplicate: true,
     });
     expect(restored.read("a")).toBe("1");
-    expect(restored.apply(5, { kind: "kv", client: "c1", session: c1, seq: 1, command: { op: "get", key: "a" } })).toEqual({
+    expect(
+      restored.apply(5, {
+        kind: "kv",
+        client: "c1",
+        session: c1,
+        seq: 1,
+        command: { op: "get", key: "a" },
+      }),
+    ).toEqual({
       kind: "superseded",
       latestSeq: 2,
     });

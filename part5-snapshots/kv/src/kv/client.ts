@@ -146,7 +146,10 @@ export class KvClient extends KvOperations {
         this.session = undefined;
         // No attempt may have run it: it never will (its session is gone), so it can go again.
         if (!maybe) continue;
-        throw new ClientError(`${describe(command)} failed (it may have taken effect): ${outcome.why}`, false);
+        throw new ClientError(
+          `${describe(command)} failed (it may have taken effect): ${outcome.why}`,
+          false,
+        );
       }
       // An open changes nothing: only an attempt of the operation itself may have taken effect.
       if (sent.open !== true) maybe ||= outcome.maybe;

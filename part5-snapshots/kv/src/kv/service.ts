@@ -130,7 +130,8 @@ function answerFor(entry: AppliedEntry, waiter: Waiter, applied: Applied): KvRes
   }
   if (applied.kind === "result")
     return { status: "ok", result: applied.result, index: entry.index };
-  if (applied.kind === "opened") return { status: "opened", session: applied.session, index: entry.index };
+  if (applied.kind === "opened")
+    return { status: "opened", session: applied.session, index: entry.index };
   if (applied.kind === "expired") {
     // Sessions are numbered by the entries that opened them: a forgotten one never comes back.
     const error = `session ${applied.session} is not open (idle too long, or never opened): this request did not run, but a copy of it may have run before; open a new session`;

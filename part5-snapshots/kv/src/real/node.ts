@@ -127,7 +127,10 @@ export class KvNode {
       if (refusal !== undefined) throw new Error(refusal);
       // The module loads what was just read, instead of reading the folder again.
       const { storage } = opened;
-      const loaded = { ...opened, storage: { load: () => durable, save: storage.save.bind(storage) } };
+      const loaded = {
+        ...opened,
+        storage: { load: () => durable, save: storage.save.bind(storage) },
+      };
       const incarnation = nextIncarnation(config.dataDir);
       const name = `n${config.id}-i${incarnation}.jsonl`;
       file =

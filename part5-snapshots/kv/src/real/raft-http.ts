@@ -205,7 +205,10 @@ export async function answerRaft(
 /** For each RPC, the answering side's body limit and its check of what arrives (wire.ts). */
 const ANSWERING: Record<
   RpcName,
-  { limit: number; parse: (body: unknown, members: Membership) => RequestEnvelope<unknown> | string }
+  {
+    limit: number;
+    parse: (body: unknown, members: Membership) => RequestEnvelope<unknown> | string;
+  }
 > = {
   RequestVote: { limit: VOTE_BODY_LIMIT, parse: parseRequestVote },
   AppendEntries: { limit: APPEND_BODY_LIMIT, parse: parseAppendEntries },
