@@ -1,11 +1,16 @@
 // Goal: the store as real processes keeps what it acknowledged through the faults of real life: a
 // leader killed (SIGKILL: no goodbye, a write maybe half on disk) and restarted on its data; kills
 // and restarts again and again, then all three at once; a leader paused (SIGSTOP) while the others
-// go on, then resumed (SIGCONT) with its stale idea of the term. Method: a real 3-node cluster
-// per test, the three tests at once, clients in this process; each test ends by having lincheck
-// check its whole history of client operations. No assertion depends on how fast anything
-// happens: every wait has a bound, only to fail with a message instead of hanging.
+// go on, then resumed (SIGCONT) with its stale idea of the term; a follower stopped through a load
+// of 600 puts, after which the entries it lacks are gone from every log (a snapshot every 100
+// entries), brought back by InstallSnapshot over HTTP, and a leader restarted from its snapshot
+// on disk. Method: a real 3-node cluster per test, the tests at once, clients in this process;
+// each test ends by having lincheck check its whole history of client operations. No assertion
+// depends on how fast anything happens: every wait has a bound, only to fail with a message
+// instead of hanging.
 
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { expect, type TestContext, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
 import { waitFor } from "./local.ts";
@@ -115,6 +120,51 @@ describeReal.concurrent("real nodes: a pause", () => {
     expect((await client.get("k")).value).toBe("2");
     // Either it took effect (before or after the pause: lincheck judges when) or it did not.
     expect([null, "sent to the paused leader"]).toContain((await client.get("caught")).value);
+    await cluster.expectLinearizable();
+  });
+});
+
+describeReal.concurrent("real nodes: snapshots", () => {
+  test.concurrent("a follower stopped through a load comes back by InstallSnapshot over HTTP", async (ctx) => {
+    const cluster = await RealCluster.start(ctx, {
+      nodes: 3,
+      flags: ["--snapshot-entries", "100"],
+    });
+    const leader = await cluster.leader();
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    await cluster.kill(follower);
+    // 600 puts from ten clients over 30 keys, while it is down.
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, c) => {
+        const client = cluster.client(`load${c}`, PATIENT);
+        for (let i = 0; i < 60; i++) await client.put(`k${(c * 7 + i) % 30}`, `${c}-${i}`);
+      }),
+    );
+    const commit = await committed(cluster);
+    const leaderStatus = await cluster.status(await cluster.leader());
+    expect(leaderStatus!.lastIncludedIndex).toBeGreaterThan(500);
+    await cluster.restart(follower);
+    await caughtUp(cluster, follower, commit);
+    // What it lacked was gone from the leader's log: it came as the leader's snapshot.
+    expect(readFileSync(cluster.logFile(follower), "utf8")).toMatch(/installs n\d's snapshot/);
+    expect((await cluster.status(follower))!.lastIncludedIndex).toBeGreaterThan(500);
+    // On disk, each folder holds a snapshot and the log after it: a few kilobytes, not 600 entries.
+    for (const id of cluster.ids) {
+      const folder = cluster.dataDir(id);
+      const files = readdirSync(folder);
+      expect(files.filter((f) => /^snapshot-\d+-\d+\.raft$/.test(f))).toHaveLength(1);
+      const bytes = files.reduce((sum, f) => sum + statSync(path.join(folder, f)).size, 0);
+      expect(bytes, `n${id}'s data folder`).toBeLessThan(64 * 1024);
+    }
+    // A leader restarted restores its snapshot from disk, and serves every key.
+    const last = await cluster.leader();
+    await cluster.kill(last);
+    await cluster.restart(last);
+    expect(readFileSync(cluster.logFile(last), "utf8")).toMatch(/restores the snapshot/);
+    const reader = cluster.client("reader", PATIENT);
+    for (let c = 0; c < 10; c++) {
+      expect((await reader.get(`k${(c * 7 + 59) % 30}`)).existed).toBe(true);
+    }
     await cluster.expectLinearizable();
   });
 });

@@ -184,15 +184,16 @@ export class RealCluster {
     this.trace.write({ node: null, term: null, role: null, kind, details });
   }
 
-  /** Starts node `id` (again) and waits until it answers /status. */
-  async startNode(id: number): Promise<void> {
+  /** Starts node `id` (again), with `flags` besides the cluster's, and waits until it answers /status. */
+  async startNode(id: number, flags: string[] = []): Promise<void> {
     this.check();
     if (this.children.has(id)) throw new Error(`n${id} is running already`);
     const log = openSync(this.logFile(id), "a");
     const args = ["--id", String(id), "--cluster", formatClusterMap(this.cluster)];
-    args.push("--data", path.join(this.dir, "data", `n${id}`));
+    args.push("--data", this.dataDir(id));
     args.push("--trace-dir", path.join(this.dir, "traces"), "--run", this.run, ...this.flags);
     if (!this.started.has(id)) args.push("--initial-cluster-state", "new");
+    args.push(...flags);
     this.started.add(id);
     const child = spawnNode(args, log);
     closeSync(log); // the child has its own copy
@@ -200,8 +201,10 @@ export class RealCluster {
     await waitFor(
       () => `n${id} to answer /status${this.lastLines(id)}`,
       async () => {
-        if (child.exitCode !== null)
+        if (child.exitCode !== null) {
+          this.children.delete(id);
           throw new Error(`n${id} exited with status ${child.exitCode}${this.lastLines(id)}`);
+        }
         return this.status(id);
       },
       STARTUP_MS,
@@ -218,9 +221,14 @@ export class RealCluster {
     this.children.delete(id);
   }
 
-  async restart(id: number): Promise<void> {
+  async restart(id: number, flags: string[] = []): Promise<void> {
     this.fault("restart", id);
-    await this.startNode(id);
+    await this.startNode(id, flags);
+  }
+
+  /** Node `id`'s data folder. */
+  dataDir(id: number): string {
+    return path.join(this.dir, "data", `n${id}`);
   }
 
   /** SIGSTOP: the process stands still, its sockets open; peers' calls to it time out. */
