@@ -32,6 +32,12 @@ export class Processes {
     return child;
   }
 
+  /** Stops one process on purpose (SIGTERM, then SIGKILL after 3 s): its exit is no failure. */
+  async stop(child: ChildProcess): Promise<void> {
+    this.children.delete(child);
+    await stopChild(child, 3000);
+  }
+
   /** Stops every process (SIGTERM, then SIGKILL after 3 s) and removes the folder. */
   async stopAll(): Promise<void> {
     const all = [...this.children];

@@ -12,7 +12,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
-const launcher = path.join(partDir, "scripts", "launch.mjs");
+/** This part's launcher; the benchmark gives another part's, to run its nodes beside these. */
+export const LAUNCHER = path.join(partDir, "scripts", "launch.mjs");
 
 /** Where a node's log lines go: a pipe the parent reads, or a file descriptor it opened. */
 export type NodeOutput = "pipe" | number;
@@ -21,13 +22,17 @@ export type NodeOutput = "pipe" | number;
  * Brings the bundles up to date now (launch.mjs), so that nodes spawned together do not each
  * build them. Optional: a node whose bundle is stale builds it itself.
  */
-export function prepareNodes(): void {
+export function prepareNodes(launcher = LAUNCHER): void {
   execFileSync(process.execPath, [launcher, "--build"], { stdio: "inherit" });
 }
 
-export function spawnNode(args: readonly string[], output: NodeOutput): ChildProcess {
+export function spawnNode(
+  args: readonly string[],
+  output: NodeOutput,
+  launcher = LAUNCHER,
+): ChildProcess {
   return spawn(process.execPath, [launcher, "kv-node", ...args, "--stdin-lifeline"], {
-    cwd: partDir,
+    cwd: path.resolve(launcher, "../.."),
     stdio: ["pipe", output, output],
     detached: true,
     env: { ...process.env, FORCE_COLOR: "0" },

@@ -22,6 +22,8 @@ export interface Status {
   commitIndex: number;
   lastApplied: number;
   logLength: number;
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
   keys: number;
   pid: number;
   incarnation: number;
