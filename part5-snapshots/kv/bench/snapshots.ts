@@ -44,6 +44,7 @@ restart to the first served read, and puts per second beside part 4's.
   --clients <n>     concurrent clients (default 64)
   --seconds <s>     measured seconds of each throughput run (default 15)
   --restarts <n>    restarts measured for each cluster (default 5)
+  --pairs <n>       pairs of throughput runs, part 4's and this part's (default 4)
   --no-part4        skip the throughput runs beside part 4
   --help, -h        this text`;
 
@@ -52,6 +53,7 @@ interface Options {
   clients: number;
   seconds: number;
   restarts: number;
+  pairs: number;
   part4: boolean;
 }
 
@@ -62,6 +64,7 @@ function options(): Options {
       clients: { type: "string", default: "64" },
       seconds: { type: "string", default: "15" },
       restarts: { type: "string", default: "5" },
+      pairs: { type: "string", default: "4" },
       "no-part4": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -70,19 +73,21 @@ function options(): Options {
     console.log(usage);
     process.exit(0);
   }
-  const [puts, clients, seconds, restarts] = [
-    values.puts,
-    values.clients,
-    values.seconds,
-    values.restarts,
-  ].map(Number) as [number, number, number, number];
-  if (![puts, clients, seconds, restarts].every((n) => Number.isSafeInteger(n) && n > 0)) {
+  const numbers = [values.puts, values.clients, values.seconds, values.restarts, values.pairs];
+  const [puts, clients, seconds, restarts, pairs] = numbers.map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (![puts, clients, seconds, restarts, pairs].every((n) => Number.isSafeInteger(n) && n > 0)) {
     console.error(
-      `--puts, --clients, --seconds and --restarts take whole numbers from 1\n\n${usage}`,
+      `--puts, --clients, --seconds, --restarts and --pairs take whole numbers from 1\n\n${usage}`,
     );
     process.exit(2);
   }
-  return { puts, clients, seconds, restarts, part4: !values["no-part4"] };
+  return { puts, clients, seconds, restarts, pairs, part4: !values["no-part4"] };
 }
 
 /** A local cluster of one part's nodes, each stopped and started again on its data at will. */
@@ -221,17 +226,31 @@ function clientsOf(cluster: LocalCluster, count: number, tag: string) {
 
 const valueAt = (i: number) => `value ${i} `.padEnd(48, "·");
 
-/** `total` puts over KEYS keys from `count` clients; prints progress every ten seconds. */
-async function load(cluster: LocalCluster, total: number, count: number) {
+/**
+ * `total` puts over KEYS keys from `count` clients; prints progress every ten seconds, with the
+ * data folders' sizes, the largest of which it keeps (`largest`, by node).
+ */
+async function load(cluster: LocalCluster, total: number, count: number, running: number[]) {
   const { clients, close } = clientsOf(cluster, count, "load");
   let next = 0;
   let done = 0;
   let failed = 0;
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
+  const largest = new Map<number, number>();
+  const measure = () => {
+    const sizes = running.map((id) => cluster.folderBytes(id));
+    for (const [i, id] of running.entries()) {
+      largest.set(id, Math.max(largest.get(id) ?? 0, sizes[i]!));
+    }
+    return sizes;
+  };
   const progress = setInterval(() => {
     const rate = Math.round(done / elapsed());
-    console.log(`  ${done} puts in ${elapsed().toFixed(0)} s (${rate} puts/s)`);
+    const folders = measure()
+      .map((size, i) => `n${running[i]} ${mb(size)}`)
+      .join(", ");
+    console.log(`  ${done} puts in ${elapsed().toFixed(0)} s (${rate} puts/s); folders ${folders}`);
   }, 10_000);
   try {
     await Promise.all(
@@ -249,7 +268,8 @@ async function load(cluster: LocalCluster, total: number, count: number) {
     clearInterval(progress);
     close();
   }
-  return { seconds: elapsed(), done, failed };
+  measure();
+  return { seconds: elapsed(), done, failed, largest };
 }
 
 /**
@@ -329,14 +349,16 @@ async function compaction(opts: Options): Promise<LocalCluster> {
   console.log(
     `\nload: ${opts.puts} puts over ${KEYS} keys from ${opts.clients} clients, n${stopped} stopped throughout`,
   );
-  const result = await load(cluster, opts.puts, opts.clients);
+  const running = [...cluster.map.keys()].filter((id) => id !== stopped);
+  const result = await load(cluster, opts.puts, opts.clients, running);
   console.log(
     `  ${result.done} puts in ${result.seconds.toFixed(1)} s: ${Math.round(result.done / result.seconds)} puts/s, ${result.failed} failed`,
   );
   const sizes = [...cluster.map.keys()].map((id) => cluster.folderBytes(id));
-  const largest = Math.max(...sizes);
+  const largest = Math.max(...result.largest.values());
   console.log(
-    `data folders: ${sizes.map((s, id) => `n${id} ${mb(s)}${id === stopped ? " (stopped)" : ""}`).join(", ")}` +
+    `data folders at the end: ${sizes.map((s, id) => `n${id} ${mb(s)}${id === stopped ? " (stopped)" : ""}`).join(", ")}; ` +
+      `the largest seen during the load (every 10 s): ${[...result.largest].map(([id, s]) => `n${id} ${mb(s)}`).join(", ")}` +
       ` — bar: under 10 MB after 200000 puts: ${verdict(largest < 10e6)}`,
   );
   const target = (await cluster.status(await cluster.leader()))!.commitIndex;
@@ -390,35 +412,47 @@ async function restarts(big: LocalCluster, opts: Options): Promise<void> {
   }
 }
 
-/** Part 3: puts per second at `clients` clients, part 4's store and this one's, in turns. */
+/**
+ * Part 3: puts per second at `clients` clients, part 4's store and this one's, each pair of runs
+ * one after the other (in the order ABBA...), so that a pair meets the same load from the rest of
+ * the machine; the verdict is on the median of the pairs' ratios.
+ */
 async function throughput(opts: Options): Promise<void> {
+  const ratios: number[] = [];
   const rates: Record<"part4" | "part5", number[]> = { part4: [], part5: [] };
   console.log(
-    `\nputs/s at ${opts.clients} clients, ${opts.seconds} s each on a fresh cluster, in turns:`,
+    `\nputs/s at ${opts.clients} clients, ${opts.seconds} s each on a fresh cluster, ${opts.pairs} pairs of runs:`,
   );
-  for (let round = 0; round < 2; round++) {
-    for (const name of ["part4", "part5"] as const) {
-      const cluster = await LocalCluster.create(name, name === "part4" ? PART4_LAUNCHER : LAUNCHER);
-      try {
-        const { clients, close } = clientsOf(cluster, opts.clients, `tp${round}`);
-        const put = async (c: number, n: number) =>
-          void (await clients[c]!.put(`key-${(c * 7919 + n) % KEYS}`, valueAt(n)));
-        const result = await runLoad(opts.clients, put, opts.seconds, 2);
-        close();
-        rates[name].push(result.opsPerSecond);
-        console.log(
-          `  ${name}: ${Math.round(result.opsPerSecond)} puts/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed`,
-        );
-      } finally {
-        await cluster.close();
-      }
-    }
+  for (let pair = 0; pair < opts.pairs; pair++) {
+    const order = pair % 2 === 0 ? (["part4", "part5"] as const) : (["part5", "part4"] as const);
+    const rate: Partial<Record<"part4" | "part5", number>> = {};
+    for (const name of order) rate[name] = await putsPerSecond(name, pair, opts);
+    ratios.push(rate.part5! / rate.part4!);
+    rates.part4.push(rate.part4!);
+    rates.part5.push(rate.part5!);
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const ratio = mean(rates.part5) / mean(rates.part4);
+  const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+  const ratio = median(ratios);
   console.log(
-    `  part5 / part4: ${Math.round(mean(rates.part5))} / ${Math.round(mean(rates.part4))} = ${ratio.toFixed(2)}× — bar: at least 0.9×: ${verdict(ratio >= 0.9)}`,
+    `  part5 / part4 by pair: ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${ratio.toFixed(2)}× (means ${mean(rates.part5)} and ${mean(rates.part4)} puts/s) — bar: at least 0.9×: ${verdict(ratio >= 0.9)}`,
   );
+}
+
+async function putsPerSecond(name: "part4" | "part5", pair: number, opts: Options) {
+  const cluster = await LocalCluster.create(name, name === "part4" ? PART4_LAUNCHER : LAUNCHER);
+  try {
+    const { clients, close } = clientsOf(cluster, opts.clients, `tp${pair}`);
+    const put = async (c: number, n: number) =>
+      void (await clients[c]!.put(`key-${(c * 7919 + n) % KEYS}`, valueAt(n)));
+    const result = await runLoad(opts.clients, put, opts.seconds, 2);
+    close();
+    console.log(
+      `  ${name}: ${Math.round(result.opsPerSecond)} puts/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.failed} failed`,
+    );
+    return result.opsPerSecond;
+  } finally {
+    await cluster.close();
+  }
 }
 
 main().catch(async (error: unknown) => {
