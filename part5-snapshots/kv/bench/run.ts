@@ -1,5 +1,5 @@
-// pnpm --filter part5-snapshots kv:bench: the store's speed as real processes, beside etcd's on the same
-// machine, and the simulation's speed. See usage below, and the part's README for a table.
+// pnpm --filter part5-snapshots kv:bench: the store's speed as real processes, beside etcd's on
+// the same machine, and the simulation's speed. See usage below, and the part's README for a table.
 
 import { cpus, platform, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";

@@ -1,4 +1,4 @@
-// `pnpm test:seeds <count>`: this part's suite under many seeds, with part 3's sweep
+// `pnpm kv:seeds <count>`: the store's simulated suite under many seeds, with the core's sweep
 // (part5-snapshots/scripts/seed-sweep.ts; --help).
 
 import path from "node:path";

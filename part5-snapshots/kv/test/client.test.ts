@@ -1,11 +1,11 @@
 // Goal: the client alone (src/kv/client.ts): it finds the leader (a not-leader hint at once, else
 // the next node in turn), opens a session before its first operation and again when the store
-// has forgotten it, retries every attempt of an operation with the same number, waits
-// between attempts a random time under a bound that doubles (with jitter, never past the
-// deadline), and in the end says a failure is definite only when no attempt could have taken
-// effect (a forgotten session included). Method: a KvClient on part 3's VirtualClock, talking to a ScriptedTransport whose every
-// answer the test writes; the randomness is a SeededRandom, or a stub that always draws the top
-// of the range so the bounds show. Nothing here depends on the run's seed.
+// has forgotten it, retries every attempt of an operation with the same number, waits between
+// attempts a random time under a bound that doubles (with jitter, never past the deadline), and
+// in the end says a failure is definite only when no attempt could have taken effect (a forgotten
+// session included). Method: a KvClient on part 3's VirtualClock, talking to a ScriptedTransport
+// whose every answer the test writes; the randomness is a SeededRandom, or a stub that always
+// draws the top of the range so the bounds show. Nothing here depends on the run's seed.
 
 import { VirtualClock } from "part5-snapshots/clock";
 import { type Random, SeededRandom } from "part5-snapshots/random";

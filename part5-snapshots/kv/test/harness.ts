@@ -1,4 +1,4 @@
-// The test harness for the key/value store: part 3's (part5-snapshots/test/harness.ts: seeds,
+// The test harness for the key/value store: the core's (part5-snapshots/test/harness.ts: seeds,
 // the seed-dependent `test`, budgets, replay commands, traces), on KvSimCluster, with one duty
 // more: when a test ends, its history of client operations is checked with lincheck. A history
 // that no single copy of the store could have produced fails the test, and its timeline and
@@ -27,7 +27,7 @@ const partDir = path.resolve(import.meta.dirname, "..");
 
 export type ClusterOptions = Partial<KvSimOptions> & Pick<RaftClusterOptions, "budget">;
 
-/** Part 3's run of a cluster in a test, and at its end the history check. */
+/** The core's run of a cluster in a test, and at its end the history check. */
 class KvTestRun extends TestRun<KvTraceEvent> {
   private readonly kv: KvSimCluster;
 

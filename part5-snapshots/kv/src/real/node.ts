@@ -1,9 +1,9 @@
 // One node of the key/value store as a real process: part 5's RaftNode with the real clock, a
 // random seeded from the operating system, Raft's RPCs over HTTP (raft-http.ts), on-disk storage
-// in its data folder, snapshots included; the KvService on it; one HTTP server for its clients and its peers
-// (api.ts); its trace in a file of its run's folder (trace-file.ts). Started by `pnpm kv:node`
-// (scripts/kv-node.ts), which `pnpm kv:cluster`, the tests and the benchmark run in a process of
-// its own (spawn.ts).
+// in its data folder, snapshots included; the KvService on it; one HTTP server for its clients
+// and its peers (api.ts); its trace in a file of its run's folder (trace-file.ts). Started by
+// `pnpm kv:node` (scripts/kv-node.ts), which `pnpm kv:cluster`, the tests and the benchmark run
+// in a process of its own (spawn.ts).
 
 import type { Server } from "node:http";
 import path from "node:path";
