@@ -137,14 +137,17 @@ describeReal("real nodes: the command-line client", () => {
       writeFileSync(notAFolder, "");
       const [port] = await freePorts(1);
       const cluster = `0=127.0.0.1:${port}`;
-      const [help, nodeHelp, clusterHelp, noId, tooMany, cannotStart] = await Promise.all([
-        run("kv", "--help"),
-        run("kv-node", "-h"),
-        run("kv-cluster", "--help"),
-        run("kv-node"),
-        run("kv-cluster", "--nodes", "12"),
-        run("kv-node", "--id", "0", "--cluster", cluster, "--data", notAFolder, "--no-trace"),
-      ]);
+      const [help, nodeHelp, clusterHelp, noId, tooMany, cannotStart, badState] = await Promise.all(
+        [
+          run("kv", "--help"),
+          run("kv-node", "-h"),
+          run("kv-cluster", "--help"),
+          run("kv-node"),
+          run("kv-cluster", "--nodes", "12"),
+          run("kv-node", "--id", "0", "--cluster", cluster, "--data", notAFolder, "--no-trace"),
+          run("kv-node", "--id", "0", "--initial-cluster-state", "maybe"),
+        ],
+      );
       expect(help).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: pnpm kv /) });
       expect(nodeHelp).toMatchObject({
         status: 0,
@@ -161,6 +164,10 @@ describeReal("real nodes: the command-line client", () => {
       expect(tooMany).toMatchObject({
         status: 2,
         stderr: `pnpm kv:cluster: --nodes must be a whole number from 1 to 9, got "12"\nTry 'pnpm kv:cluster --help'.\n`,
+      });
+      expect(badState).toMatchObject({
+        status: 2,
+        stderr: `pnpm kv:node: --initial-cluster-state must be new or existing, got "maybe"\nTry 'pnpm kv:node --help'.\n`,
       });
       // Not a usage error: what went wrong, status 1, and no pointer to --help.
       expect(cannotStart.status).toBe(1);
