@@ -160,14 +160,12 @@ function session(query: URLSearchParams): { client?: unknown; session?: unknown;
       throw new HttpError(400, `unknown query parameter "${name}": only client, session and seq`);
     }
   }
-  const client = query.get("client");
-  const number = (text: string | null) =>
-    text === null ? {} : /^\d+$/.test(text) ? Number(text) : text;
-  const [session, seq] = [number(query.get("session")), number(query.get("seq"))];
+  const [client, session, seq] = [query.get("client"), query.get("session"), query.get("seq")];
+  const number = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);
   return {
     ...(client === null ? {} : { client }),
-    ...(typeof session === "object" ? {} : { session }),
-    ...(typeof seq === "object" ? {} : { seq }),
+    ...(session === null ? {} : { session: number(session) }),
+    ...(seq === null ? {} : { seq: number(seq) }),
   };
 }
 
