@@ -309,7 +309,12 @@ async function restartToRead(
 }
 
 type Restart = Awaited<ReturnType<typeof restartToRead>>;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The middle value; of an even number, the mean of the two middle ones. */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 const verdict = (ok: boolean) => (ok ? "met" : "NOT MET");
 
