@@ -1,19 +1,18 @@
 // The one place where the viz meets a part's trace: its kinds, their typed details and their
 // sentences. It reads the newest part's: part5-snapshots' Raft core (part 3's kinds, which hold
-// part 1's and part 2's, plus log compaction and InstallSnapshot) and a key/value store's
-// clients and real processes, part4-kv's until part 5's store (part5-snapshots/kv) has a trace
-// module of its own. Traces of earlier parts use a subset of these kinds and fields, so they read
-// the same way. Pointing the viz at a later part means changing the imports below; tsc then names
-// every kind the new part adds, and each needs one line in `specs`.
+// part 1's and part 2's, plus log compaction and InstallSnapshot) and its key/value store's
+// clients and real processes (part5-snapshots/kv, part 4's store with sessions opened first and
+// answers "opened" and "session-expired"). Traces of earlier parts use a subset of these kinds and
+// fields, so they read the same way. Pointing the viz at a later part means changing the imports
+// below; tsc then names every kind the new part adds, and each needs one line in `specs`.
 //
 // Nothing the viz reads from an event is trusted before `isKnown` has checked it against the
 // spec of its kind: a trace is a file, and a file can say anything.
 
-import { describeCommand, type KvCommand } from "part4-kv/kv/commands";
-// The key/value store's trace: its clients' kinds and its real processes'. Its Raft kinds are an
-// older part's, so the core's below take their place. When part 5's store has its own trace
-// module, this one line becomes `import * as kv from "part5-snapshots/kv/trace";`.
-import * as kv from "part4-kv/trace";
+import { describeCommand, type KvCommand } from "part5-snapshots/kv/kv/commands";
+// The key/value store's trace: its clients' kinds and its real processes'. Its Raft kinds are
+// its part's core's, imported below as the core's own.
+import * as kv from "part5-snapshots/kv/trace";
 import * as core from "part5-snapshots/trace";
 
 /** Every kind of the newest part: the Raft core's, the clients' and the real processes'. */
@@ -233,7 +232,7 @@ const specs: { [K in Kind]: Spec } = {
   "client.answer": {
     ...CLIENT,
     from: int,
-    status: oneOf("ok", "not-leader", "failed", "no answer"),
+    status: oneOf("ok", "opened", "not-leader", "failed", "session-expired", "no answer"),
     detail: opt(str),
   },
   "client.complete": [
@@ -333,7 +332,7 @@ export function processExitOf(event: { kind: string; details: Details }): Proces
   return event.details as unknown as ProcessExit;
 }
 
-/** A client's operation: the client's name and its request's number, as part4-kv numbers them. */
+/** A client's operation: the client's name and its request's number, as the store numbers them. */
 export interface ClientOp {
   client: string;
   seq: number;
