@@ -127,7 +127,7 @@ describe("typed events", () => {
       });
     const lines = ["opened", "session-expired", "ok", "expired-ish"].map(answer).join("\n");
     const trace = parseTrace(lines, "answers.jsonl");
-    const known = trace.events.map((e) => [e.details.status, e.known]);
+    const known = trace.events.map((e) => [(e.details as { status?: string }).status, e.known]);
     expect(known).toEqual([
       ["opened", true],
       ["session-expired", true],
