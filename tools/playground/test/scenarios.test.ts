@@ -6,36 +6,39 @@ import { describe, expect, test } from "vitest";
 import { nodeEngine } from "../src/node/bundled.ts";
 
 describe("every scenario of every part, loaded by name", () => {
-  test.each(["part1-election", "part2-replication", "part3-persistence", "part4-kv"])(
-    "%s: each of its tests runs in the playground and passes",
-    async (part) => {
-      const engine = await nodeEngine(part);
-      const runtime = await engine.runtime;
-      const files = runtime.catalog?.files ?? [];
-      const failed: string[] = [];
-      let ran = 0;
-      for (const { file, tests } of files) {
-        for (const t of tests) {
-          const link = `part=${part}&file=${encodeURIComponent(file)}&test=${encodeURIComponent(t.name)}`;
-          const session = new engine.Session(runtime, engine.fromFragment(link));
-          session.start();
+  test.each([
+    "part1-election",
+    "part2-replication",
+    "part3-persistence",
+    "part4-kv",
+    "part5-snapshots",
+  ])("%s: each of its tests runs in the playground and passes", async (part) => {
+    const engine = await nodeEngine(part);
+    const runtime = await engine.runtime;
+    const files = runtime.catalog?.files ?? [];
+    const failed: string[] = [];
+    let ran = 0;
+    for (const { file, tests } of files) {
+      for (const t of tests) {
+        const link = `part=${part}&file=${encodeURIComponent(file)}&test=${encodeURIComponent(t.name)}`;
+        const session = new engine.Session(runtime, engine.fromFragment(link));
+        session.start();
+        await session.settledNow();
+        while (session.phase === "violation") {
+          session.resume();
           await session.settledNow();
-          while (session.phase === "violation") {
-            session.resume();
-            await session.settledNow();
-          }
-          session.close();
-          ran++;
-          if (session.phase !== "ended" || session.test?.state !== "pass") {
-            failed.push(`${file} > ${t.name}: ${session.phase}, ${JSON.stringify(session.test)}`);
-          }
+        }
+        session.close();
+        ran++;
+        if (session.phase !== "ended" || session.test?.state !== "pass") {
+          failed.push(`${file} > ${t.name}: ${session.phase}, ${JSON.stringify(session.test)}`);
         }
       }
-      expect(failed).toEqual([]);
-      expect(files.length).toBeGreaterThan(5);
-      expect(ran).toBeGreaterThan(50);
-    },
-  );
+    }
+    expect(failed).toEqual([]);
+    expect(files.length).toBeGreaterThan(5);
+    expect(ran).toBeGreaterThan(50);
+  });
 });
 
 describe("a scenario fails in the playground as it fails under vitest", () => {
@@ -50,5 +53,29 @@ describe("a scenario fails in the playground as it fails under vitest", () => {
     expect(session.test?.state).toBe("fail");
     // vitest's own assertion message, from its expect (@vitest/expect)
     expect(session.test?.errors[0]).toMatch(/^expected \[ \+0 \] to deeply equal \[\]/);
+  });
+});
+
+describe("a mutant of another file than src/raft.ts", () => {
+  test("part 5, chunks appended whatever their offset (src/snapshot.ts): Figure 13's rule 3 test fails, and passes without it", async () => {
+    const engine = await nodeEngine("part5-snapshots");
+    const runtime = await engine.runtime;
+    const mutant = runtime.mutants.find((m) => m.name === "chunks-appended-whatever-their-offset");
+    expect(mutant?.file).toBe("src/snapshot.ts");
+    const name =
+      "Figure 13: InstallSnapshot receiver > rules 2-4: chunks written at their offsets, taken, and the last installs; duplicates and late copies change nothing";
+    const scenario = `part=part5-snapshots&file=${encodeURIComponent("part5-snapshots/test/snapshot-rules.test.ts")}&test=${encodeURIComponent(name)}`;
+    const outcome = async (link: string) => {
+      const session = new engine.Session(runtime, engine.fromFragment(link));
+      session.start();
+      await session.settledNow();
+      session.close();
+      return session.test;
+    };
+    const broken = await outcome(`${scenario}&mutant=chunks-appended-whatever-their-offset`);
+    expect(broken?.state).toBe("fail");
+    // the follower's snapshot text, its chunks appended out of place, is no longer JSON
+    expect(broken?.errors[0]).toMatch(/JSON/);
+    expect(await outcome(scenario)).toEqual({ state: "pass", errors: [] });
   });
 });

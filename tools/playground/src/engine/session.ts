@@ -27,6 +27,8 @@ import { runDeclared, type TestOutcome } from "./vitest-shim.ts";
 export interface MutantInfo {
   name: string;
   rule: string;
+  /** The file of the part's src/ it edits, when not src/raft.ts. */
+  file?: string;
   chaosCannotReach?: string;
 }
 
@@ -166,7 +168,10 @@ export class Session implements Keeper {
       nodes: [...cluster.ids],
       replay: `pnpm playground --replay '#${start}' (then the session's actions, in its link)`,
       render: `pnpm playground --replay '<the session's link>' --trace session.jsonl && pnpm viz session.jsonl`,
-      config: { raft: {}, network: { ...network, latency: latency?.description } },
+      config: {
+        raft: { ...info.session?.raft },
+        network: { ...network, latency: latency?.description },
+      },
     });
     cluster.startNodes(); // watched: this.cluster is set
     void this.drive(cluster);
