@@ -16,6 +16,7 @@ import {
   type ActionContext,
   ActionError,
   applyAction,
+  describeAction,
   type TimedAction,
 } from "./actions.ts";
 import { type Gate, type Keeper, macrotask, setKeeper } from "./gate.ts";
@@ -328,11 +329,25 @@ export class Session implements Keeper {
     this.proceed();
   }
 
+  /**
+   * The link's actions due at this gate. One that cannot be done (a link written by hand: the
+   * page records only what it could do) ends the session, saying which and why.
+   */
   private applyReplayed(gate: number): number {
     const due = this.replay.get(gate);
     if (due === undefined) return 0;
     this.replay.delete(gate);
-    for (const action of due) this.record(gate, action);
+    for (const action of due) {
+      try {
+        this.record(gate, action);
+      } catch (error) {
+        if (!(error instanceof ActionError)) throw error;
+        const what = `the link's action at gate ${gate} (${describeAction(action)}) cannot be done`;
+        this.test = { state: "fail", errors: [`${what}: ${error.message}`] };
+        this.end();
+        break;
+      }
+    }
     return due.length;
   }
 
