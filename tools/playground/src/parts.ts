@@ -42,7 +42,7 @@ export const PARTS: readonly PartInfo[] = [
       note:
         "Snapshots come early here: each node takes one after every 5 entries it applies (the " +
         "part's default is 10,000) and sends one in chunks of 128 characters (default 64 KiB). " +
-        "Isolate a follower, submit 5 commands, reconnect it: the leader's log no longer holds " +
+        "Crash a follower, submit 5 commands, restart it: the leader's log no longer holds " +
         "what it lacks, and InstallSnapshot brings it back.",
     },
   },

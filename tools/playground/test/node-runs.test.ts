@@ -11,6 +11,7 @@ import { jsonLines } from "../src/engine/hash.ts";
 import { fromFragment } from "../src/engine/spec.ts";
 import { HELP, main } from "../src/main.ts";
 import { nodeEngine } from "../src/node/bundled.ts";
+import { SCRIPT, SCRIPT5 } from "./sessions.ts";
 
 /** Runs one test of a part under vitest with tracing on; returns the trace it wrote. */
 function vitestTrace(part: string, file: string, name: string): string {
@@ -99,9 +100,6 @@ describe("a test scenario in the playground is the test as vitest runs it", () =
   });
 });
 
-const SCRIPT =
-  "part=part3-persistence&n=5&seed=3&a=40.crash.1,300.restart.1,310.partition.0-1_2-3-4,500.heal,520.submit.leader.x%3D1,600.timeout.2,700.slow.0.1.40,800.loss.20&at=1500";
-
 describe("links played in Node", () => {
   test("the bundle and the parts' own source (tsx) give the same trace", async () => {
     const bundled = await run("--replay", SCRIPT);
@@ -164,15 +162,6 @@ describe("links played in Node", () => {
     expect(lines.at(-1)).toMatchObject({ kind: "test.end", details: { result: "fail" } });
   });
 });
-
-/**
- * Part 5: n0 crashes, four commands commit, the reader has the leader (n2 under seed 1) take a
- * snapshot, n0 restarts behind it and gets that snapshot by InstallSnapshot, in two chunks of the
- * playground's 128 characters; five more commands, and the policy (every 5 entries) snapshots on
- * every node. Then a slow link, loss and a partition.
- */
-export const SCRIPT5 =
-  "part=part5-snapshots&n=3&seed=1&a=30.crash.0,40.submit.leader.a,41.submit.leader.b,42.submit.leader.c,43.submit.leader.d,60.snapshot.2,80.restart.0,120.submit.leader.e,121.submit.leader.f,122.submit.leader.g,123.submit.leader.h,124.submit.leader.i,140.slow.2.0.30,150.loss.10,160.partition.0_1-2,200.heal&at=300";
 
 describe("part 5 in the playground: snapshots", () => {
   test("the reader's snapshot on the leader is what the lagging follower installs, chunk by chunk; the policy snapshots every 5 entries", async () => {

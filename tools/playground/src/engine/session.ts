@@ -396,6 +396,8 @@ export class Session implements Keeper {
   }
 
   private end(): void {
+    // the picture shows where the run ended (not where it last held, nor its start)
+    if (this.phase === "running") this.pausedAt = this.cluster?.clock.now() ?? 0;
     if (this.phase !== "violation") this.phase = "ended";
     this.queued = [];
     this.current = null;
