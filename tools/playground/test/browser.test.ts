@@ -350,8 +350,8 @@ describe("the parts' test scenarios", () => {
     ],
     [
       "part5-snapshots",
-      "part5-snapshots/test/mit-3d.test.ts",
-      "MIT 6.5840 lab 3D: snapshots > install snapshots (crash)",
+      "part5-snapshots/test/snapshot-scenarios.test.ts",
+      "catching up after compaction > a follower that crashes in the middle of receiving chunks gets the whole snapshot again after its restart",
     ],
   ])("%s: %s is listed by name, loads, runs and passes", async (part, file, name) => {
     const opened = await open(`part=${part}`);
