@@ -19,6 +19,7 @@ import { buildSite } from "../src/build/site.ts";
 import { traceHash } from "../src/engine/hash.ts";
 import { fromFragment } from "../src/engine/spec.ts";
 import { nodeEngine } from "../src/node/bundled.ts";
+import { PARTS } from "../src/parts.ts";
 import { SCRIPT, SCRIPT5, SCRIPT5_UNTIL_RESTART } from "./sessions.ts";
 
 const OUT = path.join(TOOL_DIR, "out", "browser");
@@ -129,17 +130,28 @@ async function nodeRun(link: string) {
   return { hash: await traceHash(session.events), session };
 }
 
+/**
+ * The link played by Node twice, from the parts' source (tsx, no bundle: `--replay --direct`) and
+ * from the part's Node bundle: both must give the hash the page shows. Returns the bundle's run.
+ */
+async function sameInNode(link: string, browserHash: string) {
+  const direct = spawnSync(
+    path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
+    [path.join(TOOL_DIR, "src", "cli.ts"), "--replay", link, "--direct"],
+    { encoding: "utf8" },
+  );
+  expect(direct.status, direct.stderr).toBe(0);
+  expect(direct.stdout).toContain(`sha256 ${browserHash}`);
+  const node = await nodeRun(link);
+  expect(node.hash).toBe(browserHash);
+  return node;
+}
+
 const leaderShown = (page: Page) =>
   page.waitForSelector("#view g.node.role-leader", { timeout: 60_000 });
 
 describe("the static build in Chromium", () => {
-  test.each([
-    "part1-election",
-    "part2-replication",
-    "part3-persistence",
-    "part4-kv",
-    "part5-snapshots",
-  ])(
+  test.each(PARTS.map((p) => p.name))(
     "%s loads without errors and elects a leader within a few seconds of virtual time",
     async (part) => {
       const opened = await open(`part=${part}&n=3&seed=1&at=300`);
@@ -172,15 +184,7 @@ describe("the static build in Chromium", () => {
 describe("one session, the same trace in Chromium and in Node", () => {
   test("a scripted link: the hash in Chromium is the hash of the parts' source run by Node (tsx)", async () => {
     const opened = await open(SCRIPT);
-    const browserHash = await pageHash(opened.page);
-    const direct = spawnSync(
-      path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
-      [path.join(TOOL_DIR, "src", "cli.ts"), "--replay", SCRIPT, "--direct"],
-      { encoding: "utf8" },
-    );
-    expect(direct.status, direct.stderr).toBe(0);
-    expect(direct.stdout).toContain(`sha256 ${browserHash}`);
-    expect((await nodeRun(SCRIPT)).hash).toBe(browserHash);
+    await sameInNode(SCRIPT, await pageHash(opened.page));
     await finish(opened, "part3-scripted.png");
   });
 
@@ -245,16 +249,7 @@ async function stepUntil(page: Page, selector: string, max: number): Promise<num
 describe("part 5: snapshots in the page", () => {
   test("a scripted session where the reader's snapshot reaches a lagging follower: the hash in Chromium is Node's", async () => {
     const opened = await open(SCRIPT5);
-    const browserHash = await pageHash(opened.page);
-    const direct = spawnSync(
-      path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
-      [path.join(TOOL_DIR, "src", "cli.ts"), "--replay", SCRIPT5, "--direct"],
-      { encoding: "utf8" },
-    );
-    expect(direct.status, direct.stderr).toBe(0);
-    expect(direct.stdout).toContain(`sha256 ${browserHash}`);
-    const node = await nodeRun(SCRIPT5);
-    expect(node.hash).toBe(browserHash);
+    const node = await sameInNode(SCRIPT5, await pageHash(opened.page));
     const kinds = node.session.events.map((e) => `${e.node}:${e.kind}`);
     expect(kinds).toContain("0:snapshot.install");
     await waitText(opened.page, "#event-list", "installs n2's snapshot through [4] T1");

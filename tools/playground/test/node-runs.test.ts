@@ -101,15 +101,21 @@ describe("a test scenario in the playground is the test as vitest runs it", () =
 });
 
 describe("links played in Node", () => {
-  test("the bundle and the parts' own source (tsx) give the same trace", async () => {
-    const bundled = await run("--replay", SCRIPT);
-    const direct = cli("--replay", SCRIPT, "--direct");
-    expect(bundled.status, bundled.err).toBe(0);
-    expect(direct.status, direct.err).toBe(0);
-    const hash = (out: string) => /sha256 ([0-9a-f]{64})/.exec(out)?.[1];
-    expect(hash(bundled.out)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hash(direct.out)).toBe(hash(bundled.out));
-  });
+  test.each([
+    ["part 3's", SCRIPT],
+    ["part 5's", SCRIPT5],
+  ])(
+    "the bundle and the parts' own source (tsx) give the same trace (%s script)",
+    async (_, link) => {
+      const bundled = await run("--replay", link);
+      const direct = cli("--replay", link, "--direct");
+      expect(bundled.status, bundled.err).toBe(0);
+      expect(direct.status, direct.err).toBe(0);
+      const hash = (out: string) => /sha256 ([0-9a-f]{64})/.exec(out)?.[1];
+      expect(hash(bundled.out)).toMatch(/^[0-9a-f]{64}$/);
+      expect(hash(direct.out)).toBe(hash(bundled.out));
+    },
+  );
 
   test("each action shows in the trace as the tests' faults do; a timed-out node times out", async () => {
     const session = await play(SCRIPT);
@@ -205,16 +211,6 @@ describe("part 5 in the playground: snapshots", () => {
       [1, 5],
       [2, 9],
     ]);
-  });
-
-  test("the bundle and the parts' own source (tsx) give the same trace for it", async () => {
-    const bundled = await run("--replay", SCRIPT5);
-    const direct = cli("--replay", SCRIPT5, "--direct");
-    expect(bundled.status, bundled.err).toBe(0);
-    expect(direct.status, direct.err).toBe(0);
-    const hash = (out: string) => /sha256 ([0-9a-f]{64})/.exec(out)?.[1];
-    expect(hash(bundled.out)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hash(direct.out)).toBe(hash(bundled.out));
   });
 
   test("a snapshot is refused, with why, on a node that is down, with nothing new applied, and before part 5", async () => {
