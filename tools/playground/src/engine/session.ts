@@ -16,6 +16,7 @@ import {
   type ActionContext,
   ActionError,
   applyAction,
+  describeAction,
   type TimedAction,
 } from "./actions.ts";
 import { type Gate, type Keeper, macrotask, setKeeper } from "./gate.ts";
@@ -27,6 +28,8 @@ import { runDeclared, type TestOutcome } from "./vitest-shim.ts";
 export interface MutantInfo {
   name: string;
   rule: string;
+  /** The file of the part's src/ it edits, when not src/raft.ts. */
+  file?: string;
   chaosCannotReach?: string;
 }
 
@@ -166,7 +169,10 @@ export class Session implements Keeper {
       nodes: [...cluster.ids],
       replay: `pnpm playground --replay '#${start}' (then the session's actions, in its link)`,
       render: `pnpm playground --replay '<the session's link>' --trace session.jsonl && pnpm viz session.jsonl`,
-      config: { raft: {}, network: { ...network, latency: latency?.description } },
+      config: {
+        raft: { ...info.session?.raft },
+        network: { ...network, latency: latency?.description },
+      },
     });
     cluster.startNodes(); // watched: this.cluster is set
     void this.drive(cluster);
@@ -323,11 +329,25 @@ export class Session implements Keeper {
     this.proceed();
   }
 
+  /**
+   * The link's actions due at this gate. One that cannot be done (a link written by hand: the
+   * page records only what it could do) ends the session, saying which and why.
+   */
   private applyReplayed(gate: number): number {
     const due = this.replay.get(gate);
     if (due === undefined) return 0;
     this.replay.delete(gate);
-    for (const action of due) this.record(gate, action);
+    for (const action of due) {
+      try {
+        this.record(gate, action);
+      } catch (error) {
+        if (!(error instanceof ActionError)) throw error;
+        const what = `the link's action at gate ${gate} (${describeAction(action)}) cannot be done`;
+        this.test = { state: "fail", errors: [`${what}: ${error.message}`] };
+        this.end();
+        break;
+      }
+    }
     return due.length;
   }
 
@@ -376,6 +396,8 @@ export class Session implements Keeper {
   }
 
   private end(): void {
+    // the picture shows where the run ended (not where it last held, nor its start)
+    if (this.phase === "running") this.pausedAt = this.cluster?.clock.now() ?? 0;
     if (this.phase !== "violation") this.phase = "ended";
     this.queued = [];
     this.current = null;
