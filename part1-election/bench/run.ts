@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { defaultRaftConfig } from "../src/raft.ts";
 import { defaultNetworkConfig } from "../src/sim/network.ts";
+import { chaosSection } from "./chaos.ts";
 import { CLUSTER_SIZE, CRASH_TIMINGS, type CrashTiming, type TrialSetup } from "./figure16.ts";
 import { runFigure16 } from "./report.ts";
 import {
@@ -33,7 +34,8 @@ const htmlPath = path.join(partDir, "out", "figure16.html");
 const HELP = `Usage: pnpm --filter part1-election bench [-- options]
 
 Measures the part 1 simulation: simulated seconds per wall second for a 5-node cluster (idle,
-and with the leader taken off the network every ${CHURN_EVERY_MS / 1000} s), then repeats the
+and with the leader taken off the network every ${CHURN_EVERY_MS / 1000} s) and for the chaos
+scenario (seeds 1..10 on 3, 4 and 5 nodes, as the chaos sweep runs it), then repeats the
 experiment of Figure 16 of the Raft paper (leader crash, time until a new leader, for ten
 election timeout ranges) and writes the plot to part1-election/out/figure16.html.
 
@@ -154,6 +156,8 @@ async function main(): Promise<void> {
   }
   printConfiguration();
   await throughputSection(options);
+  await chaosSection(10);
+  console.log("");
   const page = await runFigure16(options, started);
   mkdirSync(path.dirname(htmlPath), { recursive: true });
   writeFileSync(htmlPath, page);

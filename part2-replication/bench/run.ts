@@ -1,6 +1,7 @@
 // Replication throughput on the simulated cluster: committed entries per wall-clock second under
 // a steady stream of submits from many concurrent callers, RPCs per committed entry, and how
-// fast virtual time runs, for 3 and 5 nodes on a network with no latency and with 1-5 ms.
+// fast virtual time runs, for 3 and 5 nodes on a network with no latency and with 1-5 ms; then
+// how fast the chaos scenario runs (chaos.ts).
 //
 //   pnpm --filter part2-replication bench [--seconds <s>] [--callers <n>] [--batch <n>]
 //
@@ -13,13 +14,15 @@ import { parseArgs } from "node:util";
 import type { AppliedEntry, NodeId } from "../src/raft.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
 import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
+import { chaosSection } from "./chaos.ts";
 
 const usage = `usage: pnpm --filter part2-replication bench [--seconds <s>] [--callers <n>] [--batch <n>]
 
 Runs four configurations (3 and 5 nodes; no latency and 1-5 ms) for --seconds of wall time each
 (default 3) with --callers concurrent closed-loop callers (default 64) and at most --batch entries
 per AppendEntries (default 100), and prints entries committed per wall second, RPCs per entry and
-simulated seconds per wall second.`;
+simulated seconds per wall second; then how fast the chaos scenario runs (seeds 1..10 on 3, 4 and
+5 nodes: what the chaos sweep, test:chaos, does for each seed).`;
 
 interface Options {
   seconds: number;
@@ -170,6 +173,8 @@ async function main(): Promise<void> {
       if (r.violations > 0) process.exitCode = 1;
     }
   }
+  console.log("");
+  await chaosSection(10);
 }
 
 await main();

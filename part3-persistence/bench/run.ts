@@ -1,8 +1,9 @@
 // `pnpm --filter part3-persistence bench`: replication throughput on the simulated cluster, on
 // in-memory storage (committed entries per wall-clock second under a steady stream of submits
 // from many concurrent callers, RPCs per committed entry, how fast virtual time runs, for 3 and 5
-// nodes on a network with no latency and with 1-5 ms); then how fast a follower far behind
-// catches up with and without the conflict hint (catchup.ts); then the on-disk storage (disk.ts).
+// nodes on a network with no latency and with 1-5 ms); then how fast the chaos scenario runs
+// (chaos.ts); then how fast a follower far behind catches up with and without the conflict hint
+// (catchup.ts); then the on-disk storage (disk.ts).
 //
 //   pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
 //
@@ -16,6 +17,7 @@ import type { AppliedEntry, NodeId } from "../src/raft.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
 import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
 import { catchUpSection } from "./catchup.ts";
+import { chaosSection } from "./chaos.ts";
 import { benchDisk } from "./disk.ts";
 
 const usage = `usage: pnpm --filter part3-persistence bench [--seconds <s>] [--callers <n>] [--batch <n>]
@@ -23,8 +25,9 @@ const usage = `usage: pnpm --filter part3-persistence bench [--seconds <s>] [--c
 Runs four configurations (3 and 5 nodes; no latency and 1-5 ms) for --seconds of wall time each
 (default 3) with --callers concurrent closed-loop callers (default 64) and at most --batch entries
 per AppendEntries (default 100), and prints entries committed per wall second, RPCs per entry and
-simulated seconds per wall second; then the catch-up of a follower 9,900 entries behind, and the
-on-disk storage's appends per second.`;
+simulated seconds per wall second; then how fast the chaos scenario runs (seeds 1..10 on 3, 4 and
+5 nodes: what the chaos sweep, test:chaos, does for each seed), the catch-up of a follower 9,900
+entries behind, and the on-disk storage's appends per second.`;
 
 interface Options {
   seconds: number;
@@ -175,6 +178,8 @@ async function main(): Promise<void> {
       if (r.violations > 0) process.exitCode = 1;
     }
   }
+  console.log("");
+  await chaosSection(10);
   await catchUpSection();
   console.log("");
   await benchDisk({ seconds: Math.min(2, opts.seconds) });
