@@ -1,11 +1,11 @@
 // `pnpm --filter part6-availability bench`: replication throughput on the simulated cluster, on
 // in-memory storage (committed entries per wall-clock second under a steady stream of submits
 // from many concurrent callers, RPCs per committed entry, how fast virtual time runs, for 3 and 5
-// nodes on a network with no latency and with 1-5 ms); then how fast a follower far behind
-// catches up with and without the conflict hint (catchup.ts); then the on-disk storage (disk.ts);
-// then what snapshots buy: catch-up by snapshot or by log, and restart time (snapshots.ts); then
-// what part 6's options buy, in virtual time: availability under three faults, chaos, a rolling
-// restart and a slow disk (availability.ts).
+// nodes on a network with no latency and with 1-5 ms); then how fast the chaos scenario runs
+// (chaos.ts); then how fast a follower far behind catches up with and without the conflict hint
+// (catchup.ts); then the on-disk storage (disk.ts); then what snapshots buy: catch-up by snapshot
+// or by log, and restart time (snapshots.ts); then what part 6's options buy, in virtual time:
+// availability under three faults, chaos, a rolling restart and a slow disk (availability.ts).
 //
 //   pnpm --filter part6-availability bench [--seconds <s>] [--callers <n>] [--batch <n>]
 //
@@ -20,6 +20,7 @@ import { SimCluster } from "../src/sim/cluster.ts";
 import { type LatencyModel, uniformLatency } from "../src/sim/network.ts";
 import { availabilitySection } from "./availability.ts";
 import { catchUpSection } from "./catchup.ts";
+import { chaosSection } from "./chaos.ts";
 import { benchDisk } from "./disk.ts";
 import { snapshotSection } from "./snapshots.ts";
 
@@ -28,9 +29,10 @@ const usage = `usage: pnpm --filter part6-availability bench [--seconds <s>] [--
 Runs four configurations (3 and 5 nodes; no latency and 1-5 ms) for --seconds of wall time each
 (default 3) with --callers concurrent closed-loop callers (default 64) and at most --batch entries
 per AppendEntries (default 100), and prints entries committed per wall second, RPCs per entry and
-simulated seconds per wall second; then the catch-up of a follower 9,900 entries behind, the
-on-disk storage's appends per second, catch-up and restart with and without snapshots, and
-part 6's availability tables (bench/availability.ts, seeds 1-5).`;
+simulated seconds per wall second; then how fast the chaos scenario runs (seeds 1..10 on 3, 4 and
+5 nodes: what the chaos sweep, test:chaos, does for each seed), the catch-up of a follower 9,900
+entries behind, the on-disk storage's appends per second, catch-up and restart with and without
+snapshots, and part 6's availability tables (bench/availability.ts, seeds 1-5).`;
 
 interface Options {
   seconds: number;
@@ -181,6 +183,8 @@ async function main(): Promise<void> {
       if (r.violations > 0) process.exitCode = 1;
     }
   }
+  console.log("");
+  await chaosSection(10);
   await catchUpSection();
   console.log("");
   await benchDisk({ seconds: Math.min(2, opts.seconds) });

@@ -94,11 +94,9 @@ export class SafetyChecker {
   private readonly logOf = new Map<NodeId, Mirror>();
   private readonly commitOf = new Map<NodeId, number>();
   private readonly appliedOf = new Map<NodeId, number>();
-  /** The first copy seen of each (index, term), with the term of the entry before it. */
-  private readonly entryOf = new Map<
-    string,
-    { command: unknown; prevTerm: number; node: NodeId }
-  >();
+  /** Per index, the first copy seen of the entry of each term, with the term of the one before. */
+  private readonly entryOf: Map<number, { command: unknown; prevTerm: number; node: NodeId }>[] =
+    [];
   /** Per index, the committed entry's term and the earliest term it was known committed in. */
   private readonly committed: { term: number; inTerm: number }[] = [];
   /** Per index, the first entry applied there and by whom. */
@@ -252,10 +250,11 @@ export class SafetyChecker {
       const at = log.base + log.entries.length + 1;
       const prevTerm = at === log.base + 1 ? log.baseTerm : log.entries.at(-1)!.term;
       log.entries.push(entry);
-      const key = `${at}/${entry.term}`;
-      const first = this.entryOf.get(key);
+      const copies = this.entryOf[at] ?? new Map();
+      this.entryOf[at] = copies;
+      const first = copies.get(entry.term);
       if (first === undefined) {
-        this.entryOf.set(key, { command: entry.command, prevTerm, node });
+        copies.set(entry.term, { command: entry.command, prevTerm, node });
       } else if (!sameCommand(first.command, entry.command) || first.prevTerm !== prevTerm) {
         return violation(
           e,
@@ -499,9 +498,9 @@ export class SafetyChecker {
   /** After a restart: the node's terms and votes are what it restarted with, and what it sent. */
   private forgetUnsaid(node: NodeId, state: RestartState): void {
     this.termOf.set(node, state.currentTerm);
+    const mine = `${node}@`;
     for (const key of [...this.voteOf.keys()]) {
-      const [who, term] = key.split("@").map(Number);
-      if (who !== node || term === undefined || term < state.currentTerm) continue;
+      if (!key.startsWith(mine) || Number(key.slice(mine.length)) < state.currentTerm) continue;
       const sent = this.sentVote.get(key);
       if (sent === undefined) this.voteOf.delete(key);
       else this.voteOf.set(key, sent);
@@ -557,9 +556,57 @@ function holds(log: Mirror, index: number, term: number): boolean {
   return log.entries[index - log.base - 1]?.term === term;
 }
 
-/** Commands come from a trace: equal if equal as JSON. */
+/**
+ * Commands come from a trace: equal if equal as JSON. Plain data (what commands are) is compared
+ * as it is, without encoding it twice; anything else is encoded.
+ */
 export function sameCommand(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (isPlainData(a) && isPlainData(b)) return samePlainData(a, b);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Strings, finite numbers, booleans, null, and arrays (without holes) and plain objects of them:
+ * values whose JSON text is theirs alone, so that two are equal as JSON exactly when they are
+ * equal value by value, and key by key in the same order.
+ */
+function isPlainData(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Array.prototype) {
+        const array = value as unknown[];
+        for (let i = 0; i < array.length; i++)
+          if (!(i in array) || !isPlainData(array[i])) return false;
+        return true;
+      }
+      if (proto !== Object.prototype && proto !== null) return false;
+      const object = value as Record<string, unknown>;
+      if (typeof object.toJSON === "function") return false;
+      return Object.keys(object).every((key) => isPlainData(object[key]));
+    }
+    default:
+      return false;
+  }
+}
+
+/** Equality as JSON of two plain data values (see isPlainData). */
+function samePlainData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const keys = Object.keys(x);
+  const others = Object.keys(y);
+  if (keys.length !== others.length) return false;
+  return keys.every((key, i) => key === others[i] && samePlainData(x[key], y[key]));
 }
 
 /** A violation of `invariant` at `event`. */
