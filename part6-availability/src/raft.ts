@@ -233,6 +233,20 @@ export interface RaftConfig {
   parallelLeaderWrite: boolean;
   /** §6.4: `readIndex` serves linearizable reads without a log entry; off, it is refused. */
   readIndex: boolean;
+  /**
+   * §6.4.1: `leaseRead` serves a read at once, without a heartbeat round, while the leader's lease
+   * holds; off (the default), `leaseRead` reads by ReadIndex. It relies on CheckQuorum's vote
+   * lease, and on clocks: see `clockDriftBound`.
+   */
+  leaseReads: boolean;
+  /**
+   * §6.4.1, the clock-drift bound lease reads assume: no server's clock runs more than this
+   * fraction faster than the leader's (0.1: 10%). A lease lasts electionTimeoutMinMs / (1 +
+   * clockDriftBound) by the leader's clock from when it sent a message a majority answered. A
+   * drift beyond the bound lets another leader be elected while the lease still holds: reads
+   * served by it may then be stale.
+   */
+  clockDriftBound: number;
 }
 
 export const defaultRaftConfig: RaftConfig = {
@@ -250,6 +264,8 @@ export const defaultRaftConfig: RaftConfig = {
   leadershipTransfer: true,
   parallelLeaderWrite: true,
   readIndex: true,
+  leaseReads: false,
+  clockDriftBound: 0.1,
 };
 
 /** What `transferLeadership` answers: the transfer started (to `target`), or why not. */
@@ -412,6 +428,12 @@ export class RaftNode {
   private readonly roundAcked = new Map<NodeId, number>();
   /** A read asked for a round of heartbeats at the next flush (batching the reads of one turn). */
   private roundWanted = false;
+  /**
+   * §6.4.1: per peer, when (by this leader's clock) it sent the latest message of its term that
+   * peer answered; and no lease starts before `leaseNotBefore` (the end of a leadership transfer).
+   */
+  private readonly answeredSentAt = new Map<NodeId, number>();
+  private leaseNotBefore = 0;
 
   constructor(
     id: NodeId,
@@ -781,6 +803,7 @@ export class RaftNode {
     this.snapshotOffset.clear();
     this.lostDataReported.clear();
     this.roundAcked.clear();
+    this.answeredSentAt.clear();
     this.leaderId = this.id;
     this.scheduleQuorumCheck();
     // §8: a no-op of this term, sent with the first heartbeats, commits what earlier terms left.
@@ -826,9 +849,10 @@ export class RaftNode {
    * A peer answered this leader in its term: it is active (§6.2), and it has answered every
    * heartbeat round up to `round` (§6.4). Reads waiting for that confirmation may go on.
    */
-  private heardFromPeer(peer: NodeId, round: number): void {
+  private heardFromPeer(peer: NodeId, round: number, sentAt: number): void {
     this.activePeers.add(peer);
     this.roundAcked.set(peer, Math.max(round, this.roundAcked.get(peer) ?? 0));
+    this.answeredSentAt.set(peer, Math.max(sentAt, this.answeredSentAt.get(peer) ?? 0));
     this.confirmReads();
   }
 
@@ -891,7 +915,8 @@ export class RaftNode {
     // What the follower had acknowledged when this left: it cannot lack that when it answers.
     const acknowledged = this.matchIndex.get(peer)!;
     const round = this.heartbeatRound; // §6.4: an answer confirms this round of heartbeats
-    this.send(() => this.appendEntries(peer, args, acknowledged, round));
+    const sentAt = this.env.clock.now(); // §6.4.1: and renews the lease from this moment
+    this.send(() => this.appendEntries(peer, args, acknowledged, round, sentAt));
   }
 
   private async appendEntries(
@@ -899,6 +924,7 @@ export class RaftNode {
     args: AppendEntriesArgs,
     acknowledged: number,
     round: number,
+    sentAt: number,
   ): Promise<void> {
     let reply: AppendEntriesReply | undefined;
     try {
@@ -908,7 +934,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.handle(() => this.onAppendReply(peer, args, reply, acknowledged, round));
+    this.handle(() => this.onAppendReply(peer, args, reply, acknowledged, round, sentAt));
   }
 
   private onAppendReply(
@@ -917,6 +943,7 @@ export class RaftNode {
     reply: AppendEntriesReply,
     acknowledged: number,
     round: number,
+    sentAt: number,
   ): void {
     if (reply.term > this.currentTerm) {
       this.becomeFollower(reply.term, `n${peer} replied to AppendEntries with a higher term`);
@@ -927,7 +954,7 @@ export class RaftNode {
       this.ignoreStale("AppendEntries", peer, args.term, reply.term, "a leader");
       return;
     }
-    this.heardFromPeer(peer, round);
+    this.heardFromPeer(peer, round, sentAt);
     if (reply.success) this.onAppendAccepted(peer, args);
     else this.onAppendRejected(peer, args, reply, acknowledged);
     this.replicate(peer);
@@ -1069,13 +1096,15 @@ export class RaftNode {
     };
     this.inFlight.set(peer, { args, sentAt: this.env.clock.now() });
     const round = this.heartbeatRound;
-    this.send(() => this.installSnapshot(peer, args, round));
+    const sentAt = this.env.clock.now();
+    this.send(() => this.installSnapshot(peer, args, round, sentAt));
   }
 
   private async installSnapshot(
     peer: NodeId,
     args: InstallSnapshotArgs,
     round: number,
+    sentAt: number,
   ): Promise<void> {
     let reply: InstallSnapshotReply | undefined;
     try {
@@ -1085,7 +1114,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.handle(() => this.onSnapshotReply(peer, args, reply, round));
+    this.handle(() => this.onSnapshotReply(peer, args, reply, round, sentAt));
   }
 
   private onSnapshotReply(
@@ -1093,6 +1122,7 @@ export class RaftNode {
     args: InstallSnapshotArgs,
     reply: InstallSnapshotReply,
     round: number,
+    sentAt: number,
   ): void {
     if (reply.term > this.currentTerm) {
       this.becomeFollower(reply.term, `n${peer} replied to InstallSnapshot with a higher term`);
@@ -1102,7 +1132,7 @@ export class RaftNode {
       this.ignoreStale("InstallSnapshot", peer, args.term, reply.term, "a leader");
       return;
     }
-    this.heardFromPeer(peer, round);
+    this.heardFromPeer(peer, round, sentAt);
     if (reply.success && args.done) this.onSnapshotInstalled(peer, args);
     else this.onChunkAnswered(peer, args, reply.success);
     this.replicate(peer);
@@ -1229,6 +1259,9 @@ export class RaftNode {
   private endTransfer(reason: string): void {
     if (this.transfer === null) return;
     this.transfer.deadline.cancel();
+    // §6.4.1: the target may have been granted votes despite the vote lease (§3.10): a lease
+    // starts again only from messages sent after the transfer.
+    this.leaseNotBefore = this.env.clock.now();
     this.env.trace("transfer.end", { target: this.transfer.target, reason });
     this.transfer = null;
   }
@@ -1322,6 +1355,51 @@ export class RaftNode {
         lost,
       ),
     );
+  }
+
+  /**
+   * §6.4.1, lease reads: while a majority answered a message this leader sent less than a lease
+   * ago, no other leader can have been elected (its voters ignore candidates for an election
+   * timeout after hearing from this leader, CheckQuorum's vote lease, §4.2.3), so this leader's
+   * state machine is up to date: it serves the read at once, with no heartbeat round, provided
+   * clocks drift no more than `clockDriftBound`. Without a valid lease (none yet, run out, a
+   * transfer under way) the read goes by ReadIndex. The guarantee rests on the clocks, which no
+   * check of the trace can see; ForgetLeader (a follower voting at once) would void it too.
+   */
+  leaseRead(): Promise<ReadResult> {
+    return new Promise((resolve) => this.handle(() => this.startLeaseRead(resolve), "end of turn"));
+  }
+
+  private startLeaseRead(resolve: (result: ReadResult) => void): void {
+    const now = this.env.clock.now();
+    const expires = this.leaseExpiry();
+    const served =
+      this.config.leaseReads &&
+      this.role === "leader" &&
+      this.transfer === null &&
+      this.termAt(this.commitIndex) === this.currentTerm && // §6.4 step 1, as for ReadIndex
+      this.lastApplied >= this.commitIndex &&
+      now < expires;
+    if (!served) {
+      this.startRead(null, resolve);
+      return;
+    }
+    this.env.trace("read.lease", { readIndex: this.commitIndex, expiresInMs: expires - now });
+    resolve({ ok: true, readIndex: this.commitIndex });
+  }
+
+  /**
+   * When this leader's lease runs out by its clock: a lease after the moment by which a majority
+   * (itself included) answered a message sent then, or 0 without one. It needs the vote lease.
+   */
+  private leaseExpiry(): number {
+    if (!this.config.checkQuorum) return 0;
+    const sent = this.peerIds.map((p) => this.answeredSentAt.get(p) ?? 0).sort((a, b) => b - a);
+    // The leader itself, then the peers that answered the latest: a majority's oldest answer.
+    const majority = Math.floor((this.peerIds.length + 1) / 2) + 1;
+    const start = majority === 1 ? this.env.clock.now() : sent[majority - 2]!;
+    if (start === 0 || start < this.leaseNotBefore) return 0;
+    return start + this.config.electionTimeoutMinMs / (1 + this.config.clockDriftBound);
   }
 
   /** Ends a read: served (no `failure`), or refused with the reason. */

@@ -161,6 +161,7 @@ export interface NodeKinds {
   /** §6.4: this node has applied through the read index: the state machine may answer. */
   "read.ready": { read: number; readIndex: number };
   "read.fail": { read: number; reason: string };
+  "read.lease": { readIndex: number; expiresInMs: number };
 }
 
 /** Kinds the simulated network emits, on the node that sends or receives. */
@@ -372,6 +373,8 @@ export const sentences: Sentences = {
     `read #${d.read}: a majority confirmed this leader; read index ${d.readIndex} (§6.4)`,
   "read.ready": (d) => `read #${d.read} served: applied through its read index ${d.readIndex}`,
   "read.fail": (d) => `read #${d.read} refused: ${d.reason}`,
+  "read.lease": (d) =>
+    `read served by the leader's lease (§6.4.1) at index ${d.readIndex}, ${Math.round(d.expiresInMs)} ms before it runs out`,
   send: (d) => `→ ${node(d.to)} ${message(d)} ${json(d.payload)}`,
   deliver: (d) =>
     `← ${node(d.from)} ${message(d)}${d.duplicate ? " (duplicate)" : ""}${d.late ? " (too late: its call is over)" : ""} ${json(d.payload)}`,

@@ -1,6 +1,6 @@
 // Goal: each rule part 6 adds, one test per rule and condition, with the option on and (where it
 // changes behaviour) off: PreVote (§9.6), CheckQuorum and the vote lease (§6.2, §4.2.3),
-// leadership transfer (§3.10), ReadIndex (§6.4), the leader's parallel write (§10.2.1), and the
+// leadership transfer (§3.10), ReadIndex (§6.4) and lease reads (§6.4.1), the leader's parallel write (§10.2.1), and the
 // simulation's clock drift. Method: a single node whose peers the test plays
 // (node-under-test.ts), each option turned on explicitly (the node under test runs Figure 2's
 // elections unless told otherwise); whole clusters where the rule is about the cluster.
@@ -359,6 +359,113 @@ describe("§6.4: ReadIndex", () => {
     expect(await cluster.read((leader + 1) % 3)).toEqual({ ok: true, readIndex: 2 });
     cluster.isolate(leader);
     expect(await cluster.read(leader)).toMatchObject({ ok: false });
+  });
+});
+
+describe("§6.4.1: lease reads", () => {
+  const lease: Partial<RaftConfig> = { checkQuorum: true, leaseReads: true };
+
+  /** Starts a lease read on the node; its result, once there is one. */
+  function leaseRead(t: Tested): () => ReadResult | undefined {
+    let result: ReadResult | undefined;
+    void t.node.leaseRead().then((r) => {
+      result = r;
+    });
+    return () => result;
+  }
+
+  /** A leader of term 1 whose entry [1] "x" has committed, its followers' answers just in. */
+  async function committed(config: Partial<RaftConfig>): Promise<Tested> {
+    const t = await elected(config);
+    t.node.submit("x");
+    await t.clock.runFor(0);
+    await acceptAll(t);
+    expect(t.node.getState().commitIndex).toBe(1);
+    return t;
+  }
+
+  const kinds = (t: Tested) => t.tracer.events.map((e) => e.kind);
+
+  test("a leader a majority answered less than a lease ago serves the read at once, with no heartbeat round", async () => {
+    const t = await committed(lease);
+    await t.clock.runFor(130); // the lease: 150 / (1 + 0.1) = 136.4 ms from the answered send
+    t.peers.appendRequests.splice(0); // periodic heartbeats, left unanswered
+    const result = leaseRead(t);
+    await t.clock.runFor(0);
+    expect(result()).toEqual({ ok: true, readIndex: 1 });
+    expect(kinds(t)).toContain("read.lease");
+    expect(kinds(t)).not.toContain("read.start");
+  });
+
+  test("once the lease has run out by its clock, the read goes by ReadIndex", async () => {
+    const t = await committed(lease);
+    await t.clock.runFor(137);
+    t.peers.appendRequests.splice(0);
+    const result = leaseRead(t);
+    await t.clock.runFor(0);
+    expect(result()).toBeUndefined();
+    expect(kinds(t)).toContain("read.start");
+    expect(kinds(t)).not.toContain("read.lease");
+    await acceptAll(t); // the read's heartbeat round
+    expect(result()).toEqual({ ok: true, readIndex: 1 });
+  });
+
+  test("a larger clockDriftBound makes the lease shorter", async () => {
+    const t = await committed({ ...lease, clockDriftBound: 0.5 }); // 100 ms
+    await t.clock.runFor(101);
+    leaseRead(t);
+    await t.clock.runFor(0);
+    expect(kinds(t)).toContain("read.start");
+    expect(kinds(t)).not.toContain("read.lease");
+  });
+
+  test("no lease (ReadIndex instead): the option off, CheckQuorum off, nothing of its term committed, a transfer under way", async () => {
+    const cases: [string, () => Promise<Tested>][] = [
+      ["off", () => committed({ checkQuorum: true })],
+      ["no CheckQuorum", () => committed({ leaseReads: true })],
+      [
+        "no entry of its term",
+        async () => {
+          const t = await elected(lease);
+          await acceptAll(t);
+          return t;
+        },
+      ],
+      [
+        "transfer",
+        async () => {
+          const t = await committed(lease);
+          t.node.transferLeadership(2);
+          await t.clock.runFor(0);
+          return t;
+        },
+      ],
+    ];
+    for (const [what, make] of cases) {
+      const t = await make();
+      leaseRead(t);
+      await t.clock.runFor(0);
+      expect(kinds(t), what).toContain("read.start");
+      expect(kinds(t), what).not.toContain("read.lease");
+    }
+  });
+
+  test("after a transfer given up, only answers to messages sent since renew the lease", async () => {
+    const t = await committed(lease);
+    t.node.transferLeadership(2);
+    await t.clock.runFor(0);
+    await t.clock.runFor(150); // given up after an election timeout (the target never answered)
+    expect(kinds(t)).toContain("transfer.end");
+    t.peers.appendRequests.splice(0);
+    t.peers.timeoutNowRequests.splice(0);
+    leaseRead(t);
+    await t.clock.runFor(0);
+    expect(kinds(t)).toContain("read.start");
+    await acceptAll(t);
+    const result = leaseRead(t);
+    await t.clock.runFor(0);
+    expect(result()).toEqual({ ok: true, readIndex: 1 });
+    expect(kinds(t)).toContain("read.lease");
   });
 });
 

@@ -30,7 +30,7 @@ function documented(): Map<string, Set<string>> {
 
 /** A run that emits every kind a test can: chaos, then each harness action once. */
 async function everyKind(): Promise<TraceEvent[]> {
-  const raft = { snapshotAfterEntries: 20, snapshotChunkSize: 2048 };
+  const raft = { snapshotAfterEntries: 20, snapshotChunkSize: 2048, leaseReads: true };
   const cluster = Cluster.start(5, { seed: 3, network: chaosNetwork, raft });
   await runChaos(cluster, cluster.randomStream());
   // A leader cut off with a command it can never commit, which its successor's entry replaces.
@@ -47,9 +47,10 @@ async function everyKind(): Promise<TraceEvent[]> {
   for (let i = 0; i < 25; i++) await cluster.one(`without n${behind} ${i}`, 4, true);
   cluster.reconnect(behind);
   await cluster.one("everywhere again", 5, true);
-  // Part 6: reads on the leader and on a follower, one refused, a transfer given up, a clock drift.
+  // Part 6: reads on the leader (one by its lease) and on a follower, one refused, a transfer given up, a clock drift.
   const { leader: reader } = await cluster.checkSettled();
   await cluster.read(reader);
+  await cluster.read(reader, 3000, "leaseRead"); // a majority answered the read's round just now
   await cluster.read((reader + 1) % 5);
   cluster.node((reader + 1) % 5).forgetLeader();
   const target = (reader + 2) % 5;

@@ -16,6 +16,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import chalk from "chalk";
+import { READ_MODES } from "../src/kv/service.ts";
 import { type ClusterMap, formatAddress, formatClusterMap } from "../src/real/addresses.ts";
 import {
   DEFAULT_DATA,
@@ -51,6 +52,8 @@ Ctrl-C stops every node, restarted ones included.
                      (without it, the cluster is new only if no node's data folder holds
                      anything; otherwise a node whose folder is empty refuses to start: it
                      lost its data, see pnpm kv:node --help, --initial-cluster-state)
+  --reads <mode>     how the nodes serve a get: readindex (default), lease or log
+                     (pnpm kv:node --help)
   --test-faults      let the nodes serve /admin/faults (docs/running.md)
   --verbose, -v      every node logs every event, messages included
   --help, -h         this text`;
@@ -61,6 +64,7 @@ const options = {
   data: { type: "string", default: DEFAULT_DATA },
   "trace-dir": { type: "string", default: DEFAULT_TRACES },
   fresh: { type: "boolean", default: false },
+  reads: { type: "string" },
   "test-faults": { type: "boolean", default: false },
   verbose: { type: "boolean", short: "v", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -98,7 +102,11 @@ function settings(values: ReturnType<typeof parseArgs<{ options: typeof options 
   }
   const cluster: ClusterMap = new Map();
   for (let id = 0; id < count; id++) cluster.set(id, { host: "127.0.0.1", port: basePort + id });
+  if (values.reads !== undefined && !READ_MODES.some((mode) => mode === values.reads)) {
+    throw new UsageError(`--reads must be readindex, lease or log, got "${values.reads}"`);
+  }
   const flags = [
+    ...(values.reads === undefined ? [] : ["--reads", values.reads]),
     ...(values["test-faults"] ? ["--test-faults"] : []),
     ...(values.verbose ? ["--verbose"] : []),
   ];

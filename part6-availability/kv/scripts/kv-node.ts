@@ -5,6 +5,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { defaultRaftConfig } from "part6-availability";
+import { READ_MODES, type ReadMode } from "../src/kv/service.ts";
 import {
   formatAddress,
   MAX_NODE_ID,
@@ -54,6 +55,11 @@ Runs node <n> of a key/value cluster in this process, until Ctrl-C.
   --heartbeat <ms>         the leader's heartbeat interval (default 100)
   --rpc-timeout <ms>       a Raft RPC with no reply by then has failed (default 500)
   --commit-timeout <ms>    a client's request not applied by then is answered 504 (default 2000)
+  --reads <mode>           how a get is served (thesis §6.4): readindex (the default: the leader
+                           confirms with a heartbeat round that it still leads; no log entry),
+                           lease (at once while the leader's lease holds, §6.4.1: safe only while
+                           no clock runs more than ${defaultRaftConfig.clockDriftBound * 100}% faster than the leader's), or log
+                           (an entry in the log, as part 5)
   --http-headers-timeout <ms>, --http-request-timeout <ms>
                            a request whose headers, or whole, take longer is answered 408 and
                            its connection closed (default 5000, 10000)
@@ -80,6 +86,7 @@ const options = {
   heartbeat: { type: "string", default: "100" },
   "rpc-timeout": { type: "string", default: "500" },
   "commit-timeout": { type: "string", default: "2000" },
+  reads: { type: "string", default: "readindex" },
   "http-headers-timeout": { type: "string", default: "5000" },
   "http-request-timeout": { type: "string", default: "10000" },
   "test-faults": { type: "boolean", default: false },
@@ -125,6 +132,7 @@ function nodeConfig(values: Values): Settings {
     clusterState: clusterState(values["initial-cluster-state"]),
     rpcTimeoutMs: ms(values, "rpc-timeout"),
     commitTimeoutMs: ms(values, "commit-timeout"),
+    reads: readMode(values.reads),
     http: {
       headersTimeoutMs: ms(values, "http-headers-timeout"),
       requestTimeoutMs: ms(values, "http-request-timeout"),
@@ -133,6 +141,12 @@ function nodeConfig(values: Values): Settings {
     verbose: values.verbose,
     openStorage: openDiskStorage,
   };
+}
+
+function readMode(text: string): ReadMode {
+  const mode = READ_MODES.find((m) => m === text);
+  if (mode !== undefined) return mode;
+  throw new UsageError(`--reads must be readindex, lease or log, got "${text}"`);
 }
 
 function clusterState(text: string): "new" | "existing" {

@@ -364,14 +364,18 @@ export class SimCluster {
   }
 
   /**
-   * §6.4: asks node `id` for a linearizable read (ReadIndex) and lets virtual time run until it
-   * answers (at most `deadlineMs`; it always answers within an election timeout): with the read
+   * §6.4: asks node `id` for a linearizable read (ReadIndex; or by its lease, §6.4.1, with
+   * `via` "leaseRead") and lets virtual time run until it answers (at most `deadlineMs`; it always answers within an election timeout): with the read
    * index it has applied through, or why no read can be served.
    */
-  async read(id: NodeId, deadlineMs = 3000): Promise<ReadResult> {
+  async read(
+    id: NodeId,
+    deadlineMs = 3000,
+    via: "readIndex" | "leaseRead" = "readIndex",
+  ): Promise<ReadResult> {
     let result: ReadResult | undefined;
     void this.node(id)
-      .readIndex()
+      [via]()
       .then((r) => {
         result = r;
       });

@@ -8,6 +8,12 @@
 // entry, and this entry was only ever at that index): a definite failure. No answer in time means
 // it may still be applied: an indefinite one. The waiter is in place before the entry exists.
 //
+// A get is a read: by default it takes no log entry (thesis §6.4, ReadIndex): the leader confirms
+// with a heartbeat round that it still leads, after an entry of its term has committed, and the
+// state machine answers once it has applied through the read index. `reads: "lease"` answers at
+// once while the leader's lease holds (§6.4.1), safe only while clocks drift within the core's
+// `clockDriftBound`; `reads: "log"` puts gets in the log like every other request, as part 5 did.
+//
 // The state machine's state goes into Raft's snapshots (§7): Raft asks for it when its policy
 // says a snapshot is due (`snapshotSource`), and hands a snapshot back at start and when a leader
 // installs one (`onRestore`), after which the entries it applies are those after the snapshot.
@@ -23,9 +29,14 @@ export interface ServiceOptions {
   requestTimeoutMs: number;
   /** Entries after which an idle client's session is forgotten (state-machine.ts). */
   sessionWindow?: number;
+  /** How a get is served: ReadIndex (§6.4), the leader's lease (§6.4.1), or an entry in the log. */
+  reads: ReadMode;
 }
 
-export const defaultServiceOptions: ServiceOptions = { requestTimeoutMs: 2000 };
+export type ReadMode = "readindex" | "lease" | "log";
+export const READ_MODES: readonly ReadMode[] = ["readindex", "lease", "log"];
+
+export const defaultServiceOptions: ServiceOptions = { requestTimeoutMs: 2000, reads: "readindex" };
 
 interface Waiter {
   index: number;
@@ -58,6 +69,9 @@ export class KvService {
     if (state.role !== "leader") {
       return Promise.resolve({ status: "not-leader", leaderHint: state.leaderId });
     }
+    if (request.command?.op === "get" && this.options.reads !== "log") {
+      return this.read(request.command.key);
+    }
     const entry: KvEntry = { kind: "kv", ...request };
     return new Promise((resolve) => {
       // Subscribe first: a leader appends at the end of its log, in its term, so the waiter can
@@ -77,6 +91,30 @@ export class KvService {
       }
       waiter.timer = this.clock.setTimer(this.options.requestTimeoutMs, () => this.timeOut(waiter));
     });
+  }
+
+  /**
+   * §6.4: a get without a log entry. The core answers once this leader has confirmed it leads
+   * (or by its lease) and applied through the read index: the map is then at least as new as
+   * every write completed before the read arrived. A read that cannot be served had no effect:
+   * a definite failure, or the leader the core now knows of.
+   */
+  private async read(key: string): Promise<KvResponse> {
+    const read = this.options.reads === "lease" ? this.node.leaseRead() : this.node.readIndex();
+    const result = await read;
+    if (result.ok) {
+      const value = this.machine.read(key);
+      return {
+        status: "ok",
+        result: { value: value ?? null, existed: value !== undefined },
+        index: result.readIndex,
+      };
+    }
+    const leaderHint = this.node.getState().leaderId;
+    if (leaderHint !== null && leaderHint !== this.node.getState().id) {
+      return { status: "not-leader", leaderHint };
+    }
+    return { status: "failed", definite: true, error: `the read was not served: ${result.reason}` };
   }
 
   /** Every committed entry, in order: applied to the state machine, and answered if awaited. */

@@ -13,7 +13,7 @@ import { type FileLayer, nodeFiles } from "part6-availability/files";
 import { SeededRandom } from "part6-availability/random";
 import type { PersistentState, Storage } from "part6-availability/storage";
 import type { NodeKinds } from "part6-availability/trace";
-import { KvService } from "../kv/service.ts";
+import { KvService, type ReadMode } from "../kv/service.ts";
 import { type Address, type ClusterMap, formatAddress } from "./addresses.ts";
 import { apiHandler } from "./api.ts";
 import { RealClock } from "./clock.ts";
@@ -92,6 +92,8 @@ export interface NodeConfig {
   rpcTimeoutMs: number;
   /** How long a client's request may wait for its entry to be applied (KvService). */
   commitTimeoutMs: number;
+  /** How a get is served (KvService): ReadIndex by default, the leader's lease, or the log. */
+  reads?: ReadMode;
   http: ServerLimits;
   testFaults: boolean;
   verbose: boolean;
@@ -218,10 +220,14 @@ function assemble(
     ...config.raft,
     // §8: a new leader's no-op commits what earlier terms left, without waiting for a client.
     noopOnElection: true,
+    leaseReads: config.reads === "lease",
     maxEntriesPerAppend: MAX_ENTRIES_PER_APPEND,
     snapshotChunkSize: SNAPSHOT_CHUNK_SIZE,
   });
-  const service = new KvService(node, clock, { requestTimeoutMs: config.commitTimeoutMs });
+  const service = new KvService(node, clock, {
+    requestTimeoutMs: config.commitTimeoutMs,
+    ...(config.reads === undefined ? {} : { reads: config.reads }),
+  });
   const info = { pid: process.pid, seed: config.seed, incarnation, dataDir: config.dataDir };
   const details = () => ({
     ...info,

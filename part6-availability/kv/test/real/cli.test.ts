@@ -137,17 +137,27 @@ describeReal("real nodes: the command-line client", () => {
       writeFileSync(notAFolder, "");
       const [port] = await freePorts(1);
       const cluster = `0=127.0.0.1:${port}`;
-      const [help, nodeHelp, clusterHelp, noId, tooMany, cannotStart, badState] = await Promise.all(
-        [
-          run("kv", "--help"),
-          run("kv-node", "-h"),
-          run("kv-cluster", "--help"),
-          run("kv-node"),
-          run("kv-cluster", "--nodes", "12"),
-          run("kv-node", "--id", "0", "--cluster", cluster, "--data", notAFolder, "--no-trace"),
-          run("kv-node", "--id", "0", "--initial-cluster-state", "maybe"),
-        ],
-      );
+      const [
+        help,
+        nodeHelp,
+        clusterHelp,
+        noId,
+        tooMany,
+        cannotStart,
+        badState,
+        badReads,
+        badClusterReads,
+      ] = await Promise.all([
+        run("kv", "--help"),
+        run("kv-node", "-h"),
+        run("kv-cluster", "--help"),
+        run("kv-node"),
+        run("kv-cluster", "--nodes", "12"),
+        run("kv-node", "--id", "0", "--cluster", cluster, "--data", notAFolder, "--no-trace"),
+        run("kv-node", "--id", "0", "--initial-cluster-state", "maybe"),
+        run("kv-node", "--id", "0", "--reads", "fast"),
+        run("kv-cluster", "--reads", "fast"),
+      ]);
       expect(help).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: pnpm kv /) });
       expect(nodeHelp).toMatchObject({
         status: 0,
@@ -168,6 +178,14 @@ describeReal("real nodes: the command-line client", () => {
       expect(badState).toMatchObject({
         status: 2,
         stderr: `pnpm kv:node: --initial-cluster-state must be new or existing, got "maybe"\nTry 'pnpm kv:node --help'.\n`,
+      });
+      expect(badReads).toMatchObject({
+        status: 2,
+        stderr: `pnpm kv:node: --reads must be readindex, lease or log, got "fast"\nTry 'pnpm kv:node --help'.\n`,
+      });
+      expect(badClusterReads).toMatchObject({
+        status: 2,
+        stderr: `pnpm kv:cluster: --reads must be readindex, lease or log, got "fast"\nTry 'pnpm kv:cluster --help'.\n`,
       });
       // Not a usage error: what went wrong, status 1, and no pointer to --help.
       expect(cannotStart.status).toBe(1);
