@@ -36,13 +36,14 @@ const usage = `usage: pnpm kv:cluster [options]
 Starts a cluster of real nodes on 127.0.0.1, one process each, logs here. While it runs, type a
 command and Enter:
 
-  stop <id>      stop node <id> cleanly (SIGTERM)
+  stop <id>      stop node <id> cleanly (SIGTERM; a leader hands over first)
   kill <id>      kill it at once (SIGKILL), as a crash would
   start <id>     start it again, on its data (after a stop, a kill, or kill -9 from elsewhere)
   restart <id>   stop it, then start it again
   status         which nodes run, with their process ids
 
-Ctrl-C stops every node, restarted ones included.
+Ctrl-C stops every node, restarted ones included. A leader told to stop (stop <id>, restart
+<id>, Ctrl-C) hands its leadership to another node first (thesis §3.10).
 
   --nodes <n>        how many (default 3), ids 0..n-1
   --base-port <p>    node i listens on port p+i (default 7000)

@@ -1,5 +1,5 @@
 // `pnpm kv:node`: one node of the key/value store (src/real/node.ts) in this process, until
-// Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it cleanly. The options and their defaults are in
+// Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it cleanly (a leader hands its leadership over first). The options and their defaults are in
 // `usage` below; `pnpm kv:cluster` starts several of these, each in a process of its own.
 
 import path from "node:path";
@@ -28,7 +28,8 @@ import { clockTime, newRunId, runIdProblem } from "../src/real/trace-file.ts";
 
 const usage = `usage: pnpm kv:node --id <n> [options]
 
-Runs node <n> of a key/value cluster in this process, until Ctrl-C.
+Runs node <n> of a key/value cluster in this process, until Ctrl-C. A leader told to stop
+(Ctrl-C, SIGTERM) hands its leadership to another node first (thesis §3.10).
 
   --id <n>                 this node's id, 0..${MAX_NODE_ID} (required)
   --cluster <list>         every node, this one included: id=host:port,...
@@ -190,7 +191,22 @@ async function runNode(settings: Settings, lifeline: boolean): Promise<number> {
   log(
     `${clockTime(new Date())} n${settings.id} listens on http://${formatAddress(node.address)} (seed ${settings.seed}, start ${node.incarnation}, run ${settings.run}, data ${settings.dataDir}${trace})`,
   );
-  handleSignals((signal) => stop(signal, 0));
+  // §3.10: a leader told to stop hands its leadership over first (at most an election timeout).
+  const started = node;
+  const handOver = async (): Promise<void> => {
+    const outcome = await started.handOver();
+    const at = clockTime(new Date());
+    if (outcome.transferred) {
+      log(`${at} n${settings.id} handed its leadership to n${outcome.to} before stopping`);
+    } else if (outcome.notLeader !== true) {
+      log(`${at} n${settings.id} stops leading without a successor: ${outcome.reason}`);
+    }
+  };
+  handleSignals((signal) => {
+    void handOver()
+      .catch((error: unknown) => log(`n${settings.id} could not hand over: ${String(error)}`))
+      .finally(() => stop(signal, 0));
+  });
   if (lifeline) {
     process.stdin.once("close", () => stop("standard input closed: its supervisor is gone", 0));
     process.stdin.resume();

@@ -1,12 +1,19 @@
-// `pnpm kv get|put|append|cas|delete|status`: the command-line client. It is RealClient (KvClient
-// on HTTP, src/real/client.ts) run once: one operation, exactly once however often it retries,
-// then an exit status a script can test. `usage` below lists the commands and options.
+// `pnpm kv get|put|append|cas|delete|status|transfer-leader`: the command-line client. It is
+// RealClient (KvClient on HTTP, src/real/client.ts) run once: one operation, exactly once however
+// often it retries, then an exit status a script can test. `transfer-leader` asks the leader to
+// hand its leadership over (POST /transfer-leader, thesis §3.10). `usage` below lists the commands
+// and options.
 
 import { Agent } from "node:http";
 import { parseArgs } from "node:util";
 import { ClientError } from "../src/kv/client.ts";
 import { type KvCommand, type KvResult, parseCommand } from "../src/kv/commands.ts";
-import { type ClusterMap, formatAddress, parseClusterMap } from "../src/real/addresses.ts";
+import {
+  type ClusterMap,
+  formatAddress,
+  MAX_NODE_ID,
+  parseClusterMap,
+} from "../src/real/addresses.ts";
 import { RealClient } from "../src/real/client.ts";
 import { freshSeed } from "../src/real/clock.ts";
 import {
@@ -29,10 +36,13 @@ const usage = `usage: pnpm kv <command> [options]
   cas <key> --absent <value>     write <value> if the key does not exist
   delete <key>                   delete it
   status                         each node's role, term, leader, commit index and log length
+  transfer-leader [--to <id>]    the leader hands its leadership to node <id> (default: the
+                                 follower furthest along) and steps down (thesis §3.10)
 
   --nodes <list>    where the cluster is: host:port,... (node ids 0, 1, 2... in that order) or
                     id=host:port,... (default: $KV_NODES, else ${DEFAULT_CLUSTER})
   --timeout <ms>    give up after this long, retries included (default 10000)
+  --to <id>         transfer-leader: the node to take over
   --client <id>     the session id that makes retries safe (default: a new one)
   --json            print the node's whole result as JSON
   --trace <file>    append this client's events to <file> (JSON lines, docs/trace-format.md)
@@ -53,6 +63,7 @@ const options = {
   trace: { type: "string" },
   run: { type: "string" },
   absent: { type: "boolean", default: false },
+  to: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -100,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return EXIT.done;
   }
+  if (words[0] === "transfer-leader") return transferLeader(words, values);
+  if (values.to !== undefined) throw new UsageError("--to goes with transfer-leader only");
   if (words[0] === "status" && words.length === 1) return status(clusterOf(values), values.json);
   const command = commandOf(words, values.absent);
   return runOperation(command, clusterOf(values), values);
@@ -205,6 +218,71 @@ async function status(cluster: ClusterMap, json: boolean): Promise<number> {
   agent.destroy();
   for (const { line } of lines) console.log(line);
   return lines.some((l) => l.ok) ? EXIT.done : EXIT.notDone;
+}
+
+/**
+ * `transfer-leader [--to <id>]`: finds the leader from the nodes' /status and asks it to hand over
+ * (POST /transfer-leader), which answers once it no longer leads. Exit 0 when it has, 3 when it
+ * was refused or no leader is known, 4 when the target did not take over in time (it may yet).
+ */
+async function transferLeader(words: string[], values: Values): Promise<number> {
+  if (words.length !== 1)
+    throw new UsageError("transfer-leader takes no arguments (but --to <id>)");
+  const cluster = clusterOf(values);
+  const to = values.to === undefined ? undefined : wholeNumber(values.to, "--to", 0, MAX_NODE_ID);
+  if (to !== undefined && !cluster.has(to)) {
+    const ids = [...cluster.keys()].map((id) => `n${id}`).join(", ");
+    throw new UsageError(`--to ${to}: the cluster has no node ${to} (it has ${ids})`);
+  }
+  const timeoutMs = wholeNumber(values.timeout, "--timeout", 1, 3_600_000);
+  const agent = new Agent();
+  try {
+    const leader = await findLeader(agent, cluster);
+    if (leader === undefined) {
+      console.error("no node knows a leader: is the cluster running (pnpm kv:cluster)?");
+      return EXIT.notDone;
+    }
+    const query = to === undefined ? "" : `?to=${to}`;
+    const answer = await call(agent, cluster.get(leader)!, `/transfer-leader${query}`, "", {
+      timeoutMs,
+      limit: 65536,
+    });
+    const body = JSON.parse(answer.body.toString()) as Record<string, unknown>;
+    if (values.json) console.log(JSON.stringify(body));
+    if (answer.status === 200) {
+      if (!values.json) {
+        const now = body.leader === null ? "none known yet" : `n${body.leader}`;
+        console.log(
+          `n${body.from} handed its leadership to n${body.to} (term ${body.term}; leader now: ${now})`,
+        );
+      }
+      return EXIT.done;
+    }
+    if (!values.json) console.error(`n${leader} did not hand over: ${body.error ?? body.reason}`);
+    return answer.status === 504 ? EXIT.maybeDone : EXIT.notDone;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** The leader as the nodes see it: one that says it leads in the highest term, else undefined. */
+async function findLeader(agent: Agent, cluster: ClusterMap): Promise<number | undefined> {
+  const statuses = await Promise.all(
+    [...cluster].map(async ([id, address]) => {
+      try {
+        const answer = await call(agent, address, "/status", undefined, {
+          timeoutMs: 2000,
+          limit: 65536,
+        });
+        const s = JSON.parse(answer.body.toString()) as { role: string; term: number };
+        return { id, role: s.role, term: s.term };
+      } catch {
+        return undefined; // a node that does not answer knows nothing we can use
+      }
+    }),
+  );
+  const leaders = statuses.filter((s) => s?.role === "leader").sort((a, b) => b!.term - a!.term);
+  return leaders[0]?.id;
 }
 
 await runCommand({ name: "pnpm kv" }, () => main(process.argv.slice(2)));

@@ -59,7 +59,10 @@ export interface RealKinds {
   /** A node's fault injection changed (--test-faults): it now drops Raft RPCs to and from these. */
   faults: { drop: number[] };
   /** A test did something to a process (a harness event, `node` null). */
-  fault: { action: "kill" | "restart" | "pause" | "resume" | "cut" | "heal"; node: number };
+  fault: {
+    action: "kill" | "stop" | "restart" | "pause" | "resume" | "cut" | "heal" | "transfer";
+    node: number;
+  };
 }
 
 export type ClientKind = keyof ClientKinds;

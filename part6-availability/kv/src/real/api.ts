@@ -10,6 +10,9 @@
 //   DELETE /kv/<key>              delete
 //   POST   /kv                    the protocol itself: {"client", "session", "seq", "command"}, or
 //                                  {"client", "open": true} to open a session (commands.ts)
+//   POST   /transfer-leader       the leader hands its leadership to another node (thesis §3.10):
+//                                  to ?to=<id>, or to the follower furthest along; answered once
+//                                  it no longer leads (transfer.ts)
 //   POST   /raft/request-vote     Raft RPCs between nodes (raft-http.ts)
 //   POST   /raft/append-entries
 //   POST   /raft/install-snapshot
@@ -33,6 +36,7 @@ import { type ClusterMap, formatAddress, urlOf } from "./addresses.ts";
 import type { Faults } from "./faults.ts";
 import { HttpError, parseJson, readBody, sendJson, utf8 } from "./http.ts";
 import { answerRaft, type RaftEndpoint } from "./raft-http.ts";
+import { transferLeadership } from "./transfer.ts";
 
 /** What the server serves, and from what. */
 export interface ApiContext {
@@ -46,6 +50,8 @@ export interface ApiContext {
   faults: Faults | undefined;
   /** Shown in /status as they are at the moment: pid, seed, incarnation, data folder, storage... */
   details: () => Record<string, unknown>;
+  /** How long POST /transfer-leader waits for the target to take over: an election timeout. */
+  transferWaitMs: number;
 }
 
 /** A JSON body on the client routes: a cas holds two values of up to 64 KiB, JSON-escaped. */
@@ -93,6 +99,7 @@ const routes: Route[] = [
     methods: { POST: kv(async (key, req) => ({ op: "append", key, value: await rawValue(req) })) },
   },
   { path: /^\/kv\/([^/]+)\/cas$/, methods: { POST: kv(casCommand) } },
+  { path: /^\/transfer-leader$/, methods: { POST: transferLeader } },
   { path: /^\/raft\/request-vote$/, methods: { POST: raft("RequestVote") } },
   { path: /^\/raft\/append-entries$/, methods: { POST: raft("AppendEntries") } },
   { path: /^\/raft\/install-snapshot$/, methods: { POST: raft("InstallSnapshot") } },
@@ -226,6 +233,31 @@ function httpOutcome(
   ];
 }
 
+/**
+ * §3.10: POST /transfer-leader[?to=<id>]. The leader answers once it no longer leads (200), or
+ * why not (409: refused, e.g. an unknown target; 504: the target did not take over in time); a
+ * follower sends the caller to the leader, as for the store's routes.
+ */
+async function transferLeader(ctx: ApiContext, req: IncomingMessage, res: ServerResponse) {
+  const query = parseUrl(req.url ?? "/").searchParams;
+  for (const name of query.keys()) {
+    if (name !== "to") throw new HttpError(400, `unknown query parameter "${name}": only to`);
+  }
+  const text = query.get("to");
+  if (text !== null && !/^\d+$/.test(text))
+    throw new HttpError(400, `to must be a node id, got "${text}"`);
+  await readBody(req, CLIENT_BODY_LIMIT); // nothing is expected; read whatever came
+  const to = text === null ? undefined : Number(text);
+  const outcome = await transferLeadership(ctx.node, to, ctx.transferWaitMs);
+  if (outcome.transferred) return sendJson(res, 200, { ...outcome, node: ctx.id });
+  if (outcome.notLeader) {
+    const response = { status: "not-leader", leaderHint: outcome.leader } as const;
+    const [status, headers, extra] = httpOutcome(ctx, req, response);
+    return sendJson(res, status, { ...outcome, node: ctx.id, ...extra }, headers);
+  }
+  sendJson(res, outcome.timedOut ? 504 : 409, { ...outcome, node: ctx.id, error: outcome.reason });
+}
+
 function raft(rpc: RpcName): Handler {
   return (ctx, req, res) => answerRaft(ctx.raft, rpc, req, res);
 }
@@ -261,6 +293,8 @@ const help = {
     "POST /kv/<key>/append": "append the body to the value",
     "POST /kv/<key>/cas": 'compare-and-swap: {"expected": "old" or null, "value": "new"}',
     "DELETE /kv/<key>": "delete a key",
+    "POST /transfer-leader?to=<id>":
+      "the leader hands its leadership to node <id> (default: the follower furthest along), and answers once it no longer leads",
     "POST /kv":
       'the protocol: {"client": "c1", "session": 7, "seq": 1, "command": {"op": "put", "key": "k", "value": "v"}}; {"client": "c1", "open": true} opens a session and answers its number',
   },

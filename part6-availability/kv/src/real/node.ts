@@ -30,6 +30,7 @@ import {
   runFolder,
   TraceFile,
 } from "./trace-file.ts";
+import { type TransferOutcome, transferLeadership } from "./transfer.ts";
 
 /** What a node's storage has done since the process started: shown in /status, read by the benchmark. */
 export interface StorageCounts {
@@ -160,6 +161,15 @@ export class KvNode {
   }
 
   /**
+   * §3.10: if this node leads, hands its leadership to the follower furthest along and waits (at
+   * most an election timeout) until it no longer leads: before a planned stop, so that the cluster
+   * has a new leader at once instead of after an election timeout.
+   */
+  handOver(): Promise<TransferOutcome> {
+    return transferLeadership(this.node, undefined, this.parts.transferWaitMs);
+  }
+
+  /**
    * Stops cleanly: the consensus module first (no more saves or messages), then every request
    * still waiting is answered (it may still take effect: the cluster goes on without this node),
    * connections close, the data folder is released, the trace ends with `process.stop`.
@@ -187,6 +197,8 @@ export class KvNode {
 }
 
 interface Parts {
+  /** How long a leadership transfer may take: an election timeout (transfer.ts). */
+  transferWaitMs: number;
   server: Server;
   peers: HttpPeers;
   storage: OpenedStorage;
@@ -236,10 +248,11 @@ function assemble(
     ...(lost.length === 0 ? {} : { lostData: lost }),
   });
   const raft = { ...raftSide, peers: peerIds, node };
-  const api = { id, cluster, node, service, raft, faults, details };
+  const transferWaitMs = config.raft.electionTimeoutMaxMs;
+  const api = { id, cluster, node, service, raft, faults, details, transferWaitMs };
   const server = hardenedServer(config.http, apiHandler(api));
   trace("process.start", startDetails(config, info, opened, file));
-  return { node, service, parts: { server, peers, storage: opened, trace, file } };
+  return { node, service, parts: { server, peers, storage: opened, trace, file, transferWaitMs } };
 }
 
 /** The first line of the node's trace: who it is, where, on what data, with what settings. */

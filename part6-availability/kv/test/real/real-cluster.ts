@@ -221,6 +221,17 @@ export class RealCluster {
     this.children.delete(id);
   }
 
+  /**
+   * SIGTERM: the node stops cleanly, a leader after handing its leadership over (at most an
+   * election timeout); SIGKILL if it has not exited within `graceMs`.
+   */
+  async stopNode(id: number, graceMs = 10_000 * PATIENCE): Promise<void> {
+    const child = this.child(id);
+    this.fault("stop", id);
+    await stopChild(child, graceMs);
+    this.children.delete(id);
+  }
+
   async restart(id: number, flags: string[] = []): Promise<void> {
     this.fault("restart", id);
     await this.startNode(id, flags);
