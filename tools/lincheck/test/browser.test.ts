@@ -295,13 +295,18 @@ describe("the HTML page in a real browser: fitted to the window", () => {
    */
   const resize = async (page: Page, width: number) => {
     await page.setViewportSize({ width, height: 900 });
-    await page.waitForFunction((w) => window.innerWidth === w, width);
-    await page.evaluate(
-      () =>
-        new Promise<void>((done) =>
-          requestAnimationFrame(() => requestAnimationFrame(() => done())),
-        ),
-    );
+    // The page's globals, typed here (the tests are compiled without the DOM's types).
+    type Browser = {
+      innerWidth: number;
+      requestAnimationFrame(callback: () => void): number;
+    };
+    await page.waitForFunction((w) => (globalThis as unknown as Browser).innerWidth === w, width);
+    await page.evaluate(() => {
+      const { requestAnimationFrame } = globalThis as unknown as Browser;
+      return new Promise<void>((done) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => done())),
+      );
+    });
   };
 
   it("opens a short history across the whole width, every label whole, and follows the window", async () => {
