@@ -15,13 +15,15 @@ test's default seed). Then renders each test's trace as a timeline page and prin
 per test: PASS or FAIL, its name (as -t accepts it) and the file:// address of its page, then
 the index of the run. Tests that ran but started no cluster have no page; the index lists them.
 
-Traces and pages go to .traces/<part-folder>/ in the repository; that folder is cleared first,
-so the index shows only this run. Failing tests are rendered too. A part4-kv test whose history
-of client operations fails lincheck writes lincheck's page there as well; its timeline and the
-index link it.
+Traces and pages go to .traces/<part-folder>/ in the repository (or \$DOTEST_OUT). They
+replace the previous run's once this run has something to show: a pattern that matches no
+test leaves the previous timelines as they were. Failing tests are rendered too. A part4-kv
+test whose history of client operations fails lincheck writes lincheck's page there as well;
+its timeline and the index link it. part4-kv's real-process tests keep each run's files in a
+folder of their own there, rendered as one merged timeline per run.
 
-Exit status: 0 when every test passed, 1 when a test failed (or its trace was cut short, or no
-test matched), 2 for a usage error.
+Exit status: 0 when every test passed (a test vitest expects to fail counts as passed), 1 when
+a test failed (or its trace was cut short, or no test matched), 2 for a usage error.
 
 Part folders: $(part_folders | tr '\n' ' ')
 Example: ./dotest.sh part1-election "basic election" 7
@@ -61,39 +63,48 @@ if [ ! -x "$root/node_modules/.bin/tsx" ]; then
   exit 2
 fi
 
-out="$root/.traces/$part"
-rm -rf "$out"
-mkdir -p "$out"
+out="${DOTEST_OUT:-$root/.traces/$part}"
+mkdir -p "$(dirname "$out")"
+# This run's traces go to a folder of their own first, beside the previous run's, which they
+# replace only once a test has run: a mistyped pattern must not cost the reader the last run.
+work="$(mktemp -d "$(dirname "$out")/.$(basename "$out").XXXXXX")" || exit 2
+trap 'rm -rf "$work"' EXIT
 
 # The tests themselves: their own output stays visible, it explains a failure best. vitest's JSON
 # report says which tests ran, so the index can list those that started no cluster (no trace).
 cd "$root" || exit 2
-report="$out/vitest-report.json"
-vitest_args=(run --reporter=default --reporter=json "--outputFile.json=$report")
+vitest_args=(run --reporter=default --reporter=json "--outputFile.json=$work/vitest-report.json")
 [ -n "$pattern" ] && vitest_args+=(-t "$pattern")
 if [ -n "$seed" ]; then
-  RAFT_TRACE_DIR="$out" RAFT_SEED="$seed" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
+  RAFT_TRACE_DIR="$work" RAFT_SEED="$seed" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
 else
-  RAFT_TRACE_DIR="$out" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
+  RAFT_TRACE_DIR="$work" pnpm --filter "$part" exec vitest "${vitest_args[@]}"
 fi
 vitest_status=$?
 
 shopt -s nullglob
-traces=("$out"/*.jsonl)
-viz_args=(--exit-code --out "$out")
-if [ -s "$report" ]; then
-  viz_args+=(--report "$report")
+traces=("$work"/*.jsonl "$work"/*/*.jsonl)
+if [ -s "$work/vitest-report.json" ]; then
   ran=$(node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(r.numPassedTests + r.numFailedTests);
-  ' "$report" 2>/dev/null || echo 0)
+  ' "$work/vitest-report.json" 2>/dev/null || echo 0)
 else
   ran=${#traces[@]}
 fi
 if [ ${#traces[@]} -eq 0 ] && [ "$ran" = 0 ]; then
-  echo "dotest.sh: no test ran (did '${pattern:-any test}' match a test in $part?)" >&2
+  kept=""
+  [ -d "$out" ] && kept="; the previous run's timelines are still in $out"
+  echo "dotest.sh: no test ran (did '${pattern:-any test}' match a test in $part?)$kept" >&2
   exit 1
 fi
+rm -rf "$out"
+mv "$work" "$out"
+trap - EXIT
+
+report="$out/vitest-report.json"
+viz_args=(--exit-code --out "$out")
+[ -s "$report" ] && viz_args+=(--report "$report")
 
 echo
 "$root/node_modules/.bin/tsx" "$root/tools/testlog-viz/src/cli.ts" "${viz_args[@]}" "$out"

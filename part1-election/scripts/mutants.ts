@@ -5,8 +5,8 @@
 // run of seeds (does chaos alone catch it, and at which seed?). A mutant that nothing catches
 // marks a rule the suite does not guard.
 //
-//   pnpm --filter part1-election test:mutants                 every mutant, chaos under 20 seeds
-//   pnpm --filter part1-election test:mutants --only majority --seeds 50
+//   pnpm --filter <part> test:mutants                 every mutant, chaos under 20 seeds
+//   pnpm --filter <part> test:mutants --only majority --seeds 50
 
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: mutants quote source text, template literals included
 

@@ -1,7 +1,9 @@
 // One consensus module with scripted peers: the test itself plays the other servers, answering
 // (or not) each RPC the node sends. This pins down single rules of Figure 2 that a whole cluster
-// would only reach by chance.
+// would only reach by chance. The rules' tests (rules-*.test.ts) start from the scripted
+// elections and logs at the end of this file.
 
+import { expect } from "vitest";
 import { VirtualClock } from "../src/clock.ts";
 import type {
   AppendEntriesArgs,
@@ -52,7 +54,8 @@ export function nodeUnderTest(
   config: Partial<RaftConfig> = {},
   seed = currentSeed(),
 ) {
-  const clock = new VirtualClock();
+  // A few seconds of virtual time is all a rule needs: a loop that never ends fails at this cap.
+  const clock = new VirtualClock({ stepCap: 100_000 });
   const peers = new ScriptedPeers();
   const safety = new SafetyChecker();
   const peerIds = Array.from({ length: peerCount }, (_, i) => i + 1);
@@ -74,4 +77,28 @@ export function nodeUnderTest(
   tracer.subscribe((event) => safety.observe(event));
   node.start();
   return { node, clock, peers, tracer, safety };
+}
+
+// ---- Scripted elections, for the rules' tests ----
+
+/** Runs the node's clock until `done` holds (at most one second of virtual time). */
+export async function runUntil(t: ReturnType<typeof nodeUnderTest>, done: () => boolean) {
+  await t.clock.runUntil(t.clock.now() + 1000, done);
+}
+
+/** Runs a node until its first election and returns it as a candidate of term 1. */
+export async function candidate(peerCount = 2) {
+  const t = nodeUnderTest(peerCount);
+  await runUntil(t, () => t.node.getState().role === "candidate");
+  expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 1, votedFor: 0 });
+  return t;
+}
+
+/** Elects the node leader of term 1 by granting it the votes it asks for. */
+export async function leader() {
+  const t = await candidate();
+  for (const call of t.peers.voteRequests.splice(0)) call.reply({ term: 1, voteGranted: true });
+  await t.clock.runFor(0);
+  expect(t.node.getState().role).toBe("leader");
+  return t;
 }

@@ -5,8 +5,8 @@
 // run of seeds (does chaos alone catch it, and at which seed?). A mutant that nothing catches
 // marks a rule the suite does not guard.
 //
-//   pnpm --filter part1-election test:mutants                 every mutant, chaos under 20 seeds
-//   pnpm --filter part1-election test:mutants --only majority --seeds 50
+//   pnpm --filter <part> test:mutants                 every mutant, chaos under 20 seeds
+//   pnpm --filter <part> test:mutants --only majority --seeds 50
 
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: mutants quote source text, template literals included
 
@@ -219,15 +219,15 @@ const MUTANTS: Mutant[] = [
   {
     name: "sends-before-saving",
     rule: "Figure 2: persistent state is updated on stable storage before responding to RPCs",
-    find: "    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.saved(changes)) return;\n    for (const message of this.outbox.splice(0)) message();",
+    find: "    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.save(changes)) return;\n    for (const message of this.outbox.splice(0)) message();",
     replace:
-      "    for (const message of this.outbox.splice(0)) message();\n    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.saved(changes)) return;",
+      "    for (const message of this.outbox.splice(0)) message();\n    const changes = this.unsavedChanges();\n    if (changes !== undefined && !this.save(changes)) return;",
   },
   {
     name: "answers-before-saving",
     rule: "Figure 2: a reply leaves only once what it depends on is durable",
-    find: "  private answer<T>(reply: T): T {\n    this.flush();",
-    replace: "  private answer<T>(reply: T): T {\n    this.flushSoon();",
+    find: "    const reply = this.handle(receive);\n",
+    replace: '    const reply = this.handle(receive, "end of turn");\n',
   },
   {
     name: "vote-not-saved",

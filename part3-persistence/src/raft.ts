@@ -11,8 +11,9 @@
 // log: `submit` (a leader appends a command), `sendAppendEntries` (what a leader sends each
 // follower), `handleAppendEntries` (the follower's consistency check), `onAppendAccepted` and
 // `advanceCommitIndex` (when an entry is committed) and `applyCommitted` (delivery in order).
-// Then persistence: `flush`, the one door out of this node, and `unsavedChanges`; and
-// `onAppendRejected` with `conflictAt` for the fast catch-up.
+// Then persistence: `handle`, the one way in (every event the node handles ends in a flush),
+// `flush`, the one door out, and `unsavedChanges`; and `onAppendRejected` with `conflictAt` for
+// the fast catch-up.
 
 import type { Clock, Timer } from "./clock.ts";
 import { jsonProblem } from "./json.ts";
@@ -265,16 +266,20 @@ export class RaftNode {
     const problem = jsonProblem(command);
     if (problem !== undefined) throw new TypeError(`submit refused: ${problem}`);
     if (this.role !== "leader") {
+      // A refusal changes nothing, so it is no event: nothing to save, nothing to send.
       this.env.trace("submit", { command, refused: `n${this.id} is ${this.role}, not leader` });
       return { isLeader: false };
     }
+    // Replication starts at the flush that ends this turn, after whatever else this turn
+    // submits: many commands, one write, one round of AppendEntries.
+    return this.handle(() => this.appendCommand(command), "end of turn");
+  }
+
+  private appendCommand(command: unknown): SubmitResult {
     const index = this.lastLogIndex() + 1;
     this.env.trace("submit", { command, index, term: this.currentTerm });
     this.appendToLog([{ term: this.currentTerm, command }]);
-    // Replication starts at the next flush, which comes at once but after whatever else this
-    // turn submits: many commands, one write, one round of AppendEntries.
     this.replicationWanted = true;
-    this.flushSoon();
     return { isLeader: true, index, term: this.currentTerm };
   }
 
@@ -304,10 +309,9 @@ export class RaftNode {
     this.electionTimer?.cancel();
     const { electionTimeoutMinMs: min, electionTimeoutMaxMs: max } = this.config;
     const timeoutMs = this.env.random.int(min, max);
-    this.electionTimer = this.env.clock.setTimer(timeoutMs, () => {
+    this.electionTimer = this.setTimer(timeoutMs, () => {
       this.env.trace("election.timeout", { timeoutMs });
       this.startElection();
-      this.flush();
     });
   }
 
@@ -349,8 +353,7 @@ export class RaftNode {
       return; // lost or timed out: the election timer will start another election if needed
     }
     if (this.role === "dead") return;
-    this.onVoteReply(peer, args, reply);
-    this.flush();
+    this.handle(() => this.onVoteReply(peer, args, reply));
   }
 
   private onVoteReply(peer: NodeId, args: RequestVoteArgs, reply: RequestVoteReply): void {
@@ -397,10 +400,9 @@ export class RaftNode {
   /** Each heartbeat also retries whatever a follower still lacks (lost requests, §5.3). */
   private sendHeartbeats(): void {
     for (const peer of this.peerIds) this.sendAppendEntries(peer);
-    this.heartbeatTimer = this.env.clock.setTimer(this.config.heartbeatIntervalMs, () => {
-      this.sendHeartbeats();
-      this.flush();
-    });
+    this.heartbeatTimer = this.setTimer(this.config.heartbeatIntervalMs, () =>
+      this.sendHeartbeats(),
+    );
   }
 
   /** Sends `peer` the entries it lacks, unless some are already on their way to it. */
@@ -453,8 +455,7 @@ export class RaftNode {
     }
     if (this.inFlight.get(peer)?.args === args) this.inFlight.delete(peer);
     if (reply === undefined || this.role === "dead") return;
-    this.onAppendReply(peer, args, reply);
-    this.flush();
+    this.handle(() => this.onAppendReply(peer, args, reply));
   }
 
   private onAppendReply(peer: NodeId, args: AppendEntriesArgs, reply: AppendEntriesReply): void {
@@ -552,12 +553,12 @@ export class RaftNode {
 
   /** Answers a RequestVote once what the answer depends on is durable (see flush). */
   handleRequestVote(args: RequestVoteArgs): RequestVoteReply {
-    return this.answer(this.voteOn(args));
+    return this.answer(() => this.voteOn(args));
   }
 
   /** Answers an AppendEntries once the entries it stored are durable (see flush). */
   handleAppendEntries(args: AppendEntriesArgs): AppendEntriesReply {
-    return this.answer(this.appendOn(args));
+    return this.answer(() => this.appendOn(args));
   }
 
   /** Figure 2, RequestVote RPC, receiver implementation. */
@@ -659,14 +660,32 @@ export class RaftNode {
 
   // ---- Persistence: nothing leaves this node before what it depends on is durable ----
 
+  /**
+   * The one way in: every event this node handles (a timer, a reply, a request, a submit) runs
+   * here, and ends in a flush, so no handler can forget one, in this part or a later one. A
+   * submit's flush comes at the end of the turn instead, so that the commands submitted in one
+   * turn share one write and one round of AppendEntries.
+   */
+  private handle<T>(event: () => T, flush: "now" | "end of turn" = "now"): T {
+    const result = event();
+    if (flush === "now") this.flush();
+    else this.flushSoon();
+    return result;
+  }
+
+  /** Calls `callback` in `delayMs` as an event of this node (see handle). */
+  private setTimer(delayMs: number, callback: () => void): Timer {
+    return this.env.clock.setTimer(delayMs, () => this.handle(callback));
+  }
+
   /** Queues a message (an RPC call) to go out at the next flush. */
   private send(message: () => Promise<void>): void {
     this.outbox.push(() => void message());
   }
 
-  /** Returns an RPC's reply only after flushing the state changes it depends on. */
-  private answer<T>(reply: T): T {
-    this.flush();
+  /** Handles a request, and returns its reply only after the flush that ends it. */
+  private answer<T>(receive: () => T): T {
+    const reply = this.handle(receive);
     // A node that could not save must not speak: the caller gets no reply, as from a crash.
     if (this.role === "dead") throw new Error(`n${this.id} has stopped and does not answer`);
     return reply;
@@ -680,10 +699,10 @@ export class RaftNode {
 
   /**
    * The one door out of this node (etcd's Ready, in miniature). Every event the node handles ends
-   * here: a timer, a reply, a request, a submit. What changed in currentTerm, votedFor and the
-   * log since the last flush is saved in one write (term and vote together); only then do the
-   * queued messages leave, and only then does a leader count its own new entries. A change
-   * made anywhere is saved here, so no path can forget it; a message queued anywhere waits here.
+   * here (see handle). What changed in currentTerm, votedFor and the log since the last flush is
+   * saved in one write (term and vote together); only then do the queued messages leave, and only
+   * then does a leader count its own new entries. A change made anywhere is saved here, so no path
+   * can forget it; a message queued anywhere waits here.
    */
   private flush(): void {
     this.flushScheduled = false;
@@ -693,7 +712,7 @@ export class RaftNode {
       for (const peer of this.peerIds) this.replicate(peer);
     }
     const changes = this.unsavedChanges();
-    if (changes !== undefined && !this.saved(changes)) return;
+    if (changes !== undefined && !this.save(changes)) return;
     for (const message of this.outbox.splice(0)) message();
     if (this.role === "leader") this.advanceCommitIndex(); // a cluster of one is its own majority
   }
@@ -710,8 +729,11 @@ export class RaftNode {
     };
   }
 
-  /** Saves `changes`; a storage that fails stops the node, which must not act on unsaved state. */
-  private saved(changes: Changes): boolean {
+  /**
+   * Saves `changes`, and says whether it could: a storage that fails stops the node, which must
+   * not act on unsaved state.
+   */
+  private save(changes: Changes): boolean {
     try {
       this.env.storage.save(changes);
     } catch (error) {

@@ -229,7 +229,8 @@ export const sentences: Sentences = {
       ? `a client submits ${json(d.command)}: refused, ${d.refused}`
       : `a client submits ${json(d.command)}: it will be [${d.index}] T${d.term} if committed`,
   "log.append": (d) => `log += ${entries(d.index, d.entries)}`,
-  "log.truncate": (d) => `log cut from [${d.from}] (${d.removed} entries removed)`,
+  "log.truncate": (d) =>
+    `log cut from [${d.from}] (${d.removed} ${d.removed === 1 ? "entry" : "entries"} removed)`,
   commit: (d) => `commitIndex ${d.from} → ${d.to} (${d.reason})`,
   progress: (d) =>
     `${node(d.peer)}: nextIndex ${d.nextIndex}, matchIndex ${d.matchIndex} (${d.reason})`,

@@ -8,7 +8,7 @@
 
 import { describe, expect, test } from "vitest";
 import type { Timer } from "../src/clock.ts";
-import type { SimCluster } from "../src/sim/cluster.ts";
+import { SimCluster } from "../src/sim/cluster.ts";
 import type { SaveFault } from "../src/storage.ts";
 import { Cluster } from "./harness.ts";
 
@@ -51,26 +51,36 @@ function savesMade(cluster: SimCluster): number {
   return cluster.ids.reduce((sum, id) => sum + cluster.storage.get(id)!.saves, 0);
 }
 
+/** The saves the scenario makes when nothing crashes: each is a crash point. */
+async function countSaves(): Promise<number> {
+  const dry = new SimCluster(3, { seed: SEED });
+  dry.startNodes();
+  await scenario(dry);
+  await dry.shutdown();
+  return savesMade(dry);
+}
+
+// Counted as the file loads, so that each crash point is a test of its own, with its own name,
+// trace and replay command (vitest names every test before it runs any).
+const SAVES = await countSaves();
+const FAULTS = ["crash before durable", "crash after durable"] as const;
+const POINTS = Array.from({ length: SAVES }, (_, i) => i + 1).flatMap((at) =>
+  FAULTS.map((fault): [number, SaveFault] => [at, fault]),
+);
+
 describe("crash points", () => {
-  test("a crash at any single save, before or after it is durable, breaks nothing", async () => {
-    const dry = Cluster.start(3, { seed: SEED });
-    await scenario(dry);
-    const saves = savesMade(dry);
-    expect(saves).toBeGreaterThan(15);
-    let crashed = 0;
-    for (let at = 1; at <= saves; at++) {
-      for (const fault of ["crash before durable", "crash after durable"] as const) {
-        const cluster = Cluster.start(3, { seed: SEED });
-        cluster.note(`save number ${at} of the cluster crashes its node (${fault})`);
-        const cancel = crashAtSave(cluster, at, fault);
-        await scenario(cluster);
-        cancel();
-        if (cluster.tracer.events.some((e) => e.kind === "halt")) crashed++;
-        await cluster.shutdown();
-      }
-    }
-    // Every planned crash happened (a run can differ from the dry run after its crash, but the
+  test("the scenario makes enough saves to crash at", () => {
+    expect(SAVES).toBeGreaterThan(15);
+  });
+
+  test.for(POINTS)(`save %i of ${SAVES} crashes its node (%s)`, async ([at, fault]) => {
+    const cluster = Cluster.start(3, { seed: SEED });
+    cluster.note(`save number ${at} of the cluster crashes its node (${fault})`);
+    const cancel = crashAtSave(cluster, at, fault);
+    await scenario(cluster);
+    cancel();
+    // The planned crash happened (a run can differ from the dry run after its crash, but the
     // crash itself comes at the same save).
-    expect(crashed).toBe(2 * saves);
+    expect(cluster.tracer.events.some((e) => e.kind === "halt")).toBe(true);
   });
 });

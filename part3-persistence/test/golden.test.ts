@@ -3,7 +3,7 @@
 // any change in behaviour shows up as a diff in review. Method: commit one command in a 3-node
 // cluster under a fixed seed (whatever RAFT_SEED says), render every event with formatEvent and
 // compare with test/golden/commit-one-command.txt, a vitest file snapshot (after an intended
-// change, rewrite it with `pnpm --filter part2-replication exec vitest run -u test/golden.test.ts`).
+// change, rewrite it with `pnpm exec vitest run -u test/golden.test.ts` in this part's folder).
 
 import { expect, test } from "vitest";
 import { formatEvent } from "../src/trace.ts";

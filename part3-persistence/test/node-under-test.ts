@@ -1,11 +1,15 @@
 // One consensus module with scripted peers: the test itself plays the other servers, answering
 // (or not) each RPC the node sends. This pins down single rules of Figure 2 that a whole cluster
-// would only reach by chance.
+// would only reach by chance. The rules' tests (rules-*.test.ts) start from the scripted
+// elections and logs at the end of this file.
 
+import { expect } from "vitest";
 import { VirtualClock } from "../src/clock.ts";
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
+  AppliedEntry,
+  LogEntry,
   NodeId,
   RaftConfig,
   RequestVoteArgs,
@@ -99,7 +103,8 @@ export function nodeUnderTest(
   seed = currentSeed(),
   storage = new RecordingStorage(),
 ) {
-  const clock = new VirtualClock();
+  // A few seconds of virtual time is all a rule needs: a loop that never ends fails at this cap.
+  const clock = new VirtualClock({ stepCap: 100_000 });
   const peers = new ScriptedPeers(storage);
   const safety = new SafetyChecker();
   const peerIds = Array.from({ length: peerCount }, (_, i) => i + 1);
@@ -122,4 +127,63 @@ export function nodeUnderTest(
   tracer.subscribe((event) => safety.observe(event));
   node.start();
   return { node, clock, peers, tracer, safety, storage };
+}
+
+// ---- Scripted elections, for the rules' tests ----
+
+/** Runs the node's clock until `done` holds (at most one second of virtual time). */
+export async function runUntil(t: ReturnType<typeof nodeUnderTest>, done: () => boolean) {
+  await t.clock.runUntil(t.clock.now() + 1000, done);
+}
+
+/** Runs a node until its first election and returns it as a candidate of term 1. */
+export async function candidate(peerCount = 2) {
+  const t = nodeUnderTest(peerCount);
+  await runUntil(t, () => t.node.getState().role === "candidate");
+  expect(t.node.getState()).toMatchObject({ role: "candidate", currentTerm: 1, votedFor: 0 });
+  return t;
+}
+
+/** Elects the node leader of term 1 by granting it the votes it asks for. */
+export async function leader() {
+  const t = await candidate();
+  for (const call of t.peers.voteRequests.splice(0)) call.reply({ term: 1, voteGranted: true });
+  await t.clock.runFor(0);
+  expect(t.node.getState().role).toBe("leader");
+  return t;
+}
+
+// ---- Scripted logs, for the log rules' tests ----
+
+export const entry = (term: number, command: unknown): LogEntry => ({ term, command });
+
+/** A follower whose log holds `entries`, sent by n1 as leader of `term` in one request. */
+export function follower(entries: LogEntry[], term = 1, leaderCommit = 0) {
+  const t = nodeUnderTest();
+  const reply = t.node.handleAppendEntries(appendArgs(term, 1, { entries, leaderCommit }));
+  expect(reply.success).toBe(true);
+  const applied: AppliedEntry[] = [];
+  t.node.onApply((e) => applied.push(e));
+  return { ...t, applied };
+}
+
+/** Node 0 elected leader of term 2 with `entries` (from a leader of term 1) in its log. */
+export async function leaderWithLog(entries: LogEntry[], config: Partial<RaftConfig> = {}) {
+  const t = nodeUnderTest(2, config);
+  t.node.handleAppendEntries(appendArgs(1, 1, { entries }));
+  await runUntil(t, () => t.node.getState().role === "candidate");
+  const votesAsked = t.peers.voteRequests.splice(0);
+  for (const call of votesAsked) call.reply({ term: 2, voteGranted: true });
+  await t.clock.runFor(0);
+  expect(t.node.getState()).toMatchObject({ role: "leader", currentTerm: 2 });
+  const applied: AppliedEntry[] = [];
+  t.node.onApply((e) => applied.push(e));
+  /** The AppendEntries calls to `peer` not answered yet, oldest first. */
+  const pending = (peer: number) => t.peers.appendRequests.filter((c) => c.to === peer);
+  /** Removes and returns the oldest unanswered AppendEntries to `peer`. */
+  const next = (peer: number) => {
+    const i = t.peers.appendRequests.findIndex((c) => c.to === peer);
+    return t.peers.appendRequests.splice(i, 1)[0]!;
+  };
+  return { ...t, applied, pending, next, votesAsked: votesAsked.map((c) => c.args) };
 }

@@ -8,8 +8,9 @@ import { VirtualClock } from "../src/clock.ts";
 import type { RequestVoteArgs } from "../src/raft.ts";
 import { SeededRandom } from "../src/random.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
-import { RpcError, SimNetwork } from "../src/sim/network.ts";
+import { RpcError, SideNetwork, SimNetwork, uniformLatency } from "../src/sim/network.ts";
 import { Tracer, toJsonLines } from "../src/trace.ts";
+import { Cluster } from "./harness.ts";
 
 describe("virtual clock", () => {
   test("fires timers in time order, equal times in the order they were set", async () => {
@@ -328,6 +329,58 @@ describe("simulated network: a cut-off node stays cut off (the rules in src/sim/
       dead: [],
     });
     await cluster.shutdown();
+  });
+});
+
+describe("a side network (part 4's clients)", () => {
+  test("delays each message, loses some, and delivers one only over a link up when sent and on arrival", async () => {
+    const clock = new VirtualClock();
+    const side = new SideNetwork(clock, new SeededRandom(3), {
+      latency: uniformLatency(10, 20),
+      lossRate: 0.5,
+    });
+    const arrived: number[] = [];
+    for (let i = 0; i < 100; i++) side.send("c1", 0, () => arrived.push(clock.now()));
+    await clock.runFor(20);
+    expect(arrived.length).toBeGreaterThan(30);
+    expect(arrived.length).toBeLessThan(70);
+    expect(Math.min(...arrived)).toBeGreaterThanOrEqual(10);
+    side.makeReliable();
+    arrived.length = 0;
+    side.send("c1", 0, () => arrived.push(1));
+    side.send(0, "c1", () => arrived.push(2));
+    side.setLink(0, "c1", false); // one way, in flight: dropped on arrival
+    side.setLink("c1", 1, false); // cut before it leaves: never sent
+    side.send("c1", 1, () => arrived.push(3));
+    side.setLink("c1", 1, true);
+    await clock.runFor(20);
+    expect(arrived).toEqual([1]);
+    expect([side.linkUp("c1", 0), side.linkUp(0, "c1"), side.linkUp("c1", 1)]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+  });
+});
+
+describe("a test's budget (test/harness.ts): a loop that never ends fails, in seconds", () => {
+  test("past its virtual time: the test, the seed, the replay command and what was scheduled", async () => {
+    const cluster = Cluster.start(3, { seed: 7, budget: { virtualMs: 5000 } });
+    const forever = async () => {
+      for (;;) await cluster.advance(1000);
+    };
+    await expect(forever()).rejects.toThrow(
+      /"[^"]*past its virtual time[^"]*" went past its budget of 5 s of virtual time and 250000 timers, at t=50\d\d ms after \d+ timers: a loop that never ends\?\n {2}still scheduled: \d+ timers; nodes: n0 \w+ T\d+, n1 [^\n]*\n {2}the last events:\n[\s\S]*seed 7\n {2}replay: {3}RAFT_SEED=7 pnpm --filter \S+ exec vitest run test\/sim\.test\.ts -t/,
+    );
+  });
+
+  test("past its timers, at one instant of virtual time", async () => {
+    const cluster = Cluster.start(3, { seed: 7, budget: { timers: 1000 } });
+    const again = () => void cluster.clock.setTimer(0, again);
+    again();
+    await expect(cluster.advance(1)).rejects.toThrow(
+      /went past its budget .* at t=0 ms after 1001 timers/,
+    );
   });
 });
 

@@ -11,7 +11,7 @@ import { Agent } from "node:http";
 import path from "node:path";
 import type { Address } from "../src/real/addresses.ts";
 import { call } from "../src/real/http.ts";
-import { freePorts, waitFor } from "../src/real/local.ts";
+import { freePorts, waitFor } from "../test/real/local.ts";
 import type { Processes } from "./processes.ts";
 import type { Counters, System } from "./system.ts";
 
@@ -32,22 +32,8 @@ export async function startEtcd(
   fail: (why: string) => void,
 ): Promise<System> {
   const ports = await freePorts(2 * MEMBERS);
-  const peerUrl = (i: number) => `http://127.0.0.1:${ports[MEMBERS + i]}`;
   const clients: Address[] = ports.slice(0, MEMBERS).map((port) => ({ host: "127.0.0.1", port }));
-  const initial = clients.map((_, i) => `e${i}=${peerUrl(i)}`).join(",");
-  clients.forEach((address, i) => {
-    const url = `http://127.0.0.1:${address.port}`;
-    const log = openSync(path.join(processes.dir, `e${i}.log`), "a");
-    const args = [
-      ["--name", `e${i}`, "--data-dir", path.join(processes.dir, `e${i}`)],
-      ["--listen-client-urls", url, "--advertise-client-urls", url],
-      ["--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i)],
-      ["--initial-cluster", initial, "--initial-cluster-state", "new"],
-      ["--initial-cluster-token", "raft-ts-bench", "--logger", "zap", "--log-level", "warn"],
-    ].flat();
-    const child = spawn("etcd", args, { stdio: ["ignore", log, log], detached: true });
-    processes.add(child, `etcd e${i} (see ${processes.dir}/e${i}.log)`, fail);
-  });
+  spawnMembers(processes, fail, clients, ports.slice(MEMBERS));
   // The load's connections are kept alive; the status and metrics calls between loads open their
   // own (as ours.ts does), never an idle one the server may be closing.
   const agent = new Agent({ keepAlive: true });
@@ -91,6 +77,30 @@ export async function startEtcd(
       control.destroy();
     },
   };
+}
+
+/** Starts the members: member i serves clients on `clients[i]` and its peers on `peerPorts[i]`. */
+function spawnMembers(
+  processes: Processes,
+  fail: (why: string) => void,
+  clients: Address[],
+  peerPorts: number[],
+): void {
+  const peerUrl = (i: number) => `http://127.0.0.1:${peerPorts[i]}`;
+  const initial = clients.map((_, i) => `e${i}=${peerUrl(i)}`).join(",");
+  clients.forEach((address, i) => {
+    const url = `http://127.0.0.1:${address.port}`;
+    const log = openSync(path.join(processes.dir, `e${i}.log`), "a");
+    const args = [
+      ["--name", `e${i}`, "--data-dir", path.join(processes.dir, `e${i}`)],
+      ["--listen-client-urls", url, "--advertise-client-urls", url],
+      ["--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i)],
+      ["--initial-cluster", initial, "--initial-cluster-state", "new"],
+      ["--initial-cluster-token", "raft-ts-bench", "--logger", "zap", "--log-level", "warn"],
+    ].flat();
+    const child = spawn("etcd", args, { stdio: ["ignore", log, log], detached: true });
+    processes.add(child, `etcd e${i} (see ${processes.dir}/e${i}.log)`, fail);
+  });
 }
 
 interface EtcdStatus {

@@ -5,9 +5,9 @@ import { openSync } from "node:fs";
 import { Agent } from "node:http";
 import path from "node:path";
 import { type ClusterMap, formatClusterMap } from "../src/real/addresses.ts";
-import { agreedLeader, fetchStatus, freePorts, waitFor } from "../src/real/local.ts";
-import { RealClient } from "../src/real/real-client.ts";
-import { spawnNode } from "../src/real/spawn.ts";
+import { RealClient } from "../src/real/client.ts";
+import { prepareNodes, spawnNode } from "../src/real/spawn.ts";
+import { agreedLeader, fetchStatus, freePorts, waitFor } from "../test/real/local.ts";
 import type { Processes } from "./processes.ts";
 import type { Counters, System } from "./system.ts";
 
@@ -17,6 +17,7 @@ export async function startOurs(
   processes: Processes,
   fail: (why: string) => void,
 ): Promise<System> {
+  prepareNodes(); // once, before the three nodes start together
   const ports = await freePorts(NODES);
   const cluster: ClusterMap = new Map(ports.map((port, id) => [id, { host: "127.0.0.1", port }]));
   for (const id of cluster.keys()) {

@@ -38,15 +38,24 @@ export interface ClientKinds {
 export interface RealKinds {
   /** First line of every file: who writes it, and how to read its times and ids. */
   "process.start": {
-    program: "node" | "client" | "test";
+    program: "node" | "client" | "test" | "supervisor";
     pid: number;
     /** `t` is wall-clock milliseconds since 1970. */
     clock: "wall";
     /** ISO 8601 of the same instant, for a reader. */
     started: string;
+    /** The run this process belongs to: every file of one run names the same one. */
+    run: string;
   } & Record<string, unknown>;
   /** The process stops cleanly (a killed one has no such line). */
   "process.stop": { reason: string };
+  /**
+   * A supervisor (`pnpm kv:cluster`) saw node `node`'s process end: `code` if it exited, `signal`
+   * if a signal ended it; `expected` when the supervisor had asked it to stop (or to die).
+   */
+  "process.exit": { pid: number; code: number | null; signal: string | null; expected: boolean };
+  /** A supervisor started node `node` again, in a new process. */
+  "process.restart": { pid: number };
   /** A node's fault injection changed (--test-faults): it now drops Raft RPCs to and from these. */
   faults: { drop: number[] };
   /** A test did something to a process (a harness event, `node` null). */
@@ -105,6 +114,9 @@ const realSentences: { [K in keyof RealKinds]: (details: RealKinds[K]) => string
       )
       .join("")}`,
   "process.stop": (d) => `stops: ${d.reason}`,
+  "process.exit": (d) =>
+    `process ${d.pid} ${d.signal === null ? `exited with status ${d.code}` : `was ended by ${d.signal}`}${d.expected ? "" : ", unexpectedly"}`,
+  "process.restart": (d) => `started again: process ${d.pid}`,
   faults: (d) =>
     d.drop.length === 0
       ? "fault injection: drops no Raft message"

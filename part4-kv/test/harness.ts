@@ -1,227 +1,95 @@
-// The test harness: what a simulated key/value cluster (src/sim/kv-cluster.ts, on part 3's
-// simulated cluster) needs from the test runner. Besides part 3's duties, it checks each test's
-// history of client operations with lincheck when the test ends: a history that no single copy
-// of the store could have produced fails the test, and its timeline and history page are written.
-//
-// A test starts a cluster with `Cluster.start(n)`, breaks the network in the ways its scenario
-// needs, lets virtual time pass and checks what the nodes did. The cluster's seed comes from the
-// run (RAFT_SEED, or the seed sweep); a failure prints the seed and the commands that replay it.
-// Tests whose outcome depends on the seed are declared with this file's `test`: vitest's own,
-// except that under the seed sweep (scripts/seeds.ts) it runs its body once for each seed of the
-// sweep's batch, so a batch of seeds costs one run of the suite, not one each.
-// After each test the cluster is shut down and must leave no virtual timer behind. With
-// RAFT_TRACE_DIR set, each test writes its trace there (docs/trace-format.md), and with
-// RAFT_LOG=1 it prints one human-readable line per event as it runs.
+// The test harness for the key/value store: part 3's (part3-persistence/test/harness.ts: seeds,
+// the seed-dependent `test`, budgets, replay commands, traces), on KvSimCluster, with one duty
+// more: when a test ends, its history of client operations is checked with lincheck. A history
+// that no single copy of the store could have produced fails the test, and its timeline and
+// history page are written.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect, inject, onTestFailed, onTestFinished, test as vitestTest } from "vitest";
+import {
+  currentSeed,
+  type ClusterOptions as RaftClusterOptions,
+  type RunEvents,
+  TestRun,
+} from "part3-persistence/test/harness";
 import { KvSimCluster, type KvSimOptions } from "../src/sim/kv-cluster.ts";
 import { type KvTraceEvent, describe as sentence } from "../src/trace.ts";
-import { renderCommand, replayCommand, replayHelp } from "./replay.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** The seeds each seed-dependent test runs under, set by the seed sweep (scripts/seeds.ts). */
-    raftSeeds?: number[];
-  }
-  export interface TaskMeta {
-    /** Under the sweep: the seeds this test failed under, and how. */
-    failedSeeds?: { seed: number; error: string }[];
-  }
-}
+export {
+  chosenSeed,
+  currentSeed,
+  currentTest,
+  DEFAULT_SEED,
+  test,
+} from "part3-persistence/test/harness";
 
 const partDir = path.resolve(import.meta.dirname, "..");
-const partName = path.basename(partDir);
-const repoRoot = path.resolve(partDir, "..");
 
-export const DEFAULT_SEED = 1;
+export type ClusterOptions = Partial<KvSimOptions> & Pick<RaftClusterOptions, "budget">;
 
-/** The seed for this run: the sweep's, else RAFT_SEED, else DEFAULT_SEED. */
-export function currentSeed(): number {
-  return chosenSeed() ?? DEFAULT_SEED;
-}
+/** Part 3's run of a cluster in a test, and at its end the history check. */
+class KvTestRun extends TestRun<KvTraceEvent> {
+  private readonly kv: KvSimCluster;
 
-/** The seed the sweep is running now, while a seed-dependent test runs under it. */
-let sweptSeed: number | undefined;
-
-/** The seed the sweep or RAFT_SEED chose, if either did. */
-export function chosenSeed(): number | undefined {
-  if (sweptSeed !== undefined) return sweptSeed;
-  const raw = process.env.RAFT_SEED;
-  if (raw === undefined || raw === "") return undefined;
-  const seed = Number(raw);
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new Error(`RAFT_SEED must be a non-negative integer, got "${raw}"`);
+  constructor(cluster: KvSimCluster, options: ClusterOptions, events: RunEvents<KvTraceEvent>) {
+    super(cluster, options, events);
+    this.kv = cluster;
   }
-  return seed;
-}
 
-/**
- * Declares a test whose outcome depends on the seed. Normally it is vitest's `test`. Under the
- * sweep it runs the body once per seed of the batch, goes on after a failing seed, records every
- * failing seed in the test's meta for the sweep to report, and fails with the first one.
- */
-export function test(name: string, body: () => Promise<void> | void): void {
-  vitestTest(name, async (ctx) => {
-    const seeds = inject("raftSeeds");
-    if (seeds === undefined) return body();
-    const failed: { seed: number; error: string }[] = [];
-    let first: unknown;
-    for (const seed of seeds) {
-      sweptSeed = seed;
-      try {
-        await body();
-      } catch (error) {
-        first ??= error;
-        failed.push({ seed, error: error instanceof Error ? error.message : String(error) });
-      } finally {
-        sweptSeed = undefined;
-      }
-    }
-    ctx.task.meta.failedSeeds = failed;
-    if (first !== undefined) throw first;
-  });
-}
-
-export type ClusterOptions = Partial<KvSimOptions>;
-
-/** The test running now: its name as vitest prints it, and its file from the repository root. */
-export function currentTest(): { name: string; file: string } {
-  const state = expect.getState();
-  return {
-    name: state.currentTestName ?? "unnamed test",
-    file: path.relative(repoRoot, state.testPath ?? "unknown-file"),
-  };
+  /**
+   * Checks the history of client operations with lincheck; returns why it fails, after writing
+   * its history page (and so the timeline, even without RAFT_TRACE_DIR) for a reader to open.
+   */
+  protected override finalCheck(): { why: string; traceDir: string } | undefined {
+    const { result, html } = this.kv.history.check(this.test.name);
+    if (result === undefined || result.verdict === "linearizable") return undefined;
+    const traceDir = process.env.RAFT_TRACE_DIR || path.join(partDir, "out", "failed");
+    mkdirSync(traceDir, { recursive: true });
+    const page = path.join(traceDir, this.traceName.replace(/\.jsonl$/, ".history.html"));
+    writeFileSync(page, html());
+    const why =
+      result.verdict === "not-linearizable"
+        ? "is not linearizable"
+        : "could not be decided within the budget";
+    return {
+      why: `the history of ${this.kv.history.size} client operations ${why}: ${page}`,
+      traceDir,
+    };
+  }
 }
 
 export class Cluster extends KvSimCluster {
-  private readonly test = currentTest();
-  private violationExpected = false;
+  readonly run: TestRun<KvTraceEvent>;
 
   /** Starts `n` nodes (ids 0..n-1) inside the current test; shut down when the test ends. */
   static start(n: number, options: ClusterOptions = {}): Cluster {
     const cluster = new Cluster(n, options);
-    onTestFailed(() => console.error(cluster.replayHelp()));
-    onTestFinished(async (ctx) => {
-      await cluster.shutdown();
-      const failed = ctx.task.result?.state === "fail";
-      const unlinearizable = failed ? undefined : cluster.checkHistory();
-      cluster.writeTrace(
-        failed || unlinearizable !== undefined,
-        ctx.task.result?.errors?.[0]?.message ?? unlinearizable,
-      );
-      if (unlinearizable !== undefined) throw new Error(`${unlinearizable}${cluster.replayHelp()}`);
-      const pending = cluster.clock.pendingTimers();
-      if (pending > 0) {
-        throw new Error(
-          `${pending} virtual timers still pending after shutdown${cluster.replayHelp()}`,
-        );
-      }
-    });
+    cluster.startNodes();
     return cluster;
   }
 
   private constructor(n: number, options: ClusterOptions) {
     super(n, { ...options, seed: options.seed ?? currentSeed() });
-    if (process.env.RAFT_LOG) {
-      this.subscribe((event) => process.stderr.write(`${line(event)}\n`));
-    }
-    const { latency, ...network } = this.network.config;
-    this.tracer.emit(null, "test.start", {
-      test: this.test.name,
-      file: this.test.file,
-      part: partName,
-      seed: this.seed,
-      nodes: [...this.ids],
-      replay: replayCommand(this.test, this.seed),
-      render: renderCommand(this.test, this.seed),
-      config: { raft: { ...options.raft }, network: { ...network, latency: latency.description } },
-    });
-    this.startNodes();
+    if (process.env.RAFT_LOG) this.subscribe((e) => process.stderr.write(`${line(e)}\n`));
+    this.run = new KvTestRun(this, options, { all: () => this.events, line });
   }
 
   /** For the checker's own tests: the violation this test provokes is its point, not a failure. */
   expectViolation(): void {
-    this.violationExpected = true;
+    this.run.expectViolation();
   }
 
-  private replayHelp(): string {
-    return replayHelp(this.test, this.seed);
+  /** KvSimCluster's, held to the test's budget: every wait of a test comes through here. */
+  override runUntil(deadline: number, done: () => boolean = () => false): Promise<boolean> {
+    return super.runUntil(deadline, () => {
+      this.run.check();
+      return done();
+    });
   }
 
   protected override failure(message: string): Error {
-    return new Error(`${message}\n${this.replayHelp()}`);
+    return this.run.failure(message);
   }
-
-  /**
-   * Checks the history of client operations with lincheck; returns why it fails, after writing
-   * its history page (and the timeline, even without RAFT_TRACE_DIR) for a reader to open.
-   */
-  private checkHistory(): string | undefined {
-    const { result, html } = this.history.check(this.test.name);
-    if (result === undefined || result.verdict === "linearizable") return undefined;
-    const dir = process.env.RAFT_TRACE_DIR || path.join(partDir, "out", "failed");
-    mkdirSync(dir, { recursive: true });
-    const page = path.join(dir, this.traceName.replace(/\.jsonl$/, ".history.html"));
-    writeFileSync(page, html());
-    this.forceTrace = dir;
-    const why =
-      result.verdict === "not-linearizable"
-        ? "is not linearizable"
-        : "could not be decided within the budget";
-    return `the history of ${this.history.size} client operations ${why}: ${page}`;
-  }
-
-  /** This cluster's trace file name; its history page shares it. */
-  private get traceName(): string {
-    this.traceFile ??= traceFileName(this.test.file, this.test.name);
-    return this.traceFile;
-  }
-
-  private traceFile: string | undefined;
-
-  /** Where the trace goes although RAFT_TRACE_DIR is not set (a history that failed). */
-  private forceTrace: string | undefined;
-
-  private writeTrace(failed: boolean, error: string | undefined): void {
-    const dir = process.env.RAFT_TRACE_DIR || this.forceTrace;
-    if (!dir) return;
-    this.tracer.emit(
-      null,
-      "test.end",
-      failed
-        ? { result: "fail", error: stripAnsi(error ?? "failed") }
-        : { result: "pass", ...(this.violationExpected ? { expectedViolation: true } : {}) },
-    );
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, this.traceName),
-      this.events.map((e) => `${JSON.stringify(e)}\n`).join(""),
-    );
-  }
-}
-
-const namesUsed = new Map<string, number>();
-
-/** `<file>--<test>.jsonl`, with `-2`, `-3`… for further clusters in the same test. */
-function traceFileName(testFile: string, testName: string): string {
-  const base = `${slug(path.basename(testFile).replace(/\.test\.ts$/, ""))}--${slug(testName)}`;
-  const count = (namesUsed.get(base) ?? 0) + 1;
-  namesUsed.set(base, count);
-  return `${base}${count > 1 ? `-${count}` : ""}.jsonl`;
-}
-
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "");
-}
-
-function stripAnsi(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
-  return text.replace(/\x1b\[[0-9;]*m/g, "");
 }
 
 /** One line of the live log (RAFT_LOG=1): time, who, and the event's sentence. */

@@ -2,11 +2,12 @@
 // have produced (a get that returns a value no put wrote) is not linearizable, and a test whose
 // history is such fails, though its own body passes: the harness checks the history with lincheck
 // when the test ends (harness.ts). Method: histories written by hand, first straight to the
-// checker, then into the history of a running cluster.
+// checker, then into the history of a running cluster, whose end this test calls itself.
 
+import { existsSync, rmSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import type { KvCommand, KvResult } from "../src/kv/commands.ts";
-import { History } from "../src/sim/history.ts";
+import { History } from "../src/kv/history.ts";
 import { Cluster } from "./harness.ts";
 
 /** A put of "written" by one client, then a get by another that saw `seen`. */
@@ -32,10 +33,9 @@ describe("the history check", () => {
     expect(putThenGet(null).check("stale").result?.verdict).toBe("not-linearizable");
   });
 
-  // Expected to fail (vitest's test.fails): the body passes, and the test fails only because the
-  // harness rejects the forged history when the test ends. Were the check at the end of every
-  // test missing or toothless, this test would pass, and so be reported as a failure.
-  test.fails("a test whose history holds a forged read fails at its end", async () => {
+  // The harness's end of a test, called here before vitest calls it, so that this test sees it
+  // fail: with the verdict, the number of operations, and the history page for a reader to open.
+  test("a test whose history holds a forged read fails at its end", async () => {
     const cluster = Cluster.start(3);
     cluster.expectViolation();
     const c1 = cluster.client("c1");
@@ -44,5 +44,19 @@ describe("the history check", () => {
     const at = cluster.clock.now();
     const forged = cluster.history.begin("forger", { op: "get", key: "k" }, at);
     cluster.history.end(forged, at + 1, { value: "never written", existed: true });
+    const error = await cluster.run.end({ state: "pass" }).then(
+      () => "the end of the test passed",
+      (e: Error) => e.message,
+    );
+    const failure =
+      /^the history of 3 client operations is not linearizable: (\S+\.history\.html)\n/;
+    expect(error).toMatch(failure);
+    // Its page and timeline were written for a reader; unless RAFT_TRACE_DIR asked for them,
+    // they are removed, as this test passed.
+    const page = failure.exec(error)![1]!;
+    for (const file of [page, page.replace(/\.history\.html$/, ".jsonl")]) {
+      expect(existsSync(file), file).toBe(true);
+      if (!process.env.RAFT_TRACE_DIR) rmSync(file);
+    }
   });
 });

@@ -27,6 +27,9 @@
 // 4. Calls. An RPC whose request or reply is dropped fails with RpcError after `rpcTimeoutMs`;
 //    none hangs. A reply that arrives after that is traced as delivered and ignored by the
 //    caller; replies can therefore arrive after the election or term they answer has ended.
+//
+// `SideNetwork`, at the end, carries the messages of endpoints that are not nodes (part 4's
+// clients) by rule 3, on links of its own.
 
 import type { Clock } from "../clock.ts";
 import type {
@@ -403,6 +406,61 @@ export class SimNetwork {
   view(cutOff: NodeId[]): NetworkView {
     const dead = this.members.filter((id) => !this.attached.has(id));
     return { groups: this.reachGroups(), cutOff, dead };
+  }
+}
+
+// ---- A network beside the nodes' one ----
+
+/** An endpoint of a side network: a node by its id, or anything else by a name (a client). */
+export type Endpoint = NodeId | string;
+
+/** How a side network's messages travel: their delay, and how many are lost. */
+export interface SideNetworkConfig {
+  latency: LatencyModel;
+  lossRate: number;
+}
+
+/**
+ * Links between the nodes and endpoints that are not nodes (part 4's clients), on the nodes'
+ * clock and by the timing rule of their links (rule 3: a message goes through only if its link
+ * is up both when it leaves and when it arrives), with a delay and a loss of their own, drawn
+ * from a random stream of their own (so their draws do not shift the nodes' network's). A link is
+ * one direction between two endpoints, cut or not. What a message carries, and what happens when
+ * it arrives, is the caller's.
+ */
+export class SideNetwork {
+  readonly config: SideNetworkConfig;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly cutLinks = new Set<string>();
+
+  constructor(clock: Clock, random: Random, config: SideNetworkConfig) {
+    this.clock = clock;
+    this.random = random;
+    this.config = { ...config }; // its own copy: makeReliable changes it
+  }
+
+  /** Sends one message: `arrive` runs when it gets to `to`, unless it is lost or its link is cut. */
+  send(from: Endpoint, to: Endpoint, arrive: () => void): void {
+    if (!this.linkUp(from, to) || this.random.chance(this.config.lossRate)) return;
+    this.clock.setTimer(this.config.latency(this.random), () => {
+      if (this.linkUp(from, to)) arrive();
+    });
+  }
+
+  linkUp(from: Endpoint, to: Endpoint): boolean {
+    return !this.cutLinks.has(`${from}>${to}`);
+  }
+
+  /** Cuts one direction of one link, or restores it (`up`). */
+  setLink(from: Endpoint, to: Endpoint, up: boolean): void {
+    if (up) this.cutLinks.delete(`${from}>${to}`);
+    else this.cutLinks.add(`${from}>${to}`);
+  }
+
+  /** From now on no message is lost (delays stay). */
+  makeReliable(): void {
+    this.config.lossRate = 0;
   }
 }
 

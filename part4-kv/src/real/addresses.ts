@@ -2,7 +2,7 @@
 // them to a node (`--cluster`) and to the client (`--nodes`). Either `id=host:port,...` or a plain
 // `host:port,...`, whose ids are then 0, 1, 2... in the order given (what `pnpm kv:cluster` starts).
 
-/** The largest node id: message ids fold the node id into a number (see message-ids.ts). */
+/** The largest node id: message ids fold the node id into a number (see trace-file.ts). */
 export const MAX_NODE_ID = 89;
 
 export interface Address {

@@ -1,4 +1,5 @@
-// A node's HTTP API: one server per node for its clients and its peers.
+// A node's HTTP server: one per node, for its clients and its peers. The routes for clients are
+// here; the Raft routes are answered by raft-http.ts, the fault injection's by faults.ts.
 //
 //   GET    /                      what the routes are
 //   GET    /status                id, role, term, leader, commit index, log length...
@@ -8,9 +9,9 @@
 //   POST   /kv/<key>/cas          {"expected": "old" or null, "value": "new"}: set if it holds old
 //   DELETE /kv/<key>              delete
 //   POST   /kv                    the protocol itself: {"client", "seq", "command"} (commands.ts)
-//   POST   /raft/request-vote     Raft RPCs between nodes (wire.ts)
+//   POST   /raft/request-vote     Raft RPCs between nodes (raft-http.ts)
 //   POST   /raft/append-entries
-//   GET, PUT, DELETE /admin/faults  only with --test-faults: {"drop": [peer ids]}
+//   GET, PUT, DELETE /admin/faults  only with --test-faults (faults.ts)
 //
 // `?client=<id>&seq=<n>` on the /kv routes makes a request exactly-once (commands.ts: KvRequest).
 // Keys travel in the URL, percent-encoded (`/` as %2F). Every answer is JSON. A follower answers a
@@ -23,26 +24,22 @@ import type { RpcName } from "part3-persistence/trace";
 import { type KvCommand, type KvResponse, MAX_VALUE_BYTES, parseRequest } from "../kv/commands.ts";
 import type { KvService } from "../kv/service.ts";
 import { type ClusterMap, formatAddress, urlOf } from "./addresses.ts";
+import type { Faults } from "./faults.ts";
 import { HttpError, parseJson, readBody, sendJson, utf8 } from "./http.ts";
-import type { StorageCounts } from "./node.ts";
-import type { NodeTracer } from "./node-trace.ts";
-import type { Faults } from "./peers.ts";
-import { answerRaft } from "./raft-endpoint.ts";
+import { answerRaft, type RaftEndpoint } from "./raft-http.ts";
 
-/** What the API serves, and from what. */
+/** What the server serves, and from what. */
 export interface ApiContext {
   id: number;
   cluster: ClusterMap;
   node: RaftNode;
   service: KvService;
+  /** The answering side of the Raft RPCs. */
+  raft: RaftEndpoint;
   /** Present only with --test-faults: the fault injection a test drives. */
   faults: Faults | undefined;
-  trace: NodeTracer;
-  nextMsg: () => number;
-  /** Shown in /status: pid, seed, incarnation, data folder... */
-  info: Record<string, unknown>;
-  /** Shown in /status as they are at the moment: the storage's syncs and bytes written. */
-  storage: Readonly<StorageCounts>;
+  /** Shown in /status as they are at the moment: pid, seed, incarnation, data folder, storage... */
+  details: () => Record<string, unknown>;
 }
 
 /** A JSON body on the client routes: a cas holds two values of up to 64 KiB, JSON-escaped. */
@@ -94,7 +91,11 @@ const routes: Route[] = [
   { path: /^\/raft\/append-entries$/, methods: { POST: raft("AppendEntries") } },
   {
     path: /^\/admin\/faults$/,
-    methods: { GET: showFaults, PUT: setFaults, DELETE: clearFaults },
+    methods: {
+      GET: (ctx, req, res) => ctx.faults!.show(req, res),
+      PUT: (ctx, req, res) => ctx.faults!.change(req, res),
+      DELETE: (ctx, req, res) => ctx.faults!.heal(req, res),
+    },
     testOnly: true,
   },
 ];
@@ -213,7 +214,7 @@ function httpOutcome(
 }
 
 function raft(rpc: RpcName): Handler {
-  return (ctx, req, res) => answerRaft(ctx, rpc, req, res);
+  return (ctx, req, res) => answerRaft(ctx.raft, rpc, req, res);
 }
 
 function status(ctx: ApiContext): Record<string, unknown> {
@@ -231,39 +232,9 @@ function status(ctx: ApiContext): Record<string, unknown> {
     logLength: s.lastLogIndex,
     keys: ctx.service.machine.size,
     cluster: Object.fromEntries([...ctx.cluster].map(([id, a]) => [id, formatAddress(a)])),
-    ...ctx.info,
-    storage: { ...ctx.storage },
+    ...ctx.details(),
     ...(ctx.faults === undefined ? {} : { faults: { drop: ctx.faults.list() } }),
   };
-}
-
-async function showFaults(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse) {
-  sendJson(res, 200, { drop: ctx.faults!.list() });
-}
-
-async function setFaults(ctx: ApiContext, req: IncomingMessage, res: ServerResponse) {
-  const body = parseJson(await readBody(req, 4096));
-  const drop = (body as { drop?: unknown } | null)?.drop;
-  const peers = [...ctx.cluster.keys()].filter((id) => id !== ctx.id);
-  if (
-    !Array.isArray(drop) ||
-    Object.keys(body as object).length !== 1 ||
-    !drop.every((p) => peers.includes(p as number))
-  ) {
-    throw new HttpError(
-      400,
-      `the body must be {"drop": [peer ids]}, peers being ${peers.join(", ")}`,
-    );
-  }
-  ctx.faults!.set(drop as number[]);
-  ctx.trace("faults", { drop: ctx.faults!.list() });
-  sendJson(res, 200, { drop: ctx.faults!.list() });
-}
-
-async function clearFaults(ctx: ApiContext, _req: IncomingMessage, res: ServerResponse) {
-  ctx.faults!.set([]);
-  ctx.trace("faults", { drop: [] });
-  sendJson(res, 200, { drop: [] });
 }
 
 const help = {

@@ -1,5 +1,7 @@
-// What both sides of the HTTP API share with Node's http module: reading a body within a size
-// limit, JSON answers and errors, and a server that bad or slow input cannot crash or tie up.
+// What both sides of HTTP share with Node's http module, for every route of a node (its clients'
+// and its peers'): on the server side, reading a body within a size limit, JSON answers and
+// errors, and a server that bad or slow input cannot crash or tie up; on the calling side, one
+// request with a deadline that says, when it fails, whether the server may have read it.
 //
 // Every refusal is a 4xx with a JSON body {"error": "..."} that says what was wrong. The limits:
 // - a body is read only up to its route's limit, and refused (413) as soon as it declares or
@@ -18,7 +20,6 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import { TransportError } from "../kv/client.ts";
 import { type Address, formatAddress } from "./addresses.ts";
 
 /** A request refused with an HTTP status and a reason; the handler turns it into the answer. */
@@ -156,6 +157,19 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   );
 }
 
+/**
+ * A call that failed. `reached`: a connection was made, so the server may have read the request
+ * and acted on it (a timeout, a connection closed mid-answer); false: it cannot have (refused,
+ * no route to the host), a definite failure.
+ */
+export class CallError extends Error {
+  readonly reached: boolean;
+  constructor(message: string, reached: boolean) {
+    super(message);
+    this.reached = reached;
+  }
+}
+
 export interface Answer {
   status: number;
   body: Buffer;
@@ -163,8 +177,9 @@ export interface Answer {
 
 /**
  * Sends a request (a POST with a JSON `body`, or a GET without, unless `method` says otherwise)
- * and reads the answer, at most `limit` bytes, within `timeoutMs` in all. `agent` keeps connections open between calls
- * (keep-alive), so a heartbeat costs no handshake.
+ * and reads the answer, at most `limit` bytes, within `timeoutMs` in all; a failure is a
+ * CallError. `agent` keeps connections open between calls (keep-alive), so a heartbeat costs no
+ * handshake.
  */
 export function call(
   agent: Agent,
@@ -175,11 +190,11 @@ export function call(
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // Until a connection is made nothing can have reached the server: a refused connection is a
-    // definite failure, anything after it may have been read (TransportError.maybeDelivered).
-    let sent = false;
+    // definite failure, anything after it may have been read (CallError.reached).
+    let reached = false;
     const fail = (message: string) => {
       clearTimeout(timer);
-      reject(new TransportError(`${formatAddress(to)}${path}: ${message}`, sent));
+      reject(new CallError(`${formatAddress(to)}${path}: ${message}`, reached));
     };
     const req = request({
       host: to.host,
@@ -197,8 +212,8 @@ export function call(
       options.timeoutMs,
     );
     req.once("socket", (socket) => {
-      if (!socket.connecting) sent = true;
-      else socket.once("connect", () => (sent = true));
+      if (!socket.connecting) reached = true;
+      else socket.once("connect", () => (reached = true));
     });
     req.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
     req.once("response", (res) => {

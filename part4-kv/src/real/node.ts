@@ -1,8 +1,9 @@
 // One node of the key/value store as a real process: part 3's RaftNode with the real clock, a
-// random seeded from the operating system, HTTP between the nodes, on-disk storage in its data
-// folder; the KvService on it; one HTTP server for its clients and its peers (api.ts); its trace
-// in a file. Started by `pnpm kv:node` (node-main.ts) and by the tests, which run it in a child
-// process of its own.
+// random seeded from the operating system, Raft's RPCs over HTTP (raft-http.ts), on-disk storage
+// in its data folder; the KvService on it; one HTTP server for its clients and its peers
+// (api.ts); its trace in a file of its run's folder (trace-file.ts). Started by `pnpm kv:node`
+// (scripts/kv-node.ts), which `pnpm kv:cluster`, the tests and the benchmark run in a process of
+// its own (spawn.ts).
 
 import type { Server } from "node:http";
 import path from "node:path";
@@ -15,12 +16,19 @@ import { KvService } from "../kv/service.ts";
 import { type Address, type ClusterMap, formatAddress } from "./addresses.ts";
 import { apiHandler } from "./api.ts";
 import { RealClock } from "./clock.ts";
+import { Faults } from "./faults.ts";
 import { hardenedServer, type ServerLimits } from "./http.ts";
-import { messageIds, nextIncarnation } from "./message-ids.ts";
-import { type NodeEventKinds, type NodeTracer, nodeTracer } from "./node-trace.ts";
-import { Faults, HttpPeers } from "./peers.ts";
-import { MAX_ENTRIES_PER_APPEND } from "./raft-endpoint.ts";
-import { processStart, TraceFile } from "./trace-file.ts";
+import { HttpPeers, MAX_ENTRIES_PER_APPEND } from "./raft-http.ts";
+import {
+  messageIds,
+  type NodeEventKinds,
+  type NodeTracer,
+  nextIncarnation,
+  nodeTracer,
+  processStart,
+  runFolder,
+  TraceFile,
+} from "./trace-file.ts";
 
 /** What a node's storage has done since the process started: shown in /status, read by the benchmark. */
 export interface StorageCounts {
@@ -64,7 +72,9 @@ export interface NodeConfig {
   /** Where to listen; its port may be 0 (any free one) in tests. */
   listen: Address;
   dataDir: string;
-  /** Where the trace file goes; none when undefined. */
+  /** The run this start belongs to (trace-file.ts): it names the run's folder. */
+  run: string;
+  /** The folder of runs: the trace file goes into <traceDir>/<run>/; none when undefined. */
   traceDir: string | undefined;
   seed: number;
   raft: Pick<RaftConfig, "electionTimeoutMinMs" | "electionTimeoutMaxMs" | "heartbeatIntervalMs">;
@@ -106,7 +116,9 @@ export class KvNode {
       file =
         config.traceDir === undefined
           ? undefined
-          : new TraceFile(path.join(config.traceDir, name), { append: false });
+          : new TraceFile(path.join(runFolder(config.traceDir, config.run), name), {
+              append: false,
+            });
       const { node, service, parts } = assemble(config, opened, file, incarnation);
       await listen(parts.server, config.listen);
       node.start();
@@ -169,19 +181,13 @@ function assemble(
 ): { node: RaftNode; service: KvService; parts: Parts } {
   const { id, cluster } = config;
   const clock = new RealClock({ keepAlive: false });
-  const faults = new Faults();
   const nextMsg = messageIds(id, incarnation);
   let node: RaftNode | undefined;
   const trace = tracerFor(config, file, () => node);
-  const peers = new HttpPeers({
-    self: id,
-    cluster,
-    rpcTimeoutMs: config.rpcTimeoutMs,
-    nextMsg,
-    trace,
-    faults,
-  });
   const peerIds = [...cluster.keys()].filter((peer) => peer !== id);
+  const faults = config.testFaults ? new Faults({ self: id, peers: peerIds, trace }) : undefined;
+  const raftSide = { self: id, nextMsg, trace, faults };
+  const peers = new HttpPeers({ ...raftSide, cluster, rpcTimeoutMs: config.rpcTimeoutMs });
   const random = new SeededRandom(config.seed);
   // The module emits node kinds only, each with its own details: a subset of what `trace` takes.
   const traceNode = trace as Environment["trace"];
@@ -194,25 +200,32 @@ function assemble(
   });
   const service = new KvService(node, clock, { requestTimeoutMs: config.commitTimeoutMs });
   const info = { pid: process.pid, seed: config.seed, incarnation, dataDir: config.dataDir };
-  const testFaults = config.testFaults ? faults : undefined;
-  const storage = opened.counts;
-  const api = { id, cluster, node, service, faults: testFaults, trace, nextMsg, info, storage };
+  const details = () => ({ ...info, run: config.run, storage: { ...opened.counts } });
+  const raft = { ...raftSide, peers: peerIds, node };
+  const api = { id, cluster, node, service, raft, faults, details };
   const server = hardenedServer(config.http, apiHandler(api));
-  trace(
-    "process.start",
-    processStart("node", {
-      ...info,
-      listen: formatAddress(config.listen),
-      trace: file?.file,
-      warnings: opened.warnings,
-      config: {
-        raft: config.raft,
-        rpcTimeoutMs: config.rpcTimeoutMs,
-        commitTimeoutMs: config.commitTimeoutMs,
-      },
-    }),
-  );
+  trace("process.start", startDetails(config, info, opened, file));
   return { node, service, parts: { server, peers, storage: opened, trace, file } };
+}
+
+/** The first line of the node's trace: who it is, where, on what data, with what settings. */
+function startDetails(
+  config: NodeConfig,
+  info: Record<string, unknown>,
+  opened: OpenedStorage,
+  file: TraceFile | undefined,
+): ReturnType<typeof processStart> {
+  return processStart("node", config.run, {
+    ...info,
+    listen: formatAddress(config.listen),
+    trace: file?.file,
+    warnings: opened.warnings,
+    config: {
+      raft: config.raft,
+      rpcTimeoutMs: config.rpcTimeoutMs,
+      commitTimeoutMs: config.commitTimeoutMs,
+    },
+  });
 }
 
 /** The node's tracer; a `halt` (its storage failed) also tells the process, once. */

@@ -1,24 +1,32 @@
-// Starting a node in a process of its own, as `pnpm kv:cluster` and the tests do: Node with tsx's
-// loader on scripts/kv-node.ts, so that a signal reaches the node itself and no wrapper process
-// stands between (SIGKILL and SIGSTOP must hit the process that holds the data folder).
+// Starting a node in a process of its own, as `pnpm kv:cluster`, the tests and the benchmark do:
+// plain Node on scripts/launch.mjs, which runs `pnpm kv:node`'s code from its bundle, so that the
+// node serves within a fraction of a second and a signal reaches the node itself, with no wrapper
+// process between (SIGKILL and SIGSTOP must hit the process that holds the data folder).
 //
 // The child gets its own process group (`detached`): Ctrl-C in the terminal then reaches only the
 // supervisor, which stops the nodes in order, and a kill of the group takes everything it started.
 // Its standard input is a pipe from the supervisor with --stdin-lifeline: if the supervisor dies,
 // even by SIGKILL, the pipe closes and the node stops by itself instead of running on unseen.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
-const nodeScript = path.join(partDir, "scripts", "kv-node.ts");
+const launcher = path.join(partDir, "scripts", "launch.mjs");
 
 /** Where a node's log lines go: a pipe the parent reads, or a file descriptor it opened. */
 export type NodeOutput = "pipe" | number;
 
+/**
+ * Brings the bundles up to date now (launch.mjs), so that nodes spawned together do not each
+ * build them. Optional: a node whose bundle is stale builds it itself.
+ */
+export function prepareNodes(): void {
+  execFileSync(process.execPath, [launcher, "--build"], { stdio: "inherit" });
+}
+
 export function spawnNode(args: readonly string[], output: NodeOutput): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", nodeScript, ...args, "--stdin-lifeline"], {
-    // `--import tsx` is resolved from the working folder: this part, which depends on tsx.
+  return spawn(process.execPath, [launcher, "kv-node", ...args, "--stdin-lifeline"], {
     cwd: partDir,
     stdio: ["pipe", output, output],
     detached: true,

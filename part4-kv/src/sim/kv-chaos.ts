@@ -19,7 +19,14 @@
 import type { NodeId } from "part3-persistence";
 import type { Timer } from "part3-persistence/clock";
 import type { SeededRandom } from "part3-persistence/random";
-import { chaosNetwork } from "part3-persistence/sim/chaos";
+import {
+  chaosNetwork,
+  countFaults,
+  crashSomeSaves,
+  type FaultCounts,
+  type FaultWeights,
+  networkFault,
+} from "part3-persistence/sim/chaos";
 import { uniformLatency } from "part3-persistence/sim/network";
 import { ClientError, type ClientOptions } from "../kv/client.ts";
 import type { KvCommand, KvResult } from "../kv/commands.ts";
@@ -54,13 +61,31 @@ export const kvChaosCluster: Pick<KvSimOptions, "network" | "clientNetwork"> = {
   clientNetwork: { latency: uniformLatency(1, 10), lossRate: 0.05 },
 };
 
-export interface KvChaosSummary {
+/** Part 3's faults of the network between nodes, with more repairs: two in five. */
+export const kvFaultWeights: FaultWeights = {
+  partition: 12,
+  isolate: 12,
+  reconnect: 20,
+  cut: 10,
+  uncut: 10,
+  slow: 12,
+  heal: 24,
+};
+
+/**
+ * What a run did. Part 3's counts from the trace, and the clients' operations, are of the faults'
+ * stretch, before every node restarts and heals; `completed` counts every operation that went
+ * through, the reads at the end included.
+ */
+export interface KvChaosSummary extends FaultCounts {
+  /** Faults drawn, one per pass of the loop; some change nothing (reconnecting a connected node). */
   faults: number;
-  leadersElected: number;
   /** Client operations: completed, failed without effect, failed perhaps with effect. */
   completed: number;
   failedDefinite: number;
   failedIndefinite: number;
+  /** Client operations that completed while the faults went on. */
+  completedDuringFaults: number;
   /** Times a client's reach on the client network changed. */
   reachChanges: number;
 }
@@ -71,17 +96,14 @@ export async function runKvChaos(
   random: SeededRandom,
   options: KvChaosOptions = defaultKvChaosOptions,
 ): Promise<KvChaosSummary> {
-  const tally: KvChaosSummary = {
+  const counts = countFaults(cluster);
+  const tally = {
     faults: 0,
-    leadersElected: 0,
     completed: 0,
     failedDefinite: 0,
     failedIndefinite: 0,
     reachChanges: 0,
   };
-  cluster.tracer.subscribe((e) => {
-    if (e.kind === "role" && e.details.to === "leader") tally.leadersElected++;
-  });
   const clients = Array.from({ length: options.clients }, (_, i) =>
     cluster.client(`c${i}`, options.client),
   );
@@ -97,6 +119,7 @@ export async function runKvChaos(
   } finally {
     stopped = true;
   }
+  const duringFaults = { ...counts, completedDuringFaults: tally.completed };
   await recover(cluster, clients, options);
   // What a client started during the chaos ends by its deadline; then it must read every key,
   // one at a time (a client's requests are numbered in order).
@@ -106,7 +129,7 @@ export async function runKvChaos(
   };
   await cluster.settle(Promise.all(clients.map(readAll)));
   tally.completed += clients.length * keys.length;
-  return tally;
+  return { ...duringFaults, ...tally };
 }
 
 /**
@@ -119,7 +142,7 @@ async function faults(
   clients: readonly SimKvClient[],
   random: SeededRandom,
   options: KvChaosOptions,
-  tally: KvChaosSummary,
+  tally: { faults: number; reachChanges: number },
 ): Promise<void> {
   const restarts = new Set<Timer>();
   let over = false;
@@ -138,7 +161,7 @@ async function faults(
   const end = cluster.clock.now() + options.durationMs;
   while (cluster.clock.now() < end) {
     if (random.chance(0.08)) crashOne(cluster, random);
-    else networkFault(cluster, random);
+    else networkFault(cluster, random, kvFaultWeights);
     if (random.chance(0.25)) changeReach(cluster, clients, random, tally);
     tally.faults++;
     await cluster.advance(Math.min(random.int(50, 800), end - cluster.clock.now()));
@@ -161,7 +184,7 @@ async function recover(
     if (cluster.state(id).role === "dead") cluster.restart(id);
   }
   cluster.network.makeReliable();
-  cluster.makeClientNetworkReliable();
+  cluster.clientNetwork.makeReliable();
   cluster.heal();
   for (const c of clients) cluster.setClientReach(c.id, cluster.ids);
   await cluster.checkSettled(options.settleMs);
@@ -232,66 +255,21 @@ function crashOne(cluster: KvSimCluster, random: SeededRandom): void {
   if (live.length > 0) cluster.crash(live[random.int(0, live.length - 1)]!);
 }
 
-/** One save in two hundred crashes its node: half before the write is durable, half after. */
-function crashSomeSaves(cluster: KvSimCluster, random: SeededRandom): void {
-  for (const id of cluster.ids) {
-    cluster.storage.get(id)!.faults = () =>
-      random.chance(0.005)
-        ? random.chance(0.5)
-          ? "crash before durable"
-          : "crash after durable"
-        : undefined;
-  }
-}
-
-/** One fault of the network between nodes; two in five are repairs. */
-function networkFault(cluster: KvSimCluster, random: SeededRandom): void {
-  const ids = cluster.ids;
-  const pick = () => ids[random.int(0, ids.length - 1)]!;
-  const other = (a: NodeId) => ids.filter((id) => id !== a)[random.int(0, ids.length - 2)]!;
-  const roll = random.int(1, 100);
-  if (roll <= 12) cluster.partition(...randomGroups(ids, random));
-  else if (roll <= 24) cluster.isolate(pick());
-  else if (roll <= 44) cluster.reconnect(pick());
-  else if (roll <= 54) {
-    const a = pick();
-    cluster.cut(a, other(a));
-  } else if (roll <= 64) {
-    const a = pick();
-    cluster.uncut(a, other(a));
-  } else if (roll <= 76) {
-    const a = pick();
-    cluster.slow(a, other(a), random.chance(0.3) ? 0 : random.int(200, 1500));
-  } else cluster.heal();
-}
-
-/** A client now reaches every node (two times in five), or a random set of them, maybe none. */
+/**
+ * A client now reaches every node (two times in five), or a random set of them, maybe none.
+ * Counted when that is not what it reached already.
+ */
 function changeReach(
   cluster: KvSimCluster,
   clients: readonly SimKvClient[],
   random: SeededRandom,
-  tally: KvChaosSummary,
+  tally: { reachChanges: number },
 ): void {
   const client = clients[random.int(0, clients.length - 1)]!;
   const reach = random.chance(0.4)
     ? [...cluster.ids]
     : cluster.ids.filter(() => random.chance(0.5));
+  if (`${cluster.clientReach(client.id)}` !== `${reach}`) tally.reachChanges++;
   cluster.setClientReach(client.id, reach);
   cluster.note(`${client.id} now reaches [${reach.map((id) => `n${id}`).join(", ")}]`);
-  tally.reachChanges++;
-}
-
-/** Two or three non-empty groups, each node in one. */
-function randomGroups(ids: readonly NodeId[], random: SeededRandom): NodeId[][] {
-  const count = Math.min(ids.length, random.int(2, 3));
-  const groups: NodeId[][] = Array.from({ length: count }, () => []);
-  const order = [...ids];
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = random.int(0, i);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  order.forEach((id, i) => {
-    groups[i < count ? i : random.int(0, count - 1)]!.push(id);
-  });
-  return groups;
 }

@@ -1,16 +1,15 @@
 // The key/value store in the simulation: part 3's simulated cluster, a KvService on every node
 // (a new one, with an empty state machine, each time a node restarts: it rebuilds its state by
-// applying the log again), and clients that reach the nodes over a simulated client network of
-// their own. Everything is in virtual time and drawn from the seed, like the rest of the cluster.
+// applying the log again), and clients that reach the nodes over a client network of their own
+// (part 3's SideNetwork: its delays, losses and cuts, by the nodes' network's timing rule).
+// Everything is in virtual time and drawn from the seed, like the rest of the cluster.
 //
-// Every client operation is recorded as lincheck expects it (src/sim/history.ts), and every
+// Every client operation is recorded as lincheck expects it (src/kv/history.ts), and every
 // attempt goes into the trace, so a test can check its whole history for linearizability and a
 // timeline shows the clients beside the nodes.
 
-import type { SeededRandom } from "part3-persistence/random";
 import { SimCluster, type SimOptions } from "part3-persistence/sim/cluster";
-import type { LatencyModel } from "part3-persistence/sim/network";
-import { uniformLatency } from "part3-persistence/sim/network";
+import { SideNetwork, type SideNetworkConfig, uniformLatency } from "part3-persistence/sim/network";
 import {
   ClientError,
   type ClientOptions,
@@ -20,14 +19,14 @@ import {
   TransportError,
 } from "../kv/client.ts";
 import type { KvCommand, KvRequest, KvResponse, KvResult } from "../kv/commands.ts";
+import { History } from "../kv/history.ts";
 import { KvService, type ServiceOptions } from "../kv/service.ts";
 import type { ClientKind, ClientKinds, KvTraceEvent } from "../trace.ts";
-import { History } from "./history.ts";
 
 export interface KvSimOptions extends SimOptions {
   service?: Partial<ServiceOptions>;
   /** The network between clients and nodes: its delays and its losses, each way. */
-  clientNetwork?: { latency: LatencyModel; lossRate: number };
+  clientNetwork?: SideNetworkConfig;
 }
 
 export class KvSimCluster extends SimCluster {
@@ -35,10 +34,8 @@ export class KvSimCluster extends SimCluster {
   /** The whole trace: part 3's events and the clients'. */
   readonly events: KvTraceEvent[] = [];
   readonly history = new History();
-  private readonly clientNet: { latency: LatencyModel; lossRate: number };
-  private readonly clientRandom: SeededRandom;
-  /** client>node pairs that cannot reach each other (a client in another partition). */
-  private readonly clientCuts = new Set<string>();
+  /** Between clients and nodes: a client in another partition reaches some nodes only. */
+  readonly clientNetwork: SideNetwork;
   private readonly listeners: ((event: KvTraceEvent) => void)[] = [];
 
   constructor(n: number, options: KvSimOptions) {
@@ -51,8 +48,8 @@ export class KvSimCluster extends SimCluster {
         services.set(id, new KvService(node, cluster.clock, options.service)),
     });
     this.services = services;
-    this.clientNet = options.clientNetwork ?? { latency: uniformLatency(1, 5), lossRate: 0 };
-    this.clientRandom = this.randomStream();
+    const clientNetwork = options.clientNetwork ?? { latency: uniformLatency(1, 5), lossRate: 0 };
+    this.clientNetwork = new SideNetwork(this.clock, this.randomStream(), clientNetwork);
     this.tracer.subscribe((event) => this.record(event));
   }
 
@@ -66,21 +63,21 @@ export class KvSimCluster extends SimCluster {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** From now on the client network loses nothing (its delays stay). */
-  makeClientNetworkReliable(): void {
-    this.clientNet.lossRate = 0;
-  }
-
   /** A client of this cluster, with its own session; its operations are recorded and traced. */
   client(id: string, options: Partial<ClientOptions> = {}): SimKvClient {
     return new SimKvClient(this, id, options);
   }
 
-  /** Whether client `client` can reach node `node` (clients are not on the nodes' network). */
+  /** The nodes client `client` can reach on the client network. */
+  clientReach(client: string): number[] {
+    return this.ids.filter((id) => this.clientNetwork.linkUp(client, id));
+  }
+
+  /** Which nodes client `client` reaches, both ways (clients are not on the nodes' network). */
   setClientReach(client: string, nodes: readonly number[]): void {
     for (const id of this.ids) {
-      if (nodes.includes(id)) this.clientCuts.delete(`${client}>${id}`);
-      else this.clientCuts.add(`${client}>${id}`);
+      this.clientNetwork.setLink(client, id, nodes.includes(id));
+      this.clientNetwork.setLink(id, client, nodes.includes(id));
     }
   }
 
@@ -142,8 +139,7 @@ export class KvSimCluster extends SimCluster {
         answer("no answer", `none within ${timeoutMs} ms`);
         reject(new TransportError(`no answer within ${timeoutMs} ms`, delivered));
       });
-      if (this.lost(client, to)) return;
-      this.clock.setTimer(this.clientNet.latency(this.clientRandom), () => {
+      this.clientNetwork.send(client, to, () => {
         if (settled) return;
         if (this.state(to).role === "dead") {
           settled = true;
@@ -159,8 +155,8 @@ export class KvSimCluster extends SimCluster {
         void service.handle(copy).then((response) => {
           // A node that crashed meanwhile (or restarted: a new service) sends nothing back.
           const gone = this.state(to).role === "dead" || this.services.get(to) !== service;
-          if (gone || this.lost(client, to)) return;
-          this.clock.setTimer(this.clientNet.latency(this.clientRandom), () => {
+          if (gone) return;
+          this.clientNetwork.send(to, client, () => {
             if (settled) return;
             settled = true;
             timer.cancel();
@@ -170,12 +166,6 @@ export class KvSimCluster extends SimCluster {
         });
       });
     });
-  }
-
-  private lost(client: string, to: number): boolean {
-    return (
-      this.clientCuts.has(`${client}>${to}`) || this.clientRandom.chance(this.clientNet.lossRate)
-    );
   }
 }
 

@@ -1,17 +1,15 @@
 // Goal: the store as real processes keeps what it acknowledged through the faults of real life: a
 // leader killed (SIGKILL: no goodbye, a write maybe half on disk) and restarted on its data; kills
 // and restarts again and again, then all three at once; a leader paused (SIGSTOP) while the others
-// go on, then resumed (SIGCONT) with its stale idea of the term. Method: a real 3-node cluster,
-// clients in this process; every test's history of client operations is checked by lincheck when
-// it ends (real-cluster.ts). No assertion depends on how fast anything happens: every wait has a
-// bound, only to fail with a message instead of hanging.
+// go on, then resumed (SIGCONT) with its stale idea of the term. Method: a real 3-node cluster
+// per test, the three tests at once, clients in this process; each test ends by having lincheck
+// check its whole history of client operations. No assertion depends on how fast anything
+// happens: every wait has a bound, only to fail with a message instead of hanging.
 
-import { expect, test } from "vitest";
+import { expect, type TestContext, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
-import { waitFor } from "../../src/real/local.ts";
-import { describeReal, RealCluster, useRealClusters } from "./real-cluster.ts";
-
-useRealClusters();
+import { waitFor } from "./local.ts";
+import { describeReal, RealCluster } from "./real-cluster.ts";
 
 /** Long enough to ride out an election and a restart on a loaded machine; only a bound. */
 const PATIENT = { deadlineMs: 30_000 };
@@ -35,17 +33,17 @@ async function committed(cluster: RealCluster): Promise<number> {
 }
 
 /** A 3-node cluster, a patient client, and the leader that acknowledged a first write. */
-async function afterFirstWrite(key: string, value: string) {
-  const cluster = await RealCluster.start({ nodes: 3 });
+async function afterFirstWrite(ctx: TestContext, key: string, value: string) {
+  const cluster = await RealCluster.start(ctx, { nodes: 3 });
   const client = cluster.client("c1", PATIENT);
   const leader = await cluster.leader();
   await client.put(key, value);
   return { cluster, client, leader };
 }
 
-describeReal("real nodes: crashes", () => {
-  test("a write survives SIGKILL of the leader and its restart", async () => {
-    const { cluster, client, leader: first } = await afterFirstWrite("k", "before the crash");
+describeReal.concurrent("real nodes: crashes", () => {
+  test.concurrent("a write survives SIGKILL of the leader and its restart", async (ctx) => {
+    const { cluster, client, leader: first } = await afterFirstWrite(ctx, "k", "before the crash");
     await cluster.kill(first);
     const second = await cluster.leader(cluster.ids.filter((id) => id !== first));
     expect((await client.get("k")).value).toBe("before the crash");
@@ -56,10 +54,11 @@ describeReal("real nodes: crashes", () => {
     await cluster.kill(second);
     expect((await client.get("k")).value).toBe("before the crash");
     expect((await client.get("k2")).value).toBe("while it was down");
-  }, 60_000);
+    await cluster.expectLinearizable();
+  });
 
-  test("across many kills and restarts, then of all three at once, no acknowledged write is lost", async () => {
-    const cluster = await RealCluster.start({ nodes: 3 });
+  test.concurrent("across many kills and restarts, then of all three at once, no acknowledged write is lost", async (ctx) => {
+    const cluster = await RealCluster.start(ctx, { nodes: 3 });
     const client = cluster.client("writer", PATIENT);
     const acknowledged: string[] = [];
     const maybe = new Set<string>();
@@ -82,16 +81,17 @@ describeReal("real nodes: crashes", () => {
       await cluster.restart(victim);
     }
     for (const id of cluster.ids) await cluster.kill(id);
-    for (const id of cluster.ids) await cluster.restart(id);
+    await Promise.all(cluster.ids.map((id) => cluster.restart(id)));
     const tokens = ((await client.get("log")).value ?? "").split(";").filter((t) => t !== "");
     expect(tokens.filter((t) => !maybe.has(t))).toEqual(acknowledged);
     expect(new Set(tokens).size, "a write took effect twice").toBe(tokens.length);
-  }, 60_000);
+    await cluster.expectLinearizable();
+  });
 });
 
-describeReal("real nodes: a pause", () => {
-  test("a paused leader is replaced; resumed, it steps down and catches up", async () => {
-    const { cluster, client, leader: old } = await afterFirstWrite("k", "1");
+describeReal.concurrent("real nodes: a pause", () => {
+  test.concurrent("a paused leader is replaced; resumed, it steps down and catches up", async (ctx) => {
+    const { cluster, client, leader: old } = await afterFirstWrite(ctx, "k", "1");
     // A write on its way to the old leader as it stops: it may or may not take effect.
     const caught = cluster.client("c2", {
       cluster: new Map([[old, cluster.cluster.get(old)!]]),
@@ -115,5 +115,6 @@ describeReal("real nodes: a pause", () => {
     expect((await client.get("k")).value).toBe("2");
     // Either it took effect (before or after the pause: lincheck judges when) or it did not.
     expect([null, "sent to the paused leader"]).toContain((await client.get("caught")).value);
-  }, 60_000);
+    await cluster.expectLinearizable();
+  });
 });

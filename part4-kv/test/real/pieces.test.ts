@@ -3,25 +3,26 @@
 // folder, the real clock's timers, and the wire checks letting through every well-formed message
 // (the bad-input battery shows them refusing the malformed ones). Method: plain calls.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseClusterMap } from "../../src/real/addresses.ts";
+import { responseOf } from "../../src/real/client.ts";
 import { RealClock } from "../../src/real/clock.ts";
-import { responseOf } from "../../src/real/kv-transport.ts";
+import { openDiskStorage } from "../../src/real/node.ts";
 import {
   INCARNATION_FILE,
   messageIds,
   messageOrigin,
   nextIncarnation,
-} from "../../src/real/message-ids.ts";
-import { openDiskStorage } from "../../src/real/node.ts";
+} from "../../src/real/trace-file.ts";
 import {
   parseAppendEntries,
   parseAppendEntriesReply,
   parseRequestVote,
 } from "../../src/real/wire.ts";
+import { describe as sentence } from "../../src/trace.ts";
 
 describe("real processes, piece by piece: addresses, message ids, the start counter", () => {
   test("cluster addresses: id=host:port or in order, IPv6 in brackets, mistakes named", () => {
@@ -146,5 +147,42 @@ describe("real processes, piece by piece: the clock, the wire, the answers", () 
       "an ok answer without a result and an index",
     );
     expect(responseOf(502, Buffer.from("<html>"))).toBe("the answer is not JSON");
+  });
+});
+
+describe("real processes, piece by piece: their trace kinds", () => {
+  const doc = readFileSync(
+    path.resolve(import.meta.dirname, "../../../docs/trace-format.md"),
+    "utf8",
+  );
+  /** The backticked names in the row of docs/trace-format.md whose first cell is `kind`. */
+  const row = (kind: string) => {
+    const line = doc.split("\n").find((l) => l.startsWith(`| \`${kind}\``));
+    return new Set([...(line ?? "").matchAll(/`([A-Za-z.]+)`/g)].map((m) => m[1]!));
+  };
+
+  test("the supervisor's kinds and the run are documented field by field, and read as sentences", () => {
+    expect([...row("process.start")]).toEqual(
+      expect.arrayContaining(["program", "pid", "clock", "started", "run"]),
+    );
+    expect([...row("process.exit")]).toEqual(
+      expect.arrayContaining(["pid", "code", "signal", "expected"]),
+    );
+    expect([...row("process.restart")]).toEqual(expect.arrayContaining(["pid"]));
+    const exit = { pid: 7, code: null, signal: "SIGKILL", expected: false };
+    const line = { t: 0, node: 1, term: null, role: null } as const;
+    expect(sentence({ ...line, kind: "process.exit", details: exit })).toBe(
+      "process 7 was ended by SIGKILL, unexpectedly",
+    );
+    expect(
+      sentence({
+        ...line,
+        kind: "process.exit",
+        details: { ...exit, code: 0, signal: null, expected: true },
+      }),
+    ).toBe("process 7 exited with status 0");
+    expect(sentence({ ...line, kind: "process.restart", details: { pid: 8 } })).toBe(
+      "started again: process 8",
+    );
   });
 });

@@ -2,10 +2,15 @@
 // the nodes' data, logs and traces, and the faults the tests inflict (SIGKILL, restart, SIGSTOP
 // and SIGCONT, a node cut off from its peers through --test-faults).
 //
-// Nothing outlives the test: `useRealClusters()` stops every cluster after each test, passed or
-// failed (every process group killed and waited for, the folder removed), and if the test process
-// itself dies the nodes notice their standard input close and stop (src/real/spawn.ts). Every
-// wait is bounded and fails with what it waited for and the node's last log lines.
+// Nothing outlives the test: a cluster is stopped when its test ends, passed, failed or timed out
+// (every process group killed and waited for, the folder removed), tests that run concurrently
+// each stopping their own; if the test process itself dies, the nodes notice their standard input
+// close and stop (src/real/spawn.ts). Every wait is bounded (local.ts) and fails with what it
+// waited for and the node's last log lines.
+//
+// The clients a test makes record every operation; a test that ran some ends by checking them
+// with `expectLinearizable()`, in its own body, and a passing test that recorded operations
+// without checking them fails.
 //
 // With RAFT_TRACE_DIR set, the run's files are kept in <RAFT_TRACE_DIR>/<test>/: one trace per
 // node start (n<id>-i<start>.jsonl), the test's own (test.jsonl: test.start, every fault, every
@@ -27,22 +32,15 @@ import {
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, inject } from "vitest";
+import { describe, expect, inject, type TestContext } from "vitest";
+import { History } from "../../src/kv/history.ts";
 import { type ClusterMap, formatClusterMap } from "../../src/real/addresses.ts";
+import { RealClient, type RealClientOptions } from "../../src/real/client.ts";
 import { call } from "../../src/real/http.ts";
-import {
-  agreedLeader,
-  fetchStatus,
-  freePorts,
-  type Status,
-  waitFor,
-} from "../../src/real/local.ts";
-import { RealClient, type RealClientOptions } from "../../src/real/real-client.ts";
 import { signalGroup, spawnNode, stopChild } from "../../src/real/spawn.ts";
-import { processStart, TraceFile } from "../../src/real/trace-file.ts";
-import { History } from "../../src/sim/history.ts";
+import { newRunId, processStart, runFolder, TraceFile } from "../../src/real/trace-file.ts";
 import type { RealKinds } from "../../src/trace.ts";
-import { renderCommand, replayCommand } from "../replay.ts";
+import { agreedLeader, fetchStatus, freePorts, PATIENCE, type Status, waitFor } from "./local.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
 
@@ -54,19 +52,23 @@ export interface RealClusterOptions {
   flags?: string[];
 }
 
-/** Timings for a loaded two-core machine: elections that rarely split, timeouts well apart. */
+/**
+ * Elections quick enough that a test spends little time waiting for one, timeouts far enough
+ * apart for a busy two-core machine (a heartbeat a third of the shortest election timeout), and
+ * heartbeats no more frequent than that: each costs every node CPU, many clusters run at once.
+ */
 const NODE_FLAGS = [
   "--election-timeout",
-  "400-800",
+  "300-600",
   "--heartbeat",
-  "75",
+  "100",
   "--rpc-timeout",
-  "400",
+  "300",
   "--test-faults",
 ];
 
-/** How long a node may take to start (Node and tsx compile the sources first) or to elect. */
-const STARTUP_MS = 30_000;
+/** How long a node may take to start and answer (a bundle: well under a second when idle). */
+const STARTUP_MS = 15_000;
 
 /**
  * `describe` for the real tests. Under the seed sweep (scripts/seeds.ts) they are left out: a seed
@@ -75,21 +77,11 @@ const STARTUP_MS = 30_000;
 export const describeReal = describe.skipIf(inject("raftSeeds") !== undefined);
 
 const live = new Set<RealCluster>();
-let cleanupRegistered = false;
-
-/** Stops every cluster a test started once it ends, and keeps a failed test's files. */
-export function useRealClusters(): void {
-  afterEach(async (ctx) => {
-    const failed = ctx.task.result?.state === "fail";
-    for (const cluster of [...live]) await cluster.stop(failed);
-  });
-  if (cleanupRegistered) return;
-  cleanupRegistered = true;
-  // Last resort, should the test process exit with clusters running: kill them, synchronously.
-  process.once("exit", () => {
-    for (const cluster of live) cluster.killAllNow();
-  });
-}
+let runs = 0;
+// Last resort, should the test process exit with clusters running: kill them, synchronously.
+process.once("exit", () => {
+  for (const cluster of live) cluster.killAllNow();
+});
 
 function slug(text: string): string {
   return text
@@ -102,22 +94,26 @@ function slug(text: string): string {
 export class RealCluster {
   readonly cluster: ClusterMap;
   readonly dir: string;
+  /** The run id every process of this cluster names in its trace (trace-file.ts). */
+  readonly run = `${newRunId()}-${++runs}`;
   readonly test: { name: string; file: string };
   /** The test's own trace: faults and client events. */
   readonly trace: TraceFile;
-  /** Every client operation, checked by lincheck when the test ends. */
+  /** Every client operation, for `expectLinearizable`. */
   readonly history = new History();
+  private checkedOperations = 0;
   private readonly children = new Map<number, ChildProcess>();
   private readonly flags: string[];
   private readonly agent = new Agent({ keepAlive: false });
   private readonly clients: RealClient[] = [];
   private readonly keep: string | undefined;
-  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private keptIn: string | undefined;
 
-  private constructor(ports: number[], options: RealClusterOptions) {
-    const state = expect.getState();
+  private constructor(ctx: TestContext, ports: number[], options: RealClusterOptions) {
+    const state = ctx.expect.getState();
     this.test = {
-      name: state.currentTestName ?? "test",
+      name: state.currentTestName ?? ctx.task.name,
       file: path.relative(path.dirname(partDir), state.testPath ?? ""),
     };
     const traceRoot = process.env.RAFT_TRACE_DIR;
@@ -127,34 +123,55 @@ export class RealCluster {
     this.cluster = new Map(ports.map((port, id) => [id, { host: "127.0.0.1", port }]));
     this.flags = [...NODE_FLAGS, ...(options.flags ?? [])];
     mkdirSync(path.join(this.dir, "logs"));
-    this.trace = new TraceFile(path.join(this.traceDir, "test.jsonl"), { append: false });
+    this.trace = new TraceFile(path.join(this.runFolder, "test.jsonl"), { append: false });
     live.add(this);
+    // Stopped when this test ends, however it ends; a test that timed out is aborted first.
+    ctx.onTestFinished(({ task }) => this.stop(task.result?.state === "fail"));
+    ctx.signal.addEventListener("abort", () => void this.stop(true), { once: true });
   }
 
-  /** Starts `nodes` nodes and waits until each answers. */
-  static async start(options: RealClusterOptions): Promise<RealCluster> {
-    const cluster = new RealCluster(await freePorts(options.nodes), options);
-    cluster.harness("process.start", processStart("test", { test: cluster.test.name }));
+  /** Starts `nodes` nodes for the test of `ctx` and waits until each answers. */
+  static async start(ctx: TestContext, options: RealClusterOptions): Promise<RealCluster> {
+    const cluster = new RealCluster(ctx, await freePorts(options.nodes), options);
+    cluster.harness(
+      "process.start",
+      processStart("test", cluster.run, { test: cluster.test.name }),
+    );
     cluster.harness("test.start", {
       test: cluster.test.name,
       file: cluster.test.file,
       part: "part4-kv",
       seed: options.seed ?? 0,
       nodes: [...cluster.cluster.keys()],
-      replay: replayCommand(cluster.test, options.seed ?? 0),
-      render: renderCommand(cluster.test, options.seed ?? 0),
+      ...cluster.commands(options.seed),
       config: { flags: cluster.flags },
     });
     await Promise.all([...cluster.cluster.keys()].map((id) => cluster.startNode(id)));
     return cluster;
   }
 
+  /** How to run this test again (under the same schedule of faults) and how to see its run. */
+  private commands(seed: number | undefined): { replay: string; render: string } {
+    const file = path.relative(partDir, path.resolve(path.dirname(partDir), this.test.file));
+    const pattern = `^${this.test.name
+      .split(" > ")
+      .join(" ")
+      .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+    const name = `'${pattern.replace(/'/g, `'\\''`)}'`;
+    const env = seed === undefined ? "" : `RAFT_SEED=${seed} `;
+    const replay = `${env}pnpm --filter part4-kv exec vitest run -c vitest.real.config.ts ${file} -t ${name}`;
+    const kept = `out/kept/${slug(this.test.name)}`;
+    const render = `RAFT_TRACE_DIR=out/kept ${replay}; pnpm viz --merge part4-kv/${kept}`;
+    return { replay, render };
+  }
+
   get ids(): number[] {
     return [...this.cluster.keys()];
   }
 
-  private get traceDir(): string {
-    return path.join(this.dir, "traces");
+  /** The run's folder, where every node and this test write their traces. */
+  get runFolder(): string {
+    return runFolder(path.join(this.dir, "traces"), this.run);
   }
 
   /** A test event in test.jsonl (`node` null, as the simulation's harness events). */
@@ -167,17 +184,9 @@ export class RealCluster {
     this.check();
     if (this.children.has(id)) throw new Error(`n${id} is running already`);
     const log = openSync(this.logFile(id), "a");
-    const args = [
-      "--id",
-      String(id),
-      "--cluster",
-      formatClusterMap(this.cluster),
-      "--data",
-      path.join(this.dir, "data", `n${id}`),
-      "--trace-dir",
-      this.traceDir,
-      ...this.flags,
-    ];
+    const args = ["--id", String(id), "--cluster", formatClusterMap(this.cluster)];
+    args.push("--data", path.join(this.dir, "data", `n${id}`));
+    args.push("--trace-dir", path.join(this.dir, "traces"), "--run", this.run, ...this.flags);
     const child = spawnNode(args, log);
     closeSync(log); // the child has its own copy
     this.children.set(id, child);
@@ -189,6 +198,7 @@ export class RealCluster {
         return this.status(id);
       },
       STARTUP_MS,
+      20,
     );
   }
 
@@ -232,7 +242,7 @@ export class RealCluster {
     return this.children.has(id);
   }
 
-  /** The node's /status, or undefined if it does not answer within a second. */
+  /** The node's /status, or undefined if it does not answer in time (local.ts). */
   async status(id: number): Promise<Status | undefined> {
     this.check();
     return fetchStatus(this.agent, this.cluster.get(id)!);
@@ -242,7 +252,7 @@ export class RealCluster {
    * Waits until one of `among` is leader and a majority of the whole cluster follows it in its
    * term (a paused or cut-off old leader may still believe it leads: it is not counted).
    */
-  async leader(among: number[] = this.ids, timeoutMs = 20_000): Promise<number> {
+  async leader(among: number[] = this.ids): Promise<number> {
     return waitFor(
       `a leader among ${among.map((id) => `n${id}`).join(", ")}`,
       async () => {
@@ -254,7 +264,8 @@ export class RealCluster {
           this.cluster.size,
         );
       },
-      timeoutMs,
+      20_000,
+      20,
     );
   }
 
@@ -274,50 +285,49 @@ export class RealCluster {
   }
 
   /**
-   * Stops everything, checks the history of client operations (unless the test failed already),
-   * keeps the files if asked (RAFT_TRACE_DIR) or if the test failed, and removes the folder.
-   * Throws if the history is not linearizable.
+   * The verdict on every client operation so far: lincheck must find an order of them that one
+   * copy of the store could have produced, each at a moment between its call and its answer.
+   * Fails with where lincheck's page of the history is kept.
    */
-  async stop(failed: boolean): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    live.delete(this);
-    await Promise.all(
-      [...this.children.values()].map((child) => {
-        signalGroup(child, "SIGCONT");
-        return stopChild(child, failed ? 0 : 3000);
-      }),
+  async expectLinearizable(): Promise<void> {
+    const checked = this.history.check(this.test.name);
+    this.checkedOperations = this.history.size;
+    const verdict = checked.result?.verdict ?? "linearizable";
+    if (verdict === "linearizable") return;
+    const kept = this.keepFiles(true);
+    writeFileSync(path.join(kept!, "history.html"), checked.html());
+    const what = verdict === "unknown" ? "undecided within lincheck's budget" : "not linearizable";
+    expect.fail(
+      `the history of ${this.history.size} client operations is ${what}: ${kept}/history.html`,
     );
+  }
+
+  /**
+   * Stops everything, ends test.jsonl, keeps the files if asked (RAFT_TRACE_DIR) or if the test
+   * failed, and removes the folder. A passing test whose operations were never checked fails.
+   */
+  stop(failed: boolean): Promise<void> {
+    this.stopping ??= this.shutDown(failed);
+    return this.stopping;
+  }
+
+  private async shutDown(failed: boolean): Promise<void> {
+    live.delete(this);
+    const grace = failed ? 0 : 3000 * PATIENCE;
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, grace)));
     this.children.clear();
     for (const client of this.clients) client.close();
     this.agent.destroy();
-    const error = this.record(failed);
-    rmSync(this.dir, { recursive: true, force: true });
-    // A closed handle (a child process, a socket) counts as open until its close callback has
-    // run, a moment later. The timer is unref'd so that it does not count itself.
-    await new Promise((resolve) => setTimeout(resolve, 20).unref());
-    if (error !== undefined) throw new Error(error);
-  }
-
-  /** Checks the history, ends test.jsonl, keeps the files; returns why the history fails, if it does. */
-  private record(failed: boolean): string | undefined {
-    const checked = failed ? undefined : this.history.check(this.test.name);
-    const verdict = checked?.result?.verdict ?? "linearizable";
-    const why =
-      verdict === "linearizable"
-        ? undefined
-        : `the history of ${this.history.size} client operations is ${verdict === "unknown" ? "undecided within lincheck's budget" : "not linearizable"}`;
-    const end =
-      failed || why !== undefined
-        ? { result: "fail", error: why ?? "see the test's output" }
-        : { result: "pass" };
-    this.harness("test.end", end);
+    const unchecked = !failed && this.history.size > this.checkedOperations;
+    this.harness("test.end", failed || unchecked ? { result: "fail" } : { result: "pass" });
     this.trace.close();
-    const kept = this.keepFiles(failed || why !== undefined);
-    if (kept !== undefined && checked?.result !== undefined) {
-      writeFileSync(path.join(kept, "history.html"), checked.html());
+    this.keepFiles(failed);
+    rmSync(this.dir, { recursive: true, force: true });
+    if (unchecked) {
+      throw new Error(
+        `${this.history.size - this.checkedOperations} client operations were never checked: end the test with expectLinearizable()`,
+      );
     }
-    return why === undefined ? undefined : `${why}: ${kept}/history.html`;
   }
 
   /** Kills every node at once, synchronously: for a test process on its way out. */
@@ -329,11 +339,13 @@ export class RealCluster {
   /** Copies the run's traces and logs where they are kept, if they are; returns where. */
   private keepFiles(failed: boolean): string | undefined {
     const to = failed ? path.join(partDir, "out", "failed", slug(this.test.name)) : this.keep;
-    if (to === undefined) return undefined;
-    rmSync(to, { recursive: true, force: true });
+    if (to === undefined || !existsSync(this.dir)) return to;
+    // A previous run's files go; this run's own, copied a moment ago, are brought up to date.
+    if (this.keptIn !== to) rmSync(to, { recursive: true, force: true });
+    this.keptIn = to;
     mkdirSync(to, { recursive: true });
     // File by file: cpSync's folder handles would count as left open until collected.
-    for (const from of [this.traceDir, path.join(this.dir, "logs")]) {
+    for (const from of [this.runFolder, path.join(this.dir, "logs")]) {
       for (const name of readdirSync(from))
         copyFileSync(path.join(from, name), path.join(to, name));
     }
@@ -352,7 +364,7 @@ export class RealCluster {
       this.cluster.get(id)!,
       "/admin/faults",
       JSON.stringify(body),
-      { timeoutMs: 5000, limit: 65536, method: "PUT" },
+      { timeoutMs: 5000 * PATIENCE, limit: 65536, method: "PUT" },
     );
     if (answer.status !== 200)
       throw new Error(`n${id} refused /admin/faults: ${answer.body.toString()}`);
@@ -366,7 +378,9 @@ export class RealCluster {
   }
 
   private check(): void {
-    if (this.stopped) throw new Error("this cluster has been stopped (the test is over)");
+    if (this.stopping !== undefined) {
+      throw new Error("this cluster has been stopped (the test is over)");
+    }
   }
 
   logFile(id: number): string {

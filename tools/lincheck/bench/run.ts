@@ -1,28 +1,53 @@
+// `pnpm bench`: per corpus file, the median (and the fastest) of `runs` checks, parsing excluded,
+// after two passes over the whole corpus to let the JIT compile. Beside it, Porcupine's median for
+// the same file as the README's table records it (measured on the same machine; Porcupine itself
+// is not part of this repository). The median, because Porcupine's time on a history with
+// partitions varies with which of its goroutines finishes first; the fastest run is shown too.
+
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { check } from "../src/check.ts";
+import { isUsageError, quietOnBrokenPipe, usageMessage, wholeNumber } from "../src/command.ts";
 import { readHistory } from "../src/parse/index.ts";
 import { simulate } from "../src/simulate.ts";
 import { corpusEntries } from "../test/corpus.ts";
 
-/**
- * Per corpus file: the median (and the fastest) of `runs` checks, parsing excluded, after two
- * passes over the whole corpus to let the JIT compile. Beside it, Porcupine's median for the same
- * file as the README's table records it (measured on the same machine; Porcupine itself is not
- * part of this repository). The median, because Porcupine's time on a history with partitions
- * varies with which of its goroutines finishes first; the fastest run is shown too.
- */
-const { values } = parseArgs({
-  options: {
-    runs: { type: "string", default: "21" },
-    only: { type: "string", default: "" },
-  },
-});
-const RUNS = Number(values.runs);
-if (!Number.isSafeInteger(RUNS) || RUNS < 1)
-  throw new Error("--runs must be a whole number of at least 1");
+const USAGE = `usage: pnpm --filter lincheck bench [--runs <n>] [--only <text>]
+
+Times the checker on every corpus file (parsing excluded) and on a generated history of 10,000
+kv operations, beside Porcupine's times as the README records them.
+
+  --runs <n>     checks per file; the median and the fastest are shown (default 21)
+  --only <text>  only the corpus files whose name contains <text> (and no generated history)
+  -h, --help     show this help`;
+
+/** The command line, or the exit: --help, or a usage error (status 2). */
+function args(): { runs: number; only: string } {
+  try {
+    const { values } = parseArgs({
+      options: {
+        runs: { type: "string", default: "21" },
+        only: { type: "string", default: "" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return { runs: wholeNumber(values.runs, "--runs", 1), only: values.only };
+  } catch (e) {
+    if (!isUsageError(e)) throw e;
+    console.error(usageMessage("lincheck bench", "pnpm --filter lincheck bench", e));
+    process.exit(2);
+  }
+}
+
+quietOnBrokenPipe();
+const values = args();
+const RUNS = values.runs;
 
 const README = join(import.meta.dirname, "../README.md");
 

@@ -1,3 +1,7 @@
+// The linearized set of a search step, with a hash kept up to date as operations are placed and
+// removed: the memo (memo.ts) keys on (this set, the state), and a lookup then starts from a hash
+// at hand instead of a pass over the set's words.
+
 /**
  * A fixed-size set of small integers: which operations of a partition are linearized so far.
  * It keeps a Zobrist hash up to date (each member contributes a random 32-bit word, combined by

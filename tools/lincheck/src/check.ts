@@ -1,3 +1,8 @@
+// check(): splits a history into independent partitions (per key for the kv model) and runs one
+// Search per partition (search.ts), sharing the effort between them a slice at a time, then turns
+// each search's outcome into the result the command, the text and the page report: the verdict,
+// the order or the longest prefix, and for a violation the operations stuck after that prefix.
+
 import type { Operation } from "./history.ts";
 import type { Model } from "./model.ts";
 import { eventOrder, Search, type SearchOutcome } from "./search.ts";

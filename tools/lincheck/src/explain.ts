@@ -1,3 +1,7 @@
+// The verdict as text, as the command prints it: for a violation, the end of the longest
+// linearizable prefix, the operations the model rejects after it, and the one whose response came
+// first (where the history breaks). Operations are named #N, as on the page.
+
 import type { CheckResult, PartitionResult } from "./check.ts";
 import type { History, Operation } from "./history.ts";
 import { replay, stateAfter } from "./replay.ts";

@@ -1,3 +1,5 @@
+// Growing typed arrays, for the search's tables (memo.ts, states.ts), which start small and double.
+
 export type Growable = Int32Array | Uint32Array | Uint8Array;
 
 /**

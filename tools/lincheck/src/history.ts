@@ -1,3 +1,7 @@
+// A history, as the checker sees it: numbered operations, each an invocation and (unless the
+// client never heard back) a response. The parsers and historyFrom build one; shapeOf holds the
+// rules both share, so a record made in code is held to exactly what a line of a file is.
+
 import type { Model } from "./model.ts";
 
 /** One client operation: an invocation and, unless the client never heard back, a response. */

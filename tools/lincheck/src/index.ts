@@ -30,4 +30,4 @@ export {
   registerModel,
 } from "./models/register.ts";
 export { type Format, formats, parseHistory, readHistory } from "./parse/index.ts";
-export { renderHtml } from "./view/html.ts";
+export { type PageOptions, renderHtml } from "./view/html.ts";

@@ -1,3 +1,6 @@
+// Lowe's memo for the search: the (linearized set, state) pairs already explored. The search's
+// budget (maxStates) caps its size, which is what bounds the search's memory.
+
 import type { Bitset } from "./bitset.ts";
 import { doubled } from "./grow.ts";
 

@@ -1,3 +1,8 @@
+// Replays operations in a given order through the model: the search's result is an order of
+// operations only, and the text (explain.ts) shows the state after each step of a prefix. The
+// corpus tests replay the evidence of each violation, to check that its prefix is legal and that
+// the model rejects each operation stuck after it.
+
 import type { Operation } from "./history.ts";
 import type { Model } from "./model.ts";
 

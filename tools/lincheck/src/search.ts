@@ -1,3 +1,40 @@
+// The search for a linearization of one partition of a history: Wing & Gong's algorithm, with
+// Lowe's memo.
+//
+// Wing & Gong (1993) build a linearization one operation at a time, depth first. An operation
+// can go next if it was invoked before the first response still outstanding: an operation that
+// has returned must come before anything invoked after its return. Of those candidates, the
+// search places the first the model accepts in the state the prefix leaves, with the output its
+// client saw, and goes on from the longer prefix; when none can be placed, it undoes the last
+// choice and tries the next candidate in its place. A prefix that holds every operation is a
+// linearization; undoing the first choice with nothing left to try means there is none. The
+// events (calls and returns, in time order) are a doubly linked list, as in Porcupine: placing
+// an operation unlinks its two events, so the candidates are the calls before the first return
+// still linked, and undoing relinks them in O(1).
+//
+// Lowe's memo: what can follow a prefix depends only on which operations it holds and the state
+// it leaves, not on their order. So each (linearized set, state) pair is explored once; placing an
+// operation that reaches a pair already in the memo is skipped like a rejection. This turns a
+// search exponential in the number of concurrent operations into one bounded by the number of
+// distinct pairs, far fewer in the histories met in practice. On top, an operation that can
+// change no state (a read) is placed as soon as the model accepts it, without trying other orders
+// (see Search).
+//
+// The budget (maxStates) is a count of memo entries, the distinct pairs explored. The search
+// answers "unknown" rather than add one more. It bounds memory (the memo is what grows), and time
+// to within a factor of the partition's length (each pair's prefix costs at most two passes over
+// its candidates); a count, not a clock, so the answer is the same on every machine.
+//
+// The per-key split happens before this file: check.ts cuts the history into the model's
+// partitions (the kv model's keys) and gives each its own Search, memo and budget. A history is
+// linearizable exactly when each of its partitions is (P-compositionality, Horn & Kroening 2015),
+// so one search over thousands of operations becomes many small ones.
+//
+// The outcome: "linearizable", with an order of every operation; "not-linearizable" once every
+// pair reachable has been explored without completing one, with the longest prefix reached as
+// the evidence (check.ts adds the operations stuck after it); "unknown" when the budget, or
+// check()'s time limit, ran out first, with the longest prefix so far.
+
 import { Bitset } from "./bitset.ts";
 import type { Operation } from "./history.ts";
 import { Memo } from "./memo.ts";
@@ -61,9 +98,8 @@ function sortedBy(keys: readonly number[]): number[] {
 /**
  * The events of a partition as a circular doubly linked list in time order, in typed arrays:
  * node 0 is the head, the call of operation i is node 2i+1 and its return node 2i+2 (the event
- * numbers of eventOrder, plus one). Placing an
- * operation in the linearization unlinks both its events, and backtracking links them back in
- * (Lowe's improvement of the Wing & Gong search: no copying, each undo O(1)).
+ * numbers of eventOrder, plus one). Placing an operation in the linearization unlinks both its
+ * events, and backtracking links them back in: no copying, each undo O(1).
  */
 class EventList {
   readonly next: number[];
@@ -116,12 +152,12 @@ export interface SearchOptions {
 }
 
 /**
- * The search for a linearization of one partition (Wing & Gong, with Lowe's list and memo). Walk
- * the events in time order; at a call, try to linearize that operation now (the model must
- * accept its output, and the resulting (set, state) pair must be new); at a return, the operation
- * it belongs to should already have been placed, so the current prefix is a dead end and the last
- * choice is undone. Operations without a response return at +infinity: they may be placed anywhere
- * after their call, and placing one at the very end is the same as it never having happened.
+ * The search (see the top of this file). Walk the events in time order; at a call, try to
+ * linearize that operation now (the model must accept its output, and the resulting (set, state)
+ * pair must be new); at a return, the operation it belongs to should already have been placed, so
+ * the current prefix is a dead end and the last choice is undone. Operations without a response
+ * return at +infinity: they may be placed anywhere after their call, and placing one at the very
+ * end is the same as it never having happened.
  *
  * One pruning on top: an operation that changes no state (a read, a cas that failed) and that the
  * model accepts now is placed now, with no alternative tried. Any linearization that places it

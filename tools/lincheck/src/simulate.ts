@@ -1,3 +1,7 @@
+// Histories that are linearizable by construction, from a seed: the property tests check that
+// every one is accepted (and that a corrupted response is judged as brute force judges it), and the
+// benchmark times a large one. Not used by the checker itself.
+
 import type { Operation } from "./history.ts";
 import type { Model } from "./model.ts";
 import type { Effect } from "./models/deterministic.ts";

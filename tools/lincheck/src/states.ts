@@ -1,3 +1,7 @@
+// The model's states as small integers, for the search: the memo stores state numbers, and the
+// model's answers for (state, operation) are kept, within a bound, for states the search asks
+// about again and again.
+
 import { doubled } from "./grow.ts";
 import type { Operation } from "./history.ts";
 import { mix } from "./memo.ts";

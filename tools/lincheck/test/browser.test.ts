@@ -6,9 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { check } from "../src/check.ts";
 import { describeOp } from "../src/explain.ts";
 import type { History } from "../src/history.ts";
+import { kvModel } from "../src/models/kv.ts";
 import { readHistory } from "../src/parse/index.ts";
-import { renderHtml } from "../src/view/html.ts";
+import { type PageOptions, renderHtml } from "../src/view/html.ts";
 import type { PartitionData } from "../src/view/layout.ts";
+import { ops } from "./build.ts";
 import { findChromium } from "./chromium.ts";
 import { corpusEntries, repoRoot } from "./corpus.ts";
 import { hostile, hostileHistory } from "./hostile.ts";
@@ -47,12 +49,17 @@ afterAll(async () => {
 });
 
 /** Write the page for a history, open it from file:// and collect anything the console complains about. */
-async function open(history: History, name: string): Promise<{ page: Page; errors: string[] }> {
+async function open(
+  history: History,
+  name: string,
+  options: PageOptions = {},
+  viewport = { width: 1400, height: 900 },
+): Promise<{ page: Page; errors: string[] }> {
   const result = check(history.model, history.operations);
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${name}.html`);
-  writeFileSync(file, renderHtml(history, result));
-  const page = await (await browser()).newPage({ viewport: { width: 1400, height: 900 } });
+  writeFileSync(file, renderHtml(history, result, options));
+  const page = await (await browser()).newPage({ viewport });
   const errors: string[] = [];
   page.on("console", (m) => {
     if (m.type() === "error" || m.type() === "warning") errors.push(m.text());
@@ -63,6 +70,62 @@ async function open(history: History, name: string): Promise<{ page: Page; error
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(outDir, `${name}.png`) });
+
+/** Move the zoom slider to one end, as a reader dragging it does. */
+function slide(page: Page, end: "min" | "max"): Promise<void> {
+  return page.locator("#zoom").evaluate((el, which) => {
+    const input = el as unknown as Slider;
+    input.value = which === "min" ? input.min : input.max;
+    input.dispatchEvent(new Event("input"));
+  }, end);
+}
+
+/** The README's example: five operations, one of which never returned. */
+const staleRead = () => readHistory(join(repoRoot, "tools/lincheck/examples/stale-read.jsonl"));
+
+/**
+ * One client's operations one after another, as part4-kv's clients run them: c1 calls each at
+ * the instant the previous returned, c2 one instant later, and c3's append never returns while its
+ * next operation runs (the lane then needs a second row).
+ */
+const handOvers = (): History => {
+  const append = (value: string) => ({ op: "append", key: "x", value });
+  const get = { op: "get", key: "x" };
+  const operations = ops([
+    ["c1", 0, 10, { op: "put", key: "x", value: "a" }, {}],
+    ["c1", 10, 20, append("b"), {}],
+    ["c1", 20, 30, get, { value: "abc" }],
+    ["c2", 5, 15, get, { value: "a" }],
+    ["c2", 16, 25, append("c"), {}],
+    ["c2", 26, 35, get, { value: "abc" }],
+    ["c3", 12, undefined, append("d")],
+    ["c3", 22, 32, get, { value: "abc" }],
+  ]);
+  return { file: "hand-overs.jsonl", model: kvModel, operations };
+};
+
+/** Each operation's box on the page, per lane, in the order the lane lists them. */
+async function boxes(page: Page) {
+  return page.locator(".lane").evaluateAll((lanes) =>
+    lanes.map((lane) =>
+      [...lane.querySelectorAll(".op")].map((el) => {
+        const box = el.getBoundingClientRect();
+        const id = el.querySelector(".id")!;
+        const style = (
+          globalThis as unknown as { getComputedStyle(e: unknown): { backgroundImage: string } }
+        ).getComputedStyle(el);
+        return {
+          id: el.querySelector(".id")!.textContent,
+          left: box.left,
+          right: box.right,
+          top: box.top,
+          shade: style.backgroundImage,
+          idWhole: id.getBoundingClientRect().right <= box.right - 2,
+        };
+      }),
+    ),
+  );
+}
 
 /** etcd_000: not linearizable, #43 breaks it, and its dead ends leave the register in 4 states. */
 const etcd000 = () =>
@@ -184,13 +247,8 @@ describe("the HTML page in a real browser: stepping and zoom", () => {
 describe("the HTML page in a real browser: zoom", () => {
   it("keeps every operation's number whole at any zoom the page offers", async () => {
     const { page, errors } = await open(etcd000(), "etcd_000-zoom");
-    const zoom = page.locator("#zoom");
     for (const end of ["min", "max"] as const) {
-      await zoom.evaluate((el, which) => {
-        const input = el as unknown as Slider;
-        input.value = which === "min" ? input.min : input.max;
-        input.dispatchEvent(new Event("input"));
-      }, end);
+      await slide(page, end);
       const clipped = await page.locator(".op").evaluateAll(
         (els) =>
           els.filter((el) => {
@@ -206,6 +264,123 @@ describe("the HTML page in a real browser: zoom", () => {
       .locator(".op:not(.pending) .text")
       .evaluateAll((els) => els.filter((t) => t.scrollWidth > t.clientWidth).length);
     expect(cut).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("the HTML page in a real browser: fitted to the window", () => {
+  /** The zoom, and how the widest timeline sits in its scrolling box. */
+  const fit = (page: Page) =>
+    page
+      .locator(".scroll")
+      .first()
+      .evaluate((scroll) => {
+        const track = scroll.querySelector(".track")!.getBoundingClientRect();
+        const zoom = scroll.ownerDocument.querySelector("#zoom") as unknown as Slider & {
+          dataset: { readable: string };
+        };
+        return {
+          zoom: Number(zoom.value),
+          readable: Number(zoom.dataset.readable),
+          room: scroll.getBoundingClientRect().right - track.left,
+          track: track.width,
+          scrolls: scroll.scrollWidth > scroll.clientWidth,
+        };
+      });
+
+  it("opens a short history across the whole width, every label whole, and follows the window", async () => {
+    const { page, errors } = await open(staleRead(), "stale-read-fit");
+    const wide = await fit(page);
+    // The ten slots of the history fill the room beside the client names, to within a slot.
+    expect(wide.scrolls).toBe(false);
+    expect(wide.track).toBeLessThanOrEqual(wide.room);
+    expect(wide.track).toBeGreaterThan(wide.room - wide.zoom);
+    expect(wide.zoom).toBeGreaterThan(4 * wide.readable);
+    const cut = await page
+      .locator(".op .text")
+      .evaluateAll((els) => els.filter((t) => t.scrollWidth > t.clientWidth).length);
+    expect(cut).toBe(0);
+    await shot(page, "stale-read-fit");
+    await page.setViewportSize({ width: 800, height: 900 });
+    const narrow = await fit(page);
+    expect(narrow.scrolls).toBe(false);
+    expect(narrow.track).toBeGreaterThan(narrow.room - narrow.zoom);
+    expect(narrow.zoom).toBeLessThan(wide.zoom);
+    // Zoomed by hand, it stays as the reader set it; "fit" fits it again.
+    await page.click("#zoom-in");
+    const zoomed = (await fit(page)).zoom;
+    await page.setViewportSize({ width: 1400, height: 900 });
+    expect((await fit(page)).zoom).toBe(zoomed);
+    await page.click("#zoom-fit");
+    expect((await fit(page)).zoom).toBe(wide.zoom);
+    expect(errors).toEqual([]);
+  });
+
+  it("opens a history too long to fit at the zoom where labels stay readable, scrolling", async () => {
+    const { page, errors } = await open(etcd000(), "etcd_000-readable");
+    const opened = await fit(page);
+    expect(opened.zoom).toBe(opened.readable);
+    expect(opened.scrolls).toBe(true);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("the HTML page in a real browser: one client's operations told apart", () => {
+  it("draws each operation apart from its neighbours: a gap, a shade, its own label", async () => {
+    const { page, errors } = await open(handOvers(), "hand-overs");
+    for (const end of ["fit", "min"] as const) {
+      if (end === "min") await slide(page, "min");
+      const lanes = await boxes(page);
+      expect(lanes.map((l) => l.map((b) => b.id))).toEqual([
+        ["#0", "#1", "#2"],
+        ["#3", "#4", "#5"],
+        ["#6", "#7"],
+      ]);
+      for (const lane of lanes.slice(0, 2)) {
+        for (let i = 1; i < lane.length; i++) {
+          const [a, b] = [lane[i - 1]!, lane[i]!];
+          expect(b.top, `${b.id} on ${a.id}'s row (${end})`).toBe(a.top);
+          expect(b.left - a.right, `gap ${a.id}-${b.id} (${end})`).toBeGreaterThanOrEqual(2);
+          expect(b.shade, `${a.id} and ${b.id} shaded apart`).not.toBe(a.shade);
+        }
+        expect(lane.every((b) => b.idWhole)).toBe(true);
+      }
+      // #6 never returned, so #7 ran beside it: a row of its own, below.
+      const [pending, next] = lanes[2]!;
+      expect(next!.top).toBeGreaterThanOrEqual(pending!.top + 20);
+      await shot(page, `hand-overs-${end}`);
+    }
+    // Each linearization point lies on its own operation's bar.
+    const stray = await page.locator(".point").evaluateAll(
+      (points) =>
+        points.filter((p) => {
+          const id = (p as unknown as Shown).dataset.op;
+          const bar = p
+            .parentElement!.querySelector(`.op[data-op="${id}"]`)!
+            .getBoundingClientRect();
+          const x = p.getBoundingClientRect().left + 1;
+          return x < bar.left || x > bar.right;
+        }).length,
+    );
+    expect(stray).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("the HTML page in a real browser: the way back to the timeline", () => {
+  it("links to the test's timeline beside it, when given one", async () => {
+    const timeline = join(outDir, "kv--t-stale.html");
+    writeFileSync(timeline, "<!doctype html><title>timeline</title><p>the test's timeline</p>");
+    const { page, errors } = await open(staleRead(), "kv--t-stale.history", {
+      timeline: "kv--t-stale.html",
+    });
+    const link = page.locator("a#timeline");
+    await expect(link.isVisible()).resolves.toBe(true);
+    await expect(link.textContent()).resolves.toBe("The test's timeline");
+    await shot(page, "kv--t-stale.history");
+    await link.click();
+    await page.waitForURL(pathToFileURL(timeline).href);
+    await expect(page.title()).resolves.toBe("timeline");
     expect(errors).toEqual([]);
   });
 });

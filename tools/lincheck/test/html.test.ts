@@ -32,6 +32,14 @@ describe("the HTML page", () => {
     expect(html).toMatch(/<button id="jump" data-partition="0" data-op="1">/);
   });
 
+  it("links the test's timeline only when given one, its href escaped as any text", () => {
+    expect(html).not.toContain('id="timeline"');
+    const linked = renderHtml(history, check(history.model, history.operations), {
+      timeline: 'kv--t "small".html',
+    });
+    expect(linked).toContain('<a id="timeline" href="kv--t &#34;small&#34;.html">');
+  });
+
   it("names every operation by its number in the history", () => {
     for (const op of history.operations)
       expect(html).toContain(`<span class="id">#${op.id}</span>`);

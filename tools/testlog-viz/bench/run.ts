@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { chromium } from "playwright-core";
 import { pageScript } from "../src/bundle.ts";
+import { ClusterModel } from "../src/cluster-model.ts";
 import { renderPage } from "../src/html.ts";
 import { buildTimeline } from "../src/model.ts";
 import { StateReplay } from "../src/state.ts";
@@ -48,6 +49,12 @@ timed("cluster state after the last row", () =>
     timeline.rows.length - 1,
   ),
 );
+timed("cluster view's model of every event", () => {
+  const model = new ClusterModel(trace.nodes);
+  model.appendEvents(trace.events);
+  const last = trace.events.length - 1;
+  return [model.stateAt(last), model.flightsAt(last, trace.events[last]!.t)];
+});
 const out = new URL("../out/", import.meta.url);
 mkdirSync(out, { recursive: true });
 const file = new URL("bench-100k.html", out);
@@ -86,5 +93,29 @@ if (chromiumPath !== undefined) {
     for (let i = 0; i < 20; i++) await page.keyboard.press("j");
     await page.waitForSelector("#state .node-state");
   });
+  await timedAsync("chromium: scrub the cluster view to the middle", async () => {
+    await page.locator(".cv-scrub").evaluate((input) => {
+      (input as unknown as { value: string }).value = "1000";
+      input.dispatchEvent(new Event("input"));
+    });
+    await page.waitForSelector("#cluster-view .node");
+  });
+  // frames the cluster view draws in two seconds of playing (the table's row following it)
+  await page.keyboard.press(" ");
+  const frames = await page.evaluate(`new Promise((resolve) => {
+    const view = document.getElementById("cluster-view");
+    let frames = 0;
+    let last = view.dataset.t;
+    const began = performance.now();
+    const tick = () => {
+      if (view.dataset.t !== last) { frames++; last = view.dataset.t; }
+      if (performance.now() - began < 2000) requestAnimationFrame(tick); else resolve(frames);
+    };
+    requestAnimationFrame(tick);
+  })`);
+  await page.keyboard.press(" ");
+  console.log(
+    `${"chromium: cluster view playing".padEnd(40)} ${String(Number(frames) / 2).padStart(6)} frames/s`,
+  );
   await browser.close();
 }

@@ -1,12 +1,10 @@
 // Entry point for `pnpm viz` and dotest.sh; see main.ts for what it does.
 import chalk from "chalk";
+import { quietOnClosedPipe } from "./cli-support.ts";
 import { main } from "./main.ts";
 
-// `pnpm viz -f text … | head` closes the pipe early; that is the reader's choice, not an error.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE") throw error;
-  process.exit(process.exitCode ?? 0);
-});
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
 
 process.exitCode = main(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),

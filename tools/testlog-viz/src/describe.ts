@@ -4,6 +4,7 @@
 // are never hidden.
 
 import { declaredFields, sentence } from "./kinds.ts";
+import { readableCommand, readablePayload } from "./readable.ts";
 import type { Details, TraceEvent } from "./trace.ts";
 
 /**
@@ -25,7 +26,9 @@ export function describe(
   sentenceOf: (e: Known) => string = sentence,
 ): Description {
   if (!event.known) return { text: formatFields(event.details, []), tone: "plain" };
-  const extra = formatFields(event.details, declaredFields(event.kind));
+  // part 4's process.start sentence names every field a process adds (seed, run, …) itself
+  const extra =
+    event.kind === "process.start" ? "" : formatFields(event.details, declaredFields(event.kind));
   let text: string;
   try {
     text = sentenceOf(event);
@@ -37,7 +40,37 @@ export function describe(
       tone: toneOf(event),
     };
   }
+  text = readableValues(event, text);
   return { text: extra === "" ? text : `${text}  ${extra}`, tone: toneOf(event) };
+}
+
+/**
+ * The part's sentence with the JSON values it embeds (a message's payload, log entries'
+ * commands) read as words (readable.ts). Each is swapped where the sentence holds its exact
+ * JSON, so a sentence that words them itself is left as it is.
+ */
+function readableValues(event: Known, text: string): string {
+  const swap = (value: unknown, words: string) => {
+    const json = JSON.stringify(value);
+    return json === undefined ? text : text.split(json).join(words);
+  };
+  switch (event.kind) {
+    case "send":
+    case "deliver":
+    case "drop": {
+      const { rpc, type, payload } = event.details;
+      return swap(payload, `(${readablePayload(rpc, type, payload)})`);
+    }
+    case "log.append":
+      for (const { command } of event.details.entries)
+        text = swap(command, readableCommand(command));
+      return text;
+    case "apply":
+    case "submit":
+      return swap(event.details.command, readableCommand(event.details.command));
+    default:
+      return text;
+  }
 }
 
 function toneOf(event: Known): Tone {

@@ -8,12 +8,16 @@ import ejs from "ejs";
 import { pageScript } from "./bundle.ts";
 import type { ClientLane } from "./clients.ts";
 import { formatValue } from "./describe.ts";
+import { firstFailure } from "./failure.ts";
 import type { Batch, Lane, Timeline } from "./model.ts";
 import type { ClientLaneTuple, LaneTuple, PageData, RowTuple } from "./page-data.ts";
-import { testName } from "./trace.ts";
+import { passed, resultLabel, testName } from "./trace.ts";
 
 const templates = new URL("./templates/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, templates), "utf8");
+/** The page's styles, then the cluster view's own (which the playground includes as they are). */
+const pageCss = () =>
+  `${read("page.css")}\n${readFileSync(new URL("./page/cluster-view.css", import.meta.url), "utf8")}`;
 
 // Compiled once per process: a run renders many pages.
 let compiled: { page: ejs.TemplateFunction; index: ejs.TemplateFunction } | undefined;
@@ -25,7 +29,7 @@ function compiledTemplates() {
   return compiled;
 }
 
-export function pageData(timeline: Timeline): PageData {
+export function pageData(timeline: Timeline, failure = firstFailure(timeline)): PageData {
   const { nodes } = timeline.trace;
   const kinds = timeline.kinds.map(([kind]) => kind);
   const kindIndex = new Map(kinds.map((kind, i) => [kind, i]));
@@ -51,16 +55,41 @@ export function pageData(timeline: Timeline): PageData {
       row.peer !== null && peer !== undefined ? [peer, row.peer.text] : 0,
     ];
   });
+  const { merged } = timeline.trace;
   return {
     nodes,
     clients: timeline.clients,
     storage: timeline.storage,
+    logs: timeline.rows.some((row) => row.ops?.some((op) => LOG_OPS.has(op[0]))),
+    clock: merged === null ? "virtual" : "wall",
+    origin: merged?.origin ?? 0,
+    failure: failure && {
+      row: failure.row,
+      causes: failure.causes,
+      nodes: failure.nodes,
+      expected: failure.expected,
+    },
     columns: timeline.columns,
     kinds,
     lanes: lanes.list,
     clientLanes: clientLanes.list,
     rows,
   };
+}
+
+/** State operations that only a trace with logs has (part 2 on). */
+const LOG_OPS = new Set(["append", "truncate", "commit", "apply", "restart"]);
+
+/** The trace's events as the cluster view reads them: the JSON-lines objects, without `line`. */
+export function eventsData(timeline: Timeline): object[] {
+  return timeline.trace.events.map(({ t, node, term, role, kind, details }) => ({
+    t,
+    node,
+    term,
+    role,
+    kind,
+    details,
+  }));
 }
 
 /**
@@ -123,6 +152,7 @@ export interface PageOptions {
 export function renderPage(timeline: Timeline, options: PageOptions = {}): string {
   const { trace } = timeline;
   const start = trace.start;
+  const failure = firstFailure(timeline);
   return compiledTemplates().page({
     title: testName(trace),
     cluster: options.cluster ?? "",
@@ -142,12 +172,31 @@ export function renderPage(timeline: Timeline, options: PageOptions = {}): strin
     merged: trace.merged && {
       files: trace.merged.files.map((file) => basename(file)),
       origin: new Date(trace.merged.origin).toISOString(),
+      otherRuns: trace.merged.otherRuns,
+      run: trace.run,
+      processes: processesOf(trace),
     },
     indexHref: options.indexHref,
     historyHref: options.historyHref ?? "",
-    css: read("page.css"),
+    css: pageCss(),
     script: pageScript(),
-    data: scriptJson(pageData(timeline)),
+    data: scriptJson(pageData(timeline, failure)),
+    eventsJson: scriptJson(eventsData(timeline)),
+    failure,
+    resultLabel: resultLabel(trace),
+    passed: passed(trace.result),
+  });
+}
+
+/** The processes of a real run, as their first lines name them: `n1 pid 4242 (start 2)`. */
+function processesOf(trace: Timeline["trace"]): string[] {
+  return trace.events.flatMap((e) => {
+    if (e.kind !== "process.start") return [];
+    const d = e.details as Record<string, unknown>;
+    const who = e.node === null ? String(d.program) : `n${e.node}`;
+    const start =
+      typeof d.incarnation === "number" && d.incarnation > 1 ? ` (start ${d.incarnation})` : "";
+    return [`${who} pid ${String(d.pid)}${start}`];
   });
 }
 
@@ -178,14 +227,14 @@ export function renderIndex(
     part: timeline.trace.start?.part ?? "",
     seed: String(timeline.trace.start?.seed ?? ""),
     result: timeline.trace.result,
-    expectedViolation: timeline.trace.end?.expectedViolation === true,
+    label: resultLabel(timeline.trace),
+    passed: passed(timeline.trace.result),
     events: timeline.rows.length,
     warnings: timeline.trace.warnings.length,
     duration: timeline.summary.duration,
   }));
   const failed =
-    tests.filter((t) => t.result !== "pass").length +
-    without.filter((t) => t.result !== "pass").length;
+    tests.filter((t) => !t.passed).length + without.filter((t) => t.result !== "pass").length;
   const total = tests.length + without.length;
-  return compiledTemplates().index({ title, tests, without, failed, total, css: read("page.css") });
+  return compiledTemplates().index({ title, tests, without, failed, total, css: pageCss() });
 }

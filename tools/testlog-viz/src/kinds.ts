@@ -164,7 +164,8 @@ const specs: { [K in Kind]: Spec } = {
     nodes: list(int),
     replay: str,
     render: str,
-    config: shaped({ raft: isObject, network: isObject }),
+    // the simulation's tests give { raft, network }; part4's real tests the nodes' flags
+    config: isObject,
   },
   "test.end": { result: oneOf("pass", "fail"), error: opt(str), expectedViolation: opt(bool) },
   isolate: { node: int, network },
@@ -199,13 +200,16 @@ const specs: { [K in Kind]: Spec } = {
     (d: Details) => (d.result === undefined) !== (d.error === undefined),
   ],
   // Real processes (part4's src/real): each file's first line, a clean stop, fault injection.
+  // program: "node", "client", "test", and "supervisor" for kv:cluster's own file (cluster.jsonl)
   "process.start": {
-    program: oneOf("node", "client", "test"),
+    program: oneOf("node", "client", "test", "supervisor"),
     pid: int,
     clock: oneOf("wall"),
     started: str,
   },
   "process.stop": { reason: str },
+  "process.exit": { pid: int, code: nullable(int), signal: nullable(str), expected: bool },
+  "process.restart": { pid: int },
   faults: { drop: list(int) },
   fault: { action: oneOf("kill", "restart", "pause", "resume", "cut", "heal"), node: int },
 };
@@ -262,6 +266,31 @@ export function payloadEntries(payload: Details): { first: number; terms: number
   return { first, terms: entries.map((e) => e.term) };
 }
 
+/** How a process ended, as the supervisor saw it (cluster.jsonl); see `processExitOf`. */
+export interface ProcessExit {
+  pid: number;
+  /** the exit status, or null when a signal ended it */
+  code: number | null;
+  signal: string | null;
+  /** the supervisor stopped it (Ctrl-C): not a failure */
+  expected: boolean;
+}
+
+const exitShape: Shape = { pid: int, code: nullable(int), signal: nullable(str), expected: bool };
+
+/**
+ * A `process.exit` event's details: kv:cluster's supervisor writes one, with `node` the node's
+ * id, at the moment a node's process ends (the process itself cannot say so when SIGKILL ends
+ * it). Read by field names through a check, whether or not the part's types declare the kind
+ * yet, so the lane is dead from that moment either way.
+ */
+export function processExitOf(event: { kind: string; details: Details }): ProcessExit | null {
+  if (event.kind !== "process.exit" || mismatch(exitShape, event.details) !== undefined) {
+    return null;
+  }
+  return event.details as unknown as ProcessExit;
+}
+
 /** A client's operation: the client's name and its request's number, as part4-kv numbers them. */
 export interface ClientOp {
   client: string;
@@ -280,11 +309,7 @@ export function clientOpOf(entryCommand: unknown): (ClientOp & { command: unknow
   return { client: client as string, seq: seq as number, command: entryCommand.command };
 }
 
-/** A log entry's command in a few words: a client's request as `a #2: put "x" "1"`, else JSON. */
-export function commandLabel(entryCommand: unknown): string {
-  const op = clientOpOf(entryCommand);
-  if (op !== null && command(op.command)) {
-    return `${op.client} #${op.seq}: ${describeCommand(op.command as KvCommand)}`;
-  }
-  return JSON.stringify(entryCommand) ?? String(entryCommand);
+/** A key/value command in part4-kv's own words (`put "x" "1"`), if it is one. */
+export function kvCommandText(value: unknown): string | null {
+  return command(value) ? describeCommand(value as KvCommand) : null;
 }

@@ -19,7 +19,11 @@ export interface ReadFile {
 }
 
 /** One trace from the files of one run; `source` names it (its page is named after it). */
-export function mergeTraces(files: readonly ReadFile[], source: string): Trace {
+export function mergeTraces(
+  files: readonly ReadFile[],
+  source: string,
+  otherRuns: string[] = [],
+): Trace {
   const names = files.map((file) => basename(file.source));
   const warnings = files.flatMap((file, i) => file.warnings.map((w) => `${names[i]}: ${w}`));
   const merged = interleave(files.map((file) => file.events));
@@ -27,7 +31,32 @@ export function mergeTraces(files: readonly ReadFile[], source: string): Trace {
   // wall-clock milliseconds are unreadable as row times: rows count from the first event
   const events = merged.map(({ event }) => ({ ...event, t: event.t - origin }));
   warnings.push(...clockWarnings(merged, names));
-  return assemble(source, events, warnings, { files: files.map((f) => f.source), origin });
+  const run = { files: files.map((f) => f.source), origin, otherRuns };
+  return assemble(source, events, warnings, run);
+}
+
+/** The run a file belongs to: its `process.start`'s `run`, or null for a file that names none. */
+function runOf(file: ReadFile): string | null {
+  for (const e of file.events) {
+    if (e.known && e.kind === "process.start" && typeof e.details.run === "string") {
+      return e.details.run;
+    }
+  }
+  return null;
+}
+
+/**
+ * The files grouped by run, in the order their runs first appear: a trace folder that two
+ * starts of kv:cluster wrote into holds both runs' files, and merging them would draw one
+ * cluster with two of every node. Files that name no run go together, apart from the others.
+ */
+export function splitRuns(files: readonly ReadFile[]): { run: string | null; files: ReadFile[] }[] {
+  const groups = new Map<string | null, ReadFile[]>();
+  for (const file of files) {
+    const run = runOf(file);
+    groups.set(run, [...(groups.get(run) ?? []), file]);
+  }
+  return [...groups].map(([run, files]) => ({ run, files }));
 }
 
 /** What an event makes happen that an event of another file may answer. */

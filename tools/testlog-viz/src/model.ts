@@ -12,7 +12,8 @@ import {
   peerOf,
 } from "./clients.ts";
 import { type Description, describe } from "./describe.ts";
-import { commandLabel, type LogEntry, payloadEntries, type TraceKinds } from "./kinds.ts";
+import { type LogEntry, payloadEntries, processExitOf, type TraceKinds } from "./kinds.ts";
+import { readableCommand } from "./readable.ts";
 import type { Entry, Op } from "./state.ts";
 import { type Summary, summarize } from "./summary.ts";
 import type { Trace, TraceEvent } from "./trace.ts";
@@ -76,7 +77,7 @@ export interface Timeline {
 }
 
 /** Raft §5.2: every server starts as a follower in term 0, until its first event says more. */
-const START: Lane = { role: "follower", term: 0, cut: false, dead: false, group: null };
+export const START: Lane = { role: "follower", term: 0, cut: false, dead: false, group: null };
 /** Entries a row lists in full; more become a batch summary that expands on demand. */
 export const BATCH_FROM = 5;
 
@@ -122,15 +123,23 @@ export function buildTimeline(trace: Trace): Timeline {
   };
 }
 
-const STORAGE_KINDS = new Set(["persist", "halt", "restart"]);
+export const STORAGE_KINDS = new Set(["persist", "halt", "restart"]);
 
-function nextLanes(
+export function nextLanes(
   lanes: Lane[],
   e: TraceEvent,
   column: Map<number, number>,
   ids: number[],
 ): Lane[] {
   if (e.node !== null) return nodeLanes(lanes, e, column.get(e.node)!);
+  if (e.known && e.kind === "fault" && e.details.action === "kill") {
+    // a real test killed the node's process (SIGKILL): it writes nothing more, so say it here
+    const i = column.get(e.details.node);
+    if (i === undefined || lanes[i]!.dead) return lanes;
+    const next = lanes.slice();
+    next[i] = { ...lanes[i]!, dead: true };
+    return next;
+  }
   if (!e.known || e.kind === "process.start" || !("network" in e.details)) return lanes;
   const { groups, cutOff, dead } = e.details.network;
   const split = groups.length > 1;
@@ -159,13 +168,16 @@ function nodeLanes(lanes: Lane[], e: TraceEvent, i: number): Lane[] {
   const old = lanes[i]!;
   const role = e.role ?? old.role;
   const term = e.term ?? old.term;
-  // a halt stops the node before its role says so (part 3: storage failed)
-  const halted = e.kind === "halt";
-  if (role === old.role && term === old.term && (!halted || old.dead)) return lanes;
+  // A halt stops the node before its role says so (part 3: storage failed); a real process's
+  // exit (the supervisor's process.exit, kv:cluster) ends it whatever its last role was, since a
+  // SIGKILLed node writes nothing more; a process starting on the node brings it back.
+  const stops = e.kind === "halt" || processExitOf(e) !== null;
+  const starts = e.kind === "process.start";
+  const dead = stops || role === "dead" || (starts || old.role === "dead" ? false : old.dead);
+  if (role === old.role && term === old.term && dead === old.dead) return lanes;
   const next = lanes.slice();
   // A dead role marks the lane dead; leaving it clears the mark. A harness crash mark stays
   // until the harness says otherwise, so an event from a crashed node stands out.
-  const dead = halted || role === "dead" || (old.role === "dead" ? false : old.dead);
   next[i] = { ...old, role, term, dead };
   return next;
 }
@@ -247,13 +259,15 @@ function messageOf(e: TraceEvent): {
   return { msg: null, request: null, heartbeat: false };
 }
 
-function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<number, number>) {
+export function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<number, number>) {
   if (e.node === null) return e.known && e.kind === "restart" ? [restartOp(e.details)] : null;
   const i = column.get(e.node)!;
   const ops: Op[] = [];
   // a new term: the vote of the old one is void (Figure 2, votedFor is per term)
   if ((after[i]!.term ?? 0) > (before[i]!.term ?? 0)) ops.push(["vote", e.node, null]);
   if (before[i]!.role === "leader" && after[i]!.role !== "leader") ops.push(["unlead", e.node]);
+  // a real node's process starts again: it reads its storage, as a harness restart does
+  if (e.kind === "process.start" && before[i]!.dead) ops.push(["reload", e.node]);
   if (e.known) {
     const op = stateOp(e, e.node);
     if (op) ops.push(op);
@@ -262,7 +276,7 @@ function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<number,
 }
 
 const entriesOf = (entries: readonly LogEntry[]): Entry[] =>
-  entries.map((x): Entry => [x.term, clip(commandLabel(x.command))]);
+  entries.map((x): Entry => [x.term, clip(readableCommand(x.command))]);
 
 /** Short text of a command for the log strip's tooltips. */
 function clip(text: string): string {

@@ -37,6 +37,13 @@ export interface PageData {
   clients: string[];
   /** the part keeps state on disk (part 3 on): the state view marks what is not saved */
   storage: boolean;
+  /** the trace has logs (part 2 on); part 1's has elections only */
+  logs: boolean;
+  /** how the rows' times read: virtual ms of a test, or wall-clock ms since `origin` (a merged run) */
+  clock: "virtual" | "wall";
+  origin: number;
+  /** the first failure (failure.ts): its row, the rows that led there and their nodes */
+  failure: { row: number; causes: number[]; nodes: number[]; expected: boolean } | null;
   columns: string[];
   kinds: string[];
   /** distinct lane states; rows point at them, since lanes rarely change between rows */

@@ -20,7 +20,12 @@ export type Op =
   /** a durable save: storage now holds this term, vote and the log up to lastLogIndex */
   | [op: "persist", node: number, term: number, votedFor: number | null, lastLogIndex: number]
   /** a new module on the node's storage: its durable state, commitIndex and lastApplied 0 */
-  | [op: "restart", node: number, term: number, votedFor: number | null, log: Entry[]];
+  | [op: "restart", node: number, term: number, votedFor: number | null, log: Entry[]]
+  /**
+   * a real node's process starts again on its data folder (its trace does not list what it
+   * loaded): what its last `persist` made durable, as `restart` with that state
+   */
+  | [op: "reload", node: number];
 
 /** What a node's storage holds. */
 export interface Disk {
@@ -44,6 +49,11 @@ export interface NodeState {
   disk: Disk | null;
   /** How many of the log's first entries are on disk as they are in memory; the rest are unsaved. */
   saved: number;
+  /**
+   * Part 5 (snapshots): the compacted prefix, the index and term of the last entry a snapshot
+   * replaced. No part writes one yet; the cluster view draws it before the log when one does.
+   */
+  snapshot?: { lastIncludedIndex: number; lastIncludedTerm: number };
 }
 
 export type ClusterState = Map<number, NodeState>;
@@ -71,11 +81,15 @@ export function applyOp(state: ClusterState, op: Op): void {
     node = fresh(op[0] === "persist" || op[0] === "restart");
     state.set(op[1], node);
   }
-  if (op[0] === "persist" || op[0] === "restart") applyStorageOp(node, op);
+  if (op[0] === "reload") reload(node);
+  else if (op[0] === "persist" || op[0] === "restart") applyStorageOp(node, op);
   else applyLogOp(node, op);
 }
 
-function applyLogOp(node: NodeState, op: Exclude<Op, { 0: "persist" | "restart" }>): void {
+function applyLogOp(
+  node: NodeState,
+  op: Exclude<Op, { 0: "persist" | "restart" | "reload" }>,
+): void {
   switch (op[0]) {
     case "vote":
       node.votedFor = op[2];
@@ -123,6 +137,16 @@ function applyStorageOp(node: NodeState, op: Extract<Op, { 0: "persist" | "resta
   node.commitIndex = 0;
   node.lastApplied = 0;
   node.progress.clear();
+}
+
+/** A process restarting on its storage: the saved prefix of its log, its saved term and vote. */
+function reload(node: NodeState): void {
+  const disk = node.disk;
+  const log = node.log.slice(
+    0,
+    disk === null ? node.saved : Math.min(node.saved, disk.lastLogIndex),
+  );
+  applyStorageOp(node, ["restart", 0, disk?.term ?? 0, disk?.votedFor ?? null, log]);
 }
 
 export function cloneState(state: ClusterState): ClusterState {

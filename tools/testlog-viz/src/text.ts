@@ -5,7 +5,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 import type { ClientLane } from "./clients.ts";
 import type { Lane, Timeline } from "./model.ts";
-import { testName } from "./trace.ts";
+import { passed, resultLabel, testName } from "./trace.ts";
 
 export interface TextOptions {
   /** chalk level 0 gives plain text (the CLI picks it from whether stdout is a terminal) */
@@ -22,11 +22,12 @@ export function renderText(timeline: Timeline, options: TextOptions = {}): strin
   // room for a running operation's number ("#12")
   const clientWidths = timeline.clients.map((name) => Math.max(4, name.length));
   const name = testName(trace);
-  const result =
-    trace.result === "pass" ? c.green.bold("PASS") : c.red.bold(`FAIL (${trace.result})`);
+  const words = resultLabel(trace);
+  const result = passed(trace.result) ? c.green.bold(words) : c.red.bold(words);
   const shutdown = summary.atShutdown > 0 ? ` (and ${summary.atShutdown} at shutdown)` : "";
   const header = [
-    `${result} ${c.bold(name)}  seed ${String(trace.start?.seed ?? "?")}`,
+    // a run that no test drove has no seed to give
+    `${result} ${c.bold(name)}${trace.result === "no test" ? "" : `  seed ${String(trace.start?.seed ?? "?")}`}`,
     ...(trace.start?.replay === undefined ? [] : [`replay: ${String(trace.start.replay)}`]),
     ...(trace.merged === null
       ? []

@@ -21,13 +21,43 @@ export type { Details } from "./kinds.ts";
  */
 export type TraceEvent = (KnownEvent & { known: true }) | (RawEvent & { known: false });
 
-export type Result = "pass" | "fail" | "cut short";
+/**
+ * How a trace's test ended: its `test.end` (or none: "cut short"); "expected fail" when vitest's
+ * report says the test passed although its trace ends in a failure (a `test.fails` test, which
+ * is meant to fail); "no test" for the files of a run of real processes that no test drove
+ * (`pnpm kv:cluster`): there is no verdict to give.
+ */
+export type Result = "pass" | "fail" | "cut short" | "expected fail" | "no test";
+
+/** Whether a result counts as a success (for the exit status, the index's counts, colours). */
+export const passed = (result: Result): boolean => result !== "fail" && result !== "cut short";
+
+/** The words a page, the index and the terminal give a trace's result. */
+export function resultLabel(trace: Pick<Trace, "result" | "end">): string {
+  switch (trace.result) {
+    case "pass":
+      return trace.end?.expectedViolation ? "PASS (violation expected)" : "PASS";
+    case "expected fail":
+      return "PASS (expected to fail)";
+    case "fail":
+      return "FAIL";
+    case "cut short":
+      return "FAIL (trace cut short)";
+    case "no test":
+      return "RUN";
+  }
+}
 
 export interface Trace {
   /** where the trace came from (a file path, or a label in tests) */
   source: string;
   /** a trace merged from several files (merge.ts): the files, and the earliest `t` among them */
-  merged: { files: string[]; origin: number } | null;
+  merged: {
+    files: string[];
+    origin: number;
+    /** the other runs whose files were given with this one's: each has a page of its own */
+    otherRuns: string[];
+  } | null;
   events: TraceEvent[];
   /** node ids in ascending order: from test.start and from every event */
   nodes: number[];
@@ -35,6 +65,8 @@ export interface Trace {
   start: TraceKinds["test.start"] | null;
   end: TraceKinds["test.end"] | null;
   result: Result;
+  /** the run's id (`process.start`'s `run`) when real processes wrote the trace */
+  run: string | null;
   warnings: string[];
 }
 
@@ -74,9 +106,16 @@ export function assemble(
 ): Trace {
   const start = events.find(isKind("test.start"))?.details ?? null;
   const end = events.findLast(isKind("test.end"))?.details ?? null;
-  if (!start) warnings.push("no test.start line: test name, seed and replay command are unknown");
-  if (!end)
+  const processes = events.filter(isKind("process.start"));
+  // real processes that no test drove (pnpm kv:cluster): no test, so nothing is missing
+  const untested = start === null && processes.length > 0;
+  if (!start && !untested) {
+    warnings.push("no test.start line: test name, seed and replay command are unknown");
+  }
+  if (!end && !untested) {
     warnings.push("no test.end line: the trace was cut short, so the test counts as failed");
+  }
+  const run = processes.map((e) => e.details.run).find((id) => typeof id === "string");
   return {
     source,
     merged,
@@ -84,7 +123,8 @@ export function assemble(
     nodes: collectNodes(events, start),
     start,
     end,
-    result: end?.result ?? "cut short",
+    result: end?.result ?? (untested ? "no test" : "cut short"),
+    run: (run as string | undefined) ?? null,
     warnings,
   };
 }
@@ -116,9 +156,25 @@ function parseLine(raw: string, line: number): RawEvent | string {
   } catch {
     return `line ${line}: not valid JSON (truncated?), skipped: ${clip(raw)}`;
   }
+  return rawEvent(value, line, raw);
+}
+
+/**
+ * One event from a value that is already parsed (the cluster view is fed objects, not lines),
+ * typed by its kind; or why it cannot be used. `line` numbers it for warnings.
+ */
+export function eventOf(value: unknown, line: number, problems: string[]): TraceEvent | null {
+  const raw = rawEvent(value, line, () => JSON.stringify(value) ?? String(value));
+  if (typeof raw !== "string") return classify(raw, problems);
+  problems.push(raw);
+  return null;
+}
+
+function rawEvent(value: unknown, line: number, text: string | (() => string)): RawEvent | string {
   if (!isObject(value)) return `line ${line}: not a JSON object, skipped`;
   const { t, node, term, role, kind, details = {} } = value;
-  const problem = (why: string) => `line ${line}: ${why}, skipped: ${clip(raw)}`;
+  const problem = (why: string) =>
+    `line ${line}: ${why}, skipped: ${clip(typeof text === "string" ? text : text())}`;
   if (typeof t !== "number" || !Number.isFinite(t)) return problem("t is not a number");
   if (typeof kind !== "string" || kind === "") return problem("kind is missing");
   if (node !== null && !isId(node)) return problem("node is neither an integer nor null");
@@ -166,5 +222,8 @@ export function filterName(path: readonly string[]): string {
 
 /** The trace's test by its -t name; the trace itself joins describe and test names by " > ". */
 export function testName(trace: Trace): string {
-  return trace.start === null ? trace.source : filterName(trace.start.test.split(" > "));
+  if (trace.start !== null) return filterName(trace.start.test.split(" > "));
+  return trace.result === "no test"
+    ? `run ${trace.run ?? "without an id"} of real processes`
+    : trace.source;
 }

@@ -1,17 +1,13 @@
 // Opens rendered pages in a real browser (the system's Chromium, found by chromium.ts and driven
 // by playwright-core) and checks what a reader sees and does. Never skipped: without a Chromium
 // every test here fails, saying how to install one. Screenshots go to out/browser/.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { renderPage } from "../src/html.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
 import { end, harness, message, network, onNode, start, timelineOf } from "./build.ts";
-import { findChromium } from "./chromium.ts";
+import { finish as finishPage, launch, OUT, open as openPage } from "./pages.ts";
 import { mergedRun, realTimeline } from "./real.ts";
 
-const OUT = new URL("../out/browser/", import.meta.url);
 const LEADER_TINT = "rgb(191, 230, 179)";
 const FOLLOWER_TINT = "rgb(255, 255, 255)";
 
@@ -20,45 +16,24 @@ const real = realTimeline("part1-old-leader-reconnects.jsonl");
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: findChromium(),
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launch();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-/** Writes the page under out/, opens it from file:// and records every console error. */
+/** The page, and the record of its errors and requests that `finish` checks. */
+const opened = new WeakMap<Page, Awaited<ReturnType<typeof openPage>>>();
+
 async function open(name: string, timeline: Timeline): Promise<{ page: Page; errors: string[] }> {
-  mkdirSync(OUT, { recursive: true });
-  const file = new URL(name, OUT);
-  writeFileSync(file, renderPage(timeline));
-  // the page is taller than the window: the state panel sits at its bottom
-  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(pathToFileURL(file.pathname).href);
-  await page.waitForSelector("#timeline tbody tr");
-  return { page, errors };
+  const result = await openPage(browser, name, timeline);
+  opened.set(result.page, result);
+  return result;
 }
 
-/** How every page's test ends: a screenshot when named, no console errors, the page closed. */
-async function finish(page: Page, errors: string[], screenshot?: string): Promise<void> {
-  if (screenshot !== undefined) await page.screenshot({ path: new URL(screenshot, OUT).pathname });
-  expect(errors).toEqual([]);
-  await page.close();
+/** How every page's test ends: a screenshot when named, no console errors nor requests. */
+async function finish(page: Page, _errors: string[], screenshot?: string): Promise<void> {
+  await finishPage(opened.get(page)!, screenshot);
 }
 
 const rowCount = (page: Page) => page.locator("#timeline tbody tr").count();
@@ -241,6 +216,7 @@ describe("a long trace, in chromium", () => {
 });
 
 const story = realTimeline("part2-story.jsonl");
+const halted = realTimeline("part3-halt-before-durable.jsonl");
 const batches = realTimeline("part2-batches.jsonl");
 
 /**
@@ -317,6 +293,40 @@ describe("the cluster's state at the selected row, in chromium", () => {
   });
 });
 
+describe("stepping down the rows, in chromium", () => {
+  test("↓ keeps the selected row clear of the state panel, a row or two above it", async () => {
+    const { page, errors } = await open("part2-story-stepping.html", story);
+    await page.locator('tr[data-i="0"] td.time').click();
+    for (let step = 1; step <= 60; step++) {
+      await page.keyboard.press("ArrowDown");
+      if (step % 6 !== 0) continue;
+      const row = (await page.locator("tr.selected").boundingBox())!;
+      const panel = (await page.locator("#state").boundingBox())!;
+      expect(row.y + row.height, `after ${step} steps`).toBeLessThanOrEqual(panel.y - row.height);
+      expect(row.y).toBeGreaterThanOrEqual(0);
+    }
+    await finish(page, errors, "part2-story-stepped.png");
+  });
+
+  test("part 3: disk is flashed only when what it holds changes, and the fields read apart", async () => {
+    const { page, errors } = await open("part3-disk.html", halted);
+    const first = halted.rows.findIndex((r) => r.kind === "persist");
+    await page.locator(`tr[data-i="${first}"] td.time`).click();
+    let flashed = 0;
+    for (let row = first + 1; row < first + 40; row++) {
+      await page.keyboard.press("ArrowDown");
+      const fresh = await page.locator("#state .disk.fresh").count();
+      // only a save changes what a disk holds
+      if (halted.rows[row]!.kind !== "persist") expect(fresh, `row ${row}`).toBe(0);
+      flashed += fresh;
+    }
+    expect(flashed).toBeGreaterThan(0);
+    const text = await page.locator("#state .node-state").first().textContent();
+    expect(text).toMatch(/applied \d+ disk: /);
+    await finish(page, errors);
+  });
+});
+
 describe("a leader's progress, and a part1 trace's state, in chromium", () => {
   test("a leader's row shows each follower's nextIndex and matchIndex from its progress events", async () => {
     const { page, errors } = await open("part2-story-progress.html", story);
@@ -336,15 +346,21 @@ describe("a leader's progress, and a part1 trace's state, in chromium", () => {
     await finish(page, errors);
   });
 
-  test("a part1 trace: roles, terms and votes, and empty logs", async () => {
+  test("a part1 trace: roles, terms and votes, and no logs it does not have", async () => {
     const { page, errors } = await open("part1-state.html", real);
     const last = real.rows.length - 1;
     await page.locator(`tr[data-i="${last}"] td.time`).click();
     expect(await page.locator("#state .node-state").count()).toBe(real.trace.nodes.length);
-    expect(await page.locator("#state .entry").count()).toBe(0);
-    expect(await page.locator("#state .empty").count()).toBe(real.trace.nodes.length);
+    // part 1 has no logs: no "empty log · commit 0 · applied 0" before logs exist
+    for (const absent of [".entry", ".empty", ".log", ".indices"]) {
+      expect(await page.locator(`#state ${absent}`).count(), absent).toBe(0);
+    }
     expect(await page.locator("#state .voted").first().textContent()).toMatch(
       /^(voted n\d+|no vote)$/,
+    );
+    // the fields read apart: "leader T2 voted n0", never "T2voted"
+    expect(await page.locator("#state .node-state").first().textContent()).toMatch(
+      /^n\d+ \S.* T\d+ (voted n\d+|no vote)$/,
     );
     await finish(page, errors);
   });
@@ -435,7 +451,6 @@ describe("tab stops, in chromium", () => {
   });
 });
 
-const halted = realTimeline("part3-halt-before-durable.jsonl");
 const restarted = realTimeline("part3-fast-backtracking.jsonl");
 
 /** One node's line in the state panel: its entries, the unsaved ones, what its disk holds. */
@@ -529,7 +544,7 @@ describe("a merged run of real processes with clients, in chromium", () => {
     expect(await page.locator("thead th.node").allTextContents()).toEqual(["n0", "n1", "n2"]);
     expect(await page.locator("thead th.client").allTextContents()).toEqual(["a", "b"]);
     expect(await page.locator("dl.facts").textContent()).toContain(
-      "4 files of one run: client.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
+      "4 files of one run: test.jsonl, n0.jsonl, n1.jsonl, n2.jsonl",
     );
     // every row's client cells: a running operation in its lane from invoke to complete
     const opCells = merged.rows.flatMap((r) => r.clients).filter((lane) => lane !== null).length;

@@ -13,12 +13,12 @@ const on = (kind: string, details: Details) => read(onNode(5, 1, 2, "leader", ki
 const test_ = (kind: string, details: Details) => read(harness(5, kind, details));
 
 group("describe", () => {
-  test("known kinds read as the part's sentence: a request and a reply", () => {
+  test("known kinds read as the part's sentence, its payload in words: a request and a reply", () => {
     const payload = { term: 2, candidateId: 1, lastLogIndex: 0, lastLogTerm: 0 };
     const send = on("send", { ...message(4, "RequestVote", "request", { payload }), to: 0 });
     expect(send.known).toBe(true);
     expect(describe(send)).toEqual({
-      text: '→ n0 RequestVote request #4 {"term":2,"candidateId":1,"lastLogIndex":0,"lastLogTerm":0}',
+      text: "→ n0 RequestVote request #4 (term 2, candidate n1, log empty)",
       tone: "plain",
     });
     const reply = message(5, "RequestVote", "reply", {
@@ -28,7 +28,7 @@ group("describe", () => {
       from: 0,
     });
     expect(describe(on("deliver", reply)).text).toBe(
-      '← n0 RequestVote reply #5 (to #4) (duplicate) {"term":2,"voteGranted":true}',
+      "← n0 RequestVote reply #5 (to #4) (duplicate) (term 2, granted)",
     );
   });
 
@@ -143,8 +143,65 @@ group("describe: part 3's kinds", () => {
       from: 0,
     });
     expect(describe(on("deliver", reply)).text).toBe(
-      '← n0 AppendEntries reply #9 (to #8) (too late: its call is over) {"term":3,"success":false,"conflictTerm":2,"conflictIndex":5}',
+      "← n0 AppendEntries reply #9 (to #8) (too late: its call is over) (term 3, refused, conflict: T2 from [5])",
     );
+  });
+
+  test("payloads and commands read as a reader writes them, whatever the part put in them", () => {
+    const entries = [
+      { term: 2, command: null },
+      {
+        term: 2,
+        command: { kind: "kv", client: "a", seq: 3, command: { op: "put", key: "x", value: "1" } },
+      },
+      { term: 2, command: { kind: "kv", command: { op: "get", key: "y" } } },
+      { term: 2, command: "z=3" },
+    ];
+    const payload = {
+      term: 2,
+      leaderId: 1,
+      prevLogIndex: 4,
+      prevLogTerm: 1,
+      entries,
+      leaderCommit: 4,
+    };
+    const send = on("send", { ...message(7, "AppendEntries", "request", { payload }), to: 0 });
+    expect(describe(send).text).toBe(
+      '→ n0 AppendEntries request #7 (term 2, leader n1, after [4] T1, entries [5] T2 no-op, [6] T2 a #3: put "x" "1", [7] T2 get "y", [8] T2 "z=3", commit 4)',
+    );
+    const append = on("log.append", { index: 5, entries });
+    expect(describe(append).text).toBe(
+      'log += [5] T2 no-op, [6] T2 a #3: put "x" "1", [7] T2 get "y", [8] T2 "z=3"',
+    );
+    // a field a later part adds to a payload is still said, as words
+    const later = { term: 1, success: true, matchIndex: 9 };
+    const reply = on("send", {
+      ...message(8, "AppendEntries", "reply", { request: 7, payload: later }),
+      to: 1,
+    });
+    expect(describe(reply).text).toBe(
+      "→ n1 AppendEntries reply #8 (to #7) (term 1, success, matchIndex 9)",
+    );
+    const first = {
+      term: 1,
+      leaderId: 0,
+      prevLogIndex: 0,
+      prevLogTerm: 0,
+      entries: [],
+      leaderCommit: 0,
+    };
+    expect(
+      describe(on("send", { ...message(9, "AppendEntries", "request", { payload: first }), to: 1 }))
+        .text,
+    ).toBe(
+      "→ n1 AppendEntries request #9 (term 1, leader n0, after the start, no entries, commit 0)",
+    );
+    // part 1's messages carry no log fields: none is made up
+    const bare = on("send", {
+      ...message(10, "AppendEntries", "request", { payload: { term: 1, leaderId: 0 } }),
+      to: 1,
+    });
+    expect(describe(bare).text).toBe("→ n1 AppendEntries request #10 (term 1, leader n0)");
   });
 });
 

@@ -24,18 +24,26 @@ describe("renderPage", () => {
     expect(html).not.toContain("<script>alert");
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<b>");
-    expect(html.match(/<script/g)).toHaveLength(2); // the data and the page's own script
+    // the table's data, the cluster view's events and the page's own script
+    expect(html.match(/<script/g)).toHaveLength(3);
     expect(html).toContain("name &lt;script&gt;alert\\(&#34;x&#34;\\)&lt;/script&gt;");
     expect(html).toContain("RAFT_SEED=1 echo &#39;&lt;script&gt;");
     // the data survives the escaping unchanged
     const data = embeddedData(html);
     expect(data.rows[1][R.TEXT]).toBe("</script><script>alert(2)</script> & <b>");
     expect(data.kinds).toContain("kind<i>");
+    const events = JSON.parse(
+      html.match(/<script type="application\/json" id="trace-events">([\s\S]*?)<\/script>/)![1]!,
+    );
+    expect(events[1].details.text).toBe("</script><script>alert(2)</script> & <b>");
+    expect(events[2].details["<k>"]).toBe(EVIL);
   });
 
   test("is self-contained: nothing is fetched, the script is inlined", () => {
     const html = renderPage(handmade(), { indexHref: "index.html" });
-    expect(html).not.toMatch(/<link|<img|\ssrc=|url\(|https?:\/\//);
+    // the cluster view names SVG's namespace: an identifier, never fetched
+    const page = html.replaceAll("http://www.w3.org/2000/svg", "");
+    expect(page).not.toMatch(/<link|<img|\ssrc=|url\(|https?:\/\//);
     expect(html).toContain("<style>");
     expect(html).toContain('<a href="index.html">');
     // the bundled page script: its entry point's code, not an import of it
@@ -146,7 +154,7 @@ describe("renderIndex", () => {
     expect(html).toContain("1 passed, 1 failed");
     expect(html).toContain('<a href="a.html">election basic election</a>');
     expect(html).toContain('<a href="b%20c.html">bad &lt;script&gt;');
-    expect(html).toContain("FAIL (cut short)");
+    expect(html).toContain("FAIL (trace cut short)");
     expect(html).not.toContain("<script");
   });
 

@@ -23,7 +23,7 @@ describe("merging the files of one run", () => {
     expect(trace.events).toHaveLength(files.flat().length);
     expect(trace.warnings).toEqual([]);
     expect(trace.nodes).toEqual([0, 1, 2]);
-    expect(trace.merged).toEqual({ files: MERGED_FILES, origin: 1732392000000 });
+    expect(trace.merged).toEqual({ files: MERGED_FILES, origin: 1732392000000, otherRuns: [] });
     // times count from the run's first event
     expect(trace.events.map((e) => e.t)).toEqual(
       files

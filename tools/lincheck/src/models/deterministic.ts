@@ -1,3 +1,6 @@
+// What the two shipped models share: both are deterministic objects, so "may this output follow
+// this input in this state?" is "is it the output applying the input gives?".
+
 import type { StepResult } from "../model.ts";
 
 /** The state and output a deterministic sequential object produces for one operation. */

@@ -1,3 +1,5 @@
+// The models a JSON history's header line can name ({"model": "kv"}). The other formats imply theirs.
+
 import type { Model } from "../model.ts";
 import { kvModel } from "./kv.ts";
 import { registerModel } from "./register.ts";

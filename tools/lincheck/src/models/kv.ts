@@ -1,3 +1,7 @@
+// The kv model: a key/value store of strings (get, put, append, delete, cas), split per key, which is
+// what part4-kv's store is judged against. Writes may report what they replaced ("previous"), which
+// the check holds them to.
+
 import type { Model } from "../model.ts";
 import { nullableString, object, opName, result, string } from "./decode.ts";
 import { deterministicStep, type Effect, sameResult } from "./deterministic.ts";

@@ -1,3 +1,6 @@
+// The register model: one register (read, write, cas), as in Jepsen's etcd tests, whose logs make up
+// most of the corpus (test/corpus).
+
 import type { Model } from "../model.ts";
 import { object, opName, result, type Scalar, scalar, show } from "./decode.ts";
 import { deterministicStep, type Effect, sameResult } from "./deterministic.ts";

@@ -1,3 +1,7 @@
+// Reading a history file: recognises its format from the first line that says anything (or is
+// told it), and hands the text to that format's parser. Every error is a HistoryError naming the file
+// and the line.
+
 import { readFileSync } from "node:fs";
 import { type History, HistoryError } from "../history.ts";
 import { kvModel } from "../models/kv.ts";
@@ -69,16 +73,26 @@ export function parseHistory(file: string, text: string, format?: Format): Histo
   }
 }
 
+/** What a file that cannot be read gets, in words, beside the system's code. */
+const UNREADABLE: Record<string, string> = {
+  ENOENT: "no such file",
+  EISDIR: "a folder, not a history file",
+  EACCES: "permission denied",
+};
+
 export function readHistory(file: string, format?: Format): History {
+  return readHistoryFile(file, file, format);
+}
+
+/** readHistory, reading `path` but naming the file `name` (as the user typed it) in messages. */
+export function readHistoryFile(path: string, name: string, format?: Format): History {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new HistoryError(
-      file,
-      0,
-      `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const words = UNREADABLE[code];
+    throw new HistoryError(name, 0, `cannot read: ${code}${words ? ` (${words})` : ""}`);
   }
-  return parseHistory(file, text, format);
+  return parseHistory(name, text, format);
 }

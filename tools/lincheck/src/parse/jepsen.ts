@@ -1,3 +1,6 @@
+// Jepsen etcd logs (register model): the jepsen.util lines of invocations and completions, paired
+// per process into operations; every other line of the log is ignored.
+
 import type { Operation } from "../history.ts";
 import type { Scalar } from "../models/decode.ts";
 import type { RegisterInput, RegisterOutput } from "../models/register.ts";

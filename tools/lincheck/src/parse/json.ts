@@ -1,3 +1,5 @@
+// lincheck's own format, JSON Lines: the one the README documents and a program writes.
+
 import { HistoryError, type Operation, shapeOf } from "../history.ts";
 import type { Model } from "../model.ts";
 import { object } from "../models/decode.ts";

@@ -1,3 +1,6 @@
+// The kv logs of the corpus (kv model): one EDN map per line, invocations and completions paired
+// per process into operations.
+
 import type { Operation } from "../history.ts";
 import type { KvInput, KvOutput } from "../models/kv.ts";
 import { type Edn, isKeyword, readEdnOr } from "./edn.ts";

@@ -1,3 +1,6 @@
+// Pairs invocation and completion lines into operations, for the two log formats that write them
+// apart (Jepsen's and the kv logs).
+
 import { HistoryError, type Operation } from "../history.ts";
 
 /**

@@ -1,3 +1,7 @@
+// The history page: one self-contained HTML file (page.ejs filled with layout.ts's view), which
+// draws every operation as a bar on its client's lane and lets a reader step through the partial
+// linearizations the search reached, to see where the history breaks.
+
 import { readFileSync } from "node:fs";
 import ejs from "ejs";
 import type { CheckOptions, CheckResult } from "../check.ts";
@@ -22,27 +26,39 @@ function json(value: unknown): string {
   });
 }
 
+/** What renderHtml takes besides the history and its result. */
+export interface PageOptions extends CheckOptions {
+  /**
+   * The href of the test's timeline page (testlog-viz), relative to where this page is written:
+   * the page then links to it. part4-kv's test harness writes `X.history.html` beside the trace
+   * `X.jsonl`, and dotest.sh renders the trace as `X.html` there, so the href is "X.html"
+   * (URL-encoded, as any href).
+   */
+  timeline?: string;
+}
+
 /**
  * One self-contained page: styles, script and data are inline and nothing is fetched, so it
  * opens from file://. Text from the history goes through ejs's escaping <%= %>, or through
  * json() into a data element; <%- %> is used for nothing else. `options` are those the result was
- * checked with: the page searches failing partitions again to show their partial linearizations.
+ * checked with (the page searches failing partitions again to show their partial linearizations),
+ * and what the page links to.
  */
 export function renderHtml(
   history: History,
   result: CheckResult,
-  options: CheckOptions = {},
+  options: PageOptions = {},
 ): string {
   const page = layout(history, result, options);
   return ejs.render(TEMPLATE, {
     file: history.file,
+    timeline: options.timeline,
     verdict: result.verdict,
     verdictText: VERDICT_TEXT[result.verdict],
     modelName: history.model.name,
     operationCount: history.operations.length,
     elapsed: `${result.elapsedMs.toFixed(1)} ms`,
     page,
-    zoom: Math.min(page.maxSlot, Math.round(page.minSlot * 1.5)),
     json,
   });
 }

@@ -1,3 +1,7 @@
+// Everything the history page shows, computed here: each partition's lanes of bars (lanes.ts),
+// its partial linearizations and their linearization points, the zoom range. The page's own
+// script only chooses which of it to show.
+
 import {
   type CheckOptions,
   type CheckResult,
@@ -7,23 +11,7 @@ import {
 } from "../check.ts";
 import type { History, Operation } from "../history.ts";
 import type { Model } from "../model.ts";
-
-/**
- * What the page needs, computed here so that the page's script only shows it. Positions are in
- * slots: time is drawn ordinally, each distinct instant one slot wide, so a clock that jumps (or
- * line numbers used as time) leaves no idle stretches, and the zoom sets the width of a slot.
- */
-export interface BarView {
-  id: number;
-  /** `#id`, the operation's one number everywhere: bars, tooltips, the command's text. */
-  name: string;
-  label: string;
-  /** "client 3 (line 85)", for the tooltip. */
-  origin: string;
-  pending: boolean;
-  left: number;
-  width: number;
-}
+import { type Axis, type LaneView, lanes } from "./lanes.ts";
 
 /** One partial linearization and what blocks it, for the page's script (see page.ejs). */
 export interface PartialView {
@@ -51,56 +39,47 @@ export interface PartitionView {
   title: string;
   verdict: PartitionResult["verdict"];
   summary: string;
-  lanes: { client: string; bars: BarView[] }[];
+  lanes: LaneView[];
   /** Length of the timeline in slots. */
   slots: number;
   data: PartitionData;
 }
 
+/**
+ * What the page needs, computed here so that the page's script only shows it. Positions are in
+ * slots (lanes.ts); the zoom sets the width of a slot, in px.
+ */
 export interface PageView {
   partitions: PartitionView[];
   /** The narrowest slot (px) at which every bar still shows its whole #id, and the widest. */
   minSlot: number;
   maxSlot: number;
+  /**
+   * The narrowest slot the page starts at: half again as wide as minSlot, so that bars show some
+   * of their label beside the #id. Where the history fits the window wider than this, the page
+   * starts fitted to the window's width instead.
+   */
+  readableSlot: number;
   /** Where the first breaking operation is, for the page's "jump" control. */
   firstBreaker: { partition: number; id: number } | undefined;
-}
-
-/** Where each instant's slot is, and bars in slots: a call to its return, pending ones to the end. */
-function timeline(ops: readonly Operation[]) {
-  const instants = [
-    ...new Set(ops.flatMap((o) => (o.ret === undefined ? [o.call] : [o.call, o.ret]))),
-  ];
-  instants.sort((a, b) => a - b);
-  const slot = new Map(instants.map((t, i) => [t, i]));
-  const slots = instants.length + 1;
-  // A bar runs from just inside its call's slot to just inside its return's, so two operations of
-  // one client, at distinct instants, never touch.
-  const bar = (o: Operation) => {
-    const left = slot.get(o.call)! + 0.15;
-    const right = o.ret === undefined ? slots : slot.get(o.ret)! + 0.85;
-    return { left, width: right - left };
-  };
-  return { slot: (t: number) => slot.get(t)!, slots, bar };
 }
 
 /**
  * Where to mark each linearization point: at the latest of the operation's call and the previous
  * point, which lies inside the operation's interval for any valid (partial) linearization and
- * keeps the points in order. Points at one instant are spread a little within its slot.
+ * keeps the points in order. Points at one instant are spread a little within its slot, and none
+ * is left of its own bar's start (a bar that takes over its client's slot starts past the middle).
  */
-function points(
-  byId: Map<number, Operation>,
-  order: readonly number[],
-  slot: (t: number) => number,
-) {
+function points(byId: Map<number, Operation>, order: readonly number[], axis: Axis) {
   let time = Number.NEGATIVE_INFINITY;
   let ties = 0;
+  let x = Number.NEGATIVE_INFINITY;
   return order.map((id) => {
     const call = byId.get(id)!.call;
     ties = call > time ? 0 : ties + 1;
     time = Math.max(time, call);
-    return slot(time) + 0.5 + Math.min(ties * 0.1, 0.3);
+    x = Math.max(x, axis.slot(time) + 0.5 + Math.min(ties * 0.1, 0.3), axis.left(id) + 0.1);
+    return x;
   });
 }
 
@@ -131,11 +110,11 @@ function partialView(
   p: PartitionResult,
   order: readonly number[],
   names: StateNames,
-  slot: (t: number) => number,
+  axis: Axis,
 ): PartialView {
   const byId = new Map(p.operations.map((o) => [o.id, o]));
   let state = model.init();
-  const marks = points(byId, order, slot);
+  const marks = points(byId, order, axis);
   const steps = order.map((id, i): [number, number, number] => {
     const op = byId.get(id)!;
     state = model.step(state, op.input, op.output).next;
@@ -149,16 +128,11 @@ function partialView(
   return { steps, next, breaker: breaker ?? null, accepted };
 }
 
-function partitionData(
-  model: Model,
-  p: PartitionResult,
-  options: CheckOptions,
-  slot: (t: number) => number,
-) {
+function partitionData(model: Model, p: PartitionResult, options: CheckOptions, axis: Axis) {
   const names = new StateNames(model);
   const initial = names.of(model.init());
   const orders = partialLinearizations(model, p, options);
-  const partials = orders.map((order) => partialView(model, p, order, names, slot));
+  const partials = orders.map((order) => partialView(model, p, order, names, axis));
   const partialOf: Record<number, number> = {};
   orders.forEach((order, i) => {
     for (const id of order) partialOf[id] ??= i;
@@ -180,39 +154,32 @@ function summary(p: PartitionResult): string {
   }
 }
 
-const byClient = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
-
 function partitionView(history: History, p: PartitionResult, options: CheckOptions): PartitionView {
-  const { slot, slots, bar } = timeline(p.operations);
-  const bars = p.operations.map((op): BarView => {
-    const line = op.line === undefined ? "" : ` (line ${op.line})`;
-    const label = history.model.describeOperation(op.input, op.output);
-    return {
-      id: op.id,
-      name: `#${op.id}`,
-      label,
-      origin: `client ${op.client}${line}`,
-      pending: op.ret === undefined,
-      ...bar(op),
-    };
-  });
-  const clients = [...new Set(p.operations.map((o) => o.client))].sort(byClient);
+  const {
+    lanes: laneViews,
+    slots,
+    axis,
+  } = lanes(p.operations, (op) => ({
+    name: `#${op.id}`,
+    label: history.model.describeOperation(op.input, op.output),
+    origin: `client ${op.client}${op.line === undefined ? "" : ` (line ${op.line})`}`,
+  }));
   return {
     title: p.key === null ? "whole history" : `key ${JSON.stringify(p.key)}`,
     verdict: p.verdict,
     summary: summary(p),
-    lanes: clients.map((client) => ({
-      client,
-      bars: bars.filter((_, i) => p.operations[i]!.client === client),
-    })),
+    lanes: laneViews,
     slots,
-    data: partitionData(history.model, p, options, slot),
+    data: partitionData(history.model, p, options, axis),
   };
 }
 
-/** Character width and padding of the bar labels (11px monospace), in px. */
+/**
+ * Character width of the bar labels (11px monospace), and what a bar takes around its text: the
+ * padding and border on both sides, and the 2px that keep it apart from its neighbour (page.ejs).
+ */
 const CHAR_PX = 7;
-const PAD_PX = 8;
+const PAD_PX = 10;
 
 export function layout(
   history: History,
@@ -224,11 +191,13 @@ export function layout(
   const widest = Math.max(...bars.map((b) => b.name.length)) * CHAR_PX + PAD_PX;
   const narrowest = Math.min(...bars.map((b) => b.width));
   const minSlot = Math.ceil(widest / narrowest);
+  const maxSlot = Math.max(8 * minSlot, 240);
   const at = result.partitions.findIndex((p) => p.breaker !== undefined);
   return {
     partitions,
     minSlot,
-    maxSlot: Math.max(8 * minSlot, 240),
+    maxSlot,
+    readableSlot: Math.min(maxSlot, Math.round(minSlot * 1.5)),
     firstBreaker: at < 0 ? undefined : { partition: at, id: result.partitions[at]!.breaker! },
   };
 }

@@ -46,3 +46,25 @@ const TERM_TINTS = [
   "#dd9999",
 ];
 export const termTint = (term: number): string => TERM_TINTS[term % TERM_TINTS.length]!;
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** A new SVG element with a class and attributes. */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  className = "",
+  attributes: Record<string, string | number> = {},
+): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG_NS, tag);
+  if (className !== "") element.setAttribute("class", className);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  return element;
+}
+
+/** Sets SVG attributes, leaving alone those that already hold the value (a frame sets many). */
+export function attrs(element: Element, attributes: Record<string, string | number>): void {
+  for (const [name, value] of Object.entries(attributes)) {
+    const text = String(value);
+    if (element.getAttribute(name) !== text) element.setAttribute(name, text);
+  }
+}

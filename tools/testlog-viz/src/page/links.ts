@@ -48,6 +48,13 @@ export class Links {
     span.classList.add("current");
   }
 
+  /** Links a conversation by its id (a message picked in the cluster view). */
+  link(conv: number): void {
+    this.clear();
+    this.linked = conv;
+    this.mark(conv, true);
+  }
+
   clear(): void {
     document.querySelector(".ev.current")?.classList.remove("current");
     if (this.linked !== null) this.mark(this.linked, false);

@@ -2,9 +2,11 @@
 // wires the filters, message links, row selection with the cluster's state, and the keys.
 // Bundled by esbuild into the page (bundle.ts); it fetches nothing.
 
-import type { PageData } from "../page-data.ts";
+import { type PageData, R } from "../page-data.ts";
+import { ClusterView, type Selection } from "./cluster-view.ts";
 import { byId, targetOf } from "./dom.ts";
 import { Links } from "./links.ts";
+import { Player } from "./player.ts";
 import { Rows } from "./rows.ts";
 import { StateView } from "./state-view.ts";
 
@@ -16,11 +18,29 @@ const rows = new Rows(
 );
 const links = new Links(data, rows);
 const stateView = new StateView(data, byId("state-body", HTMLElement));
+const causes = new Set(data.failure?.causes ?? []);
 let selected: number | null = null;
+
+const view = new ClusterView(byId("cluster-view", HTMLElement), {
+  nodes: data.nodes,
+  clock: data.clock,
+  origin: data.origin,
+  onSelect: picked,
+});
+view.append(JSON.parse(byId("trace-events", HTMLScriptElement).textContent ?? "[]"));
+const player = new Player(byId("cluster-player", HTMLElement), view, {
+  clock: data.clock,
+  onMove: follow,
+});
+view.onDraw = () => player.refresh();
 
 rows.onDraw = (i, tr) => {
   links.decorate(i, tr);
   if (i === selected) markSelected(tr);
+  if (causes.has(i)) {
+    tr.classList.add("cause");
+    tr.title = "one of the events that led to the failure";
+  }
 };
 
 function markSelected(tr: HTMLTableRowElement): void {
@@ -31,9 +51,16 @@ function markSelected(tr: HTMLTableRowElement): void {
 
 /**
  * Selects row i: marks it, shows the cluster's state at that moment, scrolls it into view
- * (to the middle of the window when it comes from far away: a note, a linked message).
+ * (to the middle of the window when it comes from far away: a note, a linked message), and
+ * moves the cluster view there (gliding, so messages are seen to travel), unless the cluster
+ * view is what moved.
  */
-function select(i: number | null, focus: boolean, jump = false): void {
+function select(i: number | null, focus: boolean, jump = false, moveView = true): void {
+  if (moveView && following !== null) {
+    // the reader chose a row: a table update still to come from the player is void
+    clearTimeout(following.timer);
+    following = null;
+  }
   if (selected !== null) {
     const old = rows.drawnRow(selected);
     old?.classList.remove("selected");
@@ -46,15 +73,76 @@ function select(i: number | null, focus: boolean, jump = false): void {
     return;
   }
   stateView.show(i);
+  if (moveView) {
+    player.pause();
+    view.showAt({ index: i }, { animate: !jump });
+  }
   const tr = rows.reveal(i);
   if (tr !== undefined) {
     markSelected(tr);
-    // the sticky heading and state panel cover the window's edges: keep the row clear of them
-    tr.style.scrollMarginTop = "3rem";
-    tr.style.scrollMarginBottom = `${byId("state", HTMLElement).offsetHeight + 8}px`;
-    tr.scrollIntoView({ block: jump ? "center" : "nearest" });
+    if (jump) tr.scrollIntoView({ block: "center" });
+    keepClear(tr);
     if (focus) tr.focus({ preventScroll: true });
   }
+}
+
+/**
+ * Scrolls so that a row stands clear of the sticky heading above and the state panel below,
+ * with a row or two to spare: stepping down never leaves the selection at the panel's edge.
+ */
+function keepClear(tr: HTMLTableRowElement): void {
+  const box = tr.getBoundingClientRect();
+  const head = byId("timeline", HTMLTableElement).tHead?.getBoundingClientRect().height ?? 0;
+  const panel = byId("state", HTMLElement).getBoundingClientRect();
+  const bottom = Math.min(window.innerHeight, panel.top) - 2 * box.height;
+  const top = head + box.height;
+  if (box.bottom > bottom) window.scrollBy(0, box.bottom - bottom);
+  else if (box.top < top) window.scrollBy(0, box.top - top);
+}
+
+/** How often the table follows a playing or scrubbed cluster view, at most (ms). */
+const FOLLOW_EVERY = 200;
+let following: { row: number; timer: number } | null = null;
+
+/**
+ * The cluster view moved by itself (playing, scrubbed): the table's selection follows, without
+ * moving the view again, a few times a second at most. Selecting a row lays out the table,
+ * which for a trace of many thousands of rows costs more than a frame.
+ */
+function follow(row: number): void {
+  if (following !== null) {
+    following.row = row;
+    return;
+  }
+  following = {
+    row,
+    timer: window.setTimeout(() => {
+      const latest = following?.row ?? row;
+      following = null;
+      select(latest, false, false, false);
+    }, FOLLOW_EVERY),
+  };
+}
+
+/** The reader picked something in the cluster view: select its row in the table. */
+function picked(selection: Selection): void {
+  if (selection.kind === "message") {
+    const conv = data.rows[selection.index]?.[R.CONV] ?? -1;
+    if (conv >= 0) links.link(conv);
+    select(selection.index, false, true);
+    return;
+  }
+  const column =
+    selection.kind === "node"
+      ? data.nodes.indexOf(selection.node) + 1
+      : 1 + data.nodes.length + data.clients.indexOf(selection.client);
+  // that node's (or client's) last event so far, what it did most recently; else its first
+  const own = (i: number) => data.rows[i]?.[R.COLUMN] === column;
+  let row = -1;
+  for (let i = selection.index; i >= 0 && row < 0; i--) if (own(i)) row = i;
+  for (let i = selection.index + 1; i < data.rows.length && row < 0; i++) if (own(i)) row = i;
+  if (row >= 0) select(row, false, true);
+  view.select(selection.kind === "node" ? selection.node : null);
 }
 
 /** The next or previous row that passes the filters. */
@@ -150,11 +238,25 @@ const KEYS: Record<string, () => void> = {
   k: () => stepSelection(-1),
   e: () => selected !== null && toggleExpanded(selected),
   s: () => byId("state", HTMLElement).classList.toggle("closed"),
+  c: () =>
+    document.body.classList.toggle(
+      "no-cluster",
+      byId("cluster", HTMLElement).classList.toggle("closed"),
+    ),
+  " ": () => startOrPause(),
   h: () => byId("show-hb", HTMLInputElement).click(),
   n: () => stepLinked(1),
   p: () => stepLinked(-1),
   Escape: () => links.clear(),
 };
+
+/** Space: play the cluster view from the selected row (or the start), or pause it. */
+function startOrPause(): void {
+  if (!player.playing && selected !== null && view.position.index !== selected) {
+    view.showAt({ index: selected });
+  }
+  player.toggle();
+}
 
 function stepLinked(direction: 1 | -1): void {
   const i = links.step(direction);
@@ -198,3 +300,9 @@ new IntersectionObserver(
 ).observe(byId("more", HTMLElement));
 rows.refilter();
 stateView.clear();
+view.showAt({ index: 0 });
+if (data.failure !== null) {
+  // a failing test opens at its first violation, its causes marked in both views
+  view.highlight(data.failure.nodes);
+  select(data.failure.row, false, true);
+}

@@ -139,7 +139,8 @@ export class Rows {
     if (open) span.classList.add("expanded");
     if (batch !== 0 || text.length >= CLIP_FROM) {
       if (!open) span.classList.add("clip");
-      const label = batch === 0 ? `${text.length} characters` : batch;
+      // a batch says what it holds; a long text is clipped where the row ends: say so, not its length
+      const label = batch === 0 ? (open ? "fold" : "full text") : batch;
       const more = el("span", "more", `${open ? "▾" : "▸"} ${label}`);
       more.title = open ? "collapse (e)" : "show in full (e)";
       span.append(more);

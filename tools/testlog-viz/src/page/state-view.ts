@@ -38,7 +38,7 @@ export class StateView {
       text.length > 160 ? `${text.slice(0, 159)}…` : text,
     );
     const nodes = this.data.nodes.map((id, column) =>
-      nodeLine(id, lanes[column], state.get(id), before?.get(id)),
+      nodeLine(id, lanes[column], state.get(id), before?.get(id), this.data.logs),
     );
     this.root.replaceChildren(heading, networkLine(this.data.nodes, lanes), ...nodes);
     this.root.dataset.row = String(i);
@@ -89,12 +89,15 @@ function nodeLine(
   lane: LaneTuple | undefined,
   node: NodeState | undefined,
   before: NodeState | undefined,
+  logs: boolean,
 ): HTMLElement {
   const [role, term, , dead] = lane ?? ["follower", 0, 0, 0, -1];
   const line = el("div", `node-state ${dead ? "dead" : `r-${role}`}`);
   line.dataset.node = String(id);
   const who = el("span", "who", `n${id}`);
-  const rt = el("span", "rt", `${dead ? "✝ " : ""}${role} T${term ?? "?"}`);
+  // a dead node leads nothing, whatever role it last wrote: say "down", and what it was in the title
+  const rt = el("span", "rt", `${dead ? "✝ down" : role} T${term ?? "?"}`);
+  if (dead) rt.title = `down; it was ${role} when it stopped`;
   line.append(who, rt);
   if (node === undefined) return line;
   const voted = el("span", "voted", node.votedFor === null ? "no vote" : `voted n${node.votedFor}`);
@@ -104,9 +107,13 @@ function nodeLine(
     before !== undefined &&
     (before.commitIndex !== node.commitIndex || before.lastApplied !== node.lastApplied);
   if (moved) indices.classList.add("fresh");
-  line.append(voted, logStrip(id, node, before), indices);
+  // part 1's trace has no logs: its nodes have votes, not an empty log committed to 0
+  if (logs) line.append(voted, logStrip(id, node, before), indices);
+  else line.append(voted);
   if (node.disk !== null) line.append(diskOf(node, term, before));
   if (role === "leader" && !dead && node.progress.size > 0) line.append(progressOf(node));
+  // spaces between the fields, so their text reads apart when copied or read aloud
+  for (const field of [...line.children].slice(1)) field.before(" ");
   return line;
 }
 
@@ -124,8 +131,15 @@ function diskOf(node: NodeState, term: number | null, before: NodeState | undefi
   span.title =
     `what this node's storage holds: a crash now restarts it in term ${disk.term}, ${vote}, ` +
     `its log to [${disk.lastLogIndex}]${behind ? "; memory holds changes not saved yet" : ""}`;
+  // by content: every replay of the state makes new disk records
   const old = before?.disk;
-  if (old !== undefined && old !== disk) span.classList.add("fresh");
+  const same =
+    old === null ||
+    old === undefined ||
+    (old.term === disk.term &&
+      old.votedFor === disk.votedFor &&
+      old.lastLogIndex === disk.lastLogIndex);
+  if (!same) span.classList.add("fresh");
   return span;
 }
 

@@ -1,0 +1,91 @@
+// The mutants a part defines in scripts/mutants.ts (`const MUTANTS`: find/replace edits of
+// src/raft.ts, each a classic Raft bug), read without running that script: importing it would run
+// its main(), the whole mutation test. TypeScript's parser finds the array and its literal values
+// are read off the syntax tree; anything but plain literals there is an error that names the file.
+
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+
+export interface Mutant {
+  name: string;
+  /** The rule it breaks, as the part names it. */
+  rule: string;
+  find: string;
+  replace: string;
+  chaosCannotReach?: string;
+}
+
+/** The mutants of the part in `partDir`, in the order the part lists them ([] without a script). */
+export function readMutants(partDir: string): Mutant[] {
+  const file = path.join(partDir, "scripts", "mutants.ts");
+  if (!existsSync(file)) return [];
+  const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022);
+  const initializer = findMutants(source);
+  if (initializer === undefined) throw new Error(`${file}: no "const MUTANTS = [...]" found`);
+  const value = literal(initializer, file);
+  if (!Array.isArray(value)) throw new Error(`${file}: MUTANTS is not an array`);
+  return value.map((m, i) => checked(m, `${file}: MUTANTS[${i}]`));
+}
+
+function findMutants(source: ts.SourceFile): ts.Expression | undefined {
+  for (const statement of source.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      if (ts.isIdentifier(declaration.name) && declaration.name.text === "MUTANTS") {
+        return declaration.initializer;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The value of a literal expression: strings (joined with +), numbers, booleans, arrays, objects. */
+function literal(node: ts.Expression, file: string): unknown {
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
+  if (ts.isNumericLiteral(node)) return Number(node.text);
+  if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
+  if (node.kind === ts.SyntaxKind.FalseKeyword) return false;
+  if (ts.isParenthesizedExpression(node)) return literal(node.expression, file);
+  if (ts.isAsExpression(node) || ts.isSatisfiesExpression(node)) {
+    return literal(node.expression, file);
+  }
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+    const left = literal(node.left, file);
+    const right = literal(node.right, file);
+    if (typeof left === "string" && typeof right === "string") return left + right;
+  }
+  if (ts.isArrayLiteralExpression(node)) return node.elements.map((e) => literal(e, file));
+  if (ts.isObjectLiteralExpression(node)) {
+    const object: Record<string, unknown> = {};
+    for (const property of node.properties) {
+      if (!ts.isPropertyAssignment(property)) break;
+      const key = property.name;
+      if (!(ts.isIdentifier(key) || ts.isStringLiteral(key))) break;
+      object[key.text] = literal(property.initializer, file);
+    }
+    if (Object.keys(object).length === node.properties.length) return object;
+  }
+  const { line } = ts.getLineAndCharacterOfPosition(node.getSourceFile(), node.getStart());
+  throw new Error(`${file}:${line + 1}: MUTANTS must hold plain literals to be read at build time`);
+}
+
+function checked(value: unknown, where: string): Mutant {
+  const m = value as Partial<Mutant> | null;
+  const strings = ["name", "rule", "find", "replace"] as const;
+  if (m === null || typeof m !== "object" || strings.some((k) => typeof m[k] !== "string")) {
+    throw new Error(`${where}: a mutant needs the strings ${strings.join(", ")}`);
+  }
+  return m as Mutant;
+}
+
+/** The source with the mutant's edit made; its text must occur exactly once, as the parts require. */
+export function applyMutant(source: string, mutant: Mutant, file: string): string {
+  const at = source.indexOf(mutant.find);
+  if (at < 0 || source.indexOf(mutant.find, at + 1) >= 0) {
+    throw new Error(
+      `mutant ${mutant.name}: its text must occur exactly once in ${file} (it occurs ${at < 0 ? "nowhere" : "more than once"})`,
+    );
+  }
+  return source.slice(0, at) + mutant.replace + source.slice(at + mutant.find.length);
+}

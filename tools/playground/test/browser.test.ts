@@ -1,0 +1,333 @@
+// The built playground in a real browser (the system's Chromium, driven by playwright-core):
+// it loads from file:// with no console error and no request leaving its folder, elects leaders,
+// plays a link to the same trace as Node, records the reader's clicks as a link Node plays the
+// same, shows a mutant's violation with its rule and the events behind it, runs the parts' test
+// scenarios and lets the reader take one over, and downloads a trace `pnpm viz` renders.
+// Never skipped: without a Chromium every test here fails, saying how to install one.
+// The picture is testlog-viz's cluster view. Screenshots go to out/browser/.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { findChromium } from "../../testlog-viz/test/chromium.ts";
+import { REPO, TOOL_DIR } from "../src/build/bundle.ts";
+import { buildSite } from "../src/build/site.ts";
+import { traceHash } from "../src/engine/hash.ts";
+import { fromFragment } from "../src/engine/spec.ts";
+import { nodeEngine } from "../src/node/bundled.ts";
+
+const OUT = path.join(TOOL_DIR, "out", "browser");
+const SITE = path.join(TOOL_DIR, "out", "browser-site");
+const SITE_URL = pathToFileURL(SITE).href;
+
+let browser: Browser;
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true });
+  await buildSite(SITE);
+  browser = await chromium.launch({
+    executablePath: findChromium(),
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Opened {
+  page: Page;
+  /** console errors, page errors, and every request for anything outside the built folder */
+  problems: string[];
+}
+
+/** Opens the built page at `fragment`; every request is checked: only the site's own files load. */
+async function open(fragment: string): Promise<Opened> {
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 1000 },
+    acceptDownloads: true,
+  });
+  const problems: string[] = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${SITE_URL}/`)) return route.continue();
+    problems.push(`request left the page: ${url}`);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(`${SITE_URL}/index.html#${fragment}`);
+  await page.waitForSelector("#node-pick button");
+  return { page, problems };
+}
+
+async function finish({ page, problems }: Opened, screenshot?: string): Promise<void> {
+  if (screenshot !== undefined)
+    await page.screenshot({ path: path.join(OUT, screenshot), fullPage: true });
+  expect(problems).toEqual([]);
+  await page.context().close();
+}
+
+/** Polls `read` (a few times a second, for up to a minute) until it gives a value. */
+async function until<T>(read: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/** The number in the page's clock line: "t = 123 ms · gate 45 · 678 events". */
+async function clock(page: Page, field: "t" | "events"): Promise<number> {
+  const text = (await page.locator("#clock").textContent()) ?? "";
+  const found = field === "t" ? /t = (\d+)/.exec(text) : /(\d+) events/.exec(text);
+  return Number(found?.[1] ?? Number.NaN);
+}
+
+/** The trace hash the page shows once the session holds, for all the events it has. */
+function pageHash(page: Page): Promise<string> {
+  return until(async () => {
+    const out = page.locator("#hash");
+    const hash = await out.getAttribute("data-hash");
+    const events = await out.getAttribute("data-events");
+    return hash !== null && Number(events) === (await clock(page, "events")) ? hash : undefined;
+  }, "the trace's hash");
+}
+
+/** Waits until the element's text contains `text` (is exactly `text` with `exact`). */
+async function waitText(page: Page, selector: string, text: string, exact = false): Promise<void> {
+  await until(async () => {
+    const got = (await page.locator(selector).textContent()) ?? "";
+    return (exact ? got === text : got.includes(text)) ? true : undefined;
+  }, `${selector} to say "${text}"`);
+}
+
+/** The same link played in Node (the part's Node bundle, in this process): its trace hash, and the session. */
+async function nodeRun(link: string) {
+  const spec = fromFragment(link);
+  const engine = await nodeEngine(spec.part);
+  const session = new engine.Session(await engine.runtime, spec);
+  session.start();
+  await session.settledNow();
+  session.close();
+  return { hash: await traceHash(session.events), session };
+}
+
+const leaderShown = (page: Page) =>
+  page.waitForSelector("#view g.node.role-leader", { timeout: 60_000 });
+
+describe("the static build in Chromium", () => {
+  test.each(["part1-election", "part2-replication", "part3-persistence", "part4-kv"])(
+    "%s loads without errors and elects a leader within a few seconds of virtual time",
+    async (part) => {
+      const opened = await open(`part=${part}&n=3&seed=1&at=300`);
+      const { page } = opened;
+      await pageHash(page);
+      const won = await page
+        .locator("#event-list li", { hasText: "candidate → leader" })
+        .first()
+        .textContent();
+      const t = Number(/^\s*(\d+) ms/.exec(won ?? "")?.[1]);
+      expect(t).toBeGreaterThan(0);
+      expect(t).toBeLessThan(3000);
+      await leaderShown(page);
+      await finish(opened, `${part}-elected.png`);
+    },
+  );
+
+  test("at real-time speed the picture follows the cluster: a leader within seconds", async () => {
+    const opened = await open("part=part2-replication&n=5&seed=2");
+    await opened.page.selectOption("#speed", "1");
+    await leaderShown(opened.page);
+    await finish(opened, "part2-live.png");
+  });
+});
+
+const SCRIPT =
+  "part=part3-persistence&n=5&seed=3&a=40.crash.1,300.restart.1,310.partition.0-1_2-3-4,500.heal,520.submit.leader.x%3D1,600.timeout.2,700.slow.0.1.40,800.loss.20&at=1500";
+
+describe("one session, the same trace in Chromium and in Node", () => {
+  test("a scripted link: the hash in Chromium is the hash of the parts' source run by Node (tsx)", async () => {
+    const opened = await open(SCRIPT);
+    const browserHash = await pageHash(opened.page);
+    const direct = spawnSync(
+      path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
+      [path.join(TOOL_DIR, "src", "cli.ts"), "--replay", SCRIPT, "--direct"],
+      { encoding: "utf8" },
+    );
+    expect(direct.status, direct.stderr).toBe(0);
+    expect(direct.stdout).toContain(`sha256 ${browserHash}`);
+    expect((await nodeRun(SCRIPT)).hash).toBe(browserHash);
+    await finish(opened, "part3-scripted.png");
+  });
+
+  test("part 4's clients: put, get and append through the simulated clients, the same in both", async () => {
+    const link =
+      "part=part4-kv&n=3&seed=4&a=60.put.c1.x.1,61.get.c2.x,62.append.c1.x.2,300.crash.0,420.put.c3.y.z&at=900";
+    const opened = await open(link);
+    const browserHash = await pageHash(opened.page);
+    expect((await nodeRun(link)).hash).toBe(browserHash);
+    await waitText(opened.page, "#event-list", "c2 #1 done");
+    await finish(opened, "part4-clients.png");
+  });
+
+  test("the reader's clicks become a link that Node plays to the same trace", async () => {
+    const opened = await open("part=part3-persistence&n=3&seed=5");
+    const { page } = opened;
+    await page.selectOption("#speed", "1");
+    await leaderShown(page);
+    await page.click("#play"); // pause
+    const leader = await page.locator("#view g.node.role-leader").first().getAttribute("data-node");
+    await page.click(`#view g.node[data-node="${leader}"]`);
+    await page.click("#node-crash");
+    await page.fill("#command", "y=2");
+    await page.click("#submit-form button[type=submit]");
+    await page.click("#play");
+    await page.waitForTimeout(700);
+    await page.click("#play");
+    await page.click("#node-restart");
+    await page.fill(
+      "#groups",
+      `${leader} | ${[0, 1, 2].filter((n) => String(n) !== leader).join(" ")}`,
+    );
+    await page.click("#partition-form button[type=submit]");
+    await page.click("#heal");
+    await page.click("#step");
+    await page.click("#step");
+    await page.click("#copy-link");
+    expect(await page.locator("#action-error").textContent()).toBe("");
+    const link = await page.locator("#link").inputValue();
+    expect(link).toMatch(
+      /a=\d+\.crash\.\d,\d+\.submit\.leader\.y%3D2,\d+\.restart\.\d,\d+\.partition\.[\d_-]+,\d+\.heal/,
+    );
+    const browserHash = await pageHash(page);
+    expect((await nodeRun(link)).hash).toBe(browserHash);
+    await finish(opened, "part3-clicked.png");
+  });
+});
+
+describe("a mutant switch", () => {
+  test("count a tie as a majority: Election Safety breaks, shown with its rule and the events behind it", async () => {
+    const opened = await open("part=part1-election&n=4&seed=1");
+    const { page } = opened;
+    await page.selectOption("#mutant", "majority-counted-with->=");
+    await Promise.all([page.waitForEvent("load"), page.click("#new-session")]);
+    await page.waitForSelector("#node-pick button");
+    expect(page.url()).toContain("mutant=majority-counted-with");
+    await page.click("#play"); // pause before the first election (150 ms of virtual time at 1/30)
+    await page.fill("#groups", "0 1 | 2 3");
+    await page.click("#partition-form button[type=submit]");
+    await page.selectOption("#speed", "Infinity");
+    await page.click("#play");
+    await page.waitForSelector("#violation:not([hidden])");
+    await waitText(page, "#violation-rule", "Election Safety violated", true);
+    await waitText(page, "#violation-message", "are both leaders of term");
+    await waitText(page, "#violation-where", "§5.2");
+    const behind = await page.locator("#violation-events li").allTextContents();
+    expect(behind.filter((l) => l.includes("candidate → leader")).length).toBe(2);
+    expect(await page.locator("#phase").textContent()).toContain("VIOLATION");
+    await page.click("#copy-link");
+    const link = await page.locator("#link").inputValue();
+    const browserHash = await pageHash(page);
+    const node = await nodeRun(link);
+    expect(node.hash).toBe(browserHash);
+    expect(node.session.violation?.invariant).toBe("Election Safety");
+    await finish(opened, "part1-mutant-violation.png");
+  });
+});
+
+describe("the parts' test scenarios", () => {
+  test.each([
+    [
+      "part1-election",
+      "part1-election/test/go-series.test.ts",
+      "Go series, elections > basic election",
+    ],
+    [
+      "part3-persistence",
+      "part3-persistence/test/golden.test.ts",
+      "commit one command, event by event",
+    ],
+    [
+      "part4-kv",
+      "part4-kv/test/basic.test.ts",
+      "the key/value store, first steps > two clients see one another's writes",
+    ],
+  ])("%s: %s is listed by name, loads, runs and passes", async (part, file, name) => {
+    const opened = await open(`part=${part}`);
+    const { page } = opened;
+    const options = await page.locator("#scenario option").count();
+    expect(options).toBeGreaterThan(20);
+    await page.selectOption("#scenario", JSON.stringify([file, name]));
+    await Promise.all([page.waitForEvent("load"), page.click("#load-scenario")]);
+    await page.waitForSelector("#node-pick button");
+    await page.selectOption("#speed", "Infinity");
+    await waitText(page, "#phase", "ended · test pass", true);
+    await finish(opened, `${part}-scenario.png`);
+  });
+
+  test("taken over: the test stops where it stands, the reader's actions drive the cluster, Node agrees", async () => {
+    const story = "the story: election, replication, leader failure, re-election, repair";
+    const opened = await open(
+      `part=part2-replication&file=part2-replication%2Ftest%2Fstory.test.ts&test=${encodeURIComponent(story)}`,
+    );
+    const { page } = opened;
+    expect(await page.locator("#node-crash").isDisabled()).toBe(true);
+    await page.selectOption("#speed", "0.1");
+    await until(
+      async () => ((await clock(page, "t")) > 300 ? true : undefined),
+      "300 ms of the story",
+    );
+    await page.click("#play");
+    await page.click("#take-over");
+    await waitText(page, "#driver", "You took the cluster over");
+    await page.click('#node-pick button[data-node="1"]');
+    await page.click("#node-crash");
+    await page.fill("#command", "mine");
+    await page.click("#submit-form button[type=submit]");
+    await page.selectOption("#speed", "Infinity");
+    await page.click("#play");
+    await page.waitForTimeout(300);
+    await page.click("#play");
+    await page.click("#copy-link");
+    const link = await page.locator("#link").inputValue();
+    expect(link).toMatch(/&take=\d+&a=\d+\.crash\.1,\d+\.submit\.leader\.mine/);
+    const browserHash = await pageHash(page);
+    const node = await nodeRun(link);
+    expect(node.hash).toBe(browserHash);
+    const notes = node.session.events.filter((e) => e.kind === "note").map((e) => e.details.text);
+    expect(notes).toContain("the reader takes the cluster over from the test");
+    await finish(opened, "part2-taken-over.png");
+  });
+
+  test("the trace downloads as JSON lines that pnpm viz renders", async () => {
+    const opened = await open("part=part2-replication&n=3&seed=1&a=30.submit.leader.x&at=400");
+    const { page } = opened;
+    await pageHash(page);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    const dir = mkdtempSync(path.join(tmpdir(), "playground-download-"));
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    expect(path.basename(file)).toBe("playground-part2-replication-seed1.jsonl");
+    const viz = spawnSync("pnpm", ["viz", file, "--out", dir], { cwd: REPO, encoding: "utf8" });
+    expect(viz.status, viz.stderr).toBe(0);
+    expect(viz.stdout).toMatch(/^PASS {2}playground session/m);
+    expect(existsSync(path.join(dir, "index.html"))).toBe(true);
+    await finish(opened);
+  });
+});

@@ -1,0 +1,179 @@
+// Sessions played in Node: a test scenario gives, event for event, the trace vitest itself writes
+// for that test; a link gives the same trace from the parts' source (tsx, no bundle) as from the
+// bundle; the reader's actions do what they say; a mutant breaks the rule it names.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { REPO, TOOL_DIR } from "../src/build/bundle.ts";
+import { jsonLines } from "../src/engine/hash.ts";
+import { fromFragment } from "../src/engine/spec.ts";
+import { HELP, main } from "../src/main.ts";
+import { nodeEngine } from "../src/node/bundled.ts";
+
+/** Runs one test of a part under vitest with tracing on; returns the trace it wrote. */
+function vitestTrace(part: string, file: string, name: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "playground-vitest-"));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST")),
+  );
+  const pattern = `^${name
+    .split(" > ")
+    .join(" ")
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+  const run = spawnSync(
+    path.join(REPO, part, "node_modules", ".bin", "vitest"),
+    ["run", file, "-t", pattern],
+    {
+      cwd: path.join(REPO, part),
+      env: { ...env, RAFT_TRACE_DIR: dir, RAFT_SEED: "", RAFT_LOG: "" },
+      encoding: "utf8",
+    },
+  );
+  expect(run.status, run.stdout + run.stderr).toBe(0);
+  const [trace] = readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort();
+  return readFileSync(path.join(dir, trace!), "utf8");
+}
+
+async function play(link: string) {
+  const spec = fromFragment(link);
+  const engine = await nodeEngine(spec.part);
+  const session = new engine.Session(await engine.runtime, spec);
+  if (spec.at === null) session.holdAtTime = 3000;
+  session.start();
+  await session.settledNow();
+  session.close();
+  return session;
+}
+
+/** The command line, in this process: the bundle keeps its gate to itself. */
+async function run(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const status = await main(argv, {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    cwd: tmpdir(),
+  });
+  return { status, out, err };
+}
+
+/** The command line in a process of its own: the direct run puts its gate in place of the global setImmediate. */
+function cli(...args: string[]) {
+  const run = spawnSync(
+    path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
+    [path.join(TOOL_DIR, "src", "cli.ts"), ...args],
+    { encoding: "utf8", env: { ...process.env, INIT_CWD: tmpdir() } },
+  );
+  return { status: run.status, out: run.stdout, err: run.stderr };
+}
+
+describe("a test scenario in the playground is the test as vitest runs it", () => {
+  test.each([
+    [
+      "part2-replication",
+      "test/story.test.ts",
+      "the story: election, replication, leader failure, re-election, repair",
+    ],
+    [
+      "part4-kv",
+      "test/basic.test.ts",
+      "the key/value store, first steps > two clients see one another's writes",
+    ],
+  ])("%s %s: the same trace, event for event", async (part, file, name) => {
+    const session = await play(
+      `part=${part}&file=${encodeURIComponent(`${part}/${file}`)}&test=${encodeURIComponent(name)}`,
+    );
+    expect(session.test).toEqual({ state: "pass", errors: [] });
+    expect(jsonLines(session.events)).toBe(vitestTrace(part, file, name));
+  });
+});
+
+const SCRIPT =
+  "part=part3-persistence&n=5&seed=3&a=40.crash.1,300.restart.1,310.partition.0-1_2-3-4,500.heal,520.submit.leader.x%3D1,600.timeout.2,700.slow.0.1.40,800.loss.20&at=1500";
+
+describe("links played in Node", () => {
+  test("the bundle and the parts' own source (tsx) give the same trace", async () => {
+    const bundled = await run("--replay", SCRIPT);
+    const direct = cli("--replay", SCRIPT, "--direct");
+    expect(bundled.status, bundled.err).toBe(0);
+    expect(direct.status, direct.err).toBe(0);
+    const hash = (out: string) => /sha256 ([0-9a-f]{64})/.exec(out)?.[1];
+    expect(hash(bundled.out)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hash(direct.out)).toBe(hash(bundled.out));
+  });
+
+  test("each action shows in the trace as the tests' faults do; a timed-out node times out", async () => {
+    const session = await play(SCRIPT);
+    expect(session.phase).toBe("paused");
+    expect(session.gateNow()).toBe(1500);
+    const kinds = session.events.filter((e) => e.node === null).map((e) => e.kind);
+    for (const kind of ["crash", "restart", "partition", "heal", "slow", "cut", "uncut"]) {
+      expect(kinds).toContain(kind);
+    }
+    const i = session.events.findIndex(
+      (e) => e.kind === "note" && /times out n2/.test(e.details.text),
+    );
+    const after = session.events.slice(i);
+    const fired = after.findIndex((e) => e.node === 2 && e.kind === "election.timeout");
+    const restored = after.findIndex((e) => e.kind === "uncut" && e.details.to === 2);
+    expect(fired).toBeGreaterThan(0);
+    expect(restored).toBeGreaterThan(fired);
+    expect(session.violation).toBeNull();
+  });
+
+  test("a mutant breaks its rule: a tie counted as a majority elects two leaders of one term", async () => {
+    const session = await play(
+      "part=part1-election&n=4&seed=1&mutant=majority-counted-with-%3E%3D&a=2.partition.0-1_2-3",
+    );
+    expect(session.phase).toBe("violation");
+    expect(session.violation?.invariant).toBe("Election Safety");
+    expect(session.violation?.message).toMatch(/are both leaders of term 1/);
+    const real = await play("part=part1-election&n=4&seed=1&a=2.partition.0-1_2-3");
+    expect(real.violation).toBeNull();
+  });
+
+  test("--replay writes the trace, and says when the session failed (exit 1)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "playground-cli-"));
+    const file = path.join(dir, "t.jsonl");
+    const bad = await run(
+      "--replay",
+      "#part=part1-election&n=4&mutant=majority-counted-with-%3E%3D&a=2.partition.0-1_2-3",
+      "--trace",
+      file,
+    );
+    expect(bad.status).toBe(1);
+    expect(bad.err).toMatch(
+      /the session failed: Election Safety: n\d and n\d are both leaders of term 1/,
+    );
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0].kind).toBe("test.start");
+    expect(lines.at(-1)).toMatchObject({ kind: "test.end", details: { result: "fail" } });
+  });
+});
+
+describe("the command line", () => {
+  test("--help, and usage errors say what is wrong and where help is", async () => {
+    const help = await run("--help");
+    expect(help.status).toBe(0);
+    expect(help.out).toBe(HELP);
+    expect(help.out).toContain("pnpm playground --replay '<link>'");
+    const bad = await run("--nodes", "9");
+    expect(bad.status).toBe(2);
+    expect(bad.err).toBe(
+      "playground: --nodes must be a whole number from 1 to 7, got \"9\"\nTry 'pnpm playground --help'.\n",
+    );
+    const unknown = await run("--colour");
+    expect(unknown.status).toBe(2);
+    expect(unknown.err).toMatch(/^playground: Unknown option '--colour'/);
+    const link = await run("--replay", "part=part7");
+    expect(link.status).toBe(2);
+    expect(link.err).toMatch(/--replay: no part "part7"/);
+  });
+});

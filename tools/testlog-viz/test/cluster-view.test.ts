@@ -1,0 +1,284 @@
+// The cluster view in Chromium (src/page/cluster-view.ts, player.ts), on real traces of parts 1
+// to 4, a recorded run of real processes whose leader is SIGKILLed, and a failing test: what it
+// draws at a moment is read against the trace's own events (through ClusterModel, which the
+// unit tests hold to the events), messages are seen to move as the test scrubs and plays, the
+// table and the view stay in step, and no page logs an error or asks for anything.
+// Screenshots go to out/browser/cluster-*.png.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ClusterModel } from "../src/cluster-model.ts";
+import { firstFailure } from "../src/failure.ts";
+import { buildTimeline, type Timeline } from "../src/model.ts";
+import { finish, launch, OUT, open } from "./pages.ts";
+import { kvRun, realTimeline } from "./real.ts";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const modelOf = (timeline: Timeline) => {
+  const model = new ClusterModel(timeline.trace.nodes);
+  model.appendEvents(timeline.trace.events);
+  return model;
+};
+
+/** The event the cluster view shows now. */
+const shown = async (page: Page) =>
+  Number(await page.locator("#cluster-view").getAttribute("data-index"));
+
+/** Selects row i in the table (scrolling until it is drawn); the view glides there. */
+async function selectRow(page: Page, i: number): Promise<void> {
+  const row = page.locator(`tr[data-i="${i}"] td.time`);
+  while ((await row.count()) === 0) {
+    await page.evaluate(`document.getElementById("more").scrollIntoView()`);
+    await page.waitForTimeout(50);
+  }
+  await row.dispatchEvent("click"); // not a pointer click: the state panel may cover the row
+  await expect.poll(() => shown(page)).toBe(i);
+}
+
+/** Moves the player's scrubber to time t (as a reader drags it). */
+async function scrubTo(page: Page, t: number, duration: number): Promise<void> {
+  const value = Math.round((t / duration) * 2000);
+  await page.locator(".cv-scrub").evaluate((input, v) => {
+    (input as unknown as { value: string }).value = String(v);
+    input.dispatchEvent(new Event("input"));
+  }, value);
+}
+
+/** Where a message's dot is, and where its receiver stands. */
+async function dotOf(page: Page, msg: number, to: number) {
+  const dot = page.locator(`#cluster-view .flight[data-msg="${msg}"] .dot`).first();
+  if ((await dot.count()) === 0) return null;
+  const x = Number(await dot.getAttribute("cx"));
+  const y = Number(await dot.getAttribute("cy"));
+  const where = await page
+    .locator(`#cluster-view .node[data-node="${to}"]`)
+    .getAttribute("transform");
+  const [tx, ty] = where!.match(/-?[\d.]+/g)!.map(Number);
+  return { x, y, toReceiver: Math.hypot(tx! - x, ty! - y) };
+}
+
+const story = realTimeline("part2-story.jsonl");
+
+describe("the cluster view on part2's story (pnpm demo), in chromium", () => {
+  test("three nodes; a message moves from sender to receiver as the scrubber moves", async () => {
+    const opened = await open(browser, "cluster-part2-story.html", story);
+    const { page } = opened;
+    expect(await page.locator("#cluster-view .node").count()).toBe(3);
+    const model = modelOf(story);
+    const f = model.flights.find(
+      (x) =>
+        x.how === "delivered" &&
+        !x.heartbeat &&
+        x.rpc === "AppendEntries" &&
+        x.end!.t - x.sent.t >= 3,
+    )!;
+    const duration = story.rows.at(-1)!.t;
+    const span = f.end!.t - f.sent.t;
+    await scrubTo(page, f.sent.t + span * 0.2, duration);
+    const early = (await dotOf(page, f.msg, f.to))!;
+    await scrubTo(page, f.sent.t + span * 0.8, duration);
+    const late = (await dotOf(page, f.msg, f.to))!;
+    expect(late.toReceiver).toBeLessThan(early.toReceiver - 10);
+    // the table follows the scrubber: the row of the moment shown is selected
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(
+      String(await shown(page)),
+    );
+    await page.screenshot({ path: new URL("cluster-part2-story-message.png", OUT).pathname });
+    await scrubTo(page, f.end!.t + 0.5, duration);
+    expect(await dotOf(page, f.msg, f.to)).toBeNull(); // delivered: gone
+    await finish(opened);
+  });
+
+  test("space plays it (messages fly, the table's selection follows), space pauses; ↓ glides one row", async () => {
+    const opened = await open(browser, "cluster-part2-story-play.html", story);
+    const { page } = opened;
+    const election = story.rows.findIndex((r) => r.kind === "election.timeout");
+    await selectRow(page, election - 1);
+    await page.locator("body").press(" ");
+    // playing: the moment moves on, messages appear on their way, the table keeps up
+    await expect.poll(() => shown(page), { timeout: 20_000 }).toBeGreaterThan(election + 3);
+    await expect
+      .poll(() => page.locator("#cluster-view .flight").count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await page.locator("body").press(" ");
+    const paused = await shown(page);
+    await page.waitForTimeout(300);
+    expect(await shown(page)).toBe(paused);
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(paused));
+    expect(await page.locator(".cv-play").textContent()).toBe("▶");
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => shown(page)).toBe(paused + 1);
+    await finish(opened, "cluster-part2-story-playing.png");
+  });
+
+  test("clicking a message in the view links it in the table; clicking a node selects its last event", async () => {
+    const opened = await open(browser, "cluster-part2-story-click.html", story);
+    const { page } = opened;
+    const model = modelOf(story);
+    const f = model.flights.find((x) => x.how === "delivered" && x.end!.index - x.sent.index > 2)!;
+    await selectRow(page, f.sent.index + 1);
+    await page
+      .locator(`#cluster-view .flight[data-msg="${f.msg}"]`)
+      .first()
+      .click({ force: true, timeout: 5000 });
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(f.sent.index));
+    const linked = await page
+      .locator(".ev.linked")
+      .evaluateAll((spans) => spans.map((s) => Number(s.getAttribute("data-i"))));
+    expect(linked).toContain(f.sent.index);
+    expect(linked).toContain(f.end!.index);
+    // a node: its last event up to the moment shown
+    const later = story.rows.findIndex((r) => r.kind === "commit");
+    await selectRow(page, later);
+    const node = story.rows.find(
+      (r, i) => i < later && r.node !== null && r.node !== story.rows[later]!.node,
+    )!.node!;
+    await page.locator(`#cluster-view .node[data-node="${node}"]`).click({ timeout: 5000 });
+    const selected = Number(await page.locator("tr.selected").getAttribute("data-i"));
+    expect(story.rows[selected]!.node).toBe(node);
+    expect(selected).toBeLessThanOrEqual(later);
+    expect(story.rows.slice(selected + 1, later + 1).some((r) => r.node === node)).toBe(false);
+    expect(
+      await page.locator(`#cluster-view .node[data-node="${node}"]`).getAttribute("class"),
+    ).toContain("selected");
+    await finish(opened);
+  });
+});
+
+describe("the cluster view on parts 1, 3 and 4, in chromium", () => {
+  test("part 1: no logs; a timer the trace says fires runs down exactly; the isolated node is cut off", async () => {
+    const timeline = realTimeline("part1-old-leader-reconnects.jsonl");
+    const opened = await open(browser, "cluster-part1.html", timeline);
+    const { page } = opened;
+    expect(await page.locator("#cluster-view .cv-note").textContent()).toContain("No logs");
+    const fires = timeline.rows.findIndex((r, i) => i > 5 && r.kind === "election.timeout");
+    const node = timeline.rows[fires]!.node!;
+    await selectRow(page, fires - 1);
+    const timer = page.locator(`#cluster-view .node[data-node="${node}"] .timer`);
+    expect(await timer.getAttribute("class")).toBe("timer exact");
+    // just before it fires, little of it is left: a short arc
+    const length = await timer.evaluate((path) =>
+      (path as unknown as { getTotalLength(): number }).getTotalLength(),
+    );
+    expect(length).toBeLessThan(2 * Math.PI * 32 * 0.5);
+    const isolate = timeline.rows.findIndex((r) => r.kind === "isolate");
+    await selectRow(page, isolate);
+    expect(await page.locator("#cluster-view .node.cut").count()).toBe(1);
+    await finish(opened, "cluster-part1.png");
+  });
+
+  test("part 3: a halted leader is down with its reason, its unsaved entry lost; restarted, it holds what it saved", async () => {
+    const timeline = realTimeline("part3-halt-before-durable.jsonl");
+    const opened = await open(browser, "cluster-part3.html", timeline);
+    const { page } = opened;
+    const halt = timeline.rows.findIndex((r) => r.kind === "halt");
+    const node = timeline.rows[halt]!.node!;
+    await selectRow(page, halt);
+    const glyph = page.locator(`#cluster-view .node[data-node="${node}"]`);
+    expect(await glyph.getAttribute("class")).toContain("role-dead");
+    expect(await glyph.locator(".below").textContent()).toMatch(/^halted: /);
+    const row = page.locator(`#cluster-view .cv-logs tr[data-node="${node}"]`);
+    expect(await row.locator("td.entry.unsaved").count()).toBe(1);
+    expect(await row.locator("td.entry.unsaved").getAttribute("title")).toContain("lost");
+    await page.screenshot({ path: new URL("cluster-part3-halt.png", OUT).pathname });
+    const back = timeline.rows.findIndex((r) => r.kind === "restart");
+    await selectRow(page, back);
+    expect(await glyph.getAttribute("class")).not.toContain("role-dead");
+    const e = timeline.trace.events[back]!;
+    const restored = e.known && e.kind === "restart" ? e.details.log.length : -1;
+    expect(await row.locator("td.entry").count()).toBe(restored);
+    expect(await row.locator("td.entry.committed").count()).toBe(0);
+    await finish(opened, "cluster-part3-restart.png");
+  });
+
+  test("part 4: a box per client with its operation; an attempt is a line to the node it tries", async () => {
+    const timeline = realTimeline("part4-two-clients.jsonl");
+    const opened = await open(browser, "cluster-part4.html", timeline);
+    const { page } = opened;
+    expect(await page.locator("#cluster-view .client-name").allTextContents()).toEqual([
+      "client a",
+      "client b",
+    ]);
+    const attempt = timeline.rows.findIndex((r) => r.kind === "client.send");
+    await selectRow(page, attempt);
+    expect(await page.locator("#cluster-view .attempt").count()).toBe(1);
+    expect(
+      await page.locator("#cluster-view .client.op-pending .client-op").first().textContent(),
+    ).toMatch(/^#1 put x$/);
+    const applied = timeline.rows.findLastIndex((r) => r.kind === "apply");
+    await selectRow(page, applied);
+    // a's put in every log: in a few characters in its cell, whole in the cell's tooltip
+    expect(await page.locator("#cluster-view .cv-logs td.entry .cmd").allTextContents()).toContain(
+      "put x 1",
+    );
+    const titles = await page
+      .locator("#cluster-view .cv-logs td.entry")
+      .evaluateAll((tds) => tds.map((td) => td.getAttribute("title")));
+    expect(titles).toContain('[2] T1 a #1: put "x" "1"');
+    await finish(opened, "cluster-part4.png");
+  });
+});
+
+describe("the cluster view on real processes, in chromium", () => {
+  test("a SIGKILLed leader is dead from the kill, not leading beside the new leader until it restarts", async () => {
+    const timeline = buildTimeline(kvRun());
+    const opened = await open(browser, "cluster-kv-run.html", timeline);
+    const { page } = opened;
+    const kill = timeline.trace.events.findIndex(
+      (e) => e.kind === "process.exit" && e.details.signal === "SIGKILL",
+    );
+    const node = timeline.trace.events[kill]!.node!;
+    const glyph = page.locator(`#cluster-view .node[data-node="${node}"]`);
+    await selectRow(page, kill - 1);
+    expect(await glyph.getAttribute("class")).toContain("role-leader");
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(() => shown(page)).toBe(kill);
+    expect(await glyph.getAttribute("class")).toContain("role-dead");
+    expect(await glyph.locator(".below").textContent()).toBe("killed by SIGKILL");
+    expect(await page.locator("#cluster-view .cv-caption").textContent()).toMatch(
+      /^\+\d+\.\d{3} s/,
+    );
+    await page.screenshot({ path: new URL("cluster-kv-run-killed.png", OUT).pathname });
+    // until its new process starts, it stays down, and the one leader is the new one
+    const back = timeline.trace.events.findIndex((e, i) => i > kill && e.kind === "process.start");
+    const newLeader = timeline.rows.findIndex(
+      (r, i) => i > kill && r.kind === "role" && r.text.includes("→ leader"),
+    );
+    await selectRow(page, newLeader);
+    expect(await glyph.getAttribute("class")).toContain("role-dead");
+    expect(await page.locator("#cluster-view .node.role-leader").count()).toBe(1);
+    await selectRow(page, back);
+    expect(await glyph.getAttribute("class")).not.toContain("role-dead");
+    await finish(opened, "cluster-kv-run-restarted.png");
+  });
+});
+
+describe("why it failed, in chromium", () => {
+  test("a failing test's page opens at its first violation, its causes marked in the table and the view", async () => {
+    const timeline = realTimeline("part1-mutant-two-leaders.jsonl");
+    const failure = firstFailure(timeline)!;
+    const opened = await open(browser, "cluster-failure.html", timeline);
+    const { page } = opened;
+    expect(await page.locator("#failure").textContent()).toContain(
+      "Election Safety (§5.2, Figure 3): at most one leader is elected in a term.",
+    );
+    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(String(failure.row));
+    expect(await shown(page)).toBe(failure.row);
+    const marked = await page
+      .locator("tr.cause")
+      .evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-i"))));
+    expect(marked).toEqual(failure.causes);
+    const blamed = await page
+      .locator("#cluster-view .node.blamed")
+      .evaluateAll((gs) => gs.map((g) => Number(g.getAttribute("data-node"))));
+    expect(blamed).toEqual(failure.nodes);
+    expect(await page.locator("#cluster-view .node.role-leader").count()).toBe(2);
+    await finish(opened, "cluster-failure.png");
+  });
+});
