@@ -11,7 +11,7 @@
 import { isMainThread } from "node:worker_threads";
 import { chaosNetwork, runChaos } from "../src/sim/chaos.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
-import { defaultBudget, overrun, pastBudget } from "../test/budget.ts";
+import { budgeted } from "../test/budget.ts";
 import { renderCommand, replayCommand, type TestId } from "../test/replay.ts";
 import { type Scenario, sweep } from "./sweep.ts";
 
@@ -24,19 +24,7 @@ function chaosTest(size: number): TestId {
 }
 
 /** A cluster held to the budget the harness holds a test's clusters to (test/budget.ts). */
-class BudgetedCluster extends SimCluster {
-  ranAway = false;
-
-  override runUntil(deadline: number, done: () => boolean = () => false): Promise<boolean> {
-    return super.runUntil(deadline, () => {
-      if (pastBudget(this.clock, defaultBudget)) {
-        this.ranAway = true;
-        throw new Error(overrun(this.clock, defaultBudget));
-      }
-      return done();
-    });
-  }
-}
+const BudgetedCluster = budgeted(SimCluster);
 
 export const scenario: Scenario = {
   part: "part2-replication",

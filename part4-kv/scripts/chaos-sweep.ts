@@ -12,7 +12,7 @@
 
 import { isMainThread } from "node:worker_threads";
 import { type Scenario, sweep } from "part3-persistence/scripts/sweep";
-import { defaultBudget, overrun, pastBudget } from "part3-persistence/test/budget";
+import { budgeted } from "part3-persistence/test/budget";
 import { kvChaosCluster, runKvChaos } from "../src/sim/kv-chaos.ts";
 import { KvSimCluster } from "../src/sim/kv-cluster.ts";
 import { renderCommand, replayCommand, type TestId } from "../test/replay.ts";
@@ -26,19 +26,7 @@ function kvChaosTest(size: number): TestId {
 }
 
 /** A cluster held to the budget the harness holds a test's clusters to (part 3's test/budget.ts). */
-class BudgetedCluster extends KvSimCluster {
-  ranAway = false;
-
-  override runUntil(deadline: number, done: () => boolean = () => false): Promise<boolean> {
-    return super.runUntil(deadline, () => {
-      if (pastBudget(this.clock, defaultBudget)) {
-        this.ranAway = true;
-        throw new Error(overrun(this.clock, defaultBudget));
-      }
-      return done();
-    });
-  }
-}
+const BudgetedCluster = budgeted(KvSimCluster);
 
 export const scenario: Scenario = {
   part: "part4-kv",
