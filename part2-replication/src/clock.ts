@@ -152,7 +152,7 @@ export class VirtualClock implements Clock {
  * twice as large (most runs are short; the unused rest of a batch is cleared).
  */
 class Run {
-  private queued: NodeJS.Immediate[] = [];
+  private queued: ReturnType<typeof setImmediate>[] = [];
   private over = false;
   private readonly next: () => boolean | undefined;
   private readonly resolve: (stopped: boolean) => void;

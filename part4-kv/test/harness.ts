@@ -38,7 +38,9 @@ class KvTestRun extends TestRun<KvTraceEvent> {
 
   /**
    * Checks the history of client operations with lincheck; returns why it fails, after writing
-   * its history page (and so the timeline, even without RAFT_TRACE_DIR) for a reader to open.
+   * its history page (and so the timeline, even without RAFT_TRACE_DIR) for a reader to open. The
+   * page links to the timeline: the trace `X.jsonl` beside it, rendered as `X.html` by dotest.sh
+   * or `pnpm viz`.
    */
   protected override finalCheck(): { why: string; traceDir: string } | undefined {
     const { result, html } = this.kv.history.check(this.test.name);
@@ -46,7 +48,7 @@ class KvTestRun extends TestRun<KvTraceEvent> {
     const traceDir = process.env.RAFT_TRACE_DIR || path.join(partDir, "out", "failed");
     mkdirSync(traceDir, { recursive: true });
     const page = path.join(traceDir, this.traceName.replace(/\.jsonl$/, ".history.html"));
-    writeFileSync(page, html());
+    writeFileSync(page, html(encodeURIComponent(this.traceName.replace(/\.jsonl$/, ".html"))));
     const why =
       result.verdict === "not-linearizable"
         ? "is not linearizable"

@@ -4,7 +4,8 @@
 // when the test ends (harness.ts). Method: histories written by hand, first straight to the
 // checker, then into the history of a running cluster, whose end this test calls itself.
 
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { KvCommand, KvResult } from "../src/kv/commands.ts";
 import { History } from "../src/kv/history.ts";
@@ -33,6 +34,12 @@ describe("the history check", () => {
     expect(putThenGet(null).check("stale").result?.verdict).toBe("not-linearizable");
   });
 
+  test("the history page links to the test's timeline when given its href, and only then", () => {
+    const { html } = putThenGet("never written").check("forged");
+    expect(html("forged%20run.html")).toContain('<a id="timeline" href="forged%20run.html">');
+    expect(html()).not.toContain('id="timeline"');
+  });
+
   // The harness's end of a test, called here before vitest calls it, so that this test sees it
   // fail: with the verdict, the number of operations, and the history page for a reader to open.
   test("a test whose history holds a forged read fails at its end", async () => {
@@ -52,9 +59,16 @@ describe("the history check", () => {
       /^the history of 3 client operations is not linearizable: (\S+\.history\.html)\n/;
     expect(error).toMatch(failure);
     // Its page and timeline were written for a reader; unless RAFT_TRACE_DIR asked for them,
-    // they are removed, as this test passed.
+    // they are removed, as this test passed. The page links to the timeline: the trace beside it,
+    // as dotest.sh and pnpm viz render it (X.jsonl as X.html).
     const page = failure.exec(error)![1]!;
-    for (const file of [page, page.replace(/\.history\.html$/, ".jsonl")]) {
+    const trace = page.replace(/\.history\.html$/, ".jsonl");
+    expect(path.basename(trace)).toBe(cluster.run.traceName);
+    const timeline = cluster.run.traceName.replace(/\.jsonl$/, ".html");
+    expect(readFileSync(page, "utf8")).toContain(
+      `<a id="timeline" href="${encodeURIComponent(timeline)}">`,
+    );
+    for (const file of [page, trace]) {
       expect(existsSync(file), file).toBe(true);
       if (!process.env.RAFT_TRACE_DIR) rmSync(file);
     }

@@ -51,13 +51,20 @@ export class History {
     return this.records().length;
   }
 
-  /** Checks the history; an empty one is trivially linearizable. */
-  check(name: string): { result: CheckResult | undefined; html: () => string } {
+  /**
+   * Checks the history; an empty one is trivially linearizable. `html` is lincheck's page of it,
+   * which links to the test's timeline page when given that page's href (relative to where the
+   * history page is written, URL-encoded).
+   */
+  check(name: string): {
+    result: CheckResult | undefined;
+    html: (timeline?: string) => string;
+  } {
     const records = this.records();
     if (records.length === 0) return { result: undefined, html: () => "" };
     const history = historyFrom(kvModel, records, name);
     const result = check(kvModel, history.operations);
-    return { result, html: () => renderHtml(history, result, {}) };
+    return { result, html: (timeline) => renderHtml(history, result, { timeline }) };
   }
 }
 

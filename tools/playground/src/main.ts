@@ -34,7 +34,8 @@ time (default 3000). --direct runs a free session from the parts' source without
 Options:
       --out <folder>    where the site goes (default tools/playground/out/site)
       --open            open the page in the browser (xdg-open, open or start)
-      --part <part>     part1-election, part2-replication, part3-persistence, part4-kv
+      --part <part>     part1-election, part2-replication, part3-persistence, part4-kv,
+                        part5-snapshots
       --nodes <n>       cluster size, 1 to 7 (default 3)
       --seed <n>        the seed (default 1)
       --replay <link>   play this link in Node

@@ -19,6 +19,8 @@ import { buildSite } from "../src/build/site.ts";
 import { traceHash } from "../src/engine/hash.ts";
 import { fromFragment } from "../src/engine/spec.ts";
 import { nodeEngine } from "../src/node/bundled.ts";
+import { PARTS } from "../src/parts.ts";
+import { SCRIPT, SCRIPT5, SCRIPT5_UNTIL_RESTART } from "./sessions.ts";
 
 const OUT = path.join(TOOL_DIR, "out", "browser");
 const SITE = path.join(TOOL_DIR, "out", "browser-site");
@@ -128,16 +130,37 @@ async function nodeRun(link: string) {
   return { hash: await traceHash(session.events), session };
 }
 
+/**
+ * The link played by Node twice, from the parts' source (tsx, no bundle: `--replay --direct`) and
+ * from the part's Node bundle: both must give the hash the page shows. Returns the bundle's run.
+ */
+async function sameInNode(link: string, browserHash: string) {
+  const direct = spawnSync(
+    path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
+    [path.join(TOOL_DIR, "src", "cli.ts"), "--replay", link, "--direct"],
+    { encoding: "utf8" },
+  );
+  expect(direct.status, direct.stderr).toBe(0);
+  expect(direct.stdout).toContain(`sha256 ${browserHash}`);
+  const node = await nodeRun(link);
+  expect(node.hash).toBe(browserHash);
+  return node;
+}
+
 const leaderShown = (page: Page) =>
   page.waitForSelector("#view g.node.role-leader", { timeout: 60_000 });
 
 describe("the static build in Chromium", () => {
-  test.each(["part1-election", "part2-replication", "part3-persistence", "part4-kv"])(
+  test.each(PARTS.map((p) => p.name))(
     "%s loads without errors and elects a leader within a few seconds of virtual time",
     async (part) => {
       const opened = await open(`part=${part}&n=3&seed=1&at=300`);
       const { page } = opened;
       await pageHash(page);
+      // the snapshot action and its note are part 5's
+      const snapshots = part === "part5-snapshots";
+      expect(await page.locator("#node-snapshot").count()).toBe(snapshots ? 1 : 0);
+      expect(await page.locator("#part-note").isVisible()).toBe(snapshots);
       const won = await page
         .locator("#event-list li", { hasText: "candidate → leader" })
         .first()
@@ -158,21 +181,10 @@ describe("the static build in Chromium", () => {
   });
 });
 
-const SCRIPT =
-  "part=part3-persistence&n=5&seed=3&a=40.crash.1,300.restart.1,310.partition.0-1_2-3-4,500.heal,520.submit.leader.x%3D1,600.timeout.2,700.slow.0.1.40,800.loss.20&at=1500";
-
 describe("one session, the same trace in Chromium and in Node", () => {
   test("a scripted link: the hash in Chromium is the hash of the parts' source run by Node (tsx)", async () => {
     const opened = await open(SCRIPT);
-    const browserHash = await pageHash(opened.page);
-    const direct = spawnSync(
-      path.join(TOOL_DIR, "node_modules", ".bin", "tsx"),
-      [path.join(TOOL_DIR, "src", "cli.ts"), "--replay", SCRIPT, "--direct"],
-      { encoding: "utf8" },
-    );
-    expect(direct.status, direct.stderr).toBe(0);
-    expect(direct.stdout).toContain(`sha256 ${browserHash}`);
-    expect((await nodeRun(SCRIPT)).hash).toBe(browserHash);
+    await sameInNode(SCRIPT, await pageHash(opened.page));
     await finish(opened, "part3-scripted.png");
   });
 
@@ -218,6 +230,69 @@ describe("one session, the same trace in Chromium and in Node", () => {
     const browserHash = await pageHash(page);
     expect((await nodeRun(link)).hash).toBe(browserHash);
     await finish(opened, "part3-clicked.png");
+  });
+});
+
+/** Steps (the page's own button) until `selector` shows, one event at a time, at most `max` times. */
+async function stepUntil(page: Page, selector: string, max: number): Promise<number> {
+  const last = async () =>
+    Number(await page.locator("#event-list li:last-child").getAttribute("data-i"));
+  for (let steps = 0; steps < max; steps++) {
+    if ((await page.locator(selector).count()) > 0) return steps;
+    const before = await last();
+    await page.click("#step");
+    await until(async () => ((await last()) > before ? true : undefined), "one more event");
+  }
+  throw new Error(`${selector} did not show in ${max} steps`);
+}
+
+describe("part 5: snapshots in the page", () => {
+  test("a scripted session where the reader's snapshot reaches a lagging follower: the hash in Chromium is Node's", async () => {
+    const opened = await open(SCRIPT5);
+    const node = await sameInNode(SCRIPT5, await pageHash(opened.page));
+    const kinds = node.session.events.map((e) => `${e.node}:${e.kind}`);
+    expect(kinds).toContain("0:snapshot.install");
+    await waitText(opened.page, "#event-list", "installs n2's snapshot through [4] T1");
+    await finish(opened, "part5-scripted.png");
+  });
+
+  test("the reader watches InstallSnapshot bring a follower back, then takes a snapshot: the page shows both, Node agrees", async () => {
+    const opened = await open(`${SCRIPT5_UNTIL_RESTART}&at=80`);
+    const { page } = opened;
+    await pageHash(page);
+    await waitText(page, "#part-note", "after every 5 entries it applies");
+    expect(await page.locator("#node-snapshot").textContent()).toBe("take a snapshot");
+    // one event at a time until a chunk of n2's snapshot is on its way to n0, drawn as a square
+    await stepUntil(page, "#view g.flight.InstallSnapshot.request:not(.doomed)", 400);
+    const label = await page
+      .locator("#view g.flight.InstallSnapshot.request text.label")
+      .first()
+      .textContent();
+    expect(label).toMatch(/^≤\[4\] 0\.\.128$/);
+    await page.screenshot({ path: path.join(OUT, "part5-install-on-its-way.png"), fullPage: true });
+    // installed: n0's log row starts with the snapshot's block
+    await stepUntil(page, '#view .cv-logs tr[data-node="0"] td.snapshot', 400);
+    expect(await page.locator('#view .cv-logs tr[data-node="0"] td.snapshot').textContent()).toBe(
+      "snapshot ≤[4] T1",
+    );
+    // the reader's own snapshot, on n1 (which has applied [4] and holds no snapshot)
+    await page.click('#node-pick button[data-node="1"]');
+    await page.click("#node-snapshot");
+    expect(await page.locator("#action-error").textContent()).toBe("");
+    await stepUntil(page, '#view .cv-logs tr[data-node="1"] td.snapshot', 50);
+    await waitText(page, "#event-list", "the reader has n1 take a snapshot");
+    await page.click("#copy-link");
+    const link = await page.locator("#link").inputValue();
+    expect(link).toMatch(/,\d+\.snapshot\.1&at=\d+$/);
+    const browserHash = await pageHash(page);
+    const node = await nodeRun(link);
+    expect(node.hash).toBe(browserHash);
+    const taken = node.session.events.filter((e) => e.kind === "snapshot.take");
+    expect(taken.map((e) => [e.node, e.details.lastIncludedIndex])).toEqual([
+      [2, 4],
+      [1, 4],
+    ]);
+    await finish(opened, "part5-snapshot-clicked.png");
   });
 });
 
@@ -268,6 +343,11 @@ describe("the parts' test scenarios", () => {
       "part4-kv/test/basic.test.ts",
       "the key/value store, first steps > two clients see one another's writes",
     ],
+    [
+      "part5-snapshots",
+      "part5-snapshots/test/snapshot-scenarios.test.ts",
+      "catching up after compaction > a follower that crashes in the middle of receiving chunks gets the whole snapshot again after its restart",
+    ],
   ])("%s: %s is listed by name, loads, runs and passes", async (part, file, name) => {
     const opened = await open(`part=${part}`);
     const { page } = opened;
@@ -278,6 +358,8 @@ describe("the parts' test scenarios", () => {
     await page.waitForSelector("#node-pick button");
     await page.selectOption("#speed", "Infinity");
     await waitText(page, "#phase", "ended · test pass", true);
+    // the picture and the clock show where the test ended, not its start
+    expect(await clock(page, "t")).toBeGreaterThan(0);
     await finish(opened, `${part}-scenario.png`);
   });
 

@@ -1,25 +1,42 @@
 // What the build takes from the parts: each part's mutants (read from scripts/mutants.ts without
 // running it, each edit applying exactly once), the rule that leaves out test files that need
 // Node, and the stand-ins for node:path the harness's paths go through.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import nodePath from "node:path";
 import { describe, expect, test } from "vitest";
-import { mutantsOf, REPO, raftPartOf, testFiles } from "../src/build/bundle.ts";
+import { mutantsOf, mutatedFile, REPO, raftPartOf, testFiles } from "../src/build/bundle.ts";
 import { applyMutant } from "../src/build/mutants.ts";
+import { PARTS } from "../src/parts.ts";
 import * as shim from "../src/shims/path.ts";
 
 describe("mutants", () => {
-  test.each(["part1-election", "part2-replication", "part3-persistence", "part4-kv"])(
-    "%s: every mutant of its src/raft.ts applies exactly once",
+  test.each(PARTS.map((p) => p.name))(
+    "%s: every mutant applies exactly once to the file it edits",
     (part) => {
       const mutants = mutantsOf(part);
       expect(mutants.length).toBeGreaterThan(10);
       expect(mutants.map((m) => m.name)).toContain("majority-counted-with->=");
-      const file = nodePath.join(REPO, raftPartOf(part), "src", "raft.ts");
-      const source = readFileSync(file, "utf8");
-      for (const m of mutants) expect(applyMutant(source, m, file)).not.toBe(source);
+      for (const m of mutants) {
+        const file = mutatedFile(part, m);
+        const source = readFileSync(file, "utf8");
+        expect(applyMutant(source, m, file)).not.toBe(source);
+      }
     },
   );
+
+  test("part 5: part 3's mutants and eleven of snapshots, one of them in src/snapshot.ts", () => {
+    const names = (part: string) => mutantsOf(part).map((m) => m.name);
+    const own = names("part5-snapshots").filter((n) => !names("part3-persistence").includes(n));
+    expect(own).toHaveLength(11);
+    expect(names("part5-snapshots")).toEqual([...names("part3-persistence"), ...own]);
+    const elsewhere = mutantsOf("part5-snapshots").filter((m) => m.file !== undefined);
+    expect(elsewhere.map((m) => [m.name, m.file])).toEqual([
+      ["chunks-appended-whatever-their-offset", "src/snapshot.ts"],
+    ]);
+    expect(mutatedFile("part5-snapshots", elsewhere[0]!)).toBe(
+      nodePath.join(REPO, "part5-snapshots", "src", "snapshot.ts"),
+    );
+  });
 
   test("part 4 has no consensus code of its own: its mutants are part 3's", () => {
     expect(raftPartOf("part4-kv")).toBe("part3-persistence");
@@ -34,9 +51,10 @@ describe("mutants", () => {
 });
 
 describe("test files that cannot run in a browser", () => {
-  test("part 3: the disk-storage tests and the trace-format check are left out, with why", async () => {
+  test("part 3: the disk tests and the trace-format check are left out, with why", async () => {
     const { included, excluded } = await testFiles("part3-persistence");
     expect(excluded).toEqual([
+      { file: "part3-persistence/test/disk-recovery.test.ts", reason: "imports node:fs" },
       {
         file: "part3-persistence/test/disk-storage.test.ts",
         reason: expect.stringMatching(/^imports node:/),
@@ -47,14 +65,42 @@ describe("test files that cannot run in a browser", () => {
     expect(included).toContain("part3-persistence/test/golden.test.ts");
   });
 
-  test("part 4: the real-process tests are left out, the simulated ones stay", async () => {
+  test("part 5: as part 3's, the disk tests and the trace-format check are left out, with why; the snapshot scenarios stay", async () => {
+    const { included, excluded } = await testFiles("part5-snapshots");
+    expect(excluded).toEqual([
+      { file: "part5-snapshots/test/disk-recovery.test.ts", reason: "imports node:fs" },
+      { file: "part5-snapshots/test/disk-snapshots.test.ts", reason: "imports node:fs" },
+      {
+        file: "part5-snapshots/test/disk-storage.test.ts",
+        reason: expect.stringMatching(/^imports node:/),
+      },
+      { file: "part5-snapshots/test/trace-format.test.ts", reason: "imports node:fs" },
+    ]);
+    for (const name of [
+      "snapshot-rules",
+      "mit-3d",
+      "snapshot-scenarios",
+      "chaos-snapshots",
+      "crash-points-snapshots",
+      "snapshot-checks",
+    ]) {
+      expect(included).toContain(`part5-snapshots/test/${name}.test.ts`);
+    }
+  });
+
+  test("part 4: the real-process tests and the check of the history page on disk are left out, the simulated ones stay", async () => {
     const { included, excluded } = await testFiles("part4-kv");
-    expect(excluded.map((e) => e.file).every((f) => f.startsWith("part4-kv/test/real/"))).toBe(
-      true,
+    const real = readdirSync(nodePath.join(REPO, "part4-kv", "test", "real"))
+      .filter((name) => name.endsWith(".test.ts"))
+      .map((name) => `part4-kv/test/real/${name}`);
+    expect(real.length).toBeGreaterThan(4);
+    expect(excluded.map((e) => e.file)).toEqual(
+      ["part4-kv/test/history-check.test.ts", ...real].sort(),
     );
-    expect(excluded.length).toBe(5);
+    expect(excluded[0]?.reason).toBe("imports node:fs");
     expect(included).toContain("part4-kv/test/basic.test.ts");
     expect(included).toContain("part4-kv/test/kv-chaos.test.ts");
+    expect(included).toContain("part4-kv/test/mit-kv-restarts.test.ts");
   });
 });
 

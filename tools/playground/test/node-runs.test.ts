@@ -11,6 +11,7 @@ import { jsonLines } from "../src/engine/hash.ts";
 import { fromFragment } from "../src/engine/spec.ts";
 import { HELP, main } from "../src/main.ts";
 import { nodeEngine } from "../src/node/bundled.ts";
+import { SCRIPT, SCRIPT5 } from "./sessions.ts";
 
 /** Runs one test of a part under vitest with tracing on; returns the trace it wrote. */
 function vitestTrace(part: string, file: string, name: string): string {
@@ -38,11 +39,12 @@ function vitestTrace(part: string, file: string, name: string): string {
   return readFileSync(path.join(dir, trace!), "utf8");
 }
 
-async function play(link: string) {
+/** Plays a link in the part's Node bundle; one without an end holds at `holdAt` ms (null: never). */
+async function play(link: string, holdAt: number | null = 3000) {
   const spec = fromFragment(link);
   const engine = await nodeEngine(spec.part);
   const session = new engine.Session(await engine.runtime, spec);
-  if (spec.at === null) session.holdAtTime = 3000;
+  if (spec.at === null) session.holdAtTime = holdAt;
   session.start();
   await session.settledNow();
   session.close();
@@ -83,28 +85,37 @@ describe("a test scenario in the playground is the test as vitest runs it", () =
       "test/basic.test.ts",
       "the key/value store, first steps > two clients see one another's writes",
     ],
+    [
+      "part5-snapshots",
+      "test/snapshot-scenarios.test.ts",
+      "catching up after compaction > a follower that crashes in the middle of receiving chunks gets the whole snapshot again after its restart",
+    ],
   ])("%s %s: the same trace, event for event", async (part, file, name) => {
     const session = await play(
       `part=${part}&file=${encodeURIComponent(`${part}/${file}`)}&test=${encodeURIComponent(name)}`,
+      null,
     );
     expect(session.test).toEqual({ state: "pass", errors: [] });
     expect(jsonLines(session.events)).toBe(vitestTrace(part, file, name));
   });
 });
 
-const SCRIPT =
-  "part=part3-persistence&n=5&seed=3&a=40.crash.1,300.restart.1,310.partition.0-1_2-3-4,500.heal,520.submit.leader.x%3D1,600.timeout.2,700.slow.0.1.40,800.loss.20&at=1500";
-
 describe("links played in Node", () => {
-  test("the bundle and the parts' own source (tsx) give the same trace", async () => {
-    const bundled = await run("--replay", SCRIPT);
-    const direct = cli("--replay", SCRIPT, "--direct");
-    expect(bundled.status, bundled.err).toBe(0);
-    expect(direct.status, direct.err).toBe(0);
-    const hash = (out: string) => /sha256 ([0-9a-f]{64})/.exec(out)?.[1];
-    expect(hash(bundled.out)).toMatch(/^[0-9a-f]{64}$/);
-    expect(hash(direct.out)).toBe(hash(bundled.out));
-  });
+  test.each([
+    ["part 3's", SCRIPT],
+    ["part 5's", SCRIPT5],
+  ])(
+    "the bundle and the parts' own source (tsx) give the same trace (%s script)",
+    async (_, link) => {
+      const bundled = await run("--replay", link);
+      const direct = cli("--replay", link, "--direct");
+      expect(bundled.status, bundled.err).toBe(0);
+      expect(direct.status, direct.err).toBe(0);
+      const hash = (out: string) => /sha256 ([0-9a-f]{64})/.exec(out)?.[1];
+      expect(hash(bundled.out)).toMatch(/^[0-9a-f]{64}$/);
+      expect(hash(direct.out)).toBe(hash(bundled.out));
+    },
+  );
 
   test("each action shows in the trace as the tests' faults do; a timed-out node times out", async () => {
     const session = await play(SCRIPT);
@@ -155,6 +166,69 @@ describe("links played in Node", () => {
       .map((l) => JSON.parse(l));
     expect(lines[0].kind).toBe("test.start");
     expect(lines.at(-1)).toMatchObject({ kind: "test.end", details: { result: "fail" } });
+  });
+});
+
+describe("part 5 in the playground: snapshots", () => {
+  test("the reader's snapshot on the leader is what the lagging follower installs, chunk by chunk; the policy snapshots every 5 entries", async () => {
+    const session = await play(SCRIPT5);
+    expect(session.phase).toBe("paused");
+    expect(session.violation).toBeNull();
+    const events = session.events;
+    expect(events[0]?.details.config.raft).toEqual({
+      snapshotAfterEntries: 5,
+      snapshotChunkSize: 128,
+    });
+    const asked = events.findIndex(
+      (e) => e.kind === "note" && /the reader has n2 take a snapshot/.test(e.details.text),
+    );
+    expect(asked).toBeGreaterThan(0);
+    const taken = events[asked + 2]!;
+    expect(taken).toMatchObject({
+      node: 2,
+      kind: "snapshot.take",
+      details: {
+        lastIncludedIndex: 4,
+        lastIncludedTerm: 1,
+        reason: "the state machine handed it over",
+      },
+    });
+    const after = events.slice(asked);
+    const chunks = after.filter((e) => e.node === 0 && e.kind === "snapshot.chunk");
+    expect(chunks.map((e) => [e.details.offset, e.details.taken])).toEqual([
+      [0, true],
+      [128, true],
+    ]);
+    const installed = after.find((e) => e.node === 0 && e.kind === "snapshot.install");
+    const { lastIncludedIndex, digest, size } = taken.details;
+    expect(installed?.details).toMatchObject({ from: 2, lastIncludedIndex, digest, size });
+    // the policy, 5 applied entries after each node's last snapshot (n1 had none: through [5])
+    const byPolicy = after
+      .filter((e) => e.kind === "snapshot.take" && e.details.reason !== taken.details.reason)
+      .map((e) => [e.node, e.details.lastIncludedIndex]);
+    expect(byPolicy.sort()).toEqual([
+      [0, 9],
+      [1, 5],
+      [2, 9],
+    ]);
+  });
+
+  test("a snapshot is refused, with why, on a node that is down, with nothing new applied, and before part 5", async () => {
+    const refusal = async (link: string) => {
+      const session = await play(link);
+      expect(session.phase).toBe("ended");
+      expect(session.test?.state).toBe("fail");
+      return session.test?.errors[0];
+    };
+    expect(await refusal("part=part5-snapshots&n=3&seed=1&a=30.crash.0,31.snapshot.0&at=40")).toBe(
+      "the link's action at gate 31 (snapshot n0) cannot be done: n0 is down: it has no state to snapshot",
+    );
+    expect(await refusal("part=part5-snapshots&n=3&seed=1&a=30.snapshot.1&at=40")).toMatch(
+      /: n1 has applied nothing since its snapshot through \[0\]: submit commands first$/,
+    );
+    expect(await refusal("part=part3-persistence&n=3&seed=1&a=30.snapshot.1&at=40")).toMatch(
+      /: part3-persistence has no snapshots \(they come in part 5\)$/,
+    );
   });
 });
 

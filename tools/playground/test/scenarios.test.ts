@@ -4,9 +4,10 @@
 // provokes a violation on purpose holds at it, as the page does, and then goes on to its end.
 import { describe, expect, test } from "vitest";
 import { nodeEngine } from "../src/node/bundled.ts";
+import { PARTS } from "../src/parts.ts";
 
 describe("every scenario of every part, loaded by name", () => {
-  test.each(["part1-election", "part2-replication", "part3-persistence", "part4-kv"])(
+  test.each(PARTS.map((p) => p.name))(
     "%s: each of its tests runs in the playground and passes",
     async (part) => {
       const engine = await nodeEngine(part);
@@ -50,5 +51,29 @@ describe("a scenario fails in the playground as it fails under vitest", () => {
     expect(session.test?.state).toBe("fail");
     // vitest's own assertion message, from its expect (@vitest/expect)
     expect(session.test?.errors[0]).toMatch(/^expected \[ \+0 \] to deeply equal \[\]/);
+  });
+});
+
+describe("a mutant of another file than src/raft.ts", () => {
+  test("part 5, chunks appended whatever their offset (src/snapshot.ts): Figure 13's rule 3 test fails, and passes without it", async () => {
+    const engine = await nodeEngine("part5-snapshots");
+    const runtime = await engine.runtime;
+    const mutant = runtime.mutants.find((m) => m.name === "chunks-appended-whatever-their-offset");
+    expect(mutant?.file).toBe("src/snapshot.ts");
+    const name =
+      "Figure 13: InstallSnapshot receiver > rules 2-4: chunks written at their offsets, taken, and the last installs; duplicates and late copies change nothing";
+    const scenario = `part=part5-snapshots&file=${encodeURIComponent("part5-snapshots/test/snapshot-rules.test.ts")}&test=${encodeURIComponent(name)}`;
+    const outcome = async (link: string) => {
+      const session = new engine.Session(runtime, engine.fromFragment(link));
+      session.start();
+      await session.settledNow();
+      session.close();
+      return session.test;
+    };
+    const broken = await outcome(`${scenario}&mutant=chunks-appended-whatever-their-offset`);
+    expect(broken?.state).toBe("fail");
+    // the follower's snapshot text, its chunks appended out of place, is no longer JSON
+    expect(broken?.errors[0]).toMatch(/JSON/);
+    expect(await outcome(scenario)).toEqual({ state: "pass", errors: [] });
   });
 });

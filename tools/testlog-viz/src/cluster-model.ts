@@ -1,7 +1,9 @@
 // The cluster at any moment of a trace, as the cluster view (page/cluster-view.ts) draws it: each
 // node's role, term, vote, log and storage, whether it is dead and why, its election timer, the
-// votes a candidate holds; each message in flight between two nodes and how far it has come; the
-// network's groups and cut links; each client's operation and the attempt it is making.
+// votes a candidate holds, (part 5) its snapshot, the chunks of a leader's snapshot it has taken
+// so far and whether a leader reported it lost data; each message in flight between two nodes
+// and how far it has come; the network's groups and cut links; each client's operation and the
+// attempt it is making.
 //
 // It is fed trace events (docs/trace-format.md) a few at a time (`append`), so a page can give it
 // a whole trace and a simulation running in the browser can give it events as they happen. It
@@ -66,6 +68,25 @@ interface Death {
   why: string;
 }
 
+/**
+ * Part 5: what a follower holds of a leader's snapshot while its chunks come (Figure 13, receiver
+ * rules 2-4), from a `snapshot.chunk` on; null once it is installed or gone (a crash loses it).
+ */
+export interface Incoming {
+  index: number;
+  /** the snapshot's last entry, and how many characters of its text the follower holds */
+  receiving: { from: number; through: number; holds: number } | null;
+}
+
+/** Part 5: a leader's `data.lost` report about a follower. */
+export interface LostData {
+  index: number;
+  t: number;
+  /** the leader that saw it, and what the follower had acknowledged */
+  by: number;
+  acknowledged: number;
+}
+
 /** §5.2 suggests 150–300 ms, and the parts use it when a test sets no other range. */
 const DEFAULT_TIMEOUT: [number, number] = [150, 300];
 
@@ -100,6 +121,8 @@ export class ClusterModel {
   private readonly votes = new Map<number, { index: number; term: number; from: number }[]>();
   private readonly deaths = new Map<number, Death[]>();
   private readonly faults = new Map<number, number[]>();
+  private readonly incoming = new Map<number, Incoming[]>();
+  private readonly lost = new Map<number, LostData[]>();
   private replay: {
     storage: boolean;
     replay: StateReplay;
@@ -139,6 +162,7 @@ export class ClusterModel {
     this.trackFlight(e, at);
     this.trackTimer(e, at, before, after);
     this.trackNode(e, at);
+    this.trackSnapshots(e, at);
     this.trackDeaths(e, at, before, after);
   }
 
@@ -279,6 +303,43 @@ export class ClusterModel {
   }
 
   /**
+   * Part 5: the chunks a follower holds of a snapshot coming in, and the leaders' reports of a
+   * follower that lost data. A chunk taken adds to what it holds (its offset and size say up to
+   * where); one refused leaves that as it was; the install ends it, and so does a crash or a
+   * restart, which lose what was in memory only.
+   */
+  private trackSnapshots(e: TraceEvent, at: Moment): void {
+    if (!e.known) return;
+    if (e.kind === "data.lost" && e.node !== null) {
+      const { peer, acknowledged } = e.details;
+      const list = this.lost.get(peer) ?? [];
+      this.lost.set(peer, list);
+      list.push({ index: at.index, t: at.t, by: e.node, acknowledged });
+      return;
+    }
+    const node =
+      e.kind === "crash" || e.kind === "restart"
+        ? e.details.node
+        : e.kind === "snapshot.chunk" || e.kind === "snapshot.install"
+          ? e.node
+          : null;
+    if (node === null) return;
+    const list = this.incoming.get(node) ?? [];
+    this.incoming.set(node, list);
+    if (e.kind !== "snapshot.chunk") {
+      if (list.at(-1)?.receiving) list.push({ index: at.index, receiving: null });
+      return;
+    }
+    const { from, lastIncludedIndex: through, offset, size, done, taken } = e.details;
+    if (!taken) return;
+    list.push({
+      index: at.index,
+      // the last chunk's install follows at once, in the same step of the node
+      receiving: done ? null : { from, through, holds: offset + size },
+    });
+  }
+
+  /**
    * The links cut one way, as `from>to`: the harness's `cut` and `uncut`, and a real node's fault
    * injection (`faults`: it drops every message to and from those peers).
    */
@@ -335,6 +396,16 @@ export class ClusterModel {
     }
     this.replay.at = index;
     return this.replay.state;
+  }
+
+  /** Part 5: what node `id` holds of a snapshot coming in after event `index`, if anything. */
+  incomingAt(id: number, index: number): Incoming["receiving"] {
+    return this.incoming.get(id)?.findLast((r) => r.index <= index)?.receiving ?? null;
+  }
+
+  /** Part 5: the first report, by event `index`, that node `id` lost data it had acknowledged. */
+  lostDataAt(id: number, index: number): LostData | null {
+    return this.lost.get(id)?.find((r) => r.index <= index) ?? null;
   }
 
   /** Why node `id` is down after event `index`, from the last event that stopped it. */
@@ -454,7 +525,10 @@ function flightAt(f: Flight, index: number, t: number, fall: number): FlightAt |
 
 const clamp = (x: number) => Math.max(0, Math.min(1, x));
 
-const LOG_KINDS = new Set(["log.append", "log.truncate", "commit", "apply", "submit", "restart"]);
+const LOG_KINDS = new Set([
+  ...["log.append", "log.truncate", "commit", "apply", "submit", "restart"],
+  ...["log.compact", "snapshot.install"],
+]);
 
 function rangeOf(raft: unknown): [number, number] | null {
   if (!isObject(raft)) return null;
@@ -475,7 +549,9 @@ function resetsTimer(e: TraceEvent, was: Lane, now: Lane): boolean {
       return was.role === "leader" && now.role === "follower";
     case "deliver": {
       const { rpc, type, payload } = e.details;
-      if (rpc !== "AppendEntries" || type !== "request" || typeof payload.term !== "number") {
+      // the current leader speaks by AppendEntries, and from part 5 by InstallSnapshot too
+      const fromLeader = rpc === "AppendEntries" || rpc === "InstallSnapshot";
+      if (!fromLeader || type !== "request" || typeof payload.term !== "number") {
         return false;
       }
       // from the current leader: its term is not behind this node's

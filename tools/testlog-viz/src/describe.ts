@@ -8,10 +8,12 @@ import { readableCommand, readablePayload } from "./readable.ts";
 import type { Details, TraceEvent } from "./trace.ts";
 
 /**
- * How a row should stand out: failures in red, passes in green, lost messages greyed, and a
- * violation the test provoked on purpose ("expected", set by the model from test.end) in amber.
+ * How a row should stand out: failures in red, passes in green, lost messages greyed, a
+ * violation the test provoked on purpose ("expected", set by the model from test.end) in amber,
+ * and a leader's report that a follower lost data it had acknowledged (part 5's `data.lost`)
+ * red across the whole row ("alarm"): not a failure of this code, but what no one may miss.
  */
-export type Tone = "plain" | "bad" | "good" | "muted" | "expected";
+export type Tone = "plain" | "bad" | "good" | "muted" | "expected" | "alarm";
 
 export interface Description {
   text: string;
@@ -81,6 +83,8 @@ function toneOf(event: Known): Tone {
       return event.details.ok ? "plain" : "bad";
     case "violation":
       return "bad";
+    case "data.lost":
+      return "alarm";
     case "drop":
     case "rpc.error":
       return "muted";

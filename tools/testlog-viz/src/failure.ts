@@ -31,7 +31,7 @@ export const RULES: Record<string, Rule> = {
   },
   "State Machine Safety": {
     section: "§5.4.3, Figure 3",
-    says: "no two servers apply different entries at the same index",
+    says: "no two servers apply different entries at the same index (nor hold different snapshots through it)",
   },
   "Term monotonicity": {
     section: "§5.1, Figure 2",
@@ -66,6 +66,14 @@ export const RULES: Record<string, Rule> = {
     says: "a leader moves matchIndex up on success and nextIndex down on a refusal, as replies say",
   },
   "Reply terms": { section: "Figure 2", says: "every reply carries the responder's currentTerm" },
+  "Log compaction": {
+    section: "§7",
+    says: "a log is compacted only forward, and keeps no more applied entries than the snapshot policy allows",
+  },
+  "Acknowledged entries kept": {
+    section: "§5.4, Figure 13 (InstallSnapshot receiver rule 6)",
+    says: "in a term, a follower never removes an entry it acknowledged to that term's leader, not even across a crash",
+  },
   "Election timer": {
     section: "Figure 2, Rules for Followers (§5.2)",
     says: "the election timer restarts only on granting a vote, hearing from the leader, or an election",
@@ -128,11 +136,18 @@ const LEADS: Record<string, string[]> = {
   "Election Safety": ["role", "vote", "vote.reply"],
   "One vote per term": ["vote", "restart", "persist"],
   "Term monotonicity": ["term", "restart", "persist"],
-  "Durable before sent": ["persist", "send", "vote", "log.append"],
+  "Durable before sent": [
+    ...["persist", "send", "vote", "log.append"],
+    ...["log.compact", "snapshot.take", "snapshot.install"],
+  ],
   "Higher terms are adopted": ["deliver", "term", "role"],
   "Election timer": ["election.timeout", "vote", "deliver"],
 };
-const LOG_LEADS = ["log.append", "log.truncate", "commit", "apply", "restart", "progress"];
+const LOG_LEADS = [
+  ...["log.append", "log.truncate", "commit", "apply", "restart", "progress"],
+  // part 5: the log starts after a snapshot, taken here or installed from a leader
+  ...["log.compact", "snapshot.take", "snapshot.install", "snapshot.restore"],
+];
 /** At most this many events are marked: enough to see the story, few enough to read. */
 const MOST_CAUSES = 16;
 /** How far back to look. */

@@ -166,6 +166,8 @@ export function renderPage(timeline: Timeline, options: PageOptions = {}): strin
     nodes: trace.nodes.length,
     clients: timeline.clients.length,
     storage: timeline.storage,
+    // part 5: the legend explains snapshots and InstallSnapshot when the trace has them
+    snapshots: timeline.kinds.some(([kind]) => kind === "log.compact" || kind === "snapshot.chunk"),
     kinds: timeline.kinds,
     summary: timeline.summary,
     warnings: trace.warnings,

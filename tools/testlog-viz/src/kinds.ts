@@ -1,24 +1,44 @@
 // The one place where the viz meets a part's trace: its kinds, their typed details and their
-// sentences. It reads part4-kv's trace, the newest: part 3's kinds (which hold part 1's and
-// part 2's) and the clients'. Traces of earlier parts use a subset of these kinds and fields, so
-// they read the same way. Pointing the viz at a later part means changing the import below; tsc
-// then names every kind the new part adds, and each needs one line in `specs`.
+// sentences. It reads the newest part's: part5-snapshots' Raft core (part 3's kinds, which hold
+// part 1's and part 2's, plus log compaction and InstallSnapshot) and its key/value store's
+// clients and real processes (part5-snapshots/kv, part 4's store with sessions opened first and
+// answers "opened" and "session-expired"). Traces of earlier parts use a subset of these kinds and
+// fields, so they read the same way. Pointing the viz at a later part means changing the imports
+// below; tsc then names every kind the new part adds, and each needs one line in `specs`.
 //
 // Nothing the viz reads from an event is trusted before `isKnown` has checked it against the
 // spec of its kind: a trace is a file, and a file can say anything.
 
-import { describeCommand, type KvCommand } from "part4-kv/kv/commands";
-import {
-  type KvKind as Kind,
-  type KvTraceEvent as PartEvent,
-  describe as partSentence,
-  type KvTraceKinds as TraceKinds,
-} from "part4-kv/trace";
+import { describeCommand, type KvCommand } from "part5-snapshots/kv/kv/commands";
+// The key/value store's trace: its clients' kinds and its real processes'. Its Raft kinds are
+// its part's core's, imported below as the core's own.
+import * as kv from "part5-snapshots/kv/trace";
+import * as core from "part5-snapshots/trace";
 
-export type { Kind, TraceKinds };
-export type Role = NonNullable<PartEvent["role"]>;
+/** Every kind of the newest part: the Raft core's, the clients' and the real processes'. */
+export interface TraceKinds extends core.TraceKinds, kv.ClientKinds, kv.RealKinds {}
+export type Kind = keyof TraceKinds;
+export type Role = NonNullable<core.TraceEvent["role"]>;
 export type LogEntry = TraceKinds["log.append"]["entries"][number];
 export type NetworkView = TraceKinds["crash"]["network"];
+
+/** An event of the part, as its types describe it. */
+type PartEvent = {
+  [K in Kind]: {
+    t: number;
+    node: number | null;
+    term: number | null;
+    role: Role | null;
+    kind: K;
+    details: TraceKinds[K];
+  };
+}[Kind];
+
+/** Each kind's sentence, written once in the parts: the store's, with the core's for Raft's kinds. */
+const sentences: { [K in Kind]: (details: TraceKinds[K]) => string } = {
+  ...kv.sentences,
+  ...core.sentences,
+};
 
 export type Details = Record<string, unknown>;
 
@@ -37,11 +57,12 @@ export interface RawEvent {
 /**
  * Message payloads as traces of every part carry them: part1's have none of the log fields that
  * part2's types declare, so the viz checks only that a payload is an object and reads its fields
- * through `payloadEntries`, never through the part's payload types.
+ * through `payloadEntries`, never through the part's payload types. Other details are read as
+ * they are, as plain objects (a part's interface, such as part 5's SnapshotSummary, made one).
  */
 type LoosePayload<D> = D extends { payload: unknown }
   ? Omit<D, "payload"> & { payload: Details }
-  : D;
+  : { [P in keyof D]: D[P] };
 
 /** An event of a kind the part defines, whose details match that kind's type. */
 export type KnownEvent = {
@@ -88,9 +109,11 @@ const shaped =
     isObject(v) && mismatch(shape, v) === undefined;
 
 const role = oneOf("follower", "candidate", "leader", "dead");
-const rpc = oneOf("RequestVote", "AppendEntries");
+const rpc = oneOf("RequestVote", "AppendEntries", "InstallSnapshot");
 const isEntry = (v: unknown): v is LogEntry => shaped({ term: int, command: anything })(v);
 const network = shaped({ groups: list(list(int)), cutOff: list(int), dead: list(int) });
+/** A snapshot as part 5's trace names it: its last entry, its size, a digest of its contents. */
+const SNAPSHOT: Shape = { lastIncludedIndex: int, lastIncludedTerm: int, size: int, digest: num };
 
 /** A client's command, by its `op`: the fields part4-kv's KvCommand gives each. */
 const COMMANDS = new Map<unknown, Shape>([
@@ -145,6 +168,7 @@ const specs: { [K in Kind]: Spec } = {
       currentTerm: int,
       votedFor: nullable(int),
       hardState: bool,
+      snapshotIndex: opt(int),
       logFrom: opt(int),
       entries: opt(int),
       lastLogIndex: int,
@@ -152,6 +176,20 @@ const specs: { [K in Kind]: Spec } = {
     (d: Details) => (d.logFrom === undefined) === (d.entries === undefined),
   ],
   halt: { reason: str },
+  "log.compact": { through: int, term: int, removed: int },
+  "snapshot.take": { ...SNAPSHOT, reason: str },
+  "snapshot.chunk": {
+    from: int,
+    lastIncludedIndex: int,
+    offset: int,
+    size: int,
+    done: bool,
+    taken: bool,
+    reason: str,
+  },
+  "snapshot.install": { ...SNAPSHOT, from: int, kept: int },
+  "snapshot.restore": { ...SNAPSHOT, reason: str },
+  "data.lost": { peer: int, acknowledged: int, refused: int, holds: opt(int) },
   send: message({ to: int }),
   deliver: message({ from: int, duplicate: opt(oneOf(true)), late: opt(oneOf(true)) }),
   drop: message({ to: int, reason: oneOf("lost", "link cut", "receiver dead") }),
@@ -182,6 +220,8 @@ const specs: { [K in Kind]: Spec } = {
     currentTerm: int,
     votedFor: nullable(int),
     log: list(isEntry),
+    // part 5: when storage held a snapshot; `log` is then the entries after it
+    snapshot: opt(shaped(SNAPSHOT)),
   },
   check: { name: str, ok: bool, result: anything, error: opt(str) },
   violation: { invariant: str, message: str },
@@ -192,7 +232,7 @@ const specs: { [K in Kind]: Spec } = {
   "client.answer": {
     ...CLIENT,
     from: int,
-    status: oneOf("ok", "not-leader", "failed", "no answer"),
+    status: oneOf("ok", "opened", "not-leader", "failed", "session-expired", "no answer"),
     detail: opt(str),
   },
   "client.complete": [
@@ -255,7 +295,8 @@ export function declaredFields(kind: Kind): string[] {
  * sentence that throws all the same is caught by the caller).
  */
 export function sentence(event: KnownEvent): string {
-  return partSentence(event as PartEvent);
+  const say = sentences[event.kind] as (details: PartEvent["details"]) => string;
+  return say((event as PartEvent).details);
 }
 
 /** The entries an AppendEntries payload carries, if it carries a list of them. */
@@ -291,7 +332,7 @@ export function processExitOf(event: { kind: string; details: Details }): Proces
   return event.details as unknown as ProcessExit;
 }
 
-/** A client's operation: the client's name and its request's number, as part4-kv numbers them. */
+/** A client's operation: the client's name and its request's number, as the store numbers them. */
 export interface ClientOp {
   client: string;
   seq: number;

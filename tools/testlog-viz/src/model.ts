@@ -283,8 +283,12 @@ function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
-function restartOp({ node, currentTerm, votedFor, log }: TraceKinds["restart"]): Op {
-  return ["restart", node, currentTerm, votedFor, entriesOf(log)];
+function restartOp({ node, currentTerm, votedFor, log, snapshot }: TraceKinds["restart"]): Op {
+  if (snapshot === undefined) return ["restart", node, currentTerm, votedFor, entriesOf(log)];
+  // part 5: the log it loaded starts after its snapshot
+  const { lastIncludedIndex, lastIncludedTerm } = snapshot;
+  const after = { lastIncludedIndex, lastIncludedTerm };
+  return ["restart", node, currentTerm, votedFor, entriesOf(log), after];
 }
 
 function stateOp(e: Extract<TraceEvent, { known: true }>, node: number): Op | null {
@@ -304,9 +308,16 @@ function stateOp(e: Extract<TraceEvent, { known: true }>, node: number): Op | nu
       return ["progress", node, peer, nextIndex, matchIndex];
     }
     case "persist": {
-      const { currentTerm, votedFor, lastLogIndex } = e.details;
-      return ["persist", node, currentTerm, votedFor, lastLogIndex];
+      const { currentTerm, votedFor, lastLogIndex, snapshotIndex } = e.details;
+      // part 5: a save that wrote a snapshot says so (left out otherwise: pages carry every op)
+      return snapshotIndex === undefined
+        ? ["persist", node, currentTerm, votedFor, lastLogIndex]
+        : ["persist", node, currentTerm, votedFor, lastLogIndex, snapshotIndex];
     }
+    case "log.compact":
+      return ["compact", node, e.details.through, e.details.term];
+    case "snapshot.install":
+      return ["install", node, e.details.lastIncludedIndex];
     default:
       return null;
   }

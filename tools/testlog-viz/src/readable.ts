@@ -94,23 +94,63 @@ function appendEntries(p: Fields, reply: boolean): string[] {
   ]);
 }
 
-const SAID: Record<string, [request: string[], reply: string[]]> = {
-  RequestVote: [
-    ["term", "candidateId", "lastLogIndex", "lastLogTerm"],
-    ["term", "voteGranted"],
-  ],
-  AppendEntries: [
-    ["term", "leaderId", "prevLogIndex", "prevLogTerm", "entries", "leaderCommit"],
-    ["term", "success", "conflictTerm", "conflictIndex"],
-  ],
+/**
+ * Part 5's InstallSnapshot (Figure 13): which snapshot and which chunk of its text. The chunk's
+ * characters are left out (up to 64 KiB of JSON); its place and length say what it is.
+ */
+function installSnapshot(p: Fields, reply: boolean): string[] {
+  if (reply) return [`term ${plain(p.term)}`, p.success ? "chunk taken" : "chunk refused"];
+  const size = typeof p.data === "string" ? p.data.length : null;
+  const offset = int(p.offset) ? p.offset : null;
+  return present([
+    [p.term, () => `term ${plain(p.term)}`],
+    [p.leaderId, () => `leader n${plain(p.leaderId)}`],
+    [p.lastIncludedIndex, () => `snapshot through ${at(p.lastIncludedIndex, p.lastIncludedTerm)}`],
+    [
+      p.offset,
+      () =>
+        size === null || offset === null
+          ? `chunk at ${plain(p.offset)}`
+          : `chunk ${offset}..${offset + size} of its text`,
+    ],
+    [p.done, () => (p.done ? "the last" : "more to come")],
+  ]);
+}
+
+/** Each RPC's words, and the fields they say of a request and of a reply; the rest are listed. */
+const RPCS: Record<
+  string,
+  { words: (payload: Fields, reply: boolean) => string[]; said: [string[], string[]] }
+> = {
+  RequestVote: {
+    words: requestVote,
+    said: [
+      ["term", "candidateId", "lastLogIndex", "lastLogTerm"],
+      ["term", "voteGranted"],
+    ],
+  },
+  AppendEntries: {
+    words: appendEntries,
+    said: [
+      ["term", "leaderId", "prevLogIndex", "prevLogTerm", "entries", "leaderCommit"],
+      ["term", "success", "conflictTerm", "conflictIndex"],
+    ],
+  },
+  InstallSnapshot: {
+    words: installSnapshot,
+    said: [
+      ["term", "leaderId", "lastIncludedIndex", "lastIncludedTerm", "offset", "data", "done"],
+      ["term", "success"],
+    ],
+  },
 };
 
 /** A message's payload in words: `term 1, candidate n2, log empty`. */
 export function readablePayload(rpc: string, type: string, payload: unknown): string {
   if (!isObject(payload)) return plain(payload);
   const reply = type === "reply";
-  const said = SAID[rpc];
-  if (said === undefined) return plain(payload);
-  const words = rpc === "RequestVote" ? requestVote(payload, reply) : appendEntries(payload, reply);
-  return [...words, ...rest(payload, said[reply ? 1 : 0])].join(", ");
+  const known = RPCS[rpc];
+  if (known === undefined) return plain(payload);
+  const words = known.words(payload, reply);
+  return [...words, ...rest(payload, known.said[reply ? 1 : 0])].join(", ");
 }

@@ -1,5 +1,6 @@
 // The summary above a timeline: leaders per term, elections, messages, commands, and from part 3
-// on crashes, restarts and saves, from part 4 the clients' operations; then the test's notes.
+// on crashes, restarts and saves, from part 4 the clients' operations, from part 5 snapshots
+// taken and installed and any follower that lost data; then the test's notes.
 
 import type { Lane, Row } from "./model.ts";
 import { isKind, type TraceEvent } from "./trace.ts";
@@ -20,6 +21,8 @@ export interface Summary {
   failures: number;
   /** violations the test provoked on purpose (test.end says expectedViolation) */
   expectedViolations: number;
+  /** part 5: the rows where a leader reports that a follower lost data it had acknowledged */
+  dataLost: [row: number, text: string][];
   submitted: number;
   refused: number;
   /** the highest commitIndex any node reached */
@@ -27,8 +30,18 @@ export interface Summary {
   duration: number;
   /** the test's own notes, with their rows: the story it tells */
   notes: [number, string][];
-  /** part 3: durable saves, crashes by the harness, halts (storage failed), restarts */
-  storage: { saves: number; crashes: number; halts: number; restarts: number };
+  /**
+   * part 3: durable saves, crashes by the harness, halts (storage failed), restarts; part 5:
+   * snapshots taken by a node of its own state, and leaders' snapshots installed by followers
+   */
+  storage: {
+    saves: number;
+    crashes: number;
+    halts: number;
+    restarts: number;
+    snapshots: number;
+    installs: number;
+  };
   /** part 4: how many clients, their operations and how those ended, their attempts at nodes */
   clients: {
     clients: number;
@@ -54,6 +67,7 @@ export function summarize(rows: Row[], events: TraceEvent[], column: Map<number,
     heartbeats: tally.heartbeats,
     failures: tally.failures,
     expectedViolations: tally.expected,
+    dataLost: tally.dataLost,
     submitted: submits.length,
     refused: submits.filter((e) => "refused" in e.details).length,
     committed: tally.committed,
@@ -64,6 +78,8 @@ export function summarize(rows: Row[], events: TraceEvent[], column: Map<number,
       crashes: count("crash"),
       halts: count("halt"),
       restarts: count("restart"),
+      snapshots: count("snapshot.take"),
+      installs: count("snapshot.install"),
     },
     clients: clientSummary(events),
   };
@@ -78,6 +94,7 @@ function tallyRows(rows: Row[]) {
     heartbeats: 0,
     failures: 0,
     expected: 0,
+    dataLost: [] as [number, string][],
     committed: 0,
     notes: [] as [number, string][],
   };
@@ -88,6 +105,7 @@ function tallyRows(rows: Row[]) {
     if (row.heartbeat && kind === "send") tally.heartbeats++;
     if (row.tone === "bad") tally.failures++;
     if (row.tone === "expected") tally.expected++;
+    if (row.kind === "data.lost") tally.dataLost.push([i, `n${row.node}: ${row.text}`]);
     if (kind === "note") tally.notes.push([i, row.text]);
     for (const op of row.ops ?? []) {
       if (op[0] === "commit") tally.committed = Math.max(tally.committed, op[2]);

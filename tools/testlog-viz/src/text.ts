@@ -53,7 +53,7 @@ export function renderText(timeline: Timeline, options: TextOptions = {}): strin
       ].join(" ");
       const who = row.column === 0 ? c.bold("TEST") : timeline.columns[row.column];
       const text =
-        row.tone === "bad"
+        row.tone === "bad" || row.tone === "alarm"
           ? c.red.bold(row.text)
           : row.tone === "expected"
             ? c.yellow.bold(row.text)

@@ -1,5 +1,5 @@
 // The cluster view in Chromium (src/page/cluster-view.ts, player.ts), on real traces of parts 1
-// to 4, a recorded run of real processes whose leader is SIGKILLed, and a failing test: what it
+// to 5, a recorded run of real processes whose leader is SIGKILLed, and a failing test: what it
 // draws at a moment is read against the trace's own events (through ClusterModel, which the
 // unit tests hold to the events), messages are seen to move as the test scrubs and plays, the
 // table and the view stay in step, and no page logs an error or asks for anything.
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ClusterModel } from "../src/cluster-model.ts";
 import { firstFailure } from "../src/failure.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
+import { baseOf } from "../src/state.ts";
 import { finish, launch, OUT, open } from "./pages.ts";
 import { kvRun, realTimeline } from "./real.ts";
 
@@ -50,12 +51,16 @@ async function scrubTo(page: Page, t: number, duration: number): Promise<void> {
   }, value);
 }
 
-/** Where a message's dot is, and where its receiver stands. */
+/**
+ * Where a message's dot is (the centre of part 5's InstallSnapshot square, a rect 14 wide), and
+ * how far it is from where its receiver stands.
+ */
 async function dotOf(page: Page, msg: number, to: number) {
   const dot = page.locator(`#cluster-view .flight[data-msg="${msg}"] .dot`).first();
   if ((await dot.count()) === 0) return null;
-  const x = Number(await dot.getAttribute("cx"));
-  const y = Number(await dot.getAttribute("cy"));
+  const square = (await dot.getAttribute("cx")) === null;
+  const x = square ? Number(await dot.getAttribute("x")) + 7 : Number(await dot.getAttribute("cx"));
+  const y = square ? Number(await dot.getAttribute("y")) + 7 : Number(await dot.getAttribute("cy"));
   const where = await page
     .locator(`#cluster-view .node[data-node="${to}"]`)
     .getAttribute("transform");
@@ -85,10 +90,12 @@ describe("the cluster view on part2's story (pnpm demo), in chromium", () => {
     await scrubTo(page, f.sent.t + span * 0.8, duration);
     const late = (await dotOf(page, f.msg, f.to))!;
     expect(late.toReceiver).toBeLessThan(early.toReceiver - 10);
-    // the table follows the scrubber: the row of the moment shown is selected
-    expect(await page.locator("tr.selected").getAttribute("data-i")).toBe(
-      String(await shown(page)),
-    );
+    // the table follows the scrubber: the row of the moment shown is selected (a few times a
+    // second at most, so the selection of the first scrub may still show for a while)
+    const moment = String(await shown(page));
+    await expect
+      .poll(() => page.locator("tr.selected").getAttribute("data-i"), { timeout: 20_000 })
+      .toBe(moment);
     await page.screenshot({ path: new URL("cluster-part2-story-message.png", OUT).pathname });
     await scrubTo(page, f.end!.t + 0.5, duration);
     expect(await dotOf(page, f.msg, f.to)).toBeNull(); // delivered: gone
@@ -222,6 +229,159 @@ describe("the cluster view on parts 1, 3 and 4, in chromium", () => {
       .evaluateAll((tds) => tds.map((td) => td.getAttribute("title")));
     expect(titles).toContain('[2] T1 a #1: put "x" "1"');
     await finish(opened, "cluster-part4.png");
+  });
+});
+
+/** The log indices a node's row of the cluster view's logs draws entries at. */
+const drawnIndices = (page: Page, node: number) =>
+  page
+    .locator(`#cluster-view .cv-logs tr[data-node="${node}"] td.entry`)
+    .evaluateAll((tds) => tds.map((td) => Number(td.getAttribute("data-index"))));
+
+describe("the cluster view on part 5 (snapshots, InstallSnapshot), in chromium", () => {
+  test("an InstallSnapshot flies as a square labelled with its chunk, its reply back; then the follower's log starts after the snapshot", async () => {
+    const timeline = realTimeline("part5-slow-follower.jsonl");
+    const opened = await open(browser, "cluster-part5-install.html", timeline);
+    const { page } = opened;
+    const model = modelOf(timeline);
+    const f = model.flights.find((x) => x.rpc === "InstallSnapshot" && x.type === "request")!;
+    const reply = model.flights.find((x) => x.rpc === "InstallSnapshot" && x.type === "reply")!;
+    const duration = timeline.rows.at(-1)!.t;
+    const span = f.end!.t - f.sent.t;
+    expect(span).toBeGreaterThan(0);
+    await scrubTo(page, f.sent.t + span * 0.2, duration);
+    const early = (await dotOf(page, f.msg, f.to))!;
+    await scrubTo(page, f.sent.t + span * 0.8, duration);
+    const late = (await dotOf(page, f.msg, f.to))!;
+    expect(late.toReceiver).toBeLessThan(early.toReceiver - 10);
+    const glyph = page.locator(`#cluster-view .flight[data-msg="${f.msg}"]`);
+    expect(await glyph.locator(".dot").evaluate((dot) => dot.tagName)).toBe("rect");
+    expect(await glyph.getAttribute("class")).toBe("flight InstallSnapshot request");
+    const { lastIncludedIndex, offset, data } = f.payload as unknown as {
+      lastIncludedIndex: number;
+      offset: number;
+      data: string;
+    };
+    expect(await glyph.locator(".label").textContent()).toBe(
+      `≤[${lastIncludedIndex}] ${offset}..${offset + data.length} last`,
+    );
+    // told apart from AppendEntries (blue) and RequestVote (amber) by its colour too
+    const colour = await glyph
+      .locator(".dot")
+      .evaluate(
+        (dot) =>
+          (
+            globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }
+          ).getComputedStyle(dot).fill,
+      );
+    expect(colour).toBe("rgb(11, 132, 132)");
+    await page.locator("#cluster-view").screenshot({
+      path: new URL("cluster-part5-install-request.png", OUT).pathname,
+    });
+    await scrubTo(page, reply.sent.t + (reply.end!.t - reply.sent.t) / 2, duration);
+    const back = page.locator(`#cluster-view .flight[data-msg="${reply.msg}"]`);
+    expect(await back.getAttribute("class")).toBe("flight InstallSnapshot reply");
+    expect(await back.locator(".mark").textContent()).toBe("✓");
+    // installed: the snapshot is a block over the columns it holds, the log starts after it
+    const installed = timeline.rows.findIndex((r) => r.kind === "snapshot.install");
+    const follower = timeline.rows[installed]!.node!;
+    const taken = timeline.rows.findIndex((r) => r.kind === "snapshot.chunk");
+    await selectRow(page, taken);
+    const before = model.stateAt(taken).get(follower)!;
+    expect(await drawnIndices(page, follower)).toEqual(before.log.map((_, i) => i + 1));
+    expect(before.log.length).toBeGreaterThan(0);
+    await selectRow(page, installed);
+    const block = page.locator(`#cluster-view .cv-logs tr[data-node="${follower}"] td.snapshot`);
+    expect(await block.textContent()).toBe(`snapshot ≤[${lastIncludedIndex}] T1`);
+    expect(await block.getAttribute("colspan")).toBe(String(1 + lastIncludedIndex));
+    const line = page.locator(`#state .node-state[data-node="${follower}"]`);
+    expect(await line.locator(".snapshot").textContent()).toBe(
+      `snapshot ≤[${lastIncludedIndex}] T1`,
+    );
+    // the state panel: the compacted prefix before the log strip
+    const order = await line.evaluate((div) =>
+      [...div.children].map((c) => c.className.split(" ")[0]),
+    );
+    expect(order.indexOf("snapshot")).toBe(order.indexOf("log") - 1);
+    // at the end, its log is what the state says: the entries after the snapshot, at their indices
+    const last = timeline.rows.findIndex((r) => r.kind === "shutdown") - 1;
+    await selectRow(page, last);
+    const state = model.stateAt(last).get(follower)!;
+    expect(await drawnIndices(page, follower)).toEqual(
+      state.log.map((_, i) => baseOf(state) + 1 + i),
+    );
+    await finish(opened, "cluster-part5-installed.png");
+  });
+
+  test("chunks: what a follower holds of them, lost in a crash, sent again from 0 while playing; a restart from a snapshot", async () => {
+    const timeline = realTimeline("part5-chunks.jsonl");
+    const opened = await open(browser, "cluster-part5-chunks.html", timeline);
+    const { page } = opened;
+    const events = timeline.trace.events;
+    const crash = events.findIndex((e) => e.kind === "crash");
+    const chunk = events.findLastIndex((e, i) => i < crash && e.kind === "snapshot.chunk");
+    const e = events[chunk]!;
+    const d = e.known && e.kind === "snapshot.chunk" ? e.details : null;
+    const away = e.node!;
+    await selectRow(page, chunk);
+    const logRow = page.locator(`#cluster-view .cv-logs tr[data-node="${away}"]`);
+    expect(await logRow.locator(".incoming").textContent()).toBe(
+      `⇣ ≤[${d!.lastIncludedIndex}] ${d!.offset + d!.size} ch.`,
+    );
+    await page.screenshot({ path: new URL("cluster-part5-chunks.png", OUT).pathname });
+    await selectRow(page, crash);
+    expect(await logRow.locator(".incoming").count()).toBe(0);
+    // played from the restart: the leader's chunks are seen on their way again
+    const restart = events.findIndex((x) => x.kind === "restart");
+    await selectRow(page, restart);
+    await page.locator("body").press(" ");
+    await expect
+      .poll(() => page.locator("#cluster-view .flight.InstallSnapshot.request").count(), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+    await page.locator("body").press(" ");
+    await page.locator("#cluster-view").screenshot({
+      path: new URL("cluster-part5-chunks-playing.png", OUT).pathname,
+    });
+    // the other follower restarts from its snapshot and the entries after it
+    const second = events.findLastIndex((x) => x.kind === "restart");
+    const r = events[second]!;
+    const loaded = r.known && r.kind === "restart" ? r.details : null;
+    await selectRow(page, second);
+    const other = loaded!.node;
+    const base = loaded!.snapshot!.lastIncludedIndex;
+    const block = page.locator(`#cluster-view .cv-logs tr[data-node="${other}"] td.snapshot`);
+    expect(await block.textContent()).toMatch(new RegExp(`^snapshot ≤\\[${base}\\] T1`));
+    expect(await drawnIndices(page, other)).toEqual(loaded!.log.map((_, i) => base + 1 + i));
+    expect(
+      await page.locator(`#state .node-state[data-node="${other}"] .indices`).textContent(),
+    ).toBe(`commit ${base} · applied ${base}`);
+    await finish(opened, "cluster-part5-restart.png");
+  });
+
+  test("data.lost is loud: a section at the top, a red row, the node marked in the picture", async () => {
+    const timeline = realTimeline("part5-data-lost.jsonl");
+    const opened = await open(browser, "cluster-part5-data-lost.html", timeline);
+    const { page } = opened;
+    const i = timeline.rows.findIndex((r) => r.kind === "data.lost");
+    const e = timeline.trace.events[i]!;
+    const peer = e.known && e.kind === "data.lost" ? e.details.peer : -1;
+    const section = page.locator("section.lost-data");
+    expect(await section.getAttribute("role")).toBe("alert");
+    expect(await section.textContent()).toContain(
+      `row ${i + 1}: n${e.node}: n${peer} HAS LOST DATA`,
+    );
+    await section.screenshot({
+      path: new URL("cluster-part5-data-lost-section.png", OUT).pathname,
+    });
+    await section.locator(`a[data-row="${i}"]`).click();
+    await expect.poll(() => shown(page)).toBe(i);
+    expect(await page.locator(`tr[data-i="${i}"]`).getAttribute("class")).toContain("tone-alarm");
+    const glyph = page.locator(`#cluster-view .node[data-node="${peer}"]`);
+    expect(await glyph.getAttribute("class")).toContain("lost");
+    expect(await glyph.locator(".below").textContent()).toBe("LOST DATA");
+    await finish(opened, "cluster-part5-data-lost.png");
   });
 });
 

@@ -77,12 +77,13 @@ describe("buildTimeline: the summary", () => {
       heartbeats: 10,
       failures: 0,
       expectedViolations: 0,
+      dataLost: [],
       submitted: 0,
       refused: 0,
       committed: 0,
       duration: 500,
       notes: [[1, "3 nodes, all connected; expect one leader"]],
-      storage: { saves: 0, crashes: 0, halts: 0, restarts: 0 },
+      storage: { saves: 0, crashes: 0, halts: 0, restarts: 0, snapshots: 0, installs: 0 },
       clients: { clients: 0, operations: 0, ok: 0, failed: 0, maybe: 0, attempts: 0 },
     });
     expect(kinds.slice(0, 3)).toEqual([
@@ -282,7 +283,10 @@ describe("crashes, halts and restarts (part 3)", () => {
     expect(lane(4)).toEqual({ role: "follower", term: 2, cut: false, dead: false, group: null });
     expect(timeline.rows[3]!.lanes[0]!.dead).toBe(true);
     expect(timeline.storage).toBe(true);
-    expect(timeline.summary.storage).toEqual({ saves: 0, crashes: 1, halts: 1, restarts: 1 });
+    expect(timeline.summary.storage).toEqual({
+      ...{ saves: 0, crashes: 1, halts: 1, restarts: 1 },
+      ...{ snapshots: 0, installs: 0 },
+    });
   });
 
   test("a real halt before a save was durable: the entry is unsaved, and the restart drops it", () => {

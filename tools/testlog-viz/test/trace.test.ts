@@ -115,6 +115,27 @@ describe("typed events", () => {
     }
   });
 
+  test("part 5's store answers are known (opened, session-expired); a status no store gives is not", () => {
+    const answer = (status: string) =>
+      JSON.stringify({
+        t: 1,
+        node: null,
+        term: null,
+        role: null,
+        kind: "client.answer",
+        details: { client: "a", seq: 1, from: 0, status },
+      });
+    const lines = ["opened", "session-expired", "ok", "expired-ish"].map(answer).join("\n");
+    const trace = parseTrace(lines, "answers.jsonl");
+    const known = trace.events.map((e) => [(e.details as { status?: string }).status, e.known]);
+    expect(known).toEqual([
+      ["opened", true],
+      ["session-expired", true],
+      ["ok", true],
+      ["expired-ish", false],
+    ]);
+  });
+
   test("a malformed test.start leaves name and seed unknown, with warnings", () => {
     const trace = parseTrace([harness(0, "test.start", { test: 7 }), end(1)].join("\n"), "s");
     expect(trace.start).toBeNull();

@@ -7,9 +7,9 @@
 //   (shims/globals.ts, shims/buffer.ts): setImmediate is the gate the session keeps;
 // - replaces `import.meta.dirname` in the parts' files by their folder under /repo, a
 //   virtual root where the harness finds its part's name and the test files' paths;
-// - serves src/raft.ts as a switch between the real module and each mutant the part defines in
-//   scripts/mutants.ts (one find/replace edit each, made here, at bundle time): a session picks
-//   one before it creates its first node.
+// - serves src/raft.ts (and any other file of src/ a mutant edits) as a switch between the real
+//   module and each mutant the part defines in scripts/mutants.ts (one find/replace edit each,
+//   made here, at bundle time): a session picks one before it creates its first node.
 // Test files that need Node (a disk, processes, sockets) cannot run in a browser and are left out
 // by one rule, testFiles() below; the page lists them with the reason.
 
@@ -47,6 +47,11 @@ export function raftPartOf(part: string): string {
 
 export function mutantsOf(part: string): Mutant[] {
   return readMutants(path.join(REPO, raftPartOf(part)));
+}
+
+/** The file a mutant of `part` edits, absolute: its `file`, or the part's src/raft.ts. */
+export function mutatedFile(part: string, mutant: Pick<Mutant, "file">): string {
+  return path.join(REPO, raftPartOf(part), mutant.file ?? path.join("src", "raft.ts"));
 }
 
 function listTests(dir: string): string[] {
@@ -127,11 +132,16 @@ function nodeImportIn(inputs: Metafile["inputs"], entry: string): string | undef
   return undefined;
 }
 
-/** Files the tests read (test/golden/), by their path under the virtual /repo. */
+/**
+ * Files the tests read, by their path under the virtual /repo: the part's package.json (the
+ * harness names a test's package from it, in the trace and the replay commands) and test/golden/.
+ */
 function embeddedFiles(part: string): Record<string, string> {
+  const files: Record<string, string> = {
+    [`/repo/${part}/package.json`]: readFileSync(path.join(REPO, part, "package.json"), "utf8"),
+  };
   const dir = path.join(REPO, part, "test", "golden");
-  if (!existsSync(dir)) return {};
-  const files: Record<string, string> = {};
+  if (!existsSync(dir)) return files;
   for (const name of readdirSync(dir)) {
     files[`/repo/${part}/test/golden/${name}`] = readFileSync(path.join(dir, name), "utf8");
   }
@@ -152,7 +162,12 @@ export interface PartBundle {
 export async function bundlePart(part: string, platform: Platform): Promise<PartBundle> {
   const tests = await testFiles(part);
   const mutants = mutantsOf(part);
-  const raftFile = path.join(REPO, raftPartOf(part), "src", "raft.ts");
+  // Each file a mutant edits becomes a switch (raft.ts always: it is where mutants usually go).
+  const switched = new Map<string, number[]>([[mutatedFile(part, {}), []]]);
+  mutants.forEach((m, i) => {
+    const file = mutatedFile(part, m);
+    switched.set(file, [...(switched.get(file) ?? []), i]);
+  });
   const result = await build({
     absWorkingDir: REPO,
     entryPoints: ["playground:entry"],
@@ -170,7 +185,7 @@ export async function bundlePart(part: string, platform: Platform): Promise<Part
       path.join(SRC, "shims", "globals.ts"),
       ...(platform === "browser" ? [path.join(SRC, "shims", "buffer.ts")] : []),
     ],
-    plugins: [playgroundPlugin({ part, tests, mutants, raftFile })],
+    plugins: [playgroundPlugin({ part, tests, mutants, switched })],
   });
   const code = result.outputFiles[0]!.text;
   return { code: platform === "browser" ? asClassicScript(code) : code, tests, mutants };
@@ -192,10 +207,11 @@ interface PluginInput {
   part: string;
   tests: TestFileList;
   mutants: Mutant[];
-  raftFile: string;
+  /** The files served as switches, each with the indices of the mutants that edit it. */
+  switched: Map<string, number[]>;
 }
 
-function playgroundPlugin({ part, tests, mutants, raftFile }: PluginInput): Plugin {
+function playgroundPlugin({ part, tests, mutants, switched }: PluginInput): Plugin {
   const shim = (name: string) => path.join(SRC, "shims", `${name}.ts`);
   const js = JSON.stringify;
   return {
@@ -232,9 +248,15 @@ function playgroundPlugin({ part, tests, mutants, raftFile }: PluginInput): Plug
               `export * from ${js(path.join(SRC, "engine", "api.ts"))};`,
               `import * as engine from ${js(path.join(SRC, "engine", "api.ts"))};`,
               `import * as tests from "playground:tests";`,
-              `import { __playgroundSelect } from ${js(raftFile)};`,
-              `const mutants = ${js(mutants.map(({ name, rule, chaosCannotReach }) => ({ name, rule, chaosCannotReach })))};`,
-              `export const runtime = makeRuntime({ part, mutants, selectMutant: __playgroundSelect, tests });`,
+              ...[...switched.keys()].map(
+                (file, i) => `import { __playgroundSelect as select${i} } from ${js(file)};`,
+              ),
+              `const mutants = ${js(mutants.map(({ name, rule, file, chaosCannotReach }) => ({ name, rule, file, chaosCannotReach })))};`,
+              `function selectMutant(name) {`,
+              `  if (name !== null && !mutants.some((m) => m.name === name)) throw new Error("no mutant " + JSON.stringify(name) + ": the mutants are " + mutants.map((m) => m.name).join(", "));`,
+              ...[...switched.keys()].map((_, i) => `  select${i}(name);`),
+              `}`,
+              `export const runtime = makeRuntime({ part, mutants, selectMutant, tests });`,
               `globalThis.__raftPlaygroundEngine = { ...engine, runtime };`,
             ].join("\n"),
           };
@@ -268,8 +290,9 @@ function playgroundPlugin({ part, tests, mutants, raftFile }: PluginInput): Plug
       });
 
       b.onLoad({ filter: /\.ts$/ }, async (a) => {
-        if (a.path === raftFile)
-          return { loader: "ts", contents: await raftSwitch(raftFile, mutants) };
+        const edits = switched.get(a.path);
+        if (edits !== undefined)
+          return { loader: "ts", contents: await fileSwitch(a.path, edits, mutants) };
         const relative = path.relative(REPO, a.path);
         if (!/^part[^/]*\//.test(relative)) return undefined;
         const source = readFileSync(a.path, "utf8");
@@ -284,22 +307,22 @@ function playgroundPlugin({ part, tests, mutants, raftFile }: PluginInput): Plug
 }
 
 /**
- * src/raft.ts as the bundle serves it: each export is a binding that `__playgroundSelect`
- * points at the real module or at one mutant (modules that import it see the change, as ES
- * module bindings are live).
+ * A file mutants edit (src/raft.ts, mostly) as the bundle serves it: each export is a binding
+ * that `__playgroundSelect` points at the real module or at the mutant chosen, if that mutant
+ * edits this file (modules that import it see the change, as ES module bindings are live). The
+ * entry calls every file's switch with the name chosen; it has checked the name.
  */
-async function raftSwitch(raftFile: string, mutants: Mutant[]): Promise<string> {
-  const names = await exportsOf(raftFile);
+async function fileSwitch(file: string, edits: number[], mutants: Mutant[]): Promise<string> {
+  const names = await exportsOf(file);
   const js = JSON.stringify;
-  const variant = (which: string) => js(`raft-variant:${raftFile}#${which}`);
+  const variant = (which: string) => js(`raft-variant:${file}#${which}`);
   return [
     `import * as real from ${variant("real")};`,
-    ...mutants.map((_, i) => `import * as m${i} from ${variant(String(i))};`),
-    `const variants = new Map([["", real], ${mutants.map((m, i) => `[${js(m.name)}, m${i}]`).join(", ")}]);`,
+    ...edits.map((i) => `import * as m${i} from ${variant(String(i))};`),
+    `const variants = new Map([${edits.map((i) => `[${js(mutants[i]!.name)}, m${i}]`).join(", ")}]);`,
     ...names.map((n) => `export let ${n} = real.${n};`),
     `export function __playgroundSelect(name) {`,
-    `  const chosen = variants.get(name ?? "");`,
-    `  if (chosen === undefined) throw new Error("no mutant " + JSON.stringify(name) + ": the mutants are " + [...variants.keys()].filter(Boolean).join(", "));`,
+    `  const chosen = variants.get(name ?? "") ?? real;`,
     ...names.map((n) => `  ${n} = chosen.${n};`),
     `}`,
   ].join("\n");

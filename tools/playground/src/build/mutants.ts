@@ -1,7 +1,8 @@
 // The mutants a part defines in scripts/mutants.ts (`const MUTANTS`: find/replace edits of
-// src/raft.ts, each a classic Raft bug), read without running that script: importing it would run
-// its main(), the whole mutation test. TypeScript's parser finds the array and its literal values
-// are read off the syntax tree; anything but plain literals there is an error that names the file.
+// src/raft.ts, or of the file of src/ a mutant names; each a classic Raft bug), read without
+// running that script: importing it would run its main(), the whole mutation test. TypeScript's
+// parser finds the array and its literal values are read off the syntax tree; anything but plain
+// literals there is an error that names the file.
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -13,6 +14,8 @@ export interface Mutant {
   rule: string;
   find: string;
   replace: string;
+  /** The file the edit is made in, from the part's folder; src/raft.ts when not given. */
+  file?: string;
   chaosCannotReach?: string;
 }
 
@@ -75,6 +78,11 @@ function checked(value: unknown, where: string): Mutant {
   const strings = ["name", "rule", "find", "replace"] as const;
   if (m === null || typeof m !== "object" || strings.some((k) => typeof m[k] !== "string")) {
     throw new Error(`${where}: a mutant needs the strings ${strings.join(", ")}`);
+  }
+  if (m.file !== undefined && (typeof m.file !== "string" || !/^src\/[\w./-]+\.ts$/.test(m.file))) {
+    throw new Error(
+      `${where}: its file must be a .ts file of the part's src/, got ${JSON.stringify(m.file)}`,
+    );
   }
   return m as Mutant;
 }

@@ -1,15 +1,31 @@
 // The one place where the playground meets the parts' virtual time. A part's VirtualClock
-// (src/clock.ts) lets promise continuations settle between two timers by awaiting
-// `setImmediate`; a browser has no setImmediate, so the build gives the parts this one instead
-// (esbuild's `inject`), and in Node a session puts it in place of the global. Every call is a
-// "gate": the simulation stands still there, every continuation queued so far has run, and the
-// session that keeps the gate decides when it goes on (at once, after a pause for the chosen
-// speed, after the reader's step) and applies the reader's actions first. Gates are counted, so a
-// session names the moment of each action by its gate's number, the same in any runtime.
+// (src/clock.ts) fires each timer in a `setImmediate` callback of its own, so that every promise
+// continuation the timer started has run before the next one; it queues those callbacks a batch
+// at a time and clears, with `clearImmediate`, the ones a run ends without using. A browser has
+// neither, so the build gives the parts these instead (esbuild's `inject`), and in Node a session
+// puts them in place of the globals. Every callback is a "gate": when its turn comes, the
+// simulation stands still, every continuation queued so far has run, and the session that keeps
+// the gate decides when it opens (at once, after a pause for the chosen speed, after the reader's
+// step) and applies the reader's actions first. Gates open one at a time in the order they were
+// queued, as Node runs its immediates; a cleared gate never opens. Gates are counted when their
+// turn comes (cleared ones are not), so a session names the moment of each action by its gate's
+// number, the same in any runtime: one gate for each timer a run fires, and one where it ends.
 
-/** Decides what happens at each gate; `resume` lets the simulation go on (once). */
+/** A gate as the parts' code holds it: what their setImmediate returns and clearImmediate takes. */
+export class Gate {
+  /** Cleared before its turn: it never opens. */
+  cleared = false;
+  /** Lets the simulation go on: the parts' callback, with its arguments. */
+  readonly open: () => void;
+
+  constructor(open: () => void) {
+    this.open = open;
+  }
+}
+
+/** Decides what happens at each gate: `pass` takes each one as it is queued, in order. */
 export interface Keeper {
-  pass(resume: () => void): void;
+  pass(gate: Gate): void;
 }
 
 type Task = () => void;
@@ -39,23 +55,40 @@ function runtimeMacrotask(): (task: Task) => void {
   };
 }
 
-/** What the parts call as `setImmediate` (the clock passes a promise's resolve). */
-export function gatedSetImmediate(callback: (...args: unknown[]) => void, ...args: unknown[]) {
-  const resume = () => callback(...args);
-  if (keeper === null) macrotask(resume);
-  else keeper.pass(resume);
-  return undefined;
+/** What the parts call as `setImmediate`: queues a gate that runs `callback(...args)` when it opens. */
+export function gatedSetImmediate<A extends unknown[]>(
+  callback: (...args: A) => void,
+  ...args: A
+): Gate {
+  const gate = new Gate(() => callback(...args));
+  if (keeper !== null) keeper.pass(gate);
+  else
+    macrotask(() => {
+      if (!gate.cleared) gate.open();
+    });
+  return gate;
+}
+
+/** What the parts call as `clearImmediate`: the gate, if its turn has not come, never opens. */
+export function gatedClearImmediate(gate: unknown): void {
+  if (gate instanceof Gate) gate.cleared = true;
 }
 
 /**
- * In Node, without a bundle: makes the global setImmediate the gate, for code imported directly
- * (tsx). Returns what puts the original back.
+ * In Node, without a bundle: makes the global setImmediate and clearImmediate the gate's, for
+ * code imported directly (tsx). clearImmediate still clears Node's own immediates. Returns what
+ * puts the originals back.
  */
 export function gateGlobalSetImmediate(): () => void {
-  const g = globalThis as unknown as { setImmediate: unknown };
-  const original = g.setImmediate;
+  const g = globalThis as unknown as { setImmediate: unknown; clearImmediate: unknown };
+  const { setImmediate, clearImmediate } = g;
   g.setImmediate = gatedSetImmediate;
+  g.clearImmediate = (handle: unknown) => {
+    if (handle instanceof Gate) gatedClearImmediate(handle);
+    else (clearImmediate as (handle: unknown) => void)(handle);
+  };
   return () => {
-    g.setImmediate = original;
+    g.setImmediate = setImmediate;
+    g.clearImmediate = clearImmediate;
   };
 }

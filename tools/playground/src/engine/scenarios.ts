@@ -9,7 +9,7 @@ import { collect, type DeclaredTest } from "./vitest-shim.ts";
 export interface TestFiles {
   files: { file: string; load: () => Promise<unknown> }[];
   excluded: { file: string; reason: string }[];
-  /** Files the tests read (test/golden/), by their path under /repo. */
+  /** Files the tests read (package.json, test/golden/), by their path under /repo. */
   embedded: Record<string, string>;
 }
 

@@ -4,7 +4,8 @@
 // then lets the simulation go on at the chosen speed, or holds it (paused, stepping, a violation).
 //
 // Determinism: the simulation moves only between gates, and at a gate every promise continuation
-// has run. An action is applied at a gate, in a task of its own (the reader's click, or the gate's
+// has run. Gates open one at a time, in the order the parts' code queued them, as Node runs its
+// immediates, and are numbered when their turn comes. An action is applied at a gate, in a task of its own (the reader's click, or the gate's
 // task when a link is replayed), and the simulation goes on only after the action's own
 // continuations have run. So the same actions at the same gates give the same trace, event for
 // event, whatever the speed, the pauses, and the runtime.
@@ -15,9 +16,10 @@ import {
   type ActionContext,
   ActionError,
   applyAction,
+  describeAction,
   type TimedAction,
 } from "./actions.ts";
-import { type Keeper, macrotask, setKeeper } from "./gate.ts";
+import { type Gate, type Keeper, macrotask, setKeeper } from "./gate.ts";
 import type { Catalog } from "./scenarios.ts";
 import { type SessionSpec, toFragment } from "./spec.ts";
 import type { KvClientLike, PartModule, SimClusterLike, TraceEventLike } from "./types.ts";
@@ -26,6 +28,8 @@ import { runDeclared, type TestOutcome } from "./vitest-shim.ts";
 export interface MutantInfo {
   name: string;
   rule: string;
+  /** The file of the part's src/ it edits, when not src/raft.ts. */
+  file?: string;
   chaosCannotReach?: string;
 }
 
@@ -50,10 +54,16 @@ export type Phase =
   /** the test ended, or the cluster can go no further */
   | "ended";
 
-export interface Held {
-  gate: number;
+/** A gate queued by the parts' code, with the session generation that queued it. */
+interface Queued {
+  gate: Gate;
   generation: number;
-  resume: () => void;
+}
+
+/** The gate whose turn has come: the simulation stands there until it opens. */
+export interface Held extends Queued {
+  /** Its number: how many gates came before it in this session, plus one. */
+  number: number;
   /** Its actions are applied and their continuations drained: it may open. */
   ready: boolean;
 }
@@ -99,11 +109,14 @@ export class Session implements Keeper {
   private gate = 0;
   private generation = 0;
   /**
-   * Gates reached and not yet opened, in order. One, nearly always: a second waits only when a
-   * test runs two clocks at once (part 4's client tests do); they open one a task, in order, as
-   * Node's setImmediate callbacks run.
+   * Gates queued and whose turn has not come, in order: the rest of a clock's batch, and those of
+   * a second clock when a test runs two at once (part 4's client tests do).
    */
-  private pending: Held[] = [];
+  private queued: Queued[] = [];
+  /** The gate the simulation stands at: its turn has come, it has not opened. */
+  private current: Held | null = null;
+  /** The task that gives the next queued gate its turn is on its way. */
+  private turning = false;
   private pacing: ReturnType<typeof setTimeout> | null = null;
   private anchor = { real: 0, virtual: 0 };
   private pausedAt = 0;
@@ -156,7 +169,10 @@ export class Session implements Keeper {
       nodes: [...cluster.ids],
       replay: `pnpm playground --replay '#${start}' (then the session's actions, in its link)`,
       render: `pnpm playground --replay '<the session's link>' --trace session.jsonl && pnpm viz session.jsonl`,
-      config: { raft: {}, network: { ...network, latency: latency?.description } },
+      config: {
+        raft: { ...info.session?.raft },
+        network: { ...network, latency: latency?.description },
+      },
     });
     cluster.startNodes(); // watched: this.cluster is set
     void this.drive(cluster);
@@ -250,28 +266,60 @@ export class Session implements Keeper {
 
   // ---- Gates ----
 
-  /** The gate: called (through the parts' setImmediate) between every two timers. */
-  pass(resume: () => void): void {
-    const held: Held = { gate: ++this.gate, generation: this.generation, resume, ready: false };
-    this.pending.push(held);
-    macrotask(() => this.atGate(held));
+  /** A gate, queued (through the parts' setImmediate) for each timer a clock fires. */
+  pass(gate: Gate): void {
+    this.queued.push({ gate, generation: this.generation });
+    this.nextTurn();
   }
 
-  /** In a task of its own at the gate: every continuation queued before it has run. */
+  /**
+   * Unless the simulation stands at a gate, the next queued gate gets its turn, in a task of its
+   * own: after every continuation of the gate that opened before it. (While that task is on its
+   * way, `turning`, the reader's own task may take the turn first: see `turn`.)
+   */
+  private nextTurn(): void {
+    if (this.current !== null || this.turning || this.queued.length === 0) return;
+    this.turning = true;
+    macrotask(() => {
+      const held = this.turn();
+      this.turning = false;
+      if (held !== null && !this.closed) this.atGate(held);
+    });
+  }
+
+  /**
+   * The gate the simulation stands at, for the reader's actions (each in a task of its own, as
+   * clicks are). Between two gates (the last one opened, its continuations have run, the next
+   * one's task is on its way) the next queued gate takes its turn now: nothing of the simulation
+   * can run before it, so the reader acting now acts at that gate, as a replay will.
+   */
+  private turn(): Held | null {
+    if (this.current !== null || !this.turning) return this.current;
+    let next = this.queued.shift();
+    // cleared gates never open, nor do those of a test the reader took over
+    while (next !== undefined && (next.gate.cleared || next.generation !== this.generation)) {
+      next = this.queued.shift();
+    }
+    if (next === undefined) return null;
+    this.current = { ...next, number: ++this.gate, ready: false };
+    return this.current;
+  }
+
+  /** At the gate, in a task of its own: every continuation queued before it has run. */
   private atGate(held: Held): void {
-    if (!this.pending.includes(held) || this.closed) return;
-    const applied = this.finishTimeouts() + this.applyReplayed(held.gate);
+    if (this.current !== held || this.closed) return;
+    const applied = this.finishTimeouts() + this.applyReplayed(held.number);
     if (applied > 0) {
       macrotask(() => this.atGate(held)); // the actions' own continuations run first
       return;
     }
-    if (this.spec.takeover === held.gate && this.mode === "scenario") {
+    if (this.spec.takeover === held.number && this.mode === "scenario") {
       this.takeOver();
       return;
     }
     const reachedTime =
       this.holdAtTime !== null && (this.cluster?.clock.now() ?? 0) >= this.holdAtTime;
-    if (this.spec.at === held.gate || reachedTime) this.hold("paused");
+    if (this.spec.at === held.number || reachedTime) this.hold("paused");
     if (this.stepFrom !== null && this.events.length > this.stepFrom) {
       this.hold("paused");
       this.stepFrom = null;
@@ -281,11 +329,25 @@ export class Session implements Keeper {
     this.proceed();
   }
 
+  /**
+   * The link's actions due at this gate. One that cannot be done (a link written by hand: the
+   * page records only what it could do) ends the session, saying which and why.
+   */
   private applyReplayed(gate: number): number {
     const due = this.replay.get(gate);
     if (due === undefined) return 0;
     this.replay.delete(gate);
-    for (const action of due) this.record(gate, action);
+    for (const action of due) {
+      try {
+        this.record(gate, action);
+      } catch (error) {
+        if (!(error instanceof ActionError)) throw error;
+        const what = `the link's action at gate ${gate} (${describeAction(action)}) cannot be done`;
+        this.test = { state: "fail", errors: [`${what}: ${error.message}`] };
+        this.end();
+        break;
+      }
+    }
     return due.length;
   }
 
@@ -302,16 +364,10 @@ export class Session implements Keeper {
     return done.length;
   }
 
-  /** The gate the simulation stands at: the latest reached. */
-  private get held(): Held | null {
-    return this.pending.at(-1) ?? null;
-  }
-
-  /** Opens the first gate now, or when the chosen speed says, unless the session holds. */
+  /** Opens the gate now, or when the chosen speed says, unless the session holds. */
   private proceed(): void {
-    const held = this.pending[0];
-    if (held === undefined || !held.ready || this.phase !== "running" || this.pacing !== null)
-      return;
+    const held = this.current;
+    if (held === null || !held.ready || this.phase !== "running" || this.pacing !== null) return;
     const wait = this.stepFrom !== null ? 0 : this.waitFor();
     if (wait <= 0) {
       this.open(held);
@@ -324,12 +380,11 @@ export class Session implements Keeper {
   }
 
   private open(held: Held): void {
-    if (this.pending[0] !== held || held.generation !== this.generation || this.phase !== "running")
+    if (this.current !== held || held.generation !== this.generation || this.phase !== "running")
       return;
-    this.pending.shift();
-    held.resume();
-    // the next gate waiting opens in a task of its own, after this one's continuations
-    if (this.pending.length > 0) macrotask(() => this.proceed());
+    this.current = null;
+    if (!held.gate.cleared) held.gate.open();
+    this.nextTurn();
   }
 
   private hold(phase: "paused" | "violation"): void {
@@ -341,8 +396,11 @@ export class Session implements Keeper {
   }
 
   private end(): void {
+    // the picture shows where the run ended (not where it last held, nor its start)
+    if (this.phase === "running") this.pausedAt = this.cluster?.clock.now() ?? 0;
     if (this.phase !== "violation") this.phase = "ended";
-    this.pending = [];
+    this.queued = [];
+    this.current = null;
     this.settled();
     this.changed();
   }
@@ -408,7 +466,7 @@ export class Session implements Keeper {
 
   /** Runs until the trace has one more event, then holds again. */
   step(): void {
-    if (this.phase !== "paused" || this.held === null) return;
+    if (this.phase !== "paused" || this.turn() === null) return;
     this.stepFrom = this.events.length;
     this.phase = "running";
     this.proceed();
@@ -418,7 +476,7 @@ export class Session implements Keeper {
   canAct(): boolean {
     return (
       this.cluster !== null &&
-      this.held !== null &&
+      (this.current !== null || this.turning) &&
       this.mode !== "scenario" &&
       (this.phase === "running" || this.phase === "paused")
     );
@@ -431,9 +489,10 @@ export class Session implements Keeper {
   act(action: Action): void {
     if (this.mode === "scenario")
       throw new ActionError("the test drives this cluster: take it over first");
-    if (!this.canAct() || this.held === null) throw new ActionError("the cluster is not running");
-    this.catchUp(this.held);
-    this.record(this.held.gate, action);
+    const held = this.canAct() ? this.turn() : null;
+    if (held === null) throw new ActionError("the cluster is not running");
+    this.catchUp(held);
+    this.record(held.number, action);
     this.changed();
   }
 
@@ -445,7 +504,7 @@ export class Session implements Keeper {
   private catchUp(held: Held): void {
     if (held.ready) return;
     this.finishTimeouts();
-    this.applyReplayed(held.gate);
+    this.applyReplayed(held.number);
   }
 
   private record(gate: number, action: Action): void {
@@ -482,13 +541,15 @@ export class Session implements Keeper {
   /** The reader takes the scenario's cluster over: the test stops where it stands, for good. */
   takeOver(): void {
     const cluster = this.cluster;
-    if (this.mode !== "scenario" || cluster === null || this.held === null) {
+    const held = this.mode === "scenario" ? this.turn() : null;
+    if (cluster === null || held === null) {
       throw new ActionError("there is no running scenario to take over");
     }
-    this.catchUp(this.held);
-    this.takeover = this.held.gate;
+    this.catchUp(held);
+    this.takeover = held.number;
     this.generation++; // the test's gates never open: its code waits there forever
-    this.pending = [];
+    this.queued = [];
+    this.current = null;
     this.mode = "taken over";
     this.test = { state: "taken over", errors: [] };
     cluster.note("the reader takes the cluster over from the test");
@@ -502,7 +563,8 @@ export class Session implements Keeper {
       ...this.spec,
       takeover: this.takeover ?? this.spec.takeover,
       actions: [...this.actions],
-      at: this.held?.gate ?? this.gate,
+      // between two gates: the next one, whose turn is on its way
+      at: this.current?.number ?? (this.turning ? this.gate + 1 : this.gate),
     };
   }
 
@@ -515,7 +577,8 @@ export class Session implements Keeper {
   close(): void {
     this.closed = true;
     this.generation++;
-    this.pending = [];
+    this.queued = [];
+    this.current = null;
     if (this.pacing !== null) clearTimeout(this.pacing);
     this.pacing = null;
     if (active === this) {

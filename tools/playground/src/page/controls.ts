@@ -20,6 +20,10 @@ export class Controls {
     byId("client-actions", HTMLFieldSetElement).hidden = info.commands === "none";
     byId("submit-form", HTMLFormElement).hidden = info.commands !== "submit";
     byId("kv-form", HTMLFormElement).hidden = info.commands !== "kv";
+    // How a free session's nodes differ from the part's defaults (a test keeps its own).
+    const note = byId("part-note", HTMLElement);
+    note.textContent = info.session?.note ?? "";
+    note.hidden = info.session === undefined || session.mode !== "free";
     select("kv-client").replaceChildren(...CLIENTS.map((c) => option(c, c)));
     for (const id of ["link-from", "link-to"]) {
       select(id).replaceChildren(...this.nodes.map((n) => option(String(n), `n${n}`)));
@@ -76,7 +80,12 @@ export class Controls {
         (node) => ({ kind: "submit", node, command: input("command").value }),
         info.commands === "submit",
       ],
-      ["snapshot", "snapshot", (node) => ({ kind: "snapshot", node }), info.snapshot === true],
+      [
+        "snapshot",
+        "take a snapshot",
+        (node) => ({ kind: "snapshot", node }),
+        info.snapshot === true,
+      ],
       [
         "transfer",
         "make it leader",
@@ -164,5 +173,6 @@ export class Controls {
     toggle("crash", role !== "dead");
     toggle("restart", role === "dead");
     toggle("timeout", role === "follower" || role === "candidate");
+    toggle("snapshot", role !== "dead");
   }
 }

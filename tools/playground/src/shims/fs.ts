@@ -1,6 +1,6 @@
-// node:fs for the bundles: a folder in memory. The build embeds the files the tests read (a
-// part's test/golden/); what the harness writes (its trace, under RAFT_TRACE_DIR) stays here,
-// where the session can read it.
+// node:fs for the bundles: a folder in memory. The build embeds the files the tests read (the
+// part's package.json and test/golden/); what the harness writes (its trace, under
+// RAFT_TRACE_DIR) stays here, where the session can read it.
 
 const files = new Map<string, string>();
 

@@ -1,7 +1,9 @@
 // The cluster view's picture, in SVG: where each node stands (on one ring, or one ring per group
 // while the network is split), each node's glyph (role, term, vote, election timer, the votes a
-// candidate holds, dead or cut off), each message on its way, each cut link, and the clients with
-// the attempt each is making. cluster-view.ts decides what to show; this draws it.
+// candidate holds, dead or cut off, and from part 5 a lost-data report), each message on its way
+// (part 5's InstallSnapshot chunks labelled with where they go in the snapshot), each cut link,
+// and the clients with the attempt each is making. cluster-view.ts decides what to show; this
+// draws it.
 
 import type { FlightAt } from "../cluster-model.ts";
 import { readablePayload } from "../readable.ts";
@@ -34,6 +36,8 @@ export interface NodeLook {
   /** the failure's nodes: the first violation names them */
   blamed: boolean;
   selected: boolean;
+  /** part 5: a leader reported that this node lost data it had acknowledged (`data.lost`) */
+  lost: string | null;
 }
 
 /** A group of a split network: the box its nodes stand in. */
@@ -140,14 +144,17 @@ export class NodeGlyph {
     if (look.cut) classes.push("cut");
     if (look.blamed) classes.push("blamed");
     if (look.selected) classes.push("selected");
+    if (look.lost !== null) classes.push("lost");
     attrs(this.root, { class: classes.join(" "), transform: `translate(${at.x} ${at.y})` });
     this.term.textContent = look.dead ? "✝" : `T${look.term ?? "?"}`;
     this.role.textContent = ROLE_WORD[state] ?? state;
     this.below.textContent = look.dead
       ? (look.why ?? "down")
-      : look.votedFor === null
-        ? ""
-        : `voted n${look.votedFor}`;
+      : look.lost !== null
+        ? "LOST DATA"
+        : look.votedFor === null
+          ? ""
+          : `voted n${look.votedFor}`;
     attrs(this.timer, {
       d: look.timer === null ? "" : arc(this.r + 4, look.timer.left),
       class: look.timer?.exact ? "timer exact" : "timer",
@@ -182,6 +189,7 @@ function tooltip(look: NodeLook): string {
     `currentTerm ${look.term ?? "?"}, votedFor ${look.votedFor === null ? "none" : `n${look.votedFor}`}`,
   );
   if (look.cut) lines.push("cut off by the test: it reaches no one");
+  if (look.lost !== null) lines.push(look.lost);
   if (look.timer !== null) lines.push(look.timer.words);
   if (look.votes !== null)
     lines.push(`votes held: ${look.votes.held.map((id) => `n${id}`).join(", ")}`);
@@ -235,12 +243,18 @@ export function drawCuts(
   );
 }
 
-/** One message on its way: its track, and a dot whose shape says request or reply. */
+/**
+ * One message on its way: its track, and a dot whose shape says request or reply. Part 5's
+ * InstallSnapshot is a square (a piece of a file, not an entry list) in a colour of its own, and
+ * a request is labelled with its chunk: `≤[20] 0..256` (its snapshot's last entry, where the
+ * chunk goes in the snapshot's text), and `last` on the last one (`done`).
+ */
 export class FlightGlyph {
   readonly root: SVGGElement;
   private readonly track = svg("line", "track");
-  private readonly dot = svg("circle", "dot");
+  private readonly dot: SVGCircleElement | SVGRectElement;
   private readonly mark = svg("text", "mark");
+  private readonly label = svg("text", "label");
   private readonly tip = svg("title");
 
   constructor(at: FlightAt) {
@@ -251,9 +265,13 @@ export class FlightGlyph {
     if (f.duplicate) classes.push("duplicate");
     if (f.how === "dropped") classes.push("doomed");
     this.root = svg("g", classes.join(" "), { "data-msg": f.msg, tabindex: 0, role: "button" });
-    this.root.append(this.tip, this.track, this.dot, this.mark);
-    attrs(this.dot, { r: f.heartbeat ? 4 : 7 });
+    const square = f.rpc === "InstallSnapshot";
+    this.dot = square
+      ? svg("rect", "dot", { width: 14, height: 14, rx: 2 })
+      : svg("circle", "dot", { r: f.heartbeat ? 4 : 7 });
+    this.root.append(this.tip, this.track, this.dot, this.mark, this.label);
     this.mark.textContent = replyMark(at);
+    this.label.textContent = square && f.type === "request" ? chunkLabel(f.payload) : "";
     const where =
       f.how === "dropped" ? ` — dropped: ${f.reason}` : f.late ? " — late: its call is over" : "";
     this.tip.textContent =
@@ -271,8 +289,11 @@ export class FlightGlyph {
     const x = from.x + dx * along;
     const y = from.y + dy * along + (at.falling ? fallen * 30 : 0);
     attrs(this.track, { x1: from.x, y1: from.y, x2: to.x, y2: to.y });
-    attrs(this.dot, { cx: x.toFixed(1), cy: y.toFixed(1) });
+    if (this.dot instanceof SVGRectElement) {
+      attrs(this.dot, { x: (x - 7).toFixed(1), y: (y - 7).toFixed(1) });
+    } else attrs(this.dot, { cx: x.toFixed(1), cy: y.toFixed(1) });
     attrs(this.mark, { x: x.toFixed(1), y: (y + 3.5).toFixed(1) });
+    attrs(this.label, { x: (x + 10).toFixed(1), y: (y - 8).toFixed(1) });
     if (at.falling) {
       this.mark.textContent = "✗";
       this.root.style.opacity = String(Math.max(0.15, 1 - fallen));
@@ -281,7 +302,15 @@ export class FlightGlyph {
   }
 }
 
-/** A reply says at a glance how it went: ✓ granted or success, – refused. */
+/** An InstallSnapshot request's chunk: `≤[20] 0..256`, and `last` when it is the last. */
+function chunkLabel(payload: FlightAt["flight"]["payload"]): string {
+  const { lastIncludedIndex, offset, data, done } = payload;
+  const size = typeof data === "string" ? data.length : 0;
+  const at = typeof offset === "number" ? `${offset}..${offset + size}` : "?";
+  return `≤[${lastIncludedIndex}] ${at}${done === true ? " last" : ""}`;
+}
+
+/** A reply says at a glance how it went: ✓ granted or success (a chunk taken), – refused. */
 function replyMark(at: FlightAt): string {
   const { type, payload } = at.flight;
   if (type !== "reply") return "";

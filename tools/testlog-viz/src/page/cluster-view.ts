@@ -233,9 +233,17 @@ export class ClusterView {
             : null,
         blamed: this.blamed.has(id),
         selected: this.selected === id,
+        lost: this.lostWords(id, index),
       };
       glyph.update(look, at.get(id)!);
     }
+  }
+
+  /** Part 5: a leader's report that this node lost data it had acknowledged, in words. */
+  private lostWords(id: number, index: number): string | null {
+    const report = this.model.lostDataAt(id, index);
+    if (report === null) return null;
+    return `lost data: it had acknowledged [${report.acknowledged}] to n${report.by} (at ${this.timeText(report.t)})`;
   }
 
   /**
@@ -349,6 +357,7 @@ export class ClusterView {
       dead: laneOf(id)?.dead ?? false,
       role: laneOf(id)?.role ?? "follower",
       progress: progress?.get(id) ?? null,
+      incoming: this.model.incomingAt(id, index),
     }));
     this.logs.replaceChildren(logsTable(rows, this.model.storage));
   }

@@ -1,12 +1,20 @@
 // The cluster's state at the selected row: for every node its role, term and vote, its log as a
-// strip of entries tinted by term with commitIndex and lastApplied marked (and, from part 3 on,
-// the entries not saved yet hatched, with what its storage holds beside), and for a leader the
-// nextIndex and matchIndex of each follower. Everything comes from replaying the rows' state
+// strip of entries tinted by term with commitIndex and lastApplied marked (from part 3 on the
+// entries not saved yet hatched, with what its storage holds beside; from part 5 the snapshot
+// its log was compacted into, `lastIncludedIndex` and its term, drawn before the strip, which
+// then starts after it), and for a leader the nextIndex and matchIndex of each follower. Everything comes from replaying the rows' state
 // operations (state.ts), the same code the model's tests check. What changed since the row shown
 // before is flashed, so stepping through rows animates the cluster.
 
 import { type LaneTuple, type PageData, R } from "../page-data.ts";
-import { type ClusterState, type NodeState, StateReplay } from "../state.ts";
+import {
+  baseOf,
+  type ClusterState,
+  entryAt,
+  lastIndexOf,
+  type NodeState,
+  StateReplay,
+} from "../state.ts";
 import { el, groupColour, groupLetter, termTint } from "./dom.ts";
 
 /** Logs longer than this are drawn as thin bars without the term written in each. */
@@ -108,8 +116,11 @@ function nodeLine(
     (before.commitIndex !== node.commitIndex || before.lastApplied !== node.lastApplied);
   if (moved) indices.classList.add("fresh");
   // part 1's trace has no logs: its nodes have votes, not an empty log committed to 0
-  if (logs) line.append(voted, logStrip(id, node, before), indices);
-  else line.append(voted);
+  if (logs) {
+    line.append(voted);
+    if (node.snapshot !== undefined) line.append(snapshotOf(node, before));
+    line.append(logStrip(id, node, before), indices);
+  } else line.append(voted);
   if (node.disk !== null) line.append(diskOf(node, term, before));
   if (role === "leader" && !dead && node.progress.size > 0) line.append(progressOf(node));
   // spaces between the fields, so their text reads apart when copied or read aloud
@@ -117,19 +128,46 @@ function nodeLine(
   return line;
 }
 
+/**
+ * Part 5: the compacted prefix, as a block before the log strip: the snapshot's last entry and
+ * its term (§7: `lastIncludedIndex`, `lastIncludedTerm`); the strip starts at the entry after it.
+ */
+function snapshotOf(node: NodeState, before: NodeState | undefined): HTMLElement {
+  const { lastIncludedIndex: index, lastIncludedTerm: term } = node.snapshot!;
+  const block = el("span", "snapshot", `snapshot ≤[${index}] T${term}`);
+  block.dataset.index = String(index);
+  block.dataset.term = String(term);
+  block.title =
+    `a snapshot holds the state through [${index}] (term ${term}): ` +
+    `the log's entries up to it are discarded, and the log starts at [${index + 1}]`;
+  const old = before?.snapshot;
+  if (before !== undefined && (old?.lastIncludedIndex !== index || old.lastIncludedTerm !== term)) {
+    block.classList.add("fresh");
+  }
+  return block;
+}
+
 /** What the node's storage holds: what a crash now would restart it with (part 3 on). */
 function diskOf(node: NodeState, term: number | null, before: NodeState | undefined): HTMLElement {
   const disk = node.disk!;
   const vote = disk.votedFor === null ? "no vote" : `voted n${disk.votedFor}`;
-  const span = el("span", "disk", `disk: T${disk.term} · ${vote} · log to [${disk.lastLogIndex}]`);
+  const snapshot = disk.snapshotIndex === undefined ? "" : ` · snapshot ≤[${disk.snapshotIndex}]`;
+  const span = el(
+    "span",
+    "disk",
+    `disk: T${disk.term} · ${vote}${snapshot} · log to [${disk.lastLogIndex}]`,
+  );
   const behind =
     disk.term !== term ||
     disk.votedFor !== node.votedFor ||
-    disk.lastLogIndex !== node.log.length ||
-    node.saved < node.log.length;
+    disk.lastLogIndex !== lastIndexOf(node) ||
+    disk.snapshotIndex !== node.snapshot?.lastIncludedIndex ||
+    node.saved < lastIndexOf(node);
   if (behind) span.classList.add("behind");
+  const saved =
+    disk.snapshotIndex === undefined ? "" : `, its snapshot through [${disk.snapshotIndex}]`;
   span.title =
-    `what this node's storage holds: a crash now restarts it in term ${disk.term}, ${vote}, ` +
+    `what this node's storage holds: a crash now restarts it in term ${disk.term}, ${vote}${saved}, ` +
     `its log to [${disk.lastLogIndex}]${behind ? "; memory holds changes not saved yet" : ""}`;
   // by content: every replay of the state makes new disk records
   const old = before?.disk;
@@ -138,17 +176,23 @@ function diskOf(node: NodeState, term: number | null, before: NodeState | undefi
     old === undefined ||
     (old.term === disk.term &&
       old.votedFor === disk.votedFor &&
-      old.lastLogIndex === disk.lastLogIndex);
+      old.lastLogIndex === disk.lastLogIndex &&
+      old.snapshotIndex === disk.snapshotIndex);
   if (!same) span.classList.add("fresh");
   return span;
 }
 
-/** The log as entries tinted by term; committed ones solid, applied ones dotted beneath. */
+/**
+ * The log as entries tinted by term; committed ones solid, applied ones dotted beneath. From
+ * part 5 it holds the entries after the node's snapshot.
+ */
 function logStrip(id: number, node: NodeState, before: NodeState | undefined): HTMLElement {
   const strip = el("span", `log${node.log.length >= THIN_FROM ? " thin" : ""}`);
-  strip.setAttribute("aria-label", `log of n${id}: ${node.log.length} entries`);
+  const base = baseOf(node);
+  const after = base > 0 ? ` after its snapshot through [${base}]` : "";
+  strip.setAttribute("aria-label", `log of n${id}: ${node.log.length} entries${after}`);
   node.log.forEach(([term, command], at) => {
-    const index = at + 1;
+    const index = base + at + 1;
     const entry = el("span", "entry", node.log.length < THIN_FROM ? String(term) : "");
     entry.dataset.index = String(index);
     entry.dataset.term = String(term);
@@ -162,14 +206,16 @@ function logStrip(id: number, node: NodeState, before: NodeState | undefined): H
       entry.classList.add("unsaved");
       entry.title += " (not saved yet: a crash now loses it)";
     }
-    const old = before?.log[at];
+    const old = before === undefined ? undefined : entryAt(before, index);
     if (before !== undefined && (old === undefined || old[0] !== term || old[1] !== command)) {
       entry.classList.add("fresh");
     }
     strip.append(entry);
     if (index === node.commitIndex) strip.append(commitMark(node.commitIndex));
   });
-  if (node.log.length === 0) strip.append(el("span", "empty", "empty log"));
+  if (node.log.length === 0) {
+    strip.append(el("span", "empty", base > 0 ? "no entry after it" : "empty log"));
+  }
   return strip;
 }
 

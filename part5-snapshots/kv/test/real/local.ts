@@ -1,0 +1,134 @@
+// Nodes running on this machine, as the real-process tests and the benchmark drive them: free
+// ports on 127.0.0.1, a wait that is bounded and says what it waited for, a node's /status, and
+// the leader a majority agrees on.
+//
+// Every bound of the real-process tests (each wait here, vitest's timeout of a test) is sized for
+// a busy two-core machine and multiplied by one factor, RAFT_REAL_PATIENCE (default 1): on a
+// slower machine, RAFT_REAL_PATIENCE=3 gives everything three times as long. A bound is only
+// there so that a test that would hang fails instead, saying what it waited for; no test checks
+// how fast anything is.
+
+import { type Agent, createServer } from "node:http";
+import type { Address } from "../../src/real/addresses.ts";
+import { call } from "../../src/real/http.ts";
+import type { StorageCounts } from "../../src/real/node.ts";
+
+/** What /status answers (src/real/api.ts). */
+export interface Status {
+  id: number;
+  role: string;
+  term: number;
+  leader: number | null;
+  commitIndex: number;
+  lastApplied: number;
+  logLength: number;
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  keys: number;
+  pid: number;
+  incarnation: number;
+  storage: StorageCounts;
+  faults?: { drop: number[] };
+}
+
+/** The factor of every bound (above); a positive number. */
+export const PATIENCE = patience(process.env.RAFT_REAL_PATIENCE);
+
+function patience(text: string | undefined): number {
+  if (text === undefined || text === "") return 1;
+  const factor = Number(text);
+  if (!(factor > 0) || !Number.isFinite(factor)) {
+    throw new Error(`RAFT_REAL_PATIENCE must be a positive number, got "${text}"`);
+  }
+  return factor;
+}
+
+/** `count` ports that were free on 127.0.0.1 a moment ago (the system picked them). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/**
+ * `count` consecutive ports from the one returned, all free on 127.0.0.1 a moment ago, for a
+ * command that takes a base port (`pnpm kv:cluster --base-port`). Tries a bounded number of times.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [base] = await freePorts(1);
+    if (base! + count - 1 > 65535) continue;
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base! + i)));
+    if (free.every(Boolean)) return base!;
+  }
+  throw new Error(`found no ${count} consecutive free ports on 127.0.0.1 in 50 tries`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` (times
+ * PATIENCE) saying what it waited for.
+ */
+export async function waitFor<T>(
+  what: string | (() => string),
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const bound = timeoutMs * PATIENCE;
+  const deadline = Date.now() + bound;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `waited ${bound} ms for ${typeof what === "string" ? what : what()}, in vain`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** The node's /status, or undefined if it does not answer within `timeoutMs` (times PATIENCE). */
+export async function fetchStatus(
+  agent: Agent,
+  address: Address,
+  timeoutMs = 2000 * PATIENCE,
+): Promise<Status | undefined> {
+  try {
+    const answer = await call(agent, address, "/status", undefined, { timeoutMs, limit: 65536 });
+    return answer.status === 200 ? (JSON.parse(answer.body.toString()) as Status) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The leader that a majority of a cluster of `size` follows in its term, from the statuses of the
+ * nodes that answered (a paused or cut-off old leader may still believe it leads: it is not
+ * followed by a majority, so it is not the one).
+ */
+export function agreedLeader(statuses: readonly Status[], size: number): number | undefined {
+  for (const s of statuses) {
+    if (s.role !== "leader") continue;
+    const followers = statuses.filter((o) => o.term === s.term && o.leader === s.id).length;
+    if (followers * 2 > size) return s.id;
+  }
+  return undefined;
+}

@@ -1,0 +1,50 @@
+// `pnpm --filter part5-snapshots test:chaos [<count>]`: the chaos scenario (src/sim/chaos.ts)
+// under many seeds, on 3, 4 and 5 nodes, run directly in worker threads (scripts/sweep.ts), with
+// every check of the chaos test (test/chaos.test.ts) on: safety and conformance on every event,
+// the scenario's own checks, the test's expectations of the run, and no virtual timer left after
+// shutdown. A failing run prints the command that replays it under the test runner.
+//
+//   pnpm --filter part5-snapshots test:chaos 10000              seeds 1..10000, 3, 4 and 5 nodes
+//   pnpm --filter part5-snapshots test:chaos 500 --from 7001 --sizes 5
+
+import { isMainThread } from "node:worker_threads";
+import { chaosNetwork, runChaos } from "../src/sim/chaos.ts";
+import { SimCluster } from "../src/sim/cluster.ts";
+import { renderCommand, replayCommand, type TestId } from "../test/replay.ts";
+import { type Scenario, sweep } from "./sweep.ts";
+
+/** The chaos test on `size` nodes, as test/chaos.test.ts names it. */
+function chaosTest(size: number): TestId {
+  return {
+    name: `chaos > ${size} nodes: twenty seconds of faults, then one leader and every entry everywhere`,
+    file: "part5-snapshots/test/chaos.test.ts",
+  };
+}
+
+export const scenario: Scenario = {
+  part: "part5-snapshots",
+  script: "test:chaos",
+  what: "the chaos scenario (src/sim/chaos.ts)",
+  sizes: [3, 4, 5],
+  async run(seed, size) {
+    // What test/chaos.test.ts does, on the cluster its harness starts, minus the kept trace.
+    const cluster = new SimCluster(size, { seed, network: chaosNetwork });
+    cluster.tracer.keep = false;
+    cluster.startNodes();
+    try {
+      const summary = await runChaos(cluster, cluster.randomStream());
+      if (!(summary.faults > 20))
+        throw new Error(`only ${summary.faults} faults: it tested nothing`);
+    } finally {
+      await cluster.shutdown();
+    }
+    const pending = cluster.clock.pendingTimers();
+    if (pending > 0) throw new Error(`${pending} virtual timers still pending after shutdown`);
+  },
+  replay: (seed, size) => ({
+    replay: replayCommand(chaosTest(size), seed),
+    timeline: renderCommand(chaosTest(size), seed),
+  }),
+};
+
+if (isMainThread) await sweep(import.meta.url, scenario);

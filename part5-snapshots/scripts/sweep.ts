@@ -1,0 +1,357 @@
+// The machinery of a seed sweep that runs one scenario directly, without the test runner: each
+// (seed, cluster size) is one run of the scenario, handed out to worker threads (one per core by
+// default) as they finish the previous one. A run that throws has failed; the sweep prints it at
+// once, with the command that replays it under the test runner and the one that renders its
+// timeline, keeps going, and exits 1 at the end. What a run does is the scenario's business
+// (scripts/chaos-sweep.ts here; part4-kv's key/value chaos sweep imports this file with a
+// scenario of its own).
+//
+// Each worker loads tsx, then the scenario's module, and runs whatever (seed, size) the main
+// thread sends it; the main thread only hands out work and reports.
+
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
+
+/** What a sweep runs, and how a failing run is replayed. */
+export interface Scenario {
+  /** The package whose scenario this is, e.g. "part3-persistence". */
+  part: string;
+  /** The package script that runs this sweep, e.g. "test:chaos". */
+  script: string;
+  /** What one run is, for --help: "the chaos scenario (src/sim/chaos.ts)". */
+  what: string;
+  /** The cluster sizes each seed runs on, unless --sizes says otherwise. */
+  sizes: readonly number[];
+  /** Runs the scenario once; throws, first line saying what went wrong, if the run fails. */
+  run(seed: number, size: number): Promise<void>;
+  /** The commands that replay this run alone under the test runner, and render its timeline. */
+  replay(seed: number, size: number): { replay: string; timeline: string };
+}
+
+interface Options {
+  count: number;
+  from: number;
+  sizes: number[];
+  jobs: number;
+}
+
+/** One run handed to a worker. */
+interface Job {
+  seed: number;
+  size: number;
+}
+
+/** What a worker says after each run (and once, with no run, when it is ready). */
+interface Report {
+  job?: Job;
+  error?: string;
+}
+
+interface Failure extends Job {
+  error: string;
+}
+
+class UsageError extends Error {}
+
+function usage(s: Scenario): string {
+  const prog = `pnpm --filter ${s.part} ${s.script}`;
+  return `usage: ${prog} [<count>] [--from <seed>] [--sizes <n,n,...>] [--jobs <n>]
+
+Runs ${s.what}
+under seeds <from> .. <from>+<count>-1 (default: 1000 seeds from 1), directly, without the test
+runner, each on every cluster size of --sizes (default ${s.sizes.join(",")}), spread over --jobs worker threads
+(default: one per CPU core, ${availableParallelism()} here). Every check the scenario's test makes is made.
+Shows progress as it goes; prints each failing (seed, size) at once with the command that replays
+it alone under the test runner and the one that renders its timeline, and all of them again at
+the end. Exits 1 if any run failed.
+
+Examples:
+  ${prog} 10000                      seeds 1..10000
+  ${prog} 2000 --from 10001 --sizes 5`;
+}
+
+/** A whole number of at least `min`, or a usage error that says what was wrong. */
+function whole(text: string, what: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() !== "" && Number.isSafeInteger(n) && n >= min) return n;
+  throw new UsageError(`${what} must be a whole number of at least ${min}, got "${text}"`);
+}
+
+function options(argv: string[], s: Scenario): Options {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: "string", default: "1" },
+      sizes: { type: "string", default: s.sizes.join(",") },
+      jobs: { type: "string", default: String(availableParallelism()) },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage(s));
+    process.exit(0);
+  }
+  if (positionals.length > 1) throw new UsageError(`one <count> at most, got ${positionals}`);
+  return {
+    count: whole(positionals[0] ?? "1000", "<count>", 1),
+    from: whole(values.from, "--from", 0),
+    sizes: values.sizes.split(",").map((n) => whole(n, "each of --sizes", 1)),
+    jobs: whole(values.jobs, "--jobs", 1),
+  };
+}
+
+/**
+ * Runs the sweep this process was started for; `scenarioModule` is the URL of the module that
+ * exports `scenario` (the caller's `import.meta.url`), which each worker loads.
+ */
+export async function sweep(scenarioModule: string, s: Scenario): Promise<void> {
+  quietOnClosedPipe();
+  const prog = `pnpm --filter ${s.part} ${s.script}`;
+  let opts: Options;
+  try {
+    opts = options(
+      process.argv.slice(2).filter((a) => a !== "--"),
+      s,
+    );
+  } catch (error) {
+    const parseError = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false;
+    if (!(error instanceof UsageError) && !parseError) throw error;
+    console.error(`${prog}: ${(error as Error).message}\nTry '${prog} --help'.`);
+    process.exit(2);
+  }
+  const { failures, seconds } = await runAll(scenarioModule, s, opts);
+  summary(s, opts, failures, seconds);
+}
+
+/** The runs of the sweep, seed by seed, every size of a seed before the next seed. */
+function* jobs(opts: Options): Generator<Job> {
+  for (let seed = opts.from; seed < opts.from + opts.count; seed++) {
+    for (const size of opts.sizes) yield { seed, size };
+  }
+}
+
+async function runAll(
+  scenarioModule: string,
+  s: Scenario,
+  opts: Options,
+): Promise<{ failures: Failure[]; seconds: number }> {
+  const todo = jobs(opts);
+  const total = opts.count * opts.sizes.length;
+  const progress = new Progress(s.part, opts, total);
+  const failures: Failure[] = [];
+  const fail = (failure: Failure) => {
+    failures.push(failure);
+    progress.print(failureText(s, failure));
+  };
+  /** Runs a worker thread dealt back, before any new one. */
+  const returned: Job[] = [];
+  const take = (): Job | undefined => {
+    if (returned.length > 0) return returned.shift();
+    const next = todo.next();
+    return next.done ? undefined : next.value;
+  };
+  /**
+   * One worker: it runs jobs until none is left, with the next one already waiting in its queue
+   * so that it never waits for the main thread. A worker that dies fails the run it was on, and
+   * a new one takes over.
+   */
+  const work = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = startWorker(scenarioModule);
+      const sent: Job[] = [];
+      const send = () => {
+        const job = take();
+        if (job === undefined) return;
+        sent.push(job);
+        worker.postMessage(job);
+      };
+      worker.on("message", (report: Report) => {
+        if (report.job === undefined) {
+          send(); // it is ready: one job to run, one to wait in its queue
+          send();
+        } else {
+          sent.shift();
+          if (report.error !== undefined) fail({ ...report.job, error: report.error });
+          progress.done(report.job, failures.length);
+          send();
+        }
+        if (sent.length === 0) void worker.terminate();
+      });
+      let death = "";
+      worker.on("error", (error) => {
+        death = firstLine(error);
+      });
+      worker.on("exit", (code) => {
+        const [current, ...queued] = sent;
+        if (current === undefined) {
+          // Done, or dead before its first run: a new one would die the same way.
+          if (death === "") resolve();
+          else reject(new Error(`a worker thread died as it started: ${death}`));
+          return;
+        }
+        fail({ ...current, error: `its worker thread died: ${death || `exit code ${code}`}` });
+        progress.done(current, failures.length);
+        returned.push(...queued);
+        resolve(work());
+      });
+    });
+  const workers = Math.min(opts.jobs, total);
+  await Promise.all(Array.from({ length: workers }, work));
+  progress.finish(failures.length);
+  return { failures, seconds: progress.seconds() };
+}
+
+/**
+ * A worker thread that loads tsx (the TypeScript loader does not carry over to workers by
+ * itself), then this file and the scenario's module, and runs the jobs it is sent.
+ */
+function startWorker(scenarioModule: string): Worker {
+  const load = (url: string) => `import(${JSON.stringify(url)})`;
+  const boot = `${load(import.meta.resolve("tsx/esm/api"))}
+    .then((tsx) => { tsx.register(); return Promise.all([${load(import.meta.url)}, ${load(scenarioModule)}]); })
+    .then(([sweep, module]) => sweep.serve(module.scenario));`;
+  return new Worker(boot, { eval: true });
+}
+
+/** The worker's side: run each job the main thread sends, and say how it went. */
+export function serve(s: Scenario): void {
+  if (isMainThread || parentPort === null) throw new Error("serve() runs in a worker thread");
+  const port = parentPort;
+  const queue: Job[] = [];
+  let running = false;
+  const runNext = async () => {
+    running = true;
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+      try {
+        await s.run(job.seed, job.size);
+        port.postMessage({ job } satisfies Report);
+      } catch (error) {
+        port.postMessage({ job, error: firstLine(error) } satisfies Report);
+      }
+    }
+    running = false;
+  };
+  port.on("message", (job: Job) => {
+    queue.push(job);
+    if (!running) void runNext();
+  });
+  port.postMessage({} satisfies Report);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0] ?? text;
+}
+
+function failureText(s: Scenario, f: Failure): string {
+  const { replay, timeline } = s.replay(f.seed, f.size);
+  return `seed ${f.seed}, ${f.size} nodes FAILED: ${f.error}\n  replay:   ${replay}\n  timeline: ${timeline}\n`;
+}
+
+/**
+ * The progress line: seeds and runs done, runs per second, failures and the time left. On a
+ * terminal it is rewritten in place (at most a few times a second); otherwise a line is printed
+ * every 10 seconds.
+ */
+class Progress {
+  private readonly started = Date.now();
+  private runs = 0;
+  /** Per seed, how many of its runs are still to come; a seed is done when none is. */
+  private readonly runsLeft = new Map<number, number>();
+  private seeds = 0;
+  private shownAt = 0;
+  private shownRuns = -1;
+  private readonly tty = process.stdout.isTTY ?? false;
+  private readonly part: string;
+  private readonly opts: Options;
+  private readonly total: number;
+
+  constructor(part: string, opts: Options, total: number) {
+    this.part = part;
+    this.opts = opts;
+    this.total = total;
+    const seeds = `seeds ${opts.from}..${opts.from + opts.count - 1}`;
+    console.log(
+      `${part}: ${seeds} on ${opts.sizes.join(", ")} nodes (${total} runs), ${opts.jobs} worker threads`,
+    );
+  }
+
+  done(job: Job, failed: number): void {
+    this.runs++;
+    const left = (this.runsLeft.get(job.seed) ?? this.opts.sizes.length) - 1;
+    if (left > 0) this.runsLeft.set(job.seed, left);
+    else {
+      this.runsLeft.delete(job.seed);
+      this.seeds++;
+    }
+    const now = Date.now();
+    if (now - this.shownAt < (this.tty ? 200 : 10_000)) return;
+    this.shownAt = now;
+    this.show(failed);
+  }
+
+  finish(failed: number): void {
+    if (this.shownRuns !== this.runs) this.show(failed);
+    if (this.tty) process.stdout.write("\n");
+  }
+
+  /** Prints `text` above the progress line. */
+  print(text: string): void {
+    if (this.tty) process.stdout.write("\r\x1b[K");
+    process.stdout.write(text);
+  }
+
+  seconds(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+
+  private show(failed: number): void {
+    this.shownRuns = this.runs;
+    const seconds = this.seconds();
+    const rate = this.runs / Math.max(seconds, 0.001);
+    const left = (this.total - this.runs) / Math.max(rate, 1e-9);
+    const line =
+      `${this.part}: ${this.seeds}/${this.opts.count} seeds, ${this.runs}/${this.total} runs, ` +
+      `${rate.toFixed(1)} runs/s, ${failed} failed, ${clock(seconds)} elapsed` +
+      (this.runs < this.total ? `, ETA ${clock(left)}` : "");
+    if (this.tty) process.stdout.write(`\r\x1b[K${line}`);
+    else console.log(line);
+  }
+}
+
+/** 75 → "1:15", 3725 → "1:02:05". */
+function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const [h, m] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60)];
+  return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+
+function summary(s: Scenario, opts: Options, failures: Failure[], seconds: number): void {
+  const seeds = `seeds ${opts.from}..${opts.from + opts.count - 1} on ${opts.sizes.join(", ")} nodes`;
+  const runs = opts.count * opts.sizes.length;
+  if (failures.length === 0) {
+    console.log(`all ${runs} runs passed (${seeds}) in ${clock(seconds)}`);
+    return;
+  }
+  console.log(`\n${failures.length} of ${runs} runs failed (${seeds}, ${clock(seconds)}):`);
+  failures.sort((a, b) => a.seed - b.seed || a.size - b.size);
+  for (const f of failures) {
+    console.log(
+      `  seed ${f.seed}, ${f.size} nodes: ${f.error}\n    ${s.replay(f.seed, f.size).replay}`,
+    );
+  }
+  process.exitCode = 1;
+}
+
+/** `| head` closes the pipe early: stop quietly, as a shell tool does. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(0);
+      throw error;
+    });
+  }
+}
