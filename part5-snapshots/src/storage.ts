@@ -10,6 +10,7 @@
 // processes.
 
 import type { LogEntry, NodeId } from "./raft.ts";
+import { encodeDecode } from "./sim/wire.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /** currentTerm and votedFor: always written together, so a term is never durable without its vote. */
@@ -124,6 +125,7 @@ export class MemoryStorage implements Storage {
   }
 }
 
+/** What a disk gives back of `value`: what decoding its JSON gives (sim/wire.ts). */
 function copy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  return encodeDecode(value).copy as T;
 }

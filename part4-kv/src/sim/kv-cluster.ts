@@ -10,6 +10,7 @@
 
 import { SimCluster, type SimOptions } from "part3-persistence/sim/cluster";
 import { SideNetwork, type SideNetworkConfig, uniformLatency } from "part3-persistence/sim/network";
+import { encodeDecode } from "part3-persistence/sim/wire";
 import {
   ClientError,
   type ClientOptions,
@@ -150,7 +151,7 @@ export class KvSimCluster extends SimCluster {
         }
         delivered = true;
         // A copy, as over a real connection: the service never holds the client's objects.
-        const copy = JSON.parse(JSON.stringify(request)) as KvRequest;
+        const copy = encodeDecode(request).copy as KvRequest;
         const service = this.services.get(to)!;
         void service.handle(copy).then((response) => {
           // A node that crashed meanwhile (or restarted: a new service) sends nothing back.
@@ -161,7 +162,7 @@ export class KvSimCluster extends SimCluster {
             settled = true;
             timer.cancel();
             answer(response.status, response.status === "failed" ? response.error : undefined);
-            resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
+            resolve(encodeDecode(response).copy as KvResponse);
           });
         });
       });

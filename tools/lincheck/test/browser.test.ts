@@ -288,6 +288,27 @@ describe("the HTML page in a real browser: fitted to the window", () => {
         };
       });
 
+  /**
+   * Resizes the window and waits until the page has seen it: the window reports the new width and
+   * two frames have passed (a resize event is dispatched before a frame's animation callbacks), so
+   * the page's resize handler has run however busy the machine is.
+   */
+  const resize = async (page: Page, width: number) => {
+    await page.setViewportSize({ width, height: 900 });
+    // The page's globals, typed here (the tests are compiled without the DOM's types).
+    type Browser = {
+      innerWidth: number;
+      requestAnimationFrame(callback: () => void): number;
+    };
+    await page.waitForFunction((w) => (globalThis as unknown as Browser).innerWidth === w, width);
+    await page.evaluate(() => {
+      const { requestAnimationFrame } = globalThis as unknown as Browser;
+      return new Promise<void>((done) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => done())),
+      );
+    });
+  };
+
   it("opens a short history across the whole width, every label whole, and follows the window", async () => {
     const { page, errors } = await open(staleRead(), "stale-read-fit");
     const wide = await fit(page);
@@ -301,7 +322,7 @@ describe("the HTML page in a real browser: fitted to the window", () => {
       .evaluateAll((els) => els.filter((t) => t.scrollWidth > t.clientWidth).length);
     expect(cut).toBe(0);
     await shot(page, "stale-read-fit");
-    await page.setViewportSize({ width: 800, height: 900 });
+    await resize(page, 800);
     const narrow = await fit(page);
     expect(narrow.scrolls).toBe(false);
     expect(narrow.track).toBeGreaterThan(narrow.room - narrow.zoom);
@@ -309,7 +330,7 @@ describe("the HTML page in a real browser: fitted to the window", () => {
     // Zoomed by hand, it stays as the reader set it; "fit" fits it again.
     await page.click("#zoom-in");
     const zoomed = (await fit(page)).zoom;
-    await page.setViewportSize({ width: 1400, height: 900 });
+    await resize(page, 1400);
     expect((await fit(page)).zoom).toBe(zoomed);
     await page.click("#zoom-fit");
     expect((await fit(page)).zoom).toBe(wide.zoom);

@@ -10,6 +10,7 @@
 
 import { SimCluster, type SimOptions } from "part5-snapshots/sim/cluster";
 import { SideNetwork, type SideNetworkConfig, uniformLatency } from "part5-snapshots/sim/network";
+import { encodeDecode } from "part5-snapshots/sim/wire";
 import {
   ClientError,
   type ClientOptions,
@@ -152,7 +153,7 @@ export class KvSimCluster extends SimCluster {
         }
         delivered = true;
         // A copy, as over a real connection: the service never holds the client's objects.
-        const copy = JSON.parse(JSON.stringify(request)) as KvRequest;
+        const copy = encodeDecode(request).copy as KvRequest;
         const service = this.services.get(to)!;
         void service.handle(copy).then((response) => {
           // A node that crashed meanwhile (or restarted: a new service) sends nothing back.
@@ -163,7 +164,7 @@ export class KvSimCluster extends SimCluster {
             settled = true;
             timer.cancel();
             answer(response.status, "error" in response ? response.error : undefined);
-            resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
+            resolve(encodeDecode(response).copy as KvResponse);
           });
         });
       });
