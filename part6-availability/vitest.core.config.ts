@@ -20,5 +20,8 @@ export default defineConfig({
     maxWorkers: "100%",
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // Each module's transform is kept on disk (node_modules/.experimental-vitest-cache, keyed by
+    // the file's content and the config), so a run transforms only what changed since the last.
+    experimental: { fsModuleCache: true },
   },
 });

@@ -9,7 +9,7 @@
 // Each worker loads tsx, then the scenario's module, and runs whatever (seed, size) the main
 // thread sends it; the main thread only hands out work and reports.
 
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 
@@ -332,6 +332,7 @@ function clock(seconds: number): string {
 function summary(s: Scenario, opts: Options, failures: Failure[], seconds: number): void {
   const seeds = `seeds ${opts.from}..${opts.from + opts.count - 1} on ${opts.sizes.join(", ")} nodes`;
   const runs = opts.count * opts.sizes.length;
+  console.log(cpuLine(runs, seconds));
   if (failures.length === 0) {
     console.log(`all ${runs} runs passed (${seeds}) in ${clock(seconds)}`);
     return;
@@ -344,6 +345,21 @@ function summary(s: Scenario, opts: Options, failures: Failure[], seconds: numbe
     );
   }
   process.exitCode = 1;
+}
+
+/**
+ * What the sweep cost in CPU time (all its threads), per run, and how busy the machine was: on a
+ * machine busy with other work the wall time says little, the CPU time per run stays the same.
+ */
+function cpuLine(runs: number, seconds: number): string {
+  const { user, system } = process.cpuUsage();
+  const cpu = (user + system) / 1e6;
+  const cores = availableParallelism();
+  return (
+    `CPU time ${clock(cpu)} (${((1000 * cpu) / runs).toFixed(1)} ms per run), ` +
+    `${(cpu / Math.max(seconds, 0.001)).toFixed(2)} of ${cores} cores on average; ` +
+    `load average ${loadavg()[0]!.toFixed(1)}`
+  );
 }
 
 /** `| head` closes the pipe early: stop quietly, as a shell tool does. */

@@ -11,6 +11,7 @@
 
 import type { Clock, Timer } from "./clock.ts";
 import type { LogEntry, NodeId } from "./raft.ts";
+import { encodeDecode } from "./sim/wire.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /** currentTerm and votedFor: always written together, so a term is never durable without its vote. */
@@ -195,6 +196,7 @@ interface BackgroundWrite {
   reject: (error: unknown) => void;
 }
 
+/** What a disk gives back of `value`: what decoding its JSON gives (sim/wire.ts). */
 function copy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  return encodeDecode(value).copy as T;
 }

@@ -3,7 +3,7 @@
 // folders removed when their test ends, storages closed then, and a script run on a faulty file
 // layer.
 
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
@@ -55,9 +55,26 @@ export function statesAfter(saves: readonly Changes[]): PersistentState[] {
 export const states = statesAfter(script);
 export const finalState = states.at(-1)!;
 
+/**
+ * Where the folders go: in memory where the system offers a place for it (/dev/shm on Linux),
+ * else the temporary folder. The tests check what the files hold and how the storage reads them
+ * back, which a sync does not change; on a disk, the few hundred syncs and removals of these two
+ * files each waited on the drive, seconds in all on a busy machine. The code is the same.
+ */
+const tempRoot = memoryFolder() ?? tmpdir();
+
+function memoryFolder(): string | undefined {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return undefined;
+  }
+}
+
 /** A new temporary folder, removed when the test ends, passed or failed. */
 export function tempFolder(): string {
-  const folder = mkdtempSync(join(tmpdir(), "raft-disk-"));
+  const folder = mkdtempSync(join(tempRoot, "raft-disk-"));
   onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
   return folder;
 }

@@ -22,6 +22,7 @@ import path from "node:path";
 import { expect, inject, onTestFailed, onTestFinished, test as vitestTest } from "vitest";
 import { SimCluster, type SimOptions } from "../src/sim/cluster.ts";
 import { formatEvent, type TraceEvent } from "../src/trace.ts";
+import { type Budget, defaultBudget, overrun, pastBudget } from "./budget.ts";
 import {
   packageOf,
   renderCommand,
@@ -41,6 +42,8 @@ declare module "vitest" {
     failedSeeds?: { seed: number; error: string }[];
   }
 }
+
+export type { Budget } from "./budget.ts";
 
 export const DEFAULT_SEED = 1;
 
@@ -107,17 +110,6 @@ export function currentTest(): TestId {
 export function timedOut(errors: readonly { message?: string }[] | undefined): boolean {
   return (errors ?? []).some((e) => /^(Test|Hook) timed out in \d+ms/.test(e.message ?? ""));
 }
-
-/** How much one cluster may do before its test counts as a loop that never ends. */
-export interface Budget {
-  /** Virtual time, in ms from the cluster's start. */
-  virtualMs: number;
-  /** Timers fired: messages, elections, heartbeats, the test's own waits. */
-  timers: number;
-}
-
-/** Over ten times what the longest scenario of any part needs (about 35 s and 20,000 timers). */
-export const defaultBudget: Budget = { virtualMs: 10 * 60_000, timers: 250_000 };
 
 export type ClusterOptions = Partial<SimOptions> & { budget?: Partial<Budget> };
 
@@ -189,8 +181,7 @@ export class TestRun<E = unknown> {
     if (this.over) {
       throw new Error(`"${this.test.name}" has ended (timed out?) but its body still runs`);
     }
-    const { clock } = this.cluster;
-    if (clock.now() <= this.budget.virtualMs && clock.stepsTaken() <= this.budget.timers) return;
+    if (!pastBudget(this.cluster.clock, this.budget)) return;
     this.ranAway = true;
     throw this.failure(this.runaway());
   }
@@ -207,7 +198,7 @@ export class TestRun<E = unknown> {
       .slice(-8)
       .map((e) => `    ${this.events.line(e)}`);
     return [
-      `"${this.test.name}" went past its budget of ${this.budget.virtualMs / 1000} s of virtual time and ${this.budget.timers} timers, at t=${clock.now()} ms after ${clock.stepsTaken()} timers: a loop that never ends?`,
+      `"${this.test.name}" ${overrun(clock, this.budget)}`,
       `  still scheduled: ${clock.pendingTimers()} timers; nodes: ${nodes.join(", ")}`,
       "  the last events:",
       ...last,

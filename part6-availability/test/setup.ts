@@ -4,13 +4,15 @@
 // cluster also checks after its test that no virtual timer outlived its shutdown: see harness.ts.)
 //
 // An async hook records where each handle was created, for the whole run; after each test, a
-// handle still open counts as a leak when the code that created it (the first frame of its stack
+// handle still open (see `isOpen`) counts as a leak when the code that created it (the first frame of its stack
 // outside Node itself) is the part's: the test's own package, or this one (a later part imports
 // this file). The test runner's own handles (its timers, the file it is still closing after a
 // snapshot) are not, even when a test's frame is further down their stack. A test that timed out
 // on the wall clock is not checked: what it left open is only what its unfinished body holds.
 // (why-is-node-running, which this replaces, turns its hook off at its first report, so it could
-// only ever see the handles of the first test of a file.)
+// only ever see the handles of the first test of a file.) The hook watches creations only: a hook
+// told of every destruction makes Node track the end of every promise, and the simulation makes
+// hundreds of thousands of them (it cost a fifth of a simulated suite's time).
 
 import { createHook } from "node:async_hooks";
 import path from "node:path";
@@ -42,8 +44,8 @@ interface Handle {
 }
 
 /**
- * The handles created since the worker started and not yet destroyed or reported. One hook per
- * worker thread: this file runs again for every test file, and the worker keeps its globals.
+ * The handles created since the worker started and not yet found closed or reported. One hook
+ * per worker thread: this file runs again for every test file, and the worker keeps its globals.
  */
 const worker = globalThis as { raftOpenHandles?: Map<number, Handle> };
 worker.raftOpenHandles ??= recordHandles();
@@ -56,20 +58,18 @@ function recordHandles(): Map<number, Handle> {
       if (IGNORED.has(type)) return;
       handles.set(id, { type, resource: new WeakRef(resource), stack: new Error().stack ?? "" });
     },
-    destroy(id) {
-      handles.delete(id);
-    },
   }).enable();
   return handles;
 }
 
 afterEach(async (ctx) => {
-  // Node tells the hook that a handle is gone (closed, fired, cancelled) a turn of the event loop
-  // later: a handle the test closed at its end must not count as open.
+  // A handle is closed a turn of the event loop after its close() (its close callback runs then):
+  // a handle the test closed at its end must not count as open.
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
-  const left = [...open].filter(([, handle]) => isOpen(handle));
-  // Each handle is reported once, by the test that left it.
-  for (const [id] of left) open.delete(id);
+  const requests = new Set(activeRequests());
+  const left = [...open].filter(([, handle]) => isOpen(handle, requests));
+  // Each handle is reported once, by the test that left it; a closed one is forgotten.
+  open.clear();
   if (timedOut(ctx.task.result?.errors)) {
     console.error(
       `\n"${ctx.task.name}" did not finish within vitest's wall-clock limit, and its seed cannot replay that:\nthe machine may be far too busy (a longer limit: --testTimeout=<ms>), or the test awaits something that never happens.\n`,
@@ -85,13 +85,26 @@ afterEach(async (ctx) => {
   );
 });
 
-/** Whether a handle still holds the process: not collected, fired, cancelled or unref'd. */
-function isOpen(handle: Handle): boolean {
+/**
+ * Whether a handle still holds the process: not collected, closed, fired, cancelled or unref'd.
+ * A handle (a socket, a server, a child process, a timer…) says so itself: its hasRef() is true
+ * until then (a Timeout's _destroyed too). A file handle is open while its fd is. A request (a
+ * file read, a connect, a DNS lookup…) is open while Node lists it among its active requests.
+ */
+function isOpen(handle: Handle, requests: ReadonlySet<object>): boolean {
   const resource = handle.resource.deref() as
-    | { hasRef?: () => boolean; _destroyed?: boolean } // _destroyed: a Timeout's, once it is over
+    | { hasRef?: () => boolean | undefined; _destroyed?: boolean; fd?: unknown }
     | undefined;
   if (resource === undefined || resource._destroyed === true) return false;
-  return resource.hasRef?.() ?? true;
+  if (typeof resource.hasRef === "function") return resource.hasRef() === true;
+  if (typeof resource.fd === "number") return resource.fd >= 0;
+  return requests.has(resource);
+}
+
+/** The requests Node is waiting on (an undocumented but long-standing call; none if it is gone). */
+function activeRequests(): object[] {
+  const node = process as { _getActiveRequests?: () => object[] };
+  return node._getActiveRequests?.() ?? [];
 }
 
 /** Whether the code that created the handle is in one of `dirs` (and not in node_modules). */

@@ -1,16 +1,18 @@
 // `pnpm --filter part6-availability kv:chaos [<count>]`: the key/value chaos scenario
 // (src/sim/kv-chaos.ts) under many seeds, on 3 and 5 nodes, run directly in worker threads by
-// the core's sweep (part6-availability/scripts/sweep.ts), with every check of the key/value chaos
-// test (test/kv-chaos.test.ts) on: safety and conformance on every event, the scenario's own
-// checks, the test's expectations of the run, the history of client operations checked with
-// lincheck as the test harness checks it, and no virtual timer left after shutdown. A failing run
-// prints the command that replays it under the test runner; that run writes the history's page.
+// the core's sweep (part6-availability/scripts/sweep.ts), with every check the key/value chaos test
+// (test/kv-chaos.test.ts) makes under a chosen seed: safety and conformance on every event, the
+// scenario's own checks (every client finishes), the harness's budget of virtual time and timers,
+// the history of client operations checked with lincheck as the test harness checks it, and no
+// virtual timer left after shutdown. A failing run prints the command that replays it under the
+// test runner; that run writes the history's page.
 //
 //   pnpm --filter part6-availability kv:chaos 2000                seeds 1..2000, 3 and 5 nodes
 //   pnpm --filter part6-availability kv:chaos 500 --from 7001 --sizes 5
 
 import { isMainThread } from "node:worker_threads";
 import { type Scenario, sweep } from "part6-availability/scripts/sweep";
+import { budgeted } from "part6-availability/test/budget";
 import { kvChaosCluster, runKvChaos } from "../src/sim/kv-chaos.ts";
 import { KvSimCluster } from "../src/sim/kv-cluster.ts";
 import { renderCommand, replayCommand, type TestId } from "../test/replay.ts";
@@ -23,27 +25,24 @@ function kvChaosTest(size: number): TestId {
   };
 }
 
+/** A cluster held to the budget the harness holds a test's clusters to (the core's budget.ts). */
+const BudgetedCluster = budgeted(KvSimCluster);
+
 export const scenario: Scenario = {
   part: "part6-availability",
   script: "kv:chaos",
   what: "the key/value chaos scenario (src/sim/kv-chaos.ts)",
   sizes: [3, 5],
   async run(seed, size) {
-    // What test/kv-chaos.test.ts does, on the cluster its harness starts, minus the kept trace.
-    const cluster = new KvSimCluster(size, { seed, ...kvChaosCluster });
+    // What test/kv-chaos.test.ts does under a chosen seed, on the cluster its harness would
+    // start, minus the kept trace. A run past its budget is not drained (its loop may never end).
+    const cluster = new BudgetedCluster(size, { seed, ...kvChaosCluster });
     cluster.tracer.keep = false;
     cluster.startNodes();
     try {
-      const summary = await runKvChaos(cluster, cluster.randomStream());
-      // A run without faults, or without operations that went through, would test nothing.
-      if (!(summary.faults > 20))
-        throw new Error(`only ${summary.faults} faults: it tested nothing`);
-      if (!(summary.reachChanges > 0))
-        throw new Error("no client was ever cut off: it tested nothing");
-      if (!(summary.completed > 25))
-        throw new Error(`only ${summary.completed} operations completed`);
+      await runKvChaos(cluster, cluster.randomStream());
     } finally {
-      await cluster.shutdown();
+      if (!cluster.ranAway) await cluster.shutdown();
     }
     // The harness's check when the test ends (test/harness.ts): one copy of the store could
     // have produced this history.

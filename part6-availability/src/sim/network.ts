@@ -1,8 +1,8 @@
 // A simulated network for tests: every message is a timer on the virtual clock, so latency,
 // loss, duplication, reordering and partitions are all reproducible from the seed. Messages
 // travel as bytes would: each is encoded as JSON when sent (the encoding a real transport uses,
-// and what its `bytes` count), and every receiver gets its own decoded copy, never the sender's
-// objects.
+// and what its `bytes` count; sim/wire.ts makes what decoding it gives back, directly for plain
+// data), and every receiver gets its own decoded copy, never the sender's objects.
 //
 // Whether a message gets through: the rules, all of them, in one place.
 //
@@ -50,6 +50,7 @@ import type {
 } from "../raft.ts";
 import type { Random } from "../random.ts";
 import type { MessageDetails, NetworkView, RpcName, Tracer } from "../trace.ts";
+import { copyDecoded, encodeDecode } from "./wire.ts";
 
 export interface NetworkConfig {
   /** One-way delay of a message, in whole ms, drawn for each message. */
@@ -121,17 +122,18 @@ export interface RpcHandlers {
 
 /**
  * A call that failed: lost, timed out, or made by a node that is off the network. That is an
- * outcome a caller expects, not a bug, so it carries no stack: capturing one for every lost
- * message would cost more than the rest of the message's trip.
+ * outcome a caller expects, not a bug, so it carries no stack, and the network makes each one
+ * with `RpcError.of`, without running Error's constructor: even with no stack to capture, that
+ * takes longer than a lost message's whole trip, and a chaos run has thousands of them.
  */
 export class RpcError extends Error {
-  constructor(message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
+  static of(message: string): RpcError {
+    const error = Object.create(RpcError.prototype) as RpcError;
+    error.message = message;
+    return error;
   }
 }
+RpcError.prototype.name = "RpcError";
 
 /** What one node has put on the wire, for message and bandwidth budgets in tests. */
 export interface TrafficCounters {
@@ -151,7 +153,7 @@ interface Rpcs {
   ReadIndex: { args: ReadIndexArgs; reply: ReadIndexReply };
 }
 
-/** A message on the wire: its JSON text, and where it goes. */
+/** A message on the wire: what it carries, and where it goes. */
 interface Envelope {
   msg: number;
   from: NodeId;
@@ -159,8 +161,7 @@ interface Envelope {
   rpc: RpcName;
   type: "request" | "reply";
   heartbeat: boolean;
-  wire: string;
-  /** What its trace events show: decoded once from the wire, never a live object. */
+  /** What its trace events show: what the wire carries (sim/wire.ts), never a live object. */
   details: MessageDetails;
   /** A request: whether its caller still waits for the reply. */
   awaited: boolean;
@@ -233,7 +234,7 @@ export class SimNetwork {
   ): Promise<Rpcs[R]["reply"]> {
     // A stopped node sends nothing, even from a continuation that was already under way.
     if (!this.attached.has(from)) {
-      return Promise.reject(new RpcError(`n${from} is not on the network`));
+      return Promise.reject(RpcError.of(`n${from} is not on the network`));
     }
     return new Promise((resolve, reject) => {
       const request = this.envelope(from, to, rpc, args, heartbeat);
@@ -243,7 +244,7 @@ export class SimNetwork {
         request.awaited = false;
         const error = `no reply within ${this.config.rpcTimeoutMs} ms`;
         this.tracer.emit(from, "rpc.error", { rpc, to, msg: request.msg, error });
-        reject(new RpcError(`${rpc} from n${from} to n${to}: ${error}`));
+        reject(RpcError.of(`${rpc} from n${from} to n${to}: ${error}`));
       });
       this.transmit(request, (node, payload) => {
         void this.respond(node, request, payload, (reply) => {
@@ -284,10 +285,9 @@ export class SimNetwork {
     answers: boolean | Envelope,
   ): Envelope {
     const msg = this.nextMsg++;
-    const wire = JSON.stringify(payload);
     const request = typeof answers === "boolean" ? undefined : answers;
     const heartbeat = typeof answers === "boolean" ? answers : answers.heartbeat;
-    const details = messageDetails(msg, rpc, request?.msg, heartbeat, wire);
+    const details = messageDetails(msg, rpc, request?.msg, heartbeat, encodeDecode(payload));
     const type = request === undefined ? "request" : "reply";
     return {
       msg,
@@ -296,7 +296,6 @@ export class SimNetwork {
       rpc,
       type,
       heartbeat,
-      wire,
       details,
       awaited: false,
       answers: request,
@@ -552,10 +551,8 @@ function messageDetails(
   rpc: RpcName,
   request: number | undefined,
   heartbeat: boolean,
-  wire: string,
+  { copy: payload, bytes }: { copy: unknown; bytes: number },
 ): MessageDetails {
-  const payload: unknown = JSON.parse(wire);
-  const bytes = Buffer.byteLength(wire);
   // Built here from an RPC name and the payload encoded for it, so it has that RPC's shape.
   return (
     request === undefined
@@ -576,33 +573,6 @@ function messageFields(d: MessageDetails): MessageDetails {
       ? { rpc: d.rpc, type: d.type, payload: d.payload, msg, heartbeat, bytes }
       : { rpc: d.rpc, type: d.type, request: d.request, payload: d.payload, msg, heartbeat, bytes }
   ) as MessageDetails;
-}
-
-/**
- * A copy of a value decoded from JSON (plain objects, arrays, strings, numbers, booleans, null):
- * what decoding the same text again would give, made without parsing it again.
- */
-function copyDecoded<T>(value: T): T {
-  if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyDecoded(value[i]);
-    return out as T;
-  }
-  const copy: Record<string, unknown> = {};
-  for (const key in value) {
-    const item = copyDecoded((value as Record<string, unknown>)[key]);
-    // JSON.parse makes "__proto__" an own key; an assignment would set the prototype instead.
-    if (key === "__proto__")
-      Object.defineProperty(copy, key, {
-        value: item,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-    else copy[key] = item;
-  }
-  return copy as T;
 }
 
 function linkKey(from: NodeId, to: NodeId): string {

@@ -14,6 +14,7 @@ import {
   type SideNetworkConfig,
   uniformLatency,
 } from "part6-availability/sim/network";
+import { encodeDecode } from "part6-availability/sim/wire";
 import {
   ClientError,
   type ClientOptions,
@@ -156,7 +157,7 @@ export class KvSimCluster extends SimCluster {
         }
         delivered = true;
         // A copy, as over a real connection: the service never holds the client's objects.
-        const copy = JSON.parse(JSON.stringify(request)) as KvRequest;
+        const copy = encodeDecode(request).copy as KvRequest;
         const service = this.services.get(to)!;
         void service.handle(copy).then((response) => {
           // A node that crashed meanwhile (or restarted: a new service) sends nothing back.
@@ -167,7 +168,7 @@ export class KvSimCluster extends SimCluster {
             settled = true;
             timer.cancel();
             answer(response.status, "error" in response ? response.error : undefined);
-            resolve(JSON.parse(JSON.stringify(response)) as KvResponse);
+            resolve(encodeDecode(response).copy as KvResponse);
           });
         });
       });
