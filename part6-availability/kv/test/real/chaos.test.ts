@@ -1,9 +1,10 @@
 // Goal: under every fault the real processes meet at once (a node killed and restarted, paused and
-// resumed, cut off from its peers and healed), clients that read, write, append, compare-and-swap
+// resumed, cut off from its peers and healed; part 6: stopped cleanly, a leader handing over
+// first, and leadership transferred, thesis §3.10), clients that read, write, append, compare-and-swap
 // and delete concurrently see a store that a single copy could have been: lincheck must accept the
 // whole recorded history, the verdict this test ends with. Method: a real 3-node cluster; four
 // clients in this process on three keys, each running operations one after another until the
-// faults are over; eight faults drawn from a seed (RAFT_SEED, else a fresh one, printed on
+// faults are over; eleven faults drawn from a seed (RAFT_SEED, else a fresh one, printed on
 // failure): every kind at least twice, every other one on the leader, held until the others have
 // elected a new one; one node impaired at a time, so that a majority can always go on; at the end
 // one more client reads every key. That the run did its work is checked too, from the nodes'
@@ -20,8 +21,11 @@ import { freshSeed } from "../../src/real/clock.ts";
 import { describeReal, RealCluster } from "./real-cluster.ts";
 
 const KEYS = ["x", "y", "z"];
-/** Every kind of fault at least twice: eight in all, in an order the seed draws. */
-const FAULTS = ["kill", "kill", "kill", "pause", "pause", "pause", "cut", "cut"] as const;
+/** Every kind of fault, most at least twice: eleven in all, in an order the seed draws. */
+const FAULTS = [
+  ...["kill", "kill", "kill", "pause", "pause", "pause", "cut", "cut"],
+  ...["stop", "transfer", "transfer"], // part 6: a clean stop (the leader hands over), a transfer
+] as const;
 /** A bound on each client's operations, should the faults take far longer than they should. */
 const MAX_OPERATIONS = 2000;
 
@@ -84,13 +88,18 @@ async function inflict(cluster: RealCluster, random: SeededRandom, run: Run): Pr
     run.faults.push(`${action} n${victim}${victim === leader ? " (the leader)" : ""}`);
     run.impaired = true;
     if (action === "kill") await cluster.kill(victim);
+    else if (action === "stop") await cluster.stopNode(victim);
     else if (action === "pause") cluster.pause(victim);
-    else await cluster.cut(victim);
+    else if (action === "transfer") {
+      // From the leader to the victim, or, the victim leading, to one of the others.
+      const others = cluster.ids.filter((id) => id !== leader);
+      await cluster.transfer(leader, victim === leader ? others[random.int(0, 1)]! : victim);
+    } else await cluster.cut(victim);
     if (victim === leader) await cluster.leader(cluster.ids.filter((id) => id !== victim));
     await sleep(random.int(100, 300));
-    if (action === "kill") await cluster.restart(victim);
+    if (action === "kill" || action === "stop") await cluster.restart(victim);
     else if (action === "pause") cluster.resume(victim);
-    else await cluster.heal(victim);
+    else if (action === "cut") await cluster.heal(victim);
     run.impaired = false;
     await sleep(random.int(50, 200));
   }
@@ -107,7 +116,7 @@ function nodeEvents(
 }
 
 describeReal("real nodes: randomized faults", () => {
-  test("kills, restarts, pauses and cut-offs under concurrent clients: lincheck accepts the history", async (ctx) => {
+  test("kills, stops, restarts, pauses, cut-offs and transfers under concurrent clients: lincheck accepts the history", async (ctx) => {
     const raw = process.env.RAFT_SEED;
     const seed = raw === undefined || raw === "" ? freshSeed() : Number(raw);
     onTestFailed(() =>
@@ -147,8 +156,16 @@ describeReal("real nodes: randomized faults", () => {
     );
     expect(leaderships.size, "leaders: the first and one per failover").toBeGreaterThanOrEqual(5);
     const starts = events.filter((e) => e.kind === "process.start").length;
-    expect(starts, "node starts: three, and one per kill").toBe(3 + 3);
+    expect(starts, "node starts: three, and one per kill or stop").toBe(3 + 3 + 1);
     expect(run.duringFaults, "operations completed while a fault was in effect").toBeGreaterThan(0);
+    // Part 6: the two transfers happened by TimeoutNow (§3.10), not by an election timeout.
+    const byTimeoutNow = events.filter(
+      (e) =>
+        e.kind === "role" &&
+        e.details.to === "candidate" &&
+        /^TimeoutNow/.test((e.details as { reason?: string }).reason ?? ""),
+    );
+    expect(byTimeoutNow.length, "candidacies on a TimeoutNow").toBeGreaterThanOrEqual(2);
     await cluster.expectLinearizable();
   });
 });

@@ -232,6 +232,25 @@ export class RealCluster {
     this.children.delete(id);
   }
 
+  /**
+   * Asks leader `from` to hand its leadership to `to` (POST /transfer-leader, thesis §3.10);
+   * resolves with the HTTP status of its answer (200 once it no longer leads).
+   */
+  async transfer(from: number, to: number): Promise<number> {
+    this.fault("transfer", to);
+    const answer = await call(
+      this.agent,
+      this.cluster.get(from)!,
+      `/transfer-leader?to=${to}`,
+      "",
+      {
+        timeoutMs: 10_000 * PATIENCE,
+        limit: 65536,
+      },
+    );
+    return answer.status;
+  }
+
   async restart(id: number, flags: string[] = []): Promise<void> {
     this.fault("restart", id);
     await this.startNode(id, flags);
