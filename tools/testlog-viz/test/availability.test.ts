@@ -11,7 +11,7 @@ import { ClusterModel } from "../src/cluster-model.ts";
 import { describe as describeEvent } from "../src/describe.ts";
 import { sentence } from "../src/kinds.ts";
 import { buildTimeline, type Timeline } from "../src/model.ts";
-import { leaseLeft } from "../src/page/availability.ts";
+import { availabilityBadges, leaseLeft } from "../src/page/availability.ts";
 import { applyOp, initialState, type NodeState } from "../src/state.ts";
 import { parseTrace, type TraceEvent } from "../src/trace.ts";
 import { fixture, realTimeline } from "./real.ts";
@@ -202,6 +202,37 @@ describe("part 6's state, replayed from the rows, agrees with the trace at every
     expect([...state.get(e.node!)!.reads!.values()]).toEqual([
       { step: "confirm", readIndex: null, follower },
     ]);
+  });
+});
+
+describe("the leader's parallel write (§10.2.1)", () => {
+  test("between a leader's append and its background save, its entries travel and it shows `writing`", () => {
+    const timeline = realTimeline("part6-availability.jsonl");
+    const events = timeline.trace.events;
+    const saved = events.findIndex((e) => e.kind === "persist" && e.details.background === true);
+    const leader = events[saved]!.node!;
+    const appended = events.findLastIndex(
+      (e, i) => i < saved && e.node === leader && e.kind === "log.append",
+    );
+    // the entries left before the write was durable: an AppendEntries carrying them between
+    const sent = events
+      .slice(appended, saved)
+      .some(
+        (e) =>
+          e.known && e.kind === "send" && e.node === leader && e.details.rpc === "AppendEntries",
+      );
+    expect(sent).toBe(true);
+    const badges = (row: number) => {
+      const state = initialState(timeline.trace.nodes, true);
+      timeline.rows.slice(0, row + 1).forEach((r) => {
+        for (const op of r.ops ?? []) applyOp(state, op);
+      });
+      return availabilityBadges(state.get(leader)!, "leader", events[row]!.t, 150).map(
+        (b) => b.text,
+      );
+    };
+    expect(badges(appended)).toContain("writing");
+    expect(badges(saved)).not.toContain("writing");
   });
 });
 
