@@ -356,7 +356,10 @@ class Page {
   /** How far the reader sees: up to the display time while running, everything once it holds. */
   private advance(events: readonly TraceEventLike[]): void {
     const s = this.session;
-    if (this.pendingStep && s.phase !== "running") {
+    // a step under way shows nothing until it holds, then one event more: a frame drawn between
+    // its tasks (a busy machine draws fewer of them, later) must not show what it ran meanwhile
+    if (this.pendingStep && s.phase === "running") return;
+    if (this.pendingStep) {
       this.pendingStep = false;
       if (this.shown < events.length) this.shown++;
       this.revealT = events[this.shown - 1]?.t ?? 0;
