@@ -359,6 +359,10 @@ function availabilityOps(e: TraceEvent, node: number, was: Lane, now: Lane): Op[
   } else if (newTerm) ops.push(["leader", node, null, null, now.term ?? 0]);
   if (was.role === "leader" && now.role !== "leader") ops.push(["transfer", node, null]);
   if (!e.known) return ops;
+  // §6.2: a leader that heard from no majority steps down, in its term, saying why
+  if (e.kind === "role" && was.role === "leader" && e.details.reason.startsWith("CheckQuorum")) {
+    ops.push(["quorum", node, true]);
+  } else if (now.role !== "follower" && was.role === "follower") ops.push(["quorum", node, false]);
   switch (e.kind) {
     case "prevote.start":
       // the node gives up the leader it knew (no lease) and asks, its own would-be vote counted
@@ -390,7 +394,14 @@ function availabilityOps(e: TraceEvent, node: number, was: Lane, now: Lane): Op[
       // node leads that term itself; it is heard now (§4.2.3) and ends a pre-vote (§9.6)
       if (typeof term !== "number" || term < (was.term ?? 0)) return ops;
       if (was.role === "leader" && term === was.term) return ops;
-      return [...ops, ["leader", node, leader, e.t, term], ["prevote", node, null, 0]];
+      return [
+        ...ops,
+        ...[
+          ["leader", node, leader, e.t, term],
+          ["prevote", node, null, 0],
+        ],
+        ["quorum", node, false],
+      ] as Op[];
     }
     default:
       return ops;

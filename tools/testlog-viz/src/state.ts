@@ -82,7 +82,9 @@ export type Op =
       follower: number | null,
     ]
   /** part 6: the node's clock runs `rate` ms for every ms of the trace (the drift fault) */
-  | [op: "drift", node: number, rate: number];
+  | [op: "drift", node: number, rate: number]
+  /** part 6 (§6.2): the leader stepped down by CheckQuorum (true), until it follows a leader again */
+  | [op: "quorum", node: number, lost: boolean];
 
 /**
  * Part 6: where a read stands. "confirm": a leader waits for its term's entry to commit and for
@@ -141,6 +143,8 @@ export interface NodeState {
   reads?: Map<number, PendingRead>;
   /** Part 6: its clock's rate, when a drift fault set one other than 1. */
   clockRate?: number;
+  /** Part 6 (§6.2): it stepped down as leader by CheckQuorum, and has followed no leader since. */
+  quorumLost?: true;
 }
 
 export type ClusterState = Map<number, NodeState>;
@@ -185,8 +189,18 @@ export function applyOp(state: ClusterState, op: Op): void {
   else applyLogOp(node, op);
 }
 
-type AvailabilityOp = Extract<Op, { 0: "prevote" | "leader" | "transfer" | "read" | "drift" }>;
-const AVAILABILITY_OPS = new Set<Op[0]>(["prevote", "leader", "transfer", "read", "drift"]);
+type AvailabilityOp = Extract<
+  Op,
+  { 0: "prevote" | "leader" | "transfer" | "read" | "drift" | "quorum" }
+>;
+const AVAILABILITY_OPS = new Set<Op[0]>([
+  "prevote",
+  "leader",
+  "transfer",
+  "read",
+  "drift",
+  "quorum",
+]);
 const isAvailabilityOp = (op: Op): op is AvailabilityOp => AVAILABILITY_OPS.has(op[0]);
 
 /** Part 6's state: pre-votes, the leader known, a transfer, reads, the clock's rate. */
@@ -223,6 +237,10 @@ function applyAvailabilityOp(node: NodeState, op: AvailabilityOp): void {
     case "drift":
       if (op[2] === 1) delete node.clockRate;
       else node.clockRate = op[2];
+      break;
+    case "quorum":
+      if (op[2]) node.quorumLost = true;
+      else delete node.quorumLost;
       break;
   }
 }
@@ -315,6 +333,7 @@ function applyStorageOp(node: NodeState, op: Extract<Op, { 0: "persist" | "resta
   delete node.leader;
   delete node.transfer;
   delete node.reads;
+  delete node.quorumLost;
 }
 
 /**

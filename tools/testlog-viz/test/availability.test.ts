@@ -258,6 +258,22 @@ describe("part 6 in the cluster view's model", () => {
     expect(node.leader).toBeUndefined();
     expect(leaseLeft(node, "follower", model.events[down]!.t, 150)).toBeNull();
     expect(model.timerAt(id, down)).not.toBeNull();
+    const badges = (i: number) =>
+      availabilityBadges(model.stateAt(i).get(id)!, "follower", model.events[i]!.t, 150).map(
+        (b) => b.text,
+      );
+    expect(badges(down)).toContain("no quorum");
+    // until it hears from the leader the others elected
+    const heard = model.events.findIndex(
+      (e, i) =>
+        i > down &&
+        e.node === id &&
+        e.kind === "deliver" &&
+        e.details.rpc === "AppendEntries" &&
+        e.details.type === "request",
+    );
+    expect(badges(heard - 1)).toContain("no quorum");
+    expect(badges(heard)).not.toContain("no quorum");
   });
 
   test("the model fed in pieces gives the same part-6 state as the timeline", () => {

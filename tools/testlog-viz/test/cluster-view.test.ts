@@ -477,6 +477,7 @@ describe("the cluster view on part 6 (PreVote, lease, transfer, ReadIndex, drift
     await selectRow(page, down);
     const stepped = page.locator(`#cluster-view .node[data-node="${events[down]!.node}"]`);
     expect(await stepped.getAttribute("class")).toContain("role-follower");
+    expect(await stepped.locator(".badges").textContent()).toContain("no quorum");
     expect(await page.locator("#cluster-view .cv-caption").textContent()).toContain("CheckQuorum");
     expect(await page.locator(".cv-legend").textContent()).toContain("PreVote, dashed");
     await finish(opened, "cluster-part6-checkquorum.png");

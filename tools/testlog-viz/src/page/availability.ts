@@ -1,7 +1,7 @@
 // Part 6's state of a node in a few words, for the cluster view's badges under each node and the
 // state panel's fields: its clock's rate (the drift fault), the leadership it hands over (§3.10),
-// its reads under way (§6.4), its lease (§4.2.3) and a leader's own write still in flight while
-// its entries travel (§10.2.1). Both views read the same state (state.ts), so they agree.
+// its reads under way (§6.4), a step-down by CheckQuorum (§6.2), its lease (§4.2.3) and a
+// leader's own write still in flight while its entries travel (§10.2.1). Both views read the same state (state.ts), so they agree.
 
 import type { NodeState, PendingRead } from "../state.ts";
 import { lastIndexOf } from "../state.ts";
@@ -46,6 +46,13 @@ export function availabilityBadges(
     badges.push({
       text: `${node.reads.size} read${node.reads.size === 1 ? "" : "s"}`,
       words: `reads under way (§6.4): ${list.join("; ")}`,
+    });
+  }
+  if (node.quorumLost && role === "follower") {
+    badges.push({
+      text: "no quorum",
+      words:
+        "it stepped down as leader by CheckQuorum (§6.2): no majority answered it within an election timeout, so its clients should look for the leader the others may have elected",
     });
   }
   const lease = leaseLeft(node, role, t, leaseMs);
