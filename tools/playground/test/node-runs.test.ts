@@ -51,6 +51,29 @@ async function play(link: string, holdAt: number | null = 3000) {
   return session;
 }
 
+/**
+ * A free session of part 5 or 6 played to its end without a violation: its nodes snapshot early,
+ * as the playground's free sessions of those parts do (src/parts.ts), and test.start says so.
+ */
+async function playEarlySnapshots(link: string) {
+  const session = await play(link);
+  expect(session.phase).toBe("paused");
+  expect(session.violation).toBeNull();
+  expect(session.events[0]?.details.config.raft).toEqual({
+    snapshotAfterEntries: 5,
+    snapshotChunkSize: 128,
+  });
+  return session;
+}
+
+/** A link whose action cannot be done: its session ends, failed, and says which and why. */
+async function refusal(link: string) {
+  const session = await play(link);
+  expect(session.phase).toBe("ended");
+  expect(session.test?.state).toBe("fail");
+  return session.test?.errors[0];
+}
+
 /** The command line, in this process: the bundle keeps its gate to itself. */
 async function run(...argv: string[]) {
   let out = "";
@@ -171,14 +194,8 @@ describe("links played in Node", () => {
 
 describe("part 5 in the playground: snapshots", () => {
   test("the reader's snapshot on the leader is what the lagging follower installs, chunk by chunk; the policy snapshots every 5 entries", async () => {
-    const session = await play(SCRIPT5);
-    expect(session.phase).toBe("paused");
-    expect(session.violation).toBeNull();
+    const session = await playEarlySnapshots(SCRIPT5);
     const events = session.events;
-    expect(events[0]?.details.config.raft).toEqual({
-      snapshotAfterEntries: 5,
-      snapshotChunkSize: 128,
-    });
     const asked = events.findIndex(
       (e) => e.kind === "note" && /the reader has n2 take a snapshot/.test(e.details.text),
     );
@@ -214,12 +231,6 @@ describe("part 5 in the playground: snapshots", () => {
   });
 
   test("a snapshot is refused, with why, on a node that is down, with nothing new applied, and before part 5", async () => {
-    const refusal = async (link: string) => {
-      const session = await play(link);
-      expect(session.phase).toBe("ended");
-      expect(session.test?.state).toBe("fail");
-      return session.test?.errors[0];
-    };
     expect(await refusal("part=part5-snapshots&n=3&seed=1&a=30.crash.0,31.snapshot.0&at=40")).toBe(
       "the link's action at gate 31 (snapshot n0) cannot be done: n0 is down: it has no state to snapshot",
     );
@@ -234,14 +245,8 @@ describe("part 5 in the playground: snapshots", () => {
 
 describe("part 6 in the playground: leadership transfer, reads, options turned off", () => {
   test("the reader hands the leadership to n0: TimeoutNow, n0 leads the next term, commands and reads go on", async () => {
-    const session = await play(SCRIPT6);
-    expect(session.phase).toBe("paused");
-    expect(session.violation).toBeNull();
+    const session = await playEarlySnapshots(SCRIPT6);
     const events = session.events;
-    expect(events[0]?.details.config.raft).toEqual({
-      snapshotAfterEntries: 5,
-      snapshotChunkSize: 128,
-    });
     const asked = events.findIndex(
       (e) =>
         e.kind === "note" &&
@@ -294,12 +299,6 @@ describe("part 6 in the playground: leadership transfer, reads, options turned o
   });
 
   test("a transfer is refused, with why: to the leader, with no leader, with the option off, before part 6", async () => {
-    const refusal = async (link: string) => {
-      const session = await play(link);
-      expect(session.phase).toBe("ended");
-      expect(session.test?.state).toBe("fail");
-      return session.test?.errors[0];
-    };
     expect(await refusal("part=part6-availability&n=3&seed=1&a=40.transfer.2&at=50")).toBe(
       "the link's action at gate 40 (transfer leadership to n2) cannot be done: n2 leads already: choose another node",
     );

@@ -10,9 +10,8 @@
 
 import { SimCluster } from "part5-snapshots/sim/cluster";
 import { describe } from "part5-snapshots/trace";
-import { ActionError } from "../engine/actions.ts";
 import type { PartModule, SimClusterLike } from "../engine/types.ts";
-import { snapshotNow } from "./snapshots.ts";
+import { snapshotOfSimulation } from "./snapshots.ts";
 
 const NAME = "part5-snapshots";
 
@@ -21,15 +20,7 @@ export const part: PartModule = {
   createCluster: (n, seed, raft) => new SimCluster(n, { seed, raft }),
   clusterClass: SimCluster,
   describe: (event) => describe(event as Parameters<typeof describe>[0]),
-  snapshot: (cluster, id) => {
-    const own = ownCluster(cluster);
-    if (own.options.snapshots === "application") {
-      throw new ActionError(
-        "this test's nodes snapshot their own state machine's state: only it can hand that over",
-      );
-    }
-    snapshotNow(own, own.node(id), id, (index) => own.applied.get(id)!.slice(0, index));
-  },
+  snapshot: (cluster, id) => snapshotOfSimulation(ownCluster(cluster), id),
 };
 
 function ownCluster(cluster: SimClusterLike): SimCluster {

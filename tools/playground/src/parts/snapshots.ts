@@ -5,6 +5,27 @@
 import { ActionError } from "../engine/actions.ts";
 import type { SimClusterLike } from "../engine/types.ts";
 
+/** What "take a snapshot" needs of a part's SimCluster (part 5's, part 6's). */
+export interface SnapshottingCluster extends SimClusterLike {
+  readonly options: { snapshots?: string };
+  readonly applied: Map<number, unknown[]>;
+  node(id: number): SnapshottingNode;
+}
+
+/**
+ * "Take a snapshot" on a part's own simulated cluster: the state is the simulation's (the list of
+ * entries the node applied, `SimCluster.applied`), whose snapshots the safety checks verify. A
+ * test whose nodes snapshot their own state machine's state cannot be handed another.
+ */
+export function snapshotOfSimulation(cluster: SnapshottingCluster, id: number): void {
+  if (cluster.options.snapshots === "application") {
+    throw new ActionError(
+      "this test's nodes snapshot their own state machine's state: only it can hand that over",
+    );
+  }
+  snapshotNow(cluster, cluster.node(id), id, (index) => cluster.applied.get(id)!.slice(0, index));
+}
+
 /** What "take a snapshot" needs of a part's RaftNode (part 5's, part 6's). */
 export interface SnapshottingNode {
   getState(): { role: string; lastApplied: number; lastIncludedIndex: number };
