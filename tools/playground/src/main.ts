@@ -35,7 +35,7 @@ Options:
       --out <folder>    where the site goes (default tools/playground/out/site)
       --open            open the page in the browser (xdg-open, open or start)
       --part <part>     part1-election, part2-replication, part3-persistence, part4-kv,
-                        part5-snapshots
+                        part5-snapshots, part6-availability
       --nodes <n>       cluster size, 1 to 7 (default 3)
       --seed <n>        the seed (default 1)
       --replay <link>   play this link in Node

@@ -19,8 +19,8 @@ import { buildSite } from "../src/build/site.ts";
 import { traceHash } from "../src/engine/hash.ts";
 import { fromFragment } from "../src/engine/spec.ts";
 import { nodeEngine } from "../src/node/bundled.ts";
-import { PARTS } from "../src/parts.ts";
-import { SCRIPT, SCRIPT5, SCRIPT5_UNTIL_RESTART } from "./sessions.ts";
+import { PARTS, partInfo } from "../src/parts.ts";
+import { rejoin, SCRIPT, SCRIPT5, SCRIPT5_UNTIL_RESTART, SCRIPT6 } from "./sessions.ts";
 
 const OUT = path.join(TOOL_DIR, "out", "browser");
 const SITE = path.join(TOOL_DIR, "out", "browser-site");
@@ -157,10 +157,16 @@ describe("the static build in Chromium", () => {
       const opened = await open(`part=${part}&n=3&seed=1&at=300`);
       const { page } = opened;
       await pageHash(page);
-      // the snapshot action and its note are part 5's
-      const snapshots = part === "part5-snapshots";
-      expect(await page.locator("#node-snapshot").count()).toBe(snapshots ? 1 : 0);
-      expect(await page.locator("#part-note").isVisible()).toBe(snapshots);
+      // the snapshot action and the note on a free session's settings are part 5's and 6's,
+      // the transfer, the read and the options' switches part 6's
+      const info = partInfo(part);
+      expect(await page.locator("#node-snapshot").count()).toBe(info.snapshot ? 1 : 0);
+      expect(await page.locator("#part-note").isVisible()).toBe(info.session !== undefined);
+      expect(await page.locator("#node-transfer").count()).toBe(info.transfer ? 1 : 0);
+      expect(await page.locator("#node-read").count()).toBe(info.reads ? 1 : 0);
+      expect(await page.locator("#switches input:checked").count()).toBe(
+        info.switches?.length ?? 0,
+      );
       const won = await page
         .locator("#event-list li", { hasText: "candidate → leader" })
         .first()
@@ -296,6 +302,80 @@ describe("part 5: snapshots in the page", () => {
   });
 });
 
+describe("part 6: leadership transfer, reads and the options in the page", () => {
+  test("a scripted session that hands the leadership over: the hash in Chromium is Node's (tsx and bundle)", async () => {
+    const opened = await open(SCRIPT6);
+    const { page } = opened;
+    const node = await sameInNode(SCRIPT6, await pageHash(page));
+    const kinds = node.session.events.map((e) => `${e.node}:${e.kind}`);
+    expect(kinds).toContain("2:transfer.start");
+    await waitText(page, "#event-list", "hands leadership to n0");
+    await waitText(page, "#event-list", "read #2 served");
+    // the picture: n0 leads term 2 now
+    await page.waitForSelector('#view g.node.role-leader[data-node="0"]');
+    await finish(opened, "part6-scripted.png");
+  });
+
+  test('the reader clicks "make it leader" on a follower: TimeoutNow flies, the follower leads, Node agrees', async () => {
+    const opened = await open("part=part6-availability&n=3&seed=1&a=40.submit.leader.x&at=60");
+    const { page } = opened;
+    await pageHash(page); // held at gate 60: n2 leads term 1
+    await page.click('#node-pick button[data-node="1"]');
+    expect(await page.locator("#node-transfer").textContent()).toBe("make it leader");
+    await page.click("#node-transfer");
+    expect(await page.locator("#action-error").textContent()).toBe("");
+    await page.click('#node-pick button[data-node="0"]');
+    await page.click("#node-read");
+    // one event at a time until TimeoutNow is on its way, drawn as a diamond
+    await stepUntil(page, "#view g.flight.TimeoutNow.request", 200);
+    expect(
+      await page
+        .locator("#view g.flight.TimeoutNow.request .dot")
+        .first()
+        .evaluate((d) => d.tagName),
+    ).toBe("polygon");
+    await page.screenshot({ path: path.join(OUT, "part6-timeout-now.png"), fullPage: true });
+    await stepUntil(page, '#view g.node.role-leader[data-node="1"]', 200);
+    await waitText(
+      page,
+      "#event-list",
+      "the reader asks the leader n2 to hand its leadership to n1",
+    );
+    await page.click("#copy-link");
+    const link = await page.locator("#link").inputValue();
+    expect(link).toMatch(/a=40\.submit\.leader\.x,\d+\.transfer\.1,\d+\.read\.0&at=\d+$/);
+    const browserHash = await pageHash(page);
+    const node = await nodeRun(link);
+    expect(node.hash).toBe(browserHash);
+    const leaders = node.session.events.filter(
+      (e) => e.kind === "role" && e.details.to === "leader",
+    );
+    expect(leaders.map((e) => e.node)).toEqual([2, 1]);
+    await finish(opened, "part6-transfer-clicked.png");
+  });
+
+  test("PreVote switched off: the link says so, and a node back from isolation deposes the leader", async () => {
+    const opened = await open("part=part6-availability&n=3&seed=1");
+    const { page } = opened;
+    expect(await page.locator("#switch-preVote").isChecked()).toBe(true);
+    await page.uncheck("#switch-preVote");
+    await Promise.all([page.waitForEvent("load"), page.click("#new-session")]);
+    await page.waitForSelector("#node-pick button");
+    expect(page.url()).toContain("off=preVote");
+    expect(await page.locator("#switch-preVote").isChecked()).toBe(false);
+    expect(await page.locator("#switch-checkQuorum").isChecked()).toBe(true);
+    await waitText(page, "#driver", "Turned off: PreVote.");
+    await finish(opened);
+    // the same rejoin as Node's test, played in the page: the leader is deposed
+    const played = await open(rejoin("preVote"));
+    const hash = await pageHash(played.page);
+    const node = await nodeRun(rejoin("preVote"));
+    expect(node.hash).toBe(hash);
+    await waitText(played.page, "#event-list", "n1 replied to AppendEntries with a higher term");
+    await finish(played, "part6-without-prevote.png");
+  });
+});
+
 describe("a mutant switch", () => {
   test("count a tie as a majority: Election Safety breaks, shown with its rule and the events behind it", async () => {
     const opened = await open("part=part1-election&n=4&seed=1");
@@ -347,6 +427,11 @@ describe("the parts' test scenarios", () => {
       "part5-snapshots",
       "part5-snapshots/test/snapshot-scenarios.test.ts",
       "catching up after compaction > a follower that crashes in the middle of receiving chunks gets the whole snapshot again after its restart",
+    ],
+    [
+      "part6-availability",
+      "part6-availability/test/availability.test.ts",
+      "availability scenarios: failing without the option, recovering with it > a node that reaches only some peers: with part 6's defaults, and without preVote and checkQuorum",
     ],
   ])("%s: %s is listed by name, loads, runs and passes", async (part, file, name) => {
     const opened = await open(`part=${part}`);

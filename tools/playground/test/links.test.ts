@@ -13,6 +13,7 @@ const every: Action[] = [
   { kind: "timeout", node: 2 },
   { kind: "snapshot", node: 2 },
   { kind: "transfer", node: 3 },
+  { kind: "read", node: 0 },
   { kind: "heal" },
   {
     kind: "partition",
@@ -50,9 +51,24 @@ describe("links", () => {
       takeover: 120,
       actions: [{ gate: 130, action: { kind: "crash", node: 4 } }],
       at: 400,
+      off: [],
     };
     expect(fromFragment(`file:///x/index.html#${toFragment(spec)}`)).toEqual(spec);
     expect(fromFragment(toFragment(spec))).toEqual(spec);
+  });
+
+  test("part 6's options turned off read back, in the part's order, once each", () => {
+    const spec: SessionSpec = {
+      ...fromFragment("part=part6-availability"),
+      off: ["preVote", "checkQuorum"],
+    };
+    expect(toFragment(spec)).toContain("off=preVote.checkQuorum");
+    expect(fromFragment(toFragment(spec))).toEqual(spec);
+    expect(fromFragment("part=part6-availability&off=readIndex.preVote.preVote").off).toEqual([
+      "preVote",
+      "readIndex",
+    ]);
+    expect(fromFragment("part=part6-availability").off).toEqual([]);
   });
 
   test("what a link leaves out is the default session", () => {
@@ -81,6 +97,12 @@ describe("links", () => {
     expect(() => fromFragment("a=x.crash.1")).toThrow(/no gate number/);
     expect(() => fromFragment("a=5.slow.1.2")).toThrow(/field 3 is not a whole number/);
     expect(() => fromFragment("oops")).toThrow(/"oops" in the link is not name=value/);
+    expect(() => fromFragment("part=part6-availability&off=preVotes")).toThrow(
+      /off=preVotes in the link: part6-availability's options are preVote, checkQuorum/,
+    );
+    expect(() => fromFragment("part=part5-snapshots&off=preVote")).toThrow(
+      /part5-snapshots has no options to turn off \(part 6 has\)/,
+    );
   });
 });
 

@@ -11,7 +11,7 @@ import { jsonLines } from "../src/engine/hash.ts";
 import { fromFragment } from "../src/engine/spec.ts";
 import { HELP, main } from "../src/main.ts";
 import { nodeEngine } from "../src/node/bundled.ts";
-import { SCRIPT, SCRIPT5 } from "./sessions.ts";
+import { rejoin, SCRIPT, SCRIPT5, SCRIPT6 } from "./sessions.ts";
 
 /** Runs one test of a part under vitest with tracing on; returns the trace it wrote. */
 function vitestTrace(part: string, file: string, name: string): string {
@@ -49,6 +49,29 @@ async function play(link: string, holdAt: number | null = 3000) {
   await session.settledNow();
   session.close();
   return session;
+}
+
+/**
+ * A free session of part 5 or 6 played to its end without a violation: its nodes snapshot early,
+ * as the playground's free sessions of those parts do (src/parts.ts), and test.start says so.
+ */
+async function playEarlySnapshots(link: string) {
+  const session = await play(link);
+  expect(session.phase).toBe("paused");
+  expect(session.violation).toBeNull();
+  expect(session.events[0]?.details.config.raft).toEqual({
+    snapshotAfterEntries: 5,
+    snapshotChunkSize: 128,
+  });
+  return session;
+}
+
+/** A link whose action cannot be done: its session ends, failed, and says which and why. */
+async function refusal(link: string) {
+  const session = await play(link);
+  expect(session.phase).toBe("ended");
+  expect(session.test?.state).toBe("fail");
+  return session.test?.errors[0];
 }
 
 /** The command line, in this process: the bundle keeps its gate to itself. */
@@ -171,14 +194,8 @@ describe("links played in Node", () => {
 
 describe("part 5 in the playground: snapshots", () => {
   test("the reader's snapshot on the leader is what the lagging follower installs, chunk by chunk; the policy snapshots every 5 entries", async () => {
-    const session = await play(SCRIPT5);
-    expect(session.phase).toBe("paused");
-    expect(session.violation).toBeNull();
+    const session = await playEarlySnapshots(SCRIPT5);
     const events = session.events;
-    expect(events[0]?.details.config.raft).toEqual({
-      snapshotAfterEntries: 5,
-      snapshotChunkSize: 128,
-    });
     const asked = events.findIndex(
       (e) => e.kind === "note" && /the reader has n2 take a snapshot/.test(e.details.text),
     );
@@ -214,12 +231,6 @@ describe("part 5 in the playground: snapshots", () => {
   });
 
   test("a snapshot is refused, with why, on a node that is down, with nothing new applied, and before part 5", async () => {
-    const refusal = async (link: string) => {
-      const session = await play(link);
-      expect(session.phase).toBe("ended");
-      expect(session.test?.state).toBe("fail");
-      return session.test?.errors[0];
-    };
     expect(await refusal("part=part5-snapshots&n=3&seed=1&a=30.crash.0,31.snapshot.0&at=40")).toBe(
       "the link's action at gate 31 (snapshot n0) cannot be done: n0 is down: it has no state to snapshot",
     );
@@ -228,6 +239,82 @@ describe("part 5 in the playground: snapshots", () => {
     );
     expect(await refusal("part=part3-persistence&n=3&seed=1&a=30.snapshot.1&at=40")).toMatch(
       /: part3-persistence has no snapshots \(they come in part 5\)$/,
+    );
+  });
+});
+
+describe("part 6 in the playground: leadership transfer, reads, options turned off", () => {
+  test("the reader hands the leadership to n0: TimeoutNow, n0 leads the next term, commands and reads go on", async () => {
+    const session = await playEarlySnapshots(SCRIPT6);
+    const events = session.events;
+    const asked = events.findIndex(
+      (e) =>
+        e.kind === "note" &&
+        e.details.text === "the reader asks the leader n2 to hand its leadership to n0",
+    );
+    expect(asked).toBeGreaterThan(0);
+    const after = events.slice(asked);
+    expect(after[1]).toMatchObject({ node: 2, kind: "transfer.start", details: { target: 0 } });
+    const timeoutNow = after.find((e) => e.kind === "send" && e.details.rpc === "TimeoutNow");
+    expect(timeoutNow).toMatchObject({ node: 2, details: { to: 0, type: "request" } });
+    const leads = after.find((e) => e.kind === "role" && e.details.to === "leader");
+    expect(leads).toMatchObject({ node: 0, term: 2 });
+    expect(after.find((e) => e.kind === "transfer.end")?.node).toBe(2);
+    // the reads: n0 asked n2 (ReadIndex) just before the transfer (and serves it once it has
+    // applied through the index n2 gave, by then leader itself), n2 asked n0 after it
+    const served = events.filter((e) => e.kind === "read.ready").map((e) => e.node);
+    expect(served).toEqual([0, 2]);
+    const forwarded = events.filter(
+      (e) => e.kind === "read.start" && e.details.follower !== undefined,
+    );
+    expect(forwarded.map((e) => [e.node, e.details.follower])).toEqual([
+      [2, 0],
+      [0, 2],
+    ]);
+    const y = events.find(
+      (e) => e.kind === "submit" && e.details.command === "y" && !e.details.refused,
+    );
+    expect(y?.node).toBe(0);
+    // n1 came back without raising its term above the leader's: PreVote
+    expect(
+      events.filter((e) => e.kind === "term" && e.node === 1).map((e) => e.details.to),
+    ).toEqual([1, 2]);
+  });
+
+  test("without PreVote the rejoining node deposes the leader; with it, the leader stays", async () => {
+    const leaders = (session: Awaited<ReturnType<typeof play>>) =>
+      session.events
+        .filter((e) => e.kind === "role" && e.details.to === "leader")
+        .map((e) => e.node);
+    const on = await play(rejoin(""));
+    expect(leaders(on)).toEqual([2]);
+    const off = await play(rejoin("preVote"));
+    expect(off.events[0]?.details.config.raft).toMatchObject({ preVote: false });
+    expect(off.violation).toBeNull();
+    expect(leaders(off)).toEqual([2, 1]);
+    const deposed = off.events.find(
+      (e) => e.kind === "role" && e.node === 2 && e.details.to === "follower",
+    );
+    expect(deposed?.details.reason).toMatch(/n1 replied to AppendEntries with a higher term/);
+  });
+
+  test("a transfer is refused, with why: to the leader, with no leader, with the option off, before part 6", async () => {
+    expect(await refusal("part=part6-availability&n=3&seed=1&a=40.transfer.2&at=50")).toBe(
+      "the link's action at gate 40 (transfer leadership to n2) cannot be done: n2 leads already: choose another node",
+    );
+    expect(await refusal("part=part6-availability&n=3&seed=1&a=2.transfer.1&at=10")).toMatch(
+      /: no node leads now: there is nothing to hand over$/,
+    );
+    expect(
+      await refusal(
+        "part=part6-availability&n=3&seed=1&off=leadershipTransfer&a=40.transfer.1&at=50",
+      ),
+    ).toMatch(/: this session runs without leadership transfer \(turned off above\)$/);
+    expect(await refusal("part=part5-snapshots&n=3&seed=1&a=40.transfer.1&at=50")).toMatch(
+      /: part5-snapshots cannot transfer leadership \(it comes in part 6\)$/,
+    );
+    expect(await refusal("part=part5-snapshots&n=3&seed=1&a=40.read.1&at=50")).toMatch(
+      /: part5-snapshots has no reads without a log entry \(ReadIndex comes in part 6\)$/,
     );
   });
 });

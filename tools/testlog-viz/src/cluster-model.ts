@@ -13,7 +13,16 @@
 
 import { type ClientLane, nextClientLanes } from "./clients.ts";
 import { type Details, isObject, type ProcessExit, processExitOf } from "./kinds.ts";
-import { type Lane, nextLanes, opsOf, START, STORAGE_KINDS } from "./model.ts";
+import {
+  type AvailabilityConfig,
+  AvailabilityWatch,
+  type Lane,
+  leaseOf,
+  nextLanes,
+  opsOf,
+  START,
+  STORAGE_KINDS,
+} from "./model.ts";
 import { applyOp, type ClusterState, type NodeState, type Op, StateReplay } from "./state.ts";
 import { eventOf, type TraceEvent } from "./trace.ts";
 
@@ -104,6 +113,10 @@ export class ClusterModel {
   logs = false;
   /** the election timeouts' range, from the test's or a node's configuration */
   timeoutRange: [number, number] | null = null;
+  /** part 6 on: the lease the nodes keep (CheckQuorum's); null before part 6 */
+  availability: AvailabilityConfig | null = null;
+  private readonly watch = new AvailabilityWatch();
+  private raftConfig: unknown;
   /** after each event: the nodes' lanes (in `nodes` order), the clients', the cut links */
   private readonly lanes: Lane[][] = [];
   private readonly clientLanes: (ClientLane | null)[][] = [];
@@ -156,7 +169,7 @@ export class ClusterModel {
     const after = nextLanes(before, e, this.column, this.nodes);
     this.lanes.push(after);
     this.clientLanes.push(nextClientLanes(this.clientLanes[index - 1] ?? [], e, this.clientColumn));
-    this.ops.push(opsOf(e, before, after, this.column));
+    this.ops.push(opsOf(e, before, after, this.column, this.watch.on));
     this.cuts.push(this.cutLinks(e, this.cuts[index - 1] ?? []));
     const at = { index, t: e.t };
     this.trackFlight(e, at);
@@ -184,10 +197,14 @@ export class ClusterModel {
     if (e.known && e.kind === "test.start") {
       ids.push(...e.details.nodes);
       this.timeoutRange ??= rangeOf(e.details.config.raft);
+      this.raftConfig ??= e.details.config.raft;
     }
     if (e.known && e.kind === "process.start" && isObject(e.details.config)) {
       this.timeoutRange ??= rangeOf(e.details.config.raft);
+      this.raftConfig ??= e.details.config.raft;
     }
+    this.watch.see(e);
+    if (this.watch.on) this.availability ??= leaseOf(this.raftConfig);
     for (const id of ids) this.addNode(id);
     if (e.known && e.kind.startsWith("client.")) {
       const name = (e.details as { client: string }).client;
@@ -543,14 +560,18 @@ function resetsTimer(e: TraceEvent, was: Lane, now: Lane): boolean {
     case "vote":
       return e.details.granted;
     case "process.start":
+    // part 6 (§9.6): asking for pre-votes restarts the timer, so the next timeout asks again
+    case "prevote.start":
       return true;
     case "role":
       // a leader that steps down needs a timer again; a candidate's keeps running
       return was.role === "leader" && now.role === "follower";
     case "deliver": {
       const { rpc, type, payload } = e.details;
-      // the current leader speaks by AppendEntries, and from part 5 by InstallSnapshot too
-      const fromLeader = rpc === "AppendEntries" || rpc === "InstallSnapshot";
+      // the current leader speaks by AppendEntries, from part 5 by InstallSnapshot too, and
+      // from part 6 by TimeoutNow (its target hears from the leader, then campaigns)
+      const fromLeader =
+        rpc === "AppendEntries" || rpc === "InstallSnapshot" || rpc === "TimeoutNow";
       if (!fromLeader || type !== "request" || typeof payload.term !== "number") {
         return false;
       }

@@ -75,8 +75,12 @@ export const RULES: Record<string, Rule> = {
     says: "in a term, a follower never removes an entry it acknowledged to that term's leader, not even across a crash",
   },
   "Election timer": {
-    section: "Figure 2, Rules for Followers (§5.2)",
-    says: "the election timer restarts only on granting a vote, hearing from the leader, or an election",
+    section: "Figure 2, Rules for Followers (§5.2); thesis §9.6",
+    says: "the election timer restarts only on granting a vote, hearing from the leader, or an election (from part 6: or asking for pre-votes), and runs on the node's own clock",
+  },
+  "Read index": {
+    section: "thesis §6.4 (ReadIndex)",
+    says: "a read is served at an index no lower than any entry committed before it arrived, and only once its node has applied through it",
   },
 };
 
@@ -141,7 +145,11 @@ const LEADS: Record<string, string[]> = {
     ...["log.compact", "snapshot.take", "snapshot.install"],
   ],
   "Higher terms are adopted": ["deliver", "term", "role"],
-  "Election timer": ["election.timeout", "vote", "deliver"],
+  "Election timer": ["election.timeout", "vote", "deliver", "prevote.start", "drift"],
+  "Read index": [
+    ...["read.start", "read.index", "read.ready", "commit", "apply"],
+    ...["role", "transfer.start", "transfer.end"],
+  ],
 };
 const LOG_LEADS = [
   ...["log.append", "log.truncate", "commit", "apply", "restart", "progress"],

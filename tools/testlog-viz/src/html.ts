@@ -63,6 +63,7 @@ export function pageData(timeline: Timeline, failure = firstFailure(timeline)): 
     logs: timeline.rows.some((row) => row.ops?.some((op) => LOG_OPS.has(op[0]))),
     clock: merged === null ? "virtual" : "wall",
     origin: merged?.origin ?? 0,
+    availability: timeline.availability,
     failure: failure && {
       row: failure.row,
       causes: failure.causes,
@@ -168,6 +169,8 @@ export function renderPage(timeline: Timeline, options: PageOptions = {}): strin
     storage: timeline.storage,
     // part 5: the legend explains snapshots and InstallSnapshot when the trace has them
     snapshots: timeline.kinds.some(([kind]) => kind === "log.compact" || kind === "snapshot.chunk"),
+    // part 6: the legend explains pre-votes, TimeoutNow, ReadIndex and the badges
+    availability: timeline.availability !== null,
     kinds: timeline.kinds,
     summary: timeline.summary,
     warnings: trace.warnings,

@@ -1,8 +1,10 @@
 // The one place where the viz meets a part's trace: its kinds, their typed details and their
-// sentences. It reads the newest part's: part5-snapshots' Raft core (part 3's kinds, which hold
-// part 1's and part 2's, plus log compaction and InstallSnapshot) and its key/value store's
-// clients and real processes (part5-snapshots/kv, part 4's store with sessions opened first and
-// answers "opened" and "session-expired"). Traces of earlier parts use a subset of these kinds and
+// sentences. It reads the newest part's: part6-availability's Raft core (part 5's kinds, which
+// hold parts 1-3's and log compaction and InstallSnapshot, plus PreVote, the vote lease,
+// leadership transfer with TimeoutNow, ReadIndex, the leader's background write and the clock
+// drift fault) and, until part 6's own store lands, part 5's key/value store's clients and real
+// processes (part5-snapshots/kv, part 4's store with sessions opened first and answers "opened"
+// and "session-expired"). Traces of earlier parts use a subset of these kinds and
 // fields, so they read the same way. Pointing the viz at a later part means changing the imports
 // below; tsc then names every kind the new part adds, and each needs one line in `specs`.
 //
@@ -13,7 +15,7 @@ import { describeCommand, type KvCommand } from "part5-snapshots/kv/kv/commands"
 // The key/value store's trace: its clients' kinds and its real processes'. Its Raft kinds are
 // its part's core's, imported below as the core's own.
 import * as kv from "part5-snapshots/kv/trace";
-import * as core from "part5-snapshots/trace";
+import * as core from "part6-availability/trace";
 
 /** Every kind of the newest part: the Raft core's, the clients' and the real processes'. */
 export interface TraceKinds extends core.TraceKinds, kv.ClientKinds, kv.RealKinds {}
@@ -109,7 +111,11 @@ const shaped =
     isObject(v) && mismatch(shape, v) === undefined;
 
 const role = oneOf("follower", "candidate", "leader", "dead");
-const rpc = oneOf("RequestVote", "AppendEntries", "InstallSnapshot");
+const rpc = oneOf(
+  ...["RequestVote", "AppendEntries", "InstallSnapshot"],
+  // part 6: the thesis's RPCs
+  ...["PreVote", "TimeoutNow", "ReadIndex"],
+);
 const isEntry = (v: unknown): v is LogEntry => shaped({ term: int, command: anything })(v);
 const network = shaped({ groups: list(list(int)), cutOff: list(int), dead: list(int) });
 /** A snapshot as part 5's trace names it: its last entry, its size, a digest of its contents. */
@@ -172,6 +178,8 @@ const specs: { [K in Kind]: Spec } = {
       logFrom: opt(int),
       entries: opt(int),
       lastLogIndex: int,
+      // part 6 (§10.2.1): a leader's write that ran while its messages travelled
+      background: opt(oneOf(true)),
     },
     (d: Details) => (d.logFrom === undefined) === (d.entries === undefined),
   ],
@@ -190,6 +198,24 @@ const specs: { [K in Kind]: Spec } = {
   "snapshot.install": { ...SNAPSHOT, from: int, kept: int },
   "snapshot.restore": { ...SNAPSHOT, reason: str },
   "data.lost": { peer: int, acknowledged: int, refused: int, holds: opt(int) },
+  // part 6: PreVote (§9.6), the vote lease (§4.2.3), leadership transfer (§3.10), ReadIndex (§6.4)
+  "prevote.start": { term: int },
+  prevote: { candidate: int, candidateTerm: int, granted: bool, reason: str },
+  "prevote.reply": { from: int, granted: bool, votes: int, needed: int },
+  lease: {
+    rpc: oneOf("RequestVote", "PreVote"),
+    candidate: int,
+    candidateTerm: int,
+    leader: int,
+    heardMsAgo: opt(num),
+  },
+  "leader.forget": { leader: int },
+  "transfer.start": { target: int },
+  "transfer.end": { target: int, reason: str },
+  "read.start": { read: int, follower: opt(int) },
+  "read.index": { read: int, readIndex: int },
+  "read.ready": { read: int, readIndex: int },
+  "read.fail": { read: int, reason: str },
   send: message({ to: int }),
   deliver: message({ from: int, duplicate: opt(oneOf(true)), late: opt(oneOf(true)) }),
   drop: message({ to: int, reason: oneOf("lost", "link cut", "receiver dead") }),
@@ -213,6 +239,8 @@ const specs: { [K in Kind]: Spec } = {
   cut: link,
   uncut: link,
   slow: { from: int, to: int, extraMs: num },
+  // part 6: a node's clock runs `rate` ms for every ms of the trace's time
+  drift: { node: int, rate: num },
   crash: { node: int, network },
   restart: {
     node: int,

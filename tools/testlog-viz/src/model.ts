@@ -74,6 +74,8 @@ export interface Timeline {
   summary: Summary;
   /** every kind in the trace with its count, in order of first appearance */
   kinds: [string, number][];
+  /** part 6 on: what its state panel needs to know of the nodes' options; null before part 6 */
+  availability: AvailabilityConfig | null;
 }
 
 /** Raft §5.2: every server starts as a follower in term 0, until its first event says more. */
@@ -89,8 +91,10 @@ export function buildTimeline(trace: Trace): Timeline {
   let lanes: Lane[] = trace.nodes.map(() => START);
   let clientLanes: (ClientLane | null)[] = clients.map(() => null);
   let afterShutdown = false;
+  const availability = new AvailabilityWatch();
   const rows = trace.events.map((event) => {
     const before = lanes;
+    availability.see(event);
     lanes = nextLanes(lanes, event, column, trace.nodes);
     clientLanes = nextClientLanes(clientLanes, event, clientColumn);
     const client = clientOf(event);
@@ -103,7 +107,7 @@ export function buildTimeline(trace: Trace): Timeline {
             : 0,
       lanes,
       clients: clientLanes,
-      ops: opsOf(event, before, lanes, column),
+      ops: opsOf(event, before, lanes, column, availability.on),
       afterShutdown,
     });
     afterShutdown ||= event.kind === "shutdown";
@@ -120,8 +124,55 @@ export function buildTimeline(trace: Trace): Timeline {
     rows,
     summary: summarize(rows, trace.events, column),
     kinds: countKinds(rows),
+    availability: availability.on ? availabilityConfig(trace) : null,
   };
 }
+
+/** Part 6's kinds: a trace that has one is read for part 6's state (availabilityOps). */
+export const AVAILABILITY_KINDS = new Set([
+  ...["prevote.start", "prevote", "prevote.reply", "lease", "leader.forget"],
+  ...["transfer.start", "transfer.end", "read.start", "read.index", "read.ready", "read.fail"],
+  "drift",
+]);
+
+/**
+ * Whether a trace is of part 6 on, as far as its events so far tell: its test.start names such
+ * a part, or one of part 6's kinds came. Fed every event in order, by the timeline and by the
+ * cluster model alike, so both turn part 6's state on at the same event.
+ */
+export class AvailabilityWatch {
+  on = false;
+
+  see(e: TraceEvent): void {
+    if (this.on) return;
+    if (AVAILABILITY_KINDS.has(e.kind)) this.on = true;
+    else if (e.known && e.kind === "test.start") this.on = /^part([6-9]|\d\d)/.test(e.details.part);
+  }
+}
+
+/** Part 6's options that the viz draws, as a test configured them (part 6's defaults: on). */
+export interface AvailabilityConfig {
+  /** §4.2.3: a follower that heard from its leader this recently ignores later terms' votes */
+  leaseMs: number | null;
+}
+
+/** The lease (CheckQuorum's, §4.2.3) a trace's nodes keep: its length, or null when it is off. */
+export function availabilityConfig(trace: Trace): AvailabilityConfig {
+  const start = trace.events.find((e) => e.known && e.kind === "test.start");
+  const raft = start?.known && start.kind === "test.start" ? start.details.config.raft : undefined;
+  return leaseOf(raft);
+}
+
+/** The lease of a node configuration (`config.raft`): part 6's defaults where it says nothing. */
+export function leaseOf(raft: unknown): AvailabilityConfig {
+  const config = typeof raft === "object" && raft !== null ? (raft as Record<string, unknown>) : {};
+  if (config.checkQuorum === false) return { leaseMs: null };
+  const min = config.electionTimeoutMinMs;
+  return { leaseMs: typeof min === "number" ? min : DEFAULT_MIN_TIMEOUT_MS };
+}
+
+/** The parts' minimum election timeout when a test sets none (§5.2's 150-300 ms). */
+const DEFAULT_MIN_TIMEOUT_MS = 150;
 
 export const STORAGE_KINDS = new Set(["persist", "halt", "restart"]);
 
@@ -259,8 +310,19 @@ function messageOf(e: TraceEvent): {
   return { msg: null, request: null, heartbeat: false };
 }
 
-export function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<number, number>) {
-  if (e.node === null) return e.known && e.kind === "restart" ? [restartOp(e.details)] : null;
+export function opsOf(
+  e: TraceEvent,
+  before: Lane[],
+  after: Lane[],
+  column: Map<number, number>,
+  availability = false,
+): Op[] | null {
+  if (e.node === null) {
+    if (e.known && e.kind === "restart") return [restartOp(e.details)];
+    // part 6: the drift fault, the harness's
+    if (e.known && e.kind === "drift") return [["drift", e.details.node, e.details.rate]];
+    return null;
+  }
   const i = column.get(e.node)!;
   const ops: Op[] = [];
   // a new term: the vote of the old one is void (Figure 2, votedFor is per term)
@@ -272,7 +334,78 @@ export function opsOf(e: TraceEvent, before: Lane[], after: Lane[], column: Map<
     const op = stateOp(e, e.node);
     if (op) ops.push(op);
   }
+  if (availability) ops.push(...availabilityOps(e, e.node, before[i]!, after[i]!));
   return ops.length > 0 ? ops : null;
+}
+
+/** The requests by which a leader speaks to its followers (part 6: TimeoutNow too). */
+const FROM_LEADER = new Set(["AppendEntries", "InstallSnapshot", "TimeoutNow"]);
+
+/**
+ * Part 6's state from an event on `node`: a pre-vote asked for and counted, the leader it knows
+ * and when it heard from it (§4.2.3's lease), a transfer, its reads. A new term ends a pre-vote
+ * and forgets the leader, as the code does (setTerm); so do a leader's election and step-down.
+ */
+function availabilityOps(e: TraceEvent, node: number, was: Lane, now: Lane): Op[] {
+  const ops: Op[] = [];
+  const newTerm = (now.term ?? 0) > (was.term ?? 0);
+  if (newTerm || (now.role !== was.role && now.role !== "follower")) {
+    ops.push(["prevote", node, null, 0]);
+  }
+  if (now.role === "leader" && was.role !== "leader") {
+    ops.push(["leader", node, node, null, now.term ?? 0]);
+  } else if (was.role === "leader" && now.role !== "leader") {
+    ops.push(["leader", node, null, null, null]);
+  } else if (newTerm) ops.push(["leader", node, null, null, now.term ?? 0]);
+  if (was.role === "leader" && now.role !== "leader") ops.push(["transfer", node, null]);
+  if (!e.known) return ops;
+  // §6.2: a leader that heard from no majority steps down, in its term, saying why
+  if (e.kind === "role" && was.role === "leader" && e.details.reason.startsWith("CheckQuorum")) {
+    ops.push(["quorum", node, true]);
+  } else if (now.role !== "follower" && was.role === "follower") ops.push(["quorum", node, false]);
+  switch (e.kind) {
+    case "prevote.start":
+      // the node gives up the leader it knew (no lease) and asks, its own would-be vote counted
+      return [...ops, ["leader", node, null, null, null], ["prevote", node, e.details.term, 1]];
+    case "prevote.reply":
+      // counted only while it asks: for the term after its own
+      return [...ops, ["prevote", node, (e.term ?? 0) + 1, e.details.votes]];
+    case "leader.forget":
+      return [...ops, ["leader", node, null, null, null]];
+    case "transfer.start":
+      return [...ops, ["transfer", node, e.details.target]];
+    case "transfer.end":
+      return [...ops, ["transfer", node, null]];
+    case "read.start": {
+      const step = was.role === "leader" ? "confirm" : "forward";
+      return [...ops, ["read", node, e.details.read, step, null, e.details.follower ?? null]];
+    }
+    case "read.index":
+      return [...ops, ["read", node, e.details.read, "apply", e.details.readIndex, null]];
+    case "read.ready":
+    case "read.fail":
+      return [...ops, ["read", node, e.details.read, null, null, null]];
+    case "deliver": {
+      const { rpc, type, payload } = e.details;
+      const term = payload.term;
+      const leader = payload.leaderId;
+      if (!FROM_LEADER.has(rpc) || type !== "request" || typeof leader !== "number") return ops;
+      // Figure 2: a request of the current leader (its term not behind this node's), unless this
+      // node leads that term itself; it is heard now (§4.2.3) and ends a pre-vote (§9.6)
+      if (typeof term !== "number" || term < (was.term ?? 0)) return ops;
+      if (was.role === "leader" && term === was.term) return ops;
+      return [
+        ...ops,
+        ...[
+          ["leader", node, leader, e.t, term],
+          ["prevote", node, null, 0],
+        ],
+        ["quorum", node, false],
+      ] as Op[];
+    }
+    default:
+      return ops;
+  }
 }
 
 const entriesOf = (entries: readonly LogEntry[]): Entry[] =>

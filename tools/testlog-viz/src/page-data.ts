@@ -2,6 +2,7 @@
 // page's script in page/ reads it). Rows and lanes are tuples, not objects: a trace of 100,000
 // events makes a page of a few megabytes instead of tens.
 
+import type { AvailabilityConfig } from "./model.ts";
 import type { Op } from "./state.ts";
 
 /** One node's lane: role, term, cut off, dead, group of a split network (-1: not split). */
@@ -42,6 +43,8 @@ export interface PageData {
   /** how the rows' times read: virtual ms of a test, or wall-clock ms since `origin` (a merged run) */
   clock: "virtual" | "wall";
   origin: number;
+  /** part 6 on: the lease its nodes keep (null before part 6) */
+  availability: AvailabilityConfig | null;
   /** the first failure (failure.ts): its row, the rows that led there and their nodes */
   failure: { row: number; causes: number[]; nodes: number[]; expected: boolean } | null;
   columns: string[];

@@ -67,6 +67,40 @@ function requestVote(p: Fields, reply: boolean): string[] {
       p.lastLogIndex,
       () => (p.lastLogIndex === 0 ? "log empty" : `log ends ${at(p.lastLogIndex, p.lastLogTerm)}`),
     ],
+    // part 6 (§3.10): the target of a leadership transfer asks voters to set their lease aside
+    [p.leadershipTransfer || undefined, () => "a leadership transfer: leases set aside"],
+  ]);
+}
+
+/**
+ * Part 6's PreVote (§9.6): RequestVote's question for a term the candidate would campaign in,
+ * with nothing changed by it; a grant answers with that term, a refusal with the voter's own.
+ */
+function preVote(p: Fields, reply: boolean): string[] {
+  if (reply) return [`term ${plain(p.term)}`, p.voteGranted ? "would vote" : "would not vote"];
+  return [`would-be term ${plain(p.term)}`, ...requestVote(p, false).slice(1)];
+}
+
+/** Part 6's TimeoutNow (§3.10): the leader tells a transfer's target to campaign now. */
+function timeoutNow(p: Fields, reply: boolean): string[] {
+  if (reply) return [`term ${plain(p.term)}`];
+  return present([
+    [p.term, () => `term ${plain(p.term)}`],
+    [p.leaderId, () => `from leader n${plain(p.leaderId)}: campaign now`],
+  ]);
+}
+
+/** Part 6's ReadIndex (§6.4): a follower asks its leader for a read index. */
+function readIndex(p: Fields, reply: boolean): string[] {
+  if (reply) {
+    return [
+      `term ${plain(p.term)}`,
+      p.success ? `read index ${plain(p.readIndex)}` : "not confirmed as leader",
+    ];
+  }
+  return present([
+    [p.term, () => `term ${plain(p.term)}`],
+    [p.followerId, () => `read for n${plain(p.followerId)}`],
   ]);
 }
 
@@ -125,8 +159,23 @@ const RPCS: Record<
   RequestVote: {
     words: requestVote,
     said: [
+      ["term", "candidateId", "lastLogIndex", "lastLogTerm", "leadershipTransfer"],
+      ["term", "voteGranted"],
+    ],
+  },
+  PreVote: {
+    words: preVote,
+    said: [
       ["term", "candidateId", "lastLogIndex", "lastLogTerm"],
       ["term", "voteGranted"],
+    ],
+  },
+  TimeoutNow: { words: timeoutNow, said: [["term", "leaderId"], ["term"]] },
+  ReadIndex: {
+    words: readIndex,
+    said: [
+      ["term", "followerId"],
+      ["term", "success", "readIndex"],
     ],
   },
   AppendEntries: {

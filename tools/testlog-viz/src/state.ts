@@ -1,7 +1,9 @@
 // The cluster's state at any row: every node's votedFor, log, commitIndex and lastApplied, a
 // leader's nextIndex and matchIndex per follower, (part 3 on) what each node's storage holds,
-// so a reader sees what a crash would keep, and (part 5) the snapshot its log starts after. The model (model.ts) turns each event into the
-// few operations below; the page replays them up to the selected row. This file runs in both
+// so a reader sees what a crash would keep, (part 5) the snapshot its log starts after, and
+// (part 6) what keeps the cluster available: a pre-vote under way, the leader a node knows and
+// when it last heard from it (its lease), a leader's transfer, the reads under way and the node's
+// clock rate. The model (model.ts) turns each event into the few operations below; the page replays them up to the selected row. This file runs in both
 // places (Node and the page's bundle), so it uses neither DOM nor Node APIs.
 
 /** One log entry as the view draws it: its term and its command as short JSON. */
@@ -55,7 +57,48 @@ export type Op =
    * a real node's process starts again on its data folder (its trace does not list what it
    * loaded): what its last `persist` made durable, as `restart` with that state
    */
-  | [op: "reload", node: number];
+  | [op: "reload", node: number]
+  /** part 6 (§9.6): the node asks for pre-votes for `term` and holds `votes` (itself included); null: over */
+  | [op: "prevote", node: number, term: number | null, votes: number]
+  /**
+   * part 6: the leader of `term` the node knows (itself when it leads), and the time it last
+   * heard from it (§4.2.3: its lease runs a minimum election timeout from then). With `leader`
+   * null it forgets the leader it knows: any (`term` null), or one of a term before `term` (the
+   * node moved on to that term: a request of its leader may have brought it there).
+   */
+  | [op: "leader", node: number, leader: number | null, heardAt: number | null, term: number | null]
+  /** part 6 (§3.10): the leader hands its leadership to `target`; null: the transfer is over */
+  | [op: "transfer", node: number, target: number | null]
+  /**
+   * part 6 (§6.4): read `read` on the node is at `step` (null: served or refused), with its read
+   * index once known; `follower` when a follower asked for it through ReadIndex
+   */
+  | [
+      op: "read",
+      node: number,
+      read: number,
+      step: ReadStep | null,
+      readIndex: number | null,
+      follower: number | null,
+    ]
+  /** part 6: the node's clock runs `rate` ms for every ms of the trace (the drift fault) */
+  | [op: "drift", node: number, rate: number]
+  /** part 6 (§6.2): the leader stepped down by CheckQuorum (true), until it follows a leader again */
+  | [op: "quorum", node: number, lost: boolean];
+
+/**
+ * Part 6: where a read stands. "confirm": a leader waits for its term's entry to commit and for
+ * a heartbeat round a majority answers; "forward": a follower waits for its leader's read index;
+ * "apply": the read index is known, the node applies through it.
+ */
+export type ReadStep = "confirm" | "forward" | "apply";
+
+/** Part 6: a read under way on a node. */
+export interface PendingRead {
+  step: ReadStep;
+  readIndex: number | null;
+  follower: number | null;
+}
 
 /** What a node's storage holds. */
 export interface Disk {
@@ -90,6 +133,18 @@ export interface NodeState {
    * the log holds the entries after it. Absent until the node has a snapshot.
    */
   snapshot?: Snapshot;
+  /** Part 6 (§9.6): the pre-vote it asks for, and the would-be votes it holds. */
+  prevote?: { term: number; votes: number };
+  /** Part 6: the leader it knows (itself when it leads) and when it last heard from it. */
+  leader?: { id: number; heardAt: number | null; term: number };
+  /** Part 6 (§3.10): the node it hands its leadership to. */
+  transfer?: number;
+  /** Part 6 (§6.4): its reads under way, by id. Replaced, never changed in place. */
+  reads?: Map<number, PendingRead>;
+  /** Part 6: its clock's rate, when a drift fault set one other than 1. */
+  clockRate?: number;
+  /** Part 6 (§6.2): it stepped down as leader by CheckQuorum, and has followed no leader since. */
+  quorumLost?: true;
 }
 
 export type ClusterState = Map<number, NodeState>;
@@ -128,14 +183,74 @@ export function applyOp(state: ClusterState, op: Op): void {
     state.set(op[1], node);
   }
   if (op[0] === "reload") reload(node);
+  else if (isAvailabilityOp(op)) applyAvailabilityOp(node, op);
   else if (op[0] === "persist" || op[0] === "restart") applyStorageOp(node, op);
   else if (op[0] === "compact" || op[0] === "install") applySnapshotOp(node, op);
   else applyLogOp(node, op);
 }
 
+type AvailabilityOp = Extract<
+  Op,
+  { 0: "prevote" | "leader" | "transfer" | "read" | "drift" | "quorum" }
+>;
+const AVAILABILITY_OPS = new Set<Op[0]>([
+  "prevote",
+  "leader",
+  "transfer",
+  "read",
+  "drift",
+  "quorum",
+]);
+const isAvailabilityOp = (op: Op): op is AvailabilityOp => AVAILABILITY_OPS.has(op[0]);
+
+/** Part 6's state: pre-votes, the leader known, a transfer, reads, the clock's rate. */
+function applyAvailabilityOp(node: NodeState, op: AvailabilityOp): void {
+  switch (op[0]) {
+    case "prevote":
+      if (op[2] === null) delete node.prevote;
+      else node.prevote = { term: op[2], votes: op[3] };
+      break;
+    case "leader": {
+      const [, , id, heardAt, term] = op;
+      if (id !== null) node.leader = { id, heardAt, term: term ?? 0 };
+      else if (term === null || (node.leader !== undefined && node.leader.term < term)) {
+        delete node.leader;
+      }
+      break;
+    }
+    case "transfer":
+      if (op[2] === null) delete node.transfer;
+      else node.transfer = op[2];
+      break;
+    case "read": {
+      const reads = new Map(node.reads);
+      const [, , id, step, readIndex, follower] = op;
+      const asked = reads.get(id)?.follower ?? follower;
+      // a read a follower asked for ends on the leader with its read index: the follower applies
+      if (step === null || (step === "apply" && asked !== null && follower === null)) {
+        reads.delete(id);
+      } else reads.set(id, { step, readIndex, follower: asked });
+      if (reads.size === 0) delete node.reads;
+      else node.reads = reads;
+      break;
+    }
+    case "drift":
+      if (op[2] === 1) delete node.clockRate;
+      else node.clockRate = op[2];
+      break;
+    case "quorum":
+      if (op[2]) node.quorumLost = true;
+      else delete node.quorumLost;
+      break;
+  }
+}
+
 function applyLogOp(
   node: NodeState,
-  op: Exclude<Op, { 0: "persist" | "restart" | "reload" | "compact" | "install" }>,
+  op: Exclude<
+    Op,
+    { 0: "persist" | "restart" | "reload" | "compact" | "install" | AvailabilityOp[0] }
+  >,
 ): void {
   switch (op[0]) {
     case "vote":
@@ -213,6 +328,12 @@ function applyStorageOp(node: NodeState, op: Extract<Op, { 0: "persist" | "resta
   node.commitIndex = baseOf(node);
   node.lastApplied = baseOf(node);
   node.progress.clear();
+  // part 6: volatile too (the clock's rate is the machine's, and outlives the restart)
+  delete node.prevote;
+  delete node.leader;
+  delete node.transfer;
+  delete node.reads;
+  delete node.quorumLost;
 }
 
 /**

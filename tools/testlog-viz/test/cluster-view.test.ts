@@ -1,5 +1,5 @@
 // The cluster view in Chromium (src/page/cluster-view.ts, player.ts), on real traces of parts 1
-// to 5, a recorded run of real processes whose leader is SIGKILLed, and a failing test: what it
+// to 6, a recorded run of real processes whose leader is SIGKILLed, and a failing test: what it
 // draws at a moment is read against the trace's own events (through ClusterModel, which the
 // unit tests hold to the events), messages are seen to move as the test scrubs and plays, the
 // table and the view stay in step, and no page logs an error or asks for anything.
@@ -382,6 +382,105 @@ describe("the cluster view on part 5 (snapshots, InstallSnapshot), in chromium",
     expect(await glyph.getAttribute("class")).toContain("lost");
     expect(await glyph.locator(".below").textContent()).toBe("LOST DATA");
     await finish(opened, "cluster-part5-data-lost.png");
+  });
+});
+
+/** A computed style of an element of the page, read in the page. */
+const styleOf = (page: Page, selector: string, property: string) =>
+  page
+    .locator(selector)
+    .first()
+    .evaluate(
+      (e, p) =>
+        (
+          globalThis as unknown as {
+            getComputedStyle(e: unknown): { getPropertyValue(p: string): string };
+          }
+        )
+          .getComputedStyle(e)
+          .getPropertyValue(p),
+      property,
+    );
+
+describe("the cluster view on part 6 (PreVote, lease, transfer, ReadIndex, drift), in chromium", () => {
+  test("pre-votes fly dashed and labelled, their asker rings dashed; TimeoutNow, ReadIndex and the badges; the state panel says part 6's state", async () => {
+    const timeline = realTimeline("part6-availability.jsonl");
+    const opened = await open(browser, "cluster-part6.html", timeline);
+    const { page } = opened;
+    const model = modelOf(timeline);
+    const events = timeline.trace.events;
+    const duration = timeline.rows.at(-1)!.t;
+    // a pre-vote in flight: dashed, labelled with the term it asks about, told apart from RequestVote
+    const pre = model.flights.find(
+      (f) => f.rpc === "PreVote" && f.type === "request" && f.end!.t - f.sent.t >= 2,
+    )!;
+    await scrubTo(page, pre.sent.t + (pre.end!.t - pre.sent.t) / 2, duration);
+    const glyph = page.locator(`#cluster-view .flight[data-msg="${pre.msg}"]`);
+    expect(await glyph.getAttribute("class")).toBe("flight PreVote request");
+    expect(await glyph.locator(".label").textContent()).toBe(`pre T${pre.payload.term}`);
+    expect(await styleOf(page, `.flight[data-msg="${pre.msg}"] .track`, "stroke-dasharray")).toBe(
+      "5px, 4px",
+    );
+    const asker = page.locator(`#cluster-view .node[data-node="${pre.from}"]`);
+    expect(await asker.getAttribute("class")).toContain("precandidate");
+    expect(await asker.locator(".role").textContent()).toBe("pre-vote");
+    await page.locator("#cluster-view").screenshot({
+      path: new URL("cluster-part6-prevote.png", OUT).pathname,
+    });
+    // the transfer: the leader's badge names its target, TimeoutNow flies as a diamond
+    const start = events.findIndex((e) => e.kind === "transfer.start");
+    const target = (events[start]!.details as { target: number }).target;
+    const now = model.flights.find((f) => f.rpc === "TimeoutNow" && f.type === "request")!;
+    await selectRow(page, now.sent.index);
+    const leader = page.locator(`#cluster-view .node[data-node="${events[start]!.node}"]`);
+    expect(await leader.locator(".badges").textContent()).toContain(`→n${target}`);
+    const diamond = page.locator(`#cluster-view .flight[data-msg="${now.msg}"]`);
+    expect(await diamond.locator(".dot").evaluate((d) => d.tagName)).toBe("polygon");
+    expect(await diamond.locator(".label").textContent()).toBe("TimeoutNow");
+    const line = page.locator(`#state .node-state[data-node="${events[start]!.node}"]`);
+    expect(await line.textContent()).toContain(`→n${target}`);
+    await page.screenshot({ path: new URL("cluster-part6-transfer.png", OUT).pathname });
+    // a follower's read: ReadIndex in its own colour, "1 read" under both nodes while it waits
+    const ask = model.flights.find((f) => f.rpc === "ReadIndex" && f.type === "request")!;
+    await selectRow(page, ask.sent.index);
+    const read = page.locator(`#cluster-view .flight[data-msg="${ask.msg}"]`);
+    expect(await read.locator(".label").textContent()).toBe("read?");
+    expect(await styleOf(page, `.flight[data-msg="${ask.msg}"] .dot`, "fill")).toBe(
+      "rgb(74, 58, 168)",
+    );
+    const follower = page.locator(`#cluster-view .node[data-node="${ask.from}"]`);
+    expect(await follower.locator(".badges").textContent()).toContain("1 read");
+    // the drifting node: its clock's rate under it and in the state panel
+    const drift = events.findIndex((e) => e.kind === "drift");
+    const fast = (events[drift]!.details as { node: number }).node;
+    expect(
+      await page.locator(`#cluster-view .node[data-node="${fast}"] .badges`).textContent(),
+    ).toContain("clock ×1.5");
+    expect(await page.locator(`#state .node-state[data-node="${fast}"]`).textContent()).toContain(
+      "clock ×1.5",
+    );
+    // a follower that ignores a pre-vote under its lease: "lease (heard … ms ago)" in the panel
+    const lease = events.findIndex((e) => e.kind === "lease" && e.details.heardMsAgo !== undefined);
+    await selectRow(page, lease);
+    const holder = page.locator(`#state .node-state[data-node="${events[lease]!.node}"]`);
+    expect(await holder.locator(".p6", { hasText: "lease" }).textContent()).toMatch(
+      /^lease \(heard \d+ ms ago\)$/,
+    );
+    expect(await holder.locator(".leader-known").textContent()).toMatch(/^leader n\d$/);
+    await page.locator("#cluster-view").screenshot({
+      path: new URL("cluster-part6-lease.png", OUT).pathname,
+    });
+    // CheckQuorum: the cut-off leader steps down in its own term
+    const down = timeline.rows.findIndex(
+      (r) => r.kind === "role" && r.text.includes("CheckQuorum"),
+    );
+    await selectRow(page, down);
+    const stepped = page.locator(`#cluster-view .node[data-node="${events[down]!.node}"]`);
+    expect(await stepped.getAttribute("class")).toContain("role-follower");
+    expect(await stepped.locator(".badges").textContent()).toContain("no quorum");
+    expect(await page.locator("#cluster-view .cv-caption").textContent()).toContain("CheckQuorum");
+    expect(await page.locator(".cv-legend").textContent()).toContain("PreVote, dashed");
+    await finish(opened, "cluster-part6-checkquorum.png");
   });
 });
 

@@ -9,6 +9,8 @@ import type { KvClientLike, PartModule, SimClusterLike } from "./types.ts";
 export type Action =
   | { kind: "isolate" | "reconnect" | "crash" | "restart" | "timeout" | "snapshot"; node: number }
   | { kind: "transfer"; node: number }
+  /** Part 6 on: a linearizable read (ReadIndex) on the node. */
+  | { kind: "read"; node: number }
   | { kind: "heal" }
   | { kind: "partition"; groups: number[][] }
   | { kind: "cut" | "uncut"; from: number; to: number }
@@ -118,6 +120,7 @@ function decodeAction(kind: string, f: string[], item: string): Action {
     case "timeout":
     case "snapshot":
     case "transfer":
+    case "read":
       return { kind, node: int(0) };
     default:
       throw new LinkError(`action "${item}": unknown kind "${kind}"`);
@@ -187,6 +190,14 @@ const HANDLERS: { [K in ActionKind]: Handler<K> } = {
       throw new ActionError(`${ctx.info.name} cannot transfer leadership (it comes in part 6)`);
     }
     ctx.part.transfer(ctx.cluster, a.node);
+  },
+  read: (ctx, a) => {
+    if (!ctx.info.reads || ctx.part.read === undefined) {
+      throw new ActionError(
+        `${ctx.info.name} has no reads without a log entry (ReadIndex comes in part 6)`,
+      );
+    }
+    ctx.part.read(ctx.cluster, a.node);
   },
 };
 
@@ -324,6 +335,8 @@ export function describeAction(a: Action): string {
       return `time out n${a.node}`;
     case "transfer":
       return `transfer leadership to n${a.node}`;
+    case "read":
+      return `read on n${a.node}`;
     default:
       return `${a.kind} n${a.node}`;
   }

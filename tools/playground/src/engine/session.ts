@@ -156,7 +156,8 @@ export class Session implements Keeper {
 
   private startFree(): void {
     const { part, info } = this.runtime;
-    const cluster = part.createCluster(this.spec.nodes, this.spec.seed);
+    const raft = { ...info.session?.raft, ...offOf(this.spec) };
+    const cluster = part.createCluster(this.spec.nodes, this.spec.seed, raft);
     const { latency, ...network } = cluster.network.config as Record<string, unknown> & {
       latency?: { description?: string };
     };
@@ -170,7 +171,7 @@ export class Session implements Keeper {
       replay: `pnpm playground --replay '#${start}' (then the session's actions, in its link)`,
       render: `pnpm playground --replay '<the session's link>' --trace session.jsonl && pnpm viz session.jsonl`,
       config: {
-        raft: { ...info.session?.raft },
+        raft,
         network: { ...network, latency: latency?.description },
       },
     });
@@ -607,6 +608,11 @@ export class Session implements Keeper {
   private settled(): void {
     for (const resolve of this.settledWaiters.splice(0)) resolve();
   }
+}
+
+/** The options a free session turns off (the link's `off`), as RaftConfig fields. */
+function offOf(spec: SessionSpec): Record<string, boolean> {
+  return Object.fromEntries(spec.off.map((name) => [name, false]));
 }
 
 /** Where the harness writes a test's trace file (in the bundle's memory: shims/fs.ts). */

@@ -19,6 +19,11 @@ export interface SessionSpec {
   actions: TimedAction[];
   /** The gate the link was made at: opening it runs there at full speed and pauses. */
   at: number | null;
+  /**
+   * The part's options (its `switches`, part 6's) a free session runs without: each is false in
+   * its nodes' RaftConfig. A test scenario keeps its own configuration.
+   */
+  off: string[];
 }
 
 export const DEFAULT_SPEC: SessionSpec = {
@@ -30,6 +35,7 @@ export const DEFAULT_SPEC: SessionSpec = {
   takeover: null,
   actions: [],
   at: null,
+  off: [],
 };
 
 /** The fragment (without "#") of a session's link. */
@@ -40,6 +46,7 @@ export function toFragment(spec: SessionSpec): string {
     ["seed", String(spec.seed)],
   ];
   if (spec.mutant !== null) fields.push(["mutant", spec.mutant]);
+  if (spec.off.length > 0) fields.push(["off", spec.off.join(".")]);
   if (spec.scenario !== null) {
     fields.push(["file", spec.scenario.file], ["test", spec.scenario.test]);
   }
@@ -75,7 +82,18 @@ export function fromFragment(link: string): SessionSpec {
     return n;
   };
   const part = text("part") ?? DEFAULT_SPEC.part;
-  partInfo(part); // an unknown part is an error that lists the parts
+  const info = partInfo(part); // an unknown part is an error that lists the parts
+  const off = (text("off") ?? "").split(".").filter((name) => name !== "");
+  const switches = (info.switches ?? []).map((s) => s.name);
+  for (const name of off) {
+    if (!switches.includes(name)) {
+      throw new LinkError(
+        switches.length === 0
+          ? `off=${name} in the link: ${part} has no options to turn off (part 6 has)`
+          : `off=${name} in the link: ${part}'s options are ${switches.join(", ")}`,
+      );
+    }
+  }
   const file = text("file");
   const test = text("test");
   if ((file === undefined) !== (test === undefined)) {
@@ -90,5 +108,7 @@ export function fromFragment(link: string): SessionSpec {
     takeover: whole("take", 1, null),
     actions: decodeActions(raw.get("a") ?? ""),
     at: whole("at", 0, null),
+    // in the order the part lists them, once each: one session, one link
+    off: switches.filter((name) => off.includes(name)),
   };
 }

@@ -65,8 +65,11 @@ export interface SimClusterLike {
 /** What a part's entry (src/parts/<part>.ts) gives the engine. */
 export interface PartModule {
   name: string;
-  /** A cluster of `n` nodes for a free session, with the part's defaults; not started. */
-  createCluster(n: number, seed: number): SimClusterLike;
+  /**
+   * A cluster of `n` nodes for a free session, with the part's defaults and the session's
+   * (`raft`: PartInfo.session's, and the switches turned off); not started.
+   */
+  createCluster(n: number, seed: number, raft?: Record<string, number | boolean>): SimClusterLike;
   /** The part's SimCluster class: the engine watches every cluster a test starts through it. */
   // biome-ignore lint/suspicious/noExplicitAny: a class of whatever constructor signature the part has
   clusterClass: { prototype: { startNodes(): void } } & (abstract new (...args: any[]) => unknown);
@@ -76,4 +79,6 @@ export interface PartModule {
   snapshot?(cluster: SimClusterLike, node: number): void;
   /** Part 6 on. */
   transfer?(cluster: SimClusterLike, to: number): void;
+  /** Part 6 on: a linearizable read (ReadIndex) on node `id`; the trace shows how it goes. */
+  read?(cluster: SimClusterLike, id: number): void;
 }

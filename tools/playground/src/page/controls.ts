@@ -92,6 +92,7 @@ export class Controls {
         (node) => ({ kind: "transfer", node }),
         info.transfer === true,
       ],
+      ["read", "read here", (node) => ({ kind: "read", node }), info.reads === true],
     ];
     byId("node-buttons", HTMLElement).replaceChildren(
       ...actions
@@ -174,5 +175,7 @@ export class Controls {
     toggle("restart", role === "dead");
     toggle("timeout", role === "follower" || role === "candidate");
     toggle("snapshot", role !== "dead");
+    toggle("transfer", role !== "leader");
+    toggle("read", role !== "dead");
   }
 }

@@ -76,6 +76,8 @@ function fillSetup(spec: SessionSpec): void {
   input("seed").value = String(spec.seed);
   select("speed").replaceChildren(...SPEEDS.map(([label, v]) => option(String(v), label)));
   select("speed").value = String(SPEEDS[DEFAULT_SPEED]![1]);
+  fillSwitches(spec.part, spec.off);
+  select("part").addEventListener("change", () => fillSwitches(select("part").value, []));
   onSubmit("setup", () => {
     const part = select("part").value;
     go({
@@ -84,8 +86,29 @@ function fillSetup(spec: SessionSpec): void {
       nodes: Number(select("nodes").value),
       seed: chosenSeed(),
       mutant: part === spec.part ? select("mutant").value || null : null,
+      off: [...byId("switches", HTMLElement).querySelectorAll("input")]
+        .filter((box) => !box.checked)
+        .map((box) => box.name),
     });
   });
+}
+
+/** The part's options (part 6's) as checkboxes, on unless the session turned them off. */
+function fillSwitches(part: string, off: readonly string[]): void {
+  const switches = PARTS.find((p) => p.name === part)?.switches ?? [];
+  byId("switches", HTMLElement).replaceChildren(
+    ...switches.map((s) => {
+      const box = el("input");
+      box.type = "checkbox";
+      box.name = s.name;
+      box.id = `switch-${s.name}`;
+      box.checked = !off.includes(s.name);
+      const label = el("label", "switch");
+      label.title = s.title;
+      label.append(box, ` ${s.label}`);
+      return label;
+    }),
+  );
 }
 
 function fillMutants(spec: SessionSpec, mutants: { name: string; rule: string }[]): void {
@@ -141,7 +164,11 @@ function driverText(session: Session, spec: SessionSpec): string {
       : session.mode === "taken over"
         ? "You took the cluster over from the test: it is yours to drive."
         : "You drive the cluster.";
-  return who + bug;
+  const off =
+    spec.off.length === 0 || session.mode === "scenario"
+      ? ""
+      : ` Turned off: ${spec.off.map((name) => session.runtime.info.switches?.find((s) => s.name === name)?.label ?? name).join(", ")}.`;
+  return who + bug + off;
 }
 
 async function boot(): Promise<void> {
@@ -329,7 +356,10 @@ class Page {
   /** How far the reader sees: up to the display time while running, everything once it holds. */
   private advance(events: readonly TraceEventLike[]): void {
     const s = this.session;
-    if (this.pendingStep && s.phase !== "running") {
+    // a step under way shows nothing until it holds, then one event more: a frame drawn between
+    // its tasks (a busy machine draws fewer of them, later) must not show what it ran meanwhile
+    if (this.pendingStep && s.phase === "running") return;
+    if (this.pendingStep) {
       this.pendingStep = false;
       if (this.shown < events.length) this.shown++;
       this.revealT = events[this.shown - 1]?.t ?? 0;

@@ -7,6 +7,7 @@
 
 import type { FlightAt } from "../cluster-model.ts";
 import { readablePayload } from "../readable.ts";
+import type { Badge } from "./availability.ts";
 import { attrs, groupColour, groupLetter, svg } from "./dom.ts";
 
 export interface Point {
@@ -38,6 +39,10 @@ export interface NodeLook {
   selected: boolean;
   /** part 5: a leader reported that this node lost data it had acknowledged (`data.lost`) */
   lost: string | null;
+  /** part 6 (§9.6): the pre-vote it asks for: the would-be term, the would-be votes held */
+  prevote: { term: number; votes: number; of: number } | null;
+  /** part 6: what else it is doing, as short badges with their words for the tooltip */
+  badges: Badge[];
 }
 
 /** A group of a split network: the box its nodes stand in. */
@@ -116,6 +121,7 @@ export class NodeGlyph {
   private readonly term = svg("text", "term");
   private readonly role = svg("text", "role");
   private readonly below = svg("text", "below");
+  private readonly badges = svg("text", "badges");
   private readonly votes = svg("g", "votes");
   private readonly tip = svg("title");
 
@@ -127,7 +133,7 @@ export class NodeGlyph {
     this.r = r;
     this.root = svg("g", "node", { "data-node": id, tabindex: 0, role: "button" });
     this.root.append(this.tip, this.cutRing, this.circle, this.track, this.timer, this.votes);
-    this.root.append(this.name, this.term, this.role, this.below);
+    this.root.append(this.name, this.term, this.role, this.below, this.badges);
     attrs(this.circle, { r, cx: 0, cy: 0 });
     attrs(this.cutRing, { r: r + 9, cx: 0, cy: 0 });
     attrs(this.track, { r: r + 4, cx: 0, cy: 0 });
@@ -135,6 +141,7 @@ export class NodeGlyph {
     attrs(this.term, { x: 0, y: -2 });
     attrs(this.role, { x: 0, y: 12 });
     attrs(this.below, { x: 0, y: r + 18 });
+    attrs(this.badges, { x: 0, y: r + 31 });
     this.name.textContent = `n${id}`;
   }
 
@@ -145,9 +152,12 @@ export class NodeGlyph {
     if (look.blamed) classes.push("blamed");
     if (look.selected) classes.push("selected");
     if (look.lost !== null) classes.push("lost");
+    if (look.prevote !== null && !look.dead) classes.push("precandidate");
     attrs(this.root, { class: classes.join(" "), transform: `translate(${at.x} ${at.y})` });
     this.term.textContent = look.dead ? "✝" : `T${look.term ?? "?"}`;
-    this.role.textContent = ROLE_WORD[state] ?? state;
+    this.role.textContent =
+      look.prevote !== null && !look.dead ? "pre-vote" : (ROLE_WORD[state] ?? state);
+    this.badges.textContent = look.dead ? "" : look.badges.map((b) => b.text).join(" · ");
     this.below.textContent = look.dead
       ? (look.why ?? "down")
       : look.lost !== null
@@ -160,12 +170,21 @@ export class NodeGlyph {
       class: look.timer?.exact ? "timer exact" : "timer",
     });
     attrs(this.track, { class: look.timer === null ? "timer-track off" : "timer-track" });
-    this.drawVotes(look.votes);
+    this.drawVotes(
+      look.votes ??
+        (look.prevote === null || look.dead
+          ? null
+          : {
+              held: Array.from({ length: look.prevote.votes }, () => look.id),
+              of: look.prevote.of,
+            }),
+      look.votes === null && look.prevote !== null,
+    );
     this.tip.textContent = tooltip(look);
   }
 
   /** A candidate's votes: a dot per node of the cluster, filled for each vote it holds. */
-  private drawVotes(votes: NodeLook["votes"]): void {
+  private drawVotes(votes: NodeLook["votes"], pre = false): void {
     if (votes === null) {
       this.votes.replaceChildren();
       return;
@@ -173,7 +192,7 @@ export class NodeGlyph {
     // a row of dots above the term: filled for each vote held, hollow for the others
     const gap = Math.min(8, (this.r * 1.3) / Math.max(1, votes.of - 1));
     const dots = Array.from({ length: votes.of }, (_, i) =>
-      svg("circle", i < votes.held.length ? "vote held" : "vote", {
+      svg("circle", `vote${i < votes.held.length ? " held" : ""}${pre ? " pre" : ""}`, {
         cx: (i - (votes.of - 1) / 2) * gap,
         cy: -this.r * 0.58,
         r: 2.6,
@@ -193,6 +212,13 @@ function tooltip(look: NodeLook): string {
   if (look.timer !== null) lines.push(look.timer.words);
   if (look.votes !== null)
     lines.push(`votes held: ${look.votes.held.map((id) => `n${id}`).join(", ")}`);
+  if (look.prevote !== null) {
+    lines.push(
+      `asks for pre-votes (§9.6): would a majority vote for it in term ${look.prevote.term}? ` +
+        `${look.prevote.votes} of ${look.prevote.of} would, itself included; its term stays until a majority would`,
+    );
+  }
+  for (const badge of look.badges) lines.push(badge.words);
   return lines.join("\n");
 }
 
@@ -252,7 +278,7 @@ export function drawCuts(
 export class FlightGlyph {
   readonly root: SVGGElement;
   private readonly track = svg("line", "track");
-  private readonly dot: SVGCircleElement | SVGRectElement;
+  private readonly dot: SVGCircleElement | SVGRectElement | SVGPolygonElement;
   private readonly mark = svg("text", "mark");
   private readonly label = svg("text", "label");
   private readonly tip = svg("title");
@@ -264,14 +290,18 @@ export class FlightGlyph {
     if (f.late) classes.push("late");
     if (f.duplicate) classes.push("duplicate");
     if (f.how === "dropped") classes.push("doomed");
+    // part 6 (§3.10): the RequestVote of a transfer's target, which voters' leases let through
+    if (f.rpc === "RequestVote" && f.payload.leadershipTransfer === true) classes.push("transfer");
     this.root = svg("g", classes.join(" "), { "data-msg": f.msg, tabindex: 0, role: "button" });
     const square = f.rpc === "InstallSnapshot";
     this.dot = square
       ? svg("rect", "dot", { width: 14, height: 14, rx: 2 })
-      : svg("circle", "dot", { r: f.heartbeat ? 4 : 7 });
+      : f.rpc === "TimeoutNow"
+        ? svg("polygon", "dot", { points: "0,-9 8,0 0,9 -8,0" })
+        : svg("circle", "dot", { r: f.heartbeat ? 4 : 7 });
     this.root.append(this.tip, this.track, this.dot, this.mark, this.label);
     this.mark.textContent = replyMark(at);
-    this.label.textContent = square && f.type === "request" ? chunkLabel(f.payload) : "";
+    this.label.textContent = flightLabel(f);
     const where =
       f.how === "dropped" ? ` — dropped: ${f.reason}` : f.late ? " — late: its call is over" : "";
     this.tip.textContent =
@@ -291,6 +321,8 @@ export class FlightGlyph {
     attrs(this.track, { x1: from.x, y1: from.y, x2: to.x, y2: to.y });
     if (this.dot instanceof SVGRectElement) {
       attrs(this.dot, { x: (x - 7).toFixed(1), y: (y - 7).toFixed(1) });
+    } else if (this.dot instanceof SVGPolygonElement) {
+      attrs(this.dot, { transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})` });
     } else attrs(this.dot, { cx: x.toFixed(1), cy: y.toFixed(1) });
     attrs(this.mark, { x: x.toFixed(1), y: (y + 3.5).toFixed(1) });
     attrs(this.label, { x: (x + 10).toFixed(1), y: (y - 8).toFixed(1) });
@@ -299,6 +331,30 @@ export class FlightGlyph {
       this.root.style.opacity = String(Math.max(0.15, 1 - fallen));
     }
     this.root.classList.toggle("falling", at.falling);
+  }
+}
+
+/**
+ * What a message says beside its dot, where its kind alone would not: an InstallSnapshot
+ * chunk's place, part 6's pre-votes (`pre T5`, told apart from real votes), a transfer's
+ * RequestVote, TimeoutNow, and a follower's ReadIndex and the read index its leader answers.
+ */
+function flightLabel(f: FlightAt["flight"]): string {
+  const { rpc, type, payload } = f;
+  const request = type === "request";
+  switch (rpc) {
+    case "InstallSnapshot":
+      return request ? chunkLabel(payload) : "";
+    case "PreVote":
+      return request ? `pre T${payload.term}` : "pre";
+    case "RequestVote":
+      return request && payload.leadershipTransfer === true ? "transfer" : "";
+    case "TimeoutNow":
+      return request ? "TimeoutNow" : "";
+    case "ReadIndex":
+      return request ? "read?" : payload.success === true ? `read ≤[${payload.readIndex}]` : "";
+    default:
+      return "";
   }
 }
 

@@ -37,6 +37,7 @@ import { ClusterModel, type FlightAt } from "../cluster-model.ts";
 import { describe } from "../describe.ts";
 import type { Lane } from "../model.ts";
 import type { TraceEvent } from "../trace.ts";
+import { availabilityBadges } from "./availability.ts";
 import {
   CLIENT_ROW,
   drawCuts,
@@ -234,7 +235,16 @@ export class ClusterView {
         blamed: this.blamed.has(id),
         selected: this.selected === id,
         lost: this.lostWords(id, index),
+        prevote: null,
+        badges: [],
       };
+      const node = state.get(id);
+      if (node !== undefined && !lane.dead) {
+        const { prevote } = node;
+        look.prevote =
+          prevote === undefined || lane.role !== "follower" ? null : { ...prevote, of: ids.length };
+        look.badges = availabilityBadges(node, lane.role, t, this.model.availability?.leaseMs);
+      }
       glyph.update(look, at.get(id)!);
     }
   }
@@ -254,17 +264,22 @@ export class ClusterView {
   private timerOf(id: number, index: number, t: number): NodeLook["timer"] {
     const run = this.model.timerAt(id, index);
     if (run === null) return null;
+    // part 6's drift: a node's timers run on its own clock, `rate` of its ms to each of the trace's
+    const rate = this.model.stateAt(index).get(id)?.clockRate ?? 1;
+    const own = rate === 1 ? "" : ` on its own clock, which runs ×${rate}`;
     if (run.fired !== null) {
       const left = Math.max(0, run.fired.t - t);
-      const words = `election timer: fires in ${round(left)} ms (a ${run.fired.afterMs} ms timeout)`;
-      return { left: left / run.fired.afterMs, exact: true, words };
+      // the trace's time it ran: its timeout on the node's clock, whatever rate that clock ran at
+      const span = run.fired.t - run.start.t || run.fired.afterMs;
+      const words = `election timer: fires in ${round(left)} ms (a ${run.fired.afterMs} ms timeout${own})`;
+      return { left: left / span, exact: true, words };
     }
     const [min, max] = this.model.range();
     const since = Math.max(0, t - run.start.t);
     const words =
-      `election timer: reset ${round(since)} ms ago; it fires ${min}–${max} ms after a reset ` +
+      `election timer: reset ${round(since)} ms ago; it fires ${min}–${max} ms after a reset${own} ` +
       "(this one was reset again before it fired, so the trace does not say exactly when)";
-    return { left: 1 - since / max, exact: false, words };
+    return { left: 1 - (since * rate) / max, exact: false, words };
   }
 
   private drawFlights(index: number, t: number, at: Map<number, Point>, r: number): void {

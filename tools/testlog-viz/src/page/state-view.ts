@@ -15,6 +15,7 @@ import {
   type NodeState,
   StateReplay,
 } from "../state.ts";
+import { availabilityBadges } from "./availability.ts";
 import { el, groupColour, groupLetter, termTint } from "./dom.ts";
 
 /** Logs longer than this are drawn as thin bars without the term written in each. */
@@ -45,9 +46,15 @@ export class StateView {
       `${this.data.columns[row[R.COLUMN]]} ${this.data.kinds[row[R.KIND]]}: `,
       text.length > 160 ? `${text.slice(0, 159)}…` : text,
     );
-    const nodes = this.data.nodes.map((id, column) =>
-      nodeLine(id, lanes[column], state.get(id), before?.get(id), this.data.logs),
-    );
+    const nodes = this.data.nodes.map((id, column) => {
+      const line = nodeLine(id, lanes[column], state.get(id), before?.get(id), this.data.logs);
+      const lane = lanes[column];
+      const node = state.get(id);
+      if (this.data.availability !== null && node !== undefined && lane !== undefined && !lane[3]) {
+        line.append(...availabilityOf(node, lane[0], row[R.T], this.data.availability.leaseMs));
+      }
+      return line;
+    });
     this.root.replaceChildren(heading, networkLine(this.data.nodes, lanes), ...nodes);
     this.root.dataset.row = String(i);
     this.previous = { row: i, state };
@@ -64,6 +71,41 @@ export class StateView {
     );
     delete this.root.dataset.row;
   }
+}
+
+/**
+ * Part 6's state of a live node, each its own field: a pre-vote it asks for, the leader it knows
+ * and its lease, the transfer it runs, its reads, its clock's rate, a leader's write in flight.
+ */
+function availabilityOf(
+  node: NodeState,
+  role: string,
+  t: number,
+  leaseMs: number | null,
+): (string | HTMLElement)[] {
+  const fields: HTMLElement[] = [];
+  if (node.prevote !== undefined && role === "follower") {
+    const { term, votes } = node.prevote;
+    const span = el("span", "prevote", `pre-vote T${term}: ${votes} would vote`);
+    span.title = `asks for pre-votes (§9.6): would a majority vote for it in term ${term}? Its term and vote do not change until one would`;
+    fields.push(span);
+  }
+  if (node.leader !== undefined && role !== "leader") {
+    fields.push(el("span", "leader-known", `leader n${node.leader.id}`));
+  }
+  for (const badge of availabilityBadges(node, role, t, leaseMs)) {
+    const span = el("span", "p6", badge.text === "lease" ? leaseText(node, t) : badge.text);
+    span.title = badge.words;
+    fields.push(span);
+  }
+  return fields.flatMap((f) => [" ", f]);
+}
+
+/** The lease in a few words: how long ago its node heard from the leader (by its own clock). */
+function leaseText(node: NodeState, t: number): string {
+  const heard = node.leader?.heardAt;
+  if (heard === null || heard === undefined) return "lease (leads)";
+  return `lease (heard ${Math.round((t - heard) * (node.clockRate ?? 1))} ms ago)`;
 }
 
 /** Which nodes reach which while the network is split; who is cut off or stopped. */
