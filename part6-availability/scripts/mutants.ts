@@ -407,6 +407,27 @@ const MUTANTS: Mutant[] = [
       "only by rare luck: an answer sent before the read arrived must reach a leader deposed since, after a newer leader committed; rules-availability.test.ts pins it",
   },
   {
+    name: "lease-read-ignores-the-drift-bound",
+    rule: "§6.4.1: the lease is an election timeout divided by (1 + clockDriftBound)",
+    find: "    return start + this.config.electionTimeoutMinMs / (1 + this.config.clockDriftBound);",
+    replace: "    return start + this.config.electionTimeoutMinMs;",
+    chaosCannotReach: "chaos reads by ReadIndex only; rules-availability.test.ts pins the lease",
+  },
+  {
+    name: "lease-read-during-a-transfer",
+    rule: "§6.4.1 with §3.10: a transfer's target may be elected despite the vote lease",
+    find: "      this.transfer === null &&\n",
+    replace: "",
+    chaosCannotReach: "chaos reads by ReadIndex only; rules-availability.test.ts pins the lease",
+  },
+  {
+    name: "lease-read-without-check-quorum",
+    rule: "§6.4.1: without CheckQuorum's vote lease a leader has no lease",
+    find: "    if (!this.config.checkQuorum) return 0;\n",
+    replace: "",
+    chaosCannotReach: "chaos reads by ReadIndex only; rules-availability.test.ts pins the lease",
+  },
+  {
     name: "leader-counts-itself-before-durable",
     rule: "§10.2.1: the leader counts itself toward a majority only once its write is durable",
     find: "      const own = this.durableIndex >= n ? 1 : 0;",
