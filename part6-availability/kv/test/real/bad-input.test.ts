@@ -247,8 +247,9 @@ const cases: [string, (string | Buffer)[], number][] = [
 
 describeReal("real nodes: bad input", () => {
   test("gets a 4xx with a JSON error, and every node still serves afterwards", async (ctx) => {
-    // A slow request is cut after these: long enough for every other case to be sent whole.
-    const [headers, request] = [1000 * PATIENCE, 2000 * PATIENCE].map(String) as [string, string];
+    // A slow request is cut after these: long enough for every other case, all sent at once, to
+    // be read whole by a node on a busy machine (with 1 and 2 s, one at load 20 cut them all).
+    const [headers, request] = [3000 * PATIENCE, 6000 * PATIENCE].map(String) as [string, string];
     const cluster = await RealCluster.start(ctx, {
       nodes: 3,
       flags: ["--http-headers-timeout", headers, "--http-request-timeout", request],
