@@ -601,7 +601,7 @@ function deathWords(e: TraceEvent): string {
     case "halt":
       return `halted: ${e.details.reason}`;
     case "fault":
-      return "killed by the test";
+      return e.details.action === "stop" ? "stopped by the test" : "killed by the test";
     case "role":
       return e.details.reason;
     default:

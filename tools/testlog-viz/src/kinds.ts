@@ -2,19 +2,19 @@
 // sentences. It reads the newest part's: part6-availability's Raft core (part 5's kinds, which
 // hold parts 1-3's and log compaction and InstallSnapshot, plus PreVote, the vote lease,
 // leadership transfer with TimeoutNow, ReadIndex, the leader's background write and the clock
-// drift fault) and, until part 6's own store lands, part 5's key/value store's clients and real
-// processes (part5-snapshots/kv, part 4's store with sessions opened first and answers "opened"
-// and "session-expired"). Traces of earlier parts use a subset of these kinds and
+// drift fault) and part 6's key/value store's clients and real processes (part6-availability/kv:
+// part 4's store with sessions opened first and answers "opened" and "session-expired", and a
+// test's faults that stop a node cleanly or transfer its leadership). Traces of earlier parts use a subset of these kinds and
 // fields, so they read the same way. Pointing the viz at a later part means changing the imports
 // below; tsc then names every kind the new part adds, and each needs one line in `specs`.
 //
 // Nothing the viz reads from an event is trusted before `isKnown` has checked it against the
 // spec of its kind: a trace is a file, and a file can say anything.
 
-import { describeCommand, type KvCommand } from "part5-snapshots/kv/kv/commands";
+import { describeCommand, type KvCommand } from "part6-availability/kv/kv/commands";
 // The key/value store's trace: its clients' kinds and its real processes'. Its Raft kinds are
 // its part's core's, imported below as the core's own.
-import * as kv from "part5-snapshots/kv/trace";
+import * as kv from "part6-availability/kv/trace";
 import * as core from "part6-availability/trace";
 
 /** Every kind of the newest part: the Raft core's, the clients' and the real processes'. */
@@ -216,6 +216,8 @@ const specs: { [K in Kind]: Spec } = {
   "read.index": { read: int, readIndex: int },
   "read.ready": { read: int, readIndex: int },
   "read.fail": { read: int, reason: str },
+  // a read the leader answers on its lease (§6.4.1), without a heartbeat round
+  "read.lease": { readIndex: int, expiresInMs: num },
   send: message({ to: int }),
   deliver: message({ from: int, duplicate: opt(oneOf(true)), late: opt(oneOf(true)) }),
   drop: message({ to: int, reason: oneOf("lost", "link cut", "receiver dead") }),
@@ -279,7 +281,10 @@ const specs: { [K in Kind]: Spec } = {
   "process.exit": { pid: int, code: nullable(int), signal: nullable(str), expected: bool },
   "process.restart": { pid: int },
   faults: { drop: list(int) },
-  fault: { action: oneOf("kill", "restart", "pause", "resume", "cut", "heal"), node: int },
+  fault: {
+    action: oneOf("kill", "stop", "restart", "pause", "resume", "cut", "heal", "transfer"),
+    node: int,
+  },
 };
 
 const specOf = new Map<string, Spec>(Object.entries(specs));

@@ -1,5 +1,5 @@
-// The parts' sources that the page imports for the trace's kinds and sentences (part5-snapshots'
-// trace.ts, part4-kv's trace.ts and kv/commands.ts, part3's trace.ts and the files whose types
+// The parts' sources that the page imports for the trace's kinds and sentences (part6-availability's
+// trace.ts, its store's trace.ts and kv/commands.ts and the files whose types
 // they name) mention three Node globals in code the page never runs: Buffer.byteLength (checking
 // a client's request) and setImmediate with clearImmediate (the simulated clock queues its steps
 // with arguments and clears those a run does not use). Declared here, as narrowly as those files
