@@ -78,6 +78,7 @@ describe("liveness measured from the trace", () => {
     expect(report.available).toBeLessThanOrEqual(1 - (2000 - windowMs) / (end - from));
     expect(report.longestGapMs).toBe(gap.to - gap.from);
     expect(report.recoveries).toEqual([{ cause: "heal", at: healAt, afterMs: gap.to - healAt }]);
+    expect(meter.stableAfter(cutAt, end)).toBe(gap.to - cutAt);
   });
 
   test("a leader that every node follows but that never commits: never available", async () => {
@@ -90,6 +91,7 @@ describe("liveness measured from the trace", () => {
     const report = meter.report(cluster.clock.now());
     expect(report.available).toBe(0);
     expect(report.gaps).toEqual([{ from: 0, to: cluster.clock.now() }]);
+    expect(meter.stableAfter(0, cluster.clock.now())).toBeNull();
   });
 
   test("a leader lost, then its crash-stop recovered from: the recovery is counted from the loss", async () => {

@@ -113,10 +113,7 @@ export class LivenessMeter {
 
   /** The report for [fromMs, toMs] (default: from the start to the last event). */
   report(toMs = this.lastT, fromMs = this.startT): LivenessReport {
-    this.advanceTo(toMs);
-    // The gap under way, if any, is open: the cluster does not serve at `toMs` either.
-    const all = [...this.gapsSeen];
-    if (this.gapStart !== null) all.push({ from: this.gapStart, to: Number.POSITIVE_INFINITY });
+    const all = this.gapsUntil(toMs);
     const gaps = all
       .map((g) => ({ from: Math.max(g.from, fromMs), to: Math.min(g.to, toMs) }))
       .filter((g) => g.to > g.from);
@@ -134,6 +131,19 @@ export class LivenessMeter {
       longestGapMs: gaps.reduce((longest, g) => Math.max(longest, g.to - g.from), 0),
       recoveries,
     };
+  }
+
+  /** From `at`, the time to a stable serving cluster by `toMs` (default: the last event), or null. */
+  stableAfter(at: number, toMs = this.lastT): number | null {
+    return timeToStable(this.gapsUntil(toMs), at, toMs, this.options.stableMs);
+  }
+
+  /** Every gap so far, in time order; the one under way, if any, is open (it has no end yet). */
+  private gapsUntil(toMs: number): Interval[] {
+    this.advanceTo(toMs);
+    const all = [...this.gapsSeen];
+    if (this.gapStart !== null) all.push({ from: this.gapStart, to: Number.POSITIVE_INFINITY });
+    return all;
   }
 
   /** The node's view, after the event: with a new role or term, it starts counting afresh. */
