@@ -114,14 +114,24 @@ export async function runChaos(
   // apply them all. It goes to whoever leads, again if leadership changes before it commits.
   const committed = await cluster.one("settled", cluster.ids.length, true);
   const highestTerm = Math.max(...cluster.ids.map((id) => cluster.state(id).currentTerm));
-  const { recoveries } = meter.report(cluster.clock.now(), start);
+  const liveness = chaosLiveness(meter, start, faultsEnd, cluster.clock.now());
+  return { ...duringFaults, faults, highestTerm, submitted, committed, liveness };
+}
+
+/** What `meter` measured of a run: over the faults' stretch, and each recovery to `end`. */
+export function chaosLiveness(
+  meter: LivenessMeter,
+  start: number,
+  faultsEnd: number,
+  end: number,
+): ChaosLiveness {
+  const { recoveries } = meter.report(end, start);
   const heal = recoveries.findLast((r) => r.cause === "heal" && r.at === faultsEnd);
-  const liveness = {
+  return {
     duringFaults: meter.report(faultsEnd, start),
     recoveries,
     afterHealMs: heal?.afterMs ?? null,
   };
-  return { ...duringFaults, faults, highestTerm, submitted, committed, liveness };
 }
 
 /**

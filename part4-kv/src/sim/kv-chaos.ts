@@ -24,6 +24,7 @@ import type { Timer } from "part3-persistence/clock";
 import type { SeededRandom } from "part3-persistence/random";
 import {
   type ChaosLiveness,
+  chaosLiveness,
   chaosNetwork,
   countFaults,
   crashSomeSaves,
@@ -140,13 +141,7 @@ export async function runKvChaos(
   };
   await cluster.settle(Promise.all(clients.map(readAll)));
   tally.completed += clients.length * keys.length;
-  const { recoveries } = meter.report(cluster.clock.now(), start);
-  const heal = recoveries.findLast((r) => r.cause === "heal" && r.at === faultsEnd);
-  const liveness = {
-    duringFaults: meter.report(faultsEnd, start),
-    recoveries,
-    afterHealMs: heal?.afterMs ?? null,
-  };
+  const liveness = chaosLiveness(meter, start, faultsEnd, cluster.clock.now());
   return { ...duringFaults, ...tally, liveness };
 }
 
