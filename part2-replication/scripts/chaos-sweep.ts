@@ -3,7 +3,8 @@
 // every check the chaos test (test/chaos.test.ts) makes under a chosen seed: safety and
 // conformance on every event, the scenario's own checks (the cluster settles, every entry
 // everywhere), the harness's budget of virtual time and timers, and no virtual timer left after
-// shutdown. A failing run prints the command that replays it under the test runner.
+// shutdown. A failing run prints the command that replays it under the test runner. The summary
+// ends with the runs' liveness (src/sim/liveness.ts).
 //
 //   pnpm --filter part2-replication test:chaos 10000              seeds 1..10000, 3, 4 and 5 nodes
 //   pnpm --filter part2-replication test:chaos 500 --from 7001 --sizes 5
@@ -13,7 +14,7 @@ import { chaosNetwork, runChaos } from "../src/sim/chaos.ts";
 import { SimCluster } from "../src/sim/cluster.ts";
 import { budgeted } from "../test/budget.ts";
 import { renderCommand, replayCommand, type TestId } from "../test/replay.ts";
-import { type Scenario, sweep } from "./sweep.ts";
+import { type RunLiveness, type Scenario, sweep } from "./sweep.ts";
 
 /** The chaos test on `size` nodes, as test/chaos.test.ts names it. */
 function chaosTest(size: number): TestId {
@@ -37,13 +38,20 @@ export const scenario: Scenario = {
     const cluster = new BudgetedCluster(size, { seed, network: chaosNetwork });
     cluster.tracer.keep = false;
     cluster.startNodes();
+    let liveness: RunLiveness;
     try {
-      await runChaos(cluster, cluster.randomStream());
+      const { duringFaults, recoveries } = (await runChaos(cluster, cluster.randomStream()))
+        .liveness;
+      liveness = {
+        available: duringFaults.available,
+        recoveries: recoveries.map((r) => r.afterMs),
+      };
     } finally {
       if (!cluster.ranAway) await cluster.shutdown();
     }
     const pending = cluster.clock.pendingTimers();
     if (pending > 0) throw new Error(`${pending} virtual timers still pending after shutdown`);
+    return liveness;
   },
   replay: (seed, size) => ({
     replay: replayCommand(chaosTest(size), seed),

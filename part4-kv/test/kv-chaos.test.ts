@@ -7,7 +7,10 @@
 // the harness checks the whole history with lincheck when the test ends. Under `pnpm test` each
 // size runs seeds 1 to 3, and the trace of the three runs must show that the faults did their
 // work; a chosen seed (RAFT_SEED, or the seed sweep) runs alone, and may draw a quiet run.
+// Each run prints its liveness (src/sim/liveness.ts of part3-persistence), and a stable leader
+// must come after the final heal.
 
+import { describeLiveness } from "part3-persistence/sim/liveness";
 import { describe, expect } from "vitest";
 import { type KvChaosSummary, kvChaosCluster, runKvChaos } from "../src/sim/kv-chaos.ts";
 import { Cluster, chosenSeed, test } from "./harness.ts";
@@ -19,14 +22,21 @@ describe("key/value chaos", () => {
       const runs: KvChaosSummary[] = [];
       for (const seed of chosen === undefined ? [1, 2, 3] : [chosen]) {
         const cluster = Cluster.start(n, { seed, ...kvChaosCluster });
-        runs.push(await runKvChaos(cluster, cluster.randomStream()));
+        const run = await runKvChaos(cluster, cluster.randomStream());
+        runs.push(run);
+        const { duringFaults, afterHealMs } = run.liveness;
+        console.log(
+          `key/value chaos, ${n} nodes, seed ${seed}: ${describeLiveness(duringFaults)} of faults; a stable leader ${afterHealMs} ms after the final heal`,
+        );
+        expect(afterHealMs).not.toBeNull();
       }
       if (chosen !== undefined) return;
       // What the trace shows the faults did while they went on, over the three runs: links that
       // changed, crashes (some in a save) and restarts, leaders deposed and elected again,
       // replies that came back too late, clients cut off from nodes and back; and operations
       // that went through all the same, during the faults, not only the reads at the end.
-      const total = (count: keyof KvChaosSummary) => runs.reduce((sum, run) => sum + run[count], 0);
+      const total = (count: Exclude<keyof KvChaosSummary, "liveness">) =>
+        runs.reduce((sum, run) => sum + run[count], 0);
       expect(total("networkChanges")).toBeGreaterThanOrEqual(5);
       expect(total("crashes") + total("halts")).toBeGreaterThanOrEqual(3);
       expect(total("restarts")).toBeGreaterThanOrEqual(3);

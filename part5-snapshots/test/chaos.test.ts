@@ -7,9 +7,12 @@
 // leader that every node follows, and every committed entry on every node. Under `pnpm test` each
 // size runs seeds 1 to 3, and the trace of the three runs must show that the faults did their
 // work; a chosen seed (RAFT_SEED, or the seed sweep) runs alone, and may draw a quiet run.
+// Each run prints its liveness (src/sim/liveness.ts), and a stable leader must come after the
+// final heal.
 
 import { describe, expect } from "vitest";
 import { type ChaosSummary, chaosNetwork, type FaultCounts, runChaos } from "../src/sim/chaos.ts";
+import { describeLiveness } from "../src/sim/liveness.ts";
 import { Cluster, chosenSeed, test } from "./harness.ts";
 
 describe("chaos", () => {
@@ -19,7 +22,13 @@ describe("chaos", () => {
       const runs: ChaosSummary[] = [];
       for (const seed of chosen === undefined ? [1, 2, 3] : [chosen]) {
         const cluster = Cluster.start(n, { seed, network: chaosNetwork });
-        runs.push(await runChaos(cluster, cluster.randomStream()));
+        const run = await runChaos(cluster, cluster.randomStream());
+        runs.push(run);
+        const { duringFaults, afterHealMs } = run.liveness;
+        console.log(
+          `chaos, ${n} nodes, seed ${seed}: ${describeLiveness(duringFaults)} of faults; a stable leader ${afterHealMs} ms after the final heal`,
+        );
+        expect(afterHealMs).not.toBeNull();
       }
       if (chosen !== undefined) return;
       // What the trace shows the faults did (counted while they went on), over the three runs:

@@ -4,11 +4,15 @@
 // only by luck: replies that arrive after the election they answer (slow links and an RPC
 // timeout longer than an election), partitions into several groups, one-way cuts, loss,
 // duplication and long reordering, all at once. The seed sweep runs it under many seeds.
+// It measures liveness too (liveness.ts), from the trace: the share of the faults' stretch during
+// which a majority follows a leader, and the time from each heal, reconnection or loss of a
+// leader to a stable leader that a majority follows (part 1 has no log: nothing to commit).
 
 import type { NodeId } from "../raft.ts";
 import type { SeededRandom } from "../random.ts";
 import type { NetworkView } from "../trace.ts";
 import type { SimCluster } from "./cluster.ts";
+import { LivenessMeter, type LivenessReport, type Recovery } from "./liveness.ts";
 import type { NetworkConfig } from "./network.ts";
 
 /** The network a chaos cluster starts with: unreliable, and slow enough for late replies. */
@@ -46,6 +50,16 @@ export interface ChaosSummary extends FaultCounts {
   /** Faults drawn, one per pass of the loop; some change nothing (reconnecting a connected node). */
   faults: number;
   highestTerm: number;
+  /** Liveness from the trace: over the faults' stretch, and each recovery to the end of the run. */
+  liveness: ChaosLiveness;
+}
+
+export interface ChaosLiveness {
+  duringFaults: LivenessReport;
+  /** After each heal, reconnection or lost leader, the final heal included, to the end of the run. */
+  recoveries: Recovery[];
+  /** From the final heal; null if no leader that a majority follows came. */
+  afterHealMs: number | null;
 }
 
 /** Runs the scenario on a started cluster; throws at the first violation or if it never settles. */
@@ -55,6 +69,9 @@ export async function runChaos(
   options: ChaosOptions = defaultChaosOptions,
 ): Promise<ChaosSummary> {
   const counts = countFaults(cluster);
+  const start = cluster.clock.now();
+  const meter = new LivenessMeter(cluster.ids.length, {}, start);
+  cluster.tracer.subscribe((e) => meter.observe(e));
   let faults = 0;
   const end = cluster.clock.now() + options.durationMs;
   while (cluster.clock.now() < end) {
@@ -67,10 +84,28 @@ export async function runChaos(
     "chaos over: every link heals, no message is lost from now on; the cluster must settle",
   );
   cluster.network.makeReliable();
+  const faultsEnd = cluster.clock.now();
   cluster.heal();
   await cluster.checkSettled(options.settleMs);
   const highestTerm = Math.max(...cluster.ids.map((id) => cluster.state(id).currentTerm));
-  return { ...duringFaults, faults, highestTerm };
+  const liveness = chaosLiveness(meter, start, faultsEnd, cluster.clock.now());
+  return { ...duringFaults, faults, highestTerm, liveness };
+}
+
+/** What `meter` measured of a run: over the faults' stretch, and each recovery to `end`. */
+export function chaosLiveness(
+  meter: LivenessMeter,
+  start: number,
+  faultsEnd: number,
+  end: number,
+): ChaosLiveness {
+  const { recoveries } = meter.report(end, start);
+  const heal = recoveries.findLast((r) => r.cause === "heal" && r.at === faultsEnd);
+  return {
+    duringFaults: meter.report(faultsEnd, start),
+    recoveries,
+    afterHealMs: heal?.afterMs ?? null,
+  };
 }
 
 /**

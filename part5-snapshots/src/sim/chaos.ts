@@ -7,11 +7,15 @@
 // only by luck: replies that arrive after the election they answer (slow links and an RPC
 // timeout longer than an election), partitions into several groups, one-way cuts, loss,
 // duplication and long reordering, all at once. The seed sweep runs it under many seeds.
+// It measures liveness too (liveness.ts), from the trace: the share of the faults' stretch during
+// which a client's operation could complete, and the time from each heal, reconnection or loss
+// of a leader to a stable leader that a majority follows and that commits.
 
 import type { NodeId } from "../raft.ts";
 import type { SeededRandom } from "../random.ts";
 import type { NetworkView } from "../trace.ts";
 import type { SimCluster } from "./cluster.ts";
+import { LivenessMeter, type LivenessReport, type Recovery } from "./liveness.ts";
 import type { NetworkConfig } from "./network.ts";
 
 /** The network a chaos cluster starts with: unreliable, and slow enough for late replies. */
@@ -58,6 +62,16 @@ export interface ChaosSummary extends FaultCounts {
   /** Commands submitted (to every leader at the time), and entries committed in the end. */
   submitted: number;
   committed: number;
+  /** Liveness from the trace: over the faults' stretch, and each recovery to the end of the run. */
+  liveness: ChaosLiveness;
+}
+
+export interface ChaosLiveness {
+  duringFaults: LivenessReport;
+  /** After each heal, reconnection or lost leader, the final heal included, to the end of the run. */
+  recoveries: Recovery[];
+  /** From the final heal; null if no leader that a majority follows, and that commits, came. */
+  afterHealMs: number | null;
 }
 
 /** Runs the scenario on a started cluster; throws at the first violation or if it never settles. */
@@ -67,6 +81,9 @@ export async function runChaos(
   options: ChaosOptions = defaultChaosOptions,
 ): Promise<ChaosSummary> {
   const counts = countFaults(cluster);
+  const start = cluster.clock.now();
+  const meter = new LivenessMeter(cluster.ids.length, {}, start);
+  cluster.tracer.subscribe((e) => meter.observe(e));
   let faults = 0;
   let submitted = 0;
   crashSomeSaves(cluster, random.fork());
@@ -90,13 +107,31 @@ export async function runChaos(
     if (cluster.state(id).role === "dead") cluster.restart(id);
   }
   cluster.network.makeReliable();
+  const faultsEnd = cluster.clock.now();
   cluster.heal();
   await cluster.checkSettled(options.settleMs);
   // An entry of the leader's term commits every earlier one (§5.4.2), and every node must then
   // apply them all. It goes to whoever leads, again if leadership changes before it commits.
   const committed = await cluster.one("settled", cluster.ids.length, true);
   const highestTerm = Math.max(...cluster.ids.map((id) => cluster.state(id).currentTerm));
-  return { ...duringFaults, faults, highestTerm, submitted, committed };
+  const liveness = chaosLiveness(meter, start, faultsEnd, cluster.clock.now());
+  return { ...duringFaults, faults, highestTerm, submitted, committed, liveness };
+}
+
+/** What `meter` measured of a run: over the faults' stretch, and each recovery to `end`. */
+export function chaosLiveness(
+  meter: LivenessMeter,
+  start: number,
+  faultsEnd: number,
+  end: number,
+): ChaosLiveness {
+  const { recoveries } = meter.report(end, start);
+  const heal = recoveries.findLast((r) => r.cause === "heal" && r.at === faultsEnd);
+  return {
+    duringFaults: meter.report(faultsEnd, start),
+    recoveries,
+    afterHealMs: heal?.afterMs ?? null,
+  };
 }
 
 /**
