@@ -7,7 +7,8 @@
 // scenario of its own).
 //
 // Each worker loads tsx, then the scenario's module, and runs whatever (seed, size) the main
-// thread sends it; the main thread only hands out work and reports.
+// thread sends it; the main thread only hands out work and reports. A run may say how live the
+// cluster was (src/sim/liveness.ts); the summary then sums that up over all the runs.
 
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -23,10 +24,21 @@ export interface Scenario {
   what: string;
   /** The cluster sizes each seed runs on, unless --sizes says otherwise. */
   sizes: readonly number[];
-  /** Runs the scenario once; throws, first line saying what went wrong, if the run fails. */
-  run(seed: number, size: number): Promise<void>;
+  /**
+   * Runs the scenario once; throws, first line saying what went wrong, if the run fails. It may
+   * return the run's liveness, for the summary.
+   */
+  run(seed: number, size: number): Promise<RunLiveness | undefined>;
   /** The commands that replay this run alone under the test runner, and render its timeline. */
   replay(seed: number, size: number): { replay: string; timeline: string };
+}
+
+/** One run's liveness (src/sim/liveness.ts), as the summary sums it up. */
+export interface RunLiveness {
+  /** Share of the faults' stretch during which a client's operation could complete, 0 to 1. */
+  available: number;
+  /** Each recovery's time to a stable serving cluster, in ms; null if it never came. */
+  recoveries: (number | null)[];
 }
 
 interface Options {
@@ -46,6 +58,7 @@ interface Job {
 interface Report {
   job?: Job;
   error?: string;
+  liveness?: RunLiveness;
 }
 
 interface Failure extends Job {
@@ -121,8 +134,9 @@ export async function sweep(scenarioModule: string, s: Scenario): Promise<void> 
     console.error(`${prog}: ${(error as Error).message}\nTry '${prog} --help'.`);
     process.exit(2);
   }
-  const { failures, seconds } = await runAll(scenarioModule, s, opts);
+  const { failures, seconds, liveness } = await runAll(scenarioModule, s, opts);
   summary(s, opts, failures, seconds);
+  if (liveness.length > 0) console.log(livenessLines(liveness));
 }
 
 /** The runs of the sweep, seed by seed, every size of a seed before the next seed. */
@@ -136,11 +150,12 @@ async function runAll(
   scenarioModule: string,
   s: Scenario,
   opts: Options,
-): Promise<{ failures: Failure[]; seconds: number }> {
+): Promise<{ failures: Failure[]; seconds: number; liveness: RunLiveness[] }> {
   const todo = jobs(opts);
   const total = opts.count * opts.sizes.length;
   const progress = new Progress(s.part, opts, total);
   const failures: Failure[] = [];
+  const liveness: RunLiveness[] = [];
   const fail = (failure: Failure) => {
     failures.push(failure);
     progress.print(failureText(s, failure));
@@ -174,6 +189,7 @@ async function runAll(
         } else {
           sent.shift();
           if (report.error !== undefined) fail({ ...report.job, error: report.error });
+          if (report.liveness !== undefined) liveness.push(report.liveness);
           progress.done(report.job, failures.length);
           send();
         }
@@ -200,7 +216,7 @@ async function runAll(
   const workers = Math.min(opts.jobs, total);
   await Promise.all(Array.from({ length: workers }, work));
   progress.finish(failures.length);
-  return { failures, seconds: progress.seconds() };
+  return { failures, seconds: progress.seconds(), liveness };
 }
 
 /**
@@ -225,8 +241,8 @@ export function serve(s: Scenario): void {
     running = true;
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
       try {
-        await s.run(job.seed, job.size);
-        port.postMessage({ job } satisfies Report);
+        const liveness = await s.run(job.seed, job.size);
+        port.postMessage({ job, liveness } satisfies Report);
       } catch (error) {
         port.postMessage({ job, error: firstLine(error) } satisfies Report);
       }
@@ -345,6 +361,28 @@ function summary(s: Scenario, opts: Options, failures: Failure[], seconds: numbe
     );
   }
   process.exitCode = 1;
+}
+
+/**
+ * The runs' liveness summed up: the share of time a client's operation could complete (mean and
+ * lowest), and the time from each heal, reconnection or lost leader to a stable leader that
+ * commits (median and longest), with the runs in which one of them never came.
+ */
+export function livenessLines(runs: readonly RunLiveness[]): string {
+  const shares = runs.map((r) => r.available);
+  const mean = shares.reduce((sum, a) => sum + a, 0) / shares.length;
+  const lowest = shares.reduce((min, a) => Math.min(min, a), 1);
+  const times = runs.flatMap((r) => r.recoveries.filter((ms) => ms !== null));
+  times.sort((a, b) => a - b);
+  const median = times.length === 0 ? "-" : `${times[Math.floor((times.length - 1) / 2)]} ms`;
+  const longest = times.length === 0 ? "-" : `${times[times.length - 1]} ms`;
+  const unrecovered = runs.filter((r) => r.recoveries.includes(null)).length;
+  const percent = (a: number) => `${(a * 100).toFixed(1)}%`;
+  return (
+    `liveness over ${runs.length} runs: available ${percent(mean)} of the faults' time on average, ` +
+    `${percent(lowest)} at the lowest; ${times.length} recoveries to a stable leader, ` +
+    `median ${median}, longest ${longest}; ${unrecovered} runs with a recovery that never came`
+  );
 }
 
 /**

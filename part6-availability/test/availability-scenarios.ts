@@ -20,7 +20,7 @@
 
 import type { NodeId, RaftConfig } from "../src/raft.ts";
 import type { SimCluster } from "../src/sim/cluster.ts";
-import { LivenessMeter, type LivenessReport, stableAfter } from "../src/sim/liveness.ts";
+import { LivenessMeter, type LivenessReport } from "../src/sim/liveness.ts";
 
 export interface ScenarioResult {
   /** Liveness from the fault (or the rejoin) to the end of the scenario. */
@@ -118,7 +118,7 @@ function watching(cluster: SimCluster): (fault: () => void) => Promise<ScenarioR
     await cluster.advance(MEASURED_MS);
     const highestTerm = Math.max(...cluster.ids.map((id: NodeId) => cluster.state(id).currentTerm));
     const liveness = meter.report(cluster.clock.now(), from);
-    const recoveryMs = stableAfter(liveness, from);
+    const recoveryMs = meter.stableAfter(from, cluster.clock.now());
     return { liveness, recoveryMs, elections: elections - before, highestTerm };
   };
 }

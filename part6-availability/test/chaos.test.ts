@@ -7,8 +7,9 @@
 // leader that every node follows, and every committed entry on every node. Under `pnpm test` each
 // size runs seeds 1 to 3, and the trace of the three runs must show that the faults did their
 // work; a chosen seed (RAFT_SEED, or the seed sweep) runs alone, and may draw a quiet run.
-// Part 6: each run's liveness (src/sim/liveness.ts) is printed and handed to the seed sweep, and
-// every run must reach a stable leader after the final heal.
+// Each run prints its liveness (src/sim/liveness.ts), and a stable leader must come after the
+// final heal.
+// Part 6 also hands each run's liveness to the seed sweep (liveness-meta.ts).
 
 import { describe, expect } from "vitest";
 import {

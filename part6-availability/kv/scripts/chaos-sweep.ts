@@ -5,13 +5,13 @@
 // scenario's own checks (every client finishes), the harness's budget of virtual time and timers,
 // the history of client operations checked with lincheck as the test harness checks it, and no
 // virtual timer left after shutdown. A failing run prints the command that replays it under the
-// test runner; that run writes the history's page.
+// test runner; that run writes the history's page. The summary ends with the runs' liveness.
 //
 //   pnpm --filter part6-availability kv:chaos 2000                seeds 1..2000, 3 and 5 nodes
 //   pnpm --filter part6-availability kv:chaos 500 --from 7001 --sizes 5
 
 import { isMainThread } from "node:worker_threads";
-import { type Scenario, sweep } from "part6-availability/scripts/sweep";
+import { type RunLiveness, type Scenario, sweep } from "part6-availability/scripts/sweep";
 import { budgeted } from "part6-availability/test/budget";
 import { kvChaosCluster, runKvChaos } from "../src/sim/kv-chaos.ts";
 import { KvSimCluster } from "../src/sim/kv-cluster.ts";
@@ -39,8 +39,14 @@ export const scenario: Scenario = {
     const cluster = new BudgetedCluster(size, { seed, ...kvChaosCluster });
     cluster.tracer.keep = false;
     cluster.startNodes();
+    let liveness: RunLiveness;
     try {
-      await runKvChaos(cluster, cluster.randomStream());
+      const { duringFaults, recoveries } = (await runKvChaos(cluster, cluster.randomStream()))
+        .liveness;
+      liveness = {
+        available: duringFaults.available,
+        recoveries: recoveries.map((r) => r.afterMs),
+      };
     } finally {
       if (!cluster.ranAway) await cluster.shutdown();
     }
@@ -56,6 +62,7 @@ export const scenario: Scenario = {
     }
     const pending = cluster.clock.pendingTimers();
     if (pending > 0) throw new Error(`${pending} virtual timers still pending after shutdown`);
+    return liveness;
   },
   replay: (seed, size) => ({
     replay: replayCommand(kvChaosTest(size), seed),

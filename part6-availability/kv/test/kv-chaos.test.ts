@@ -9,8 +9,10 @@
 // work; a chosen seed (RAFT_SEED, or the seed sweep) runs alone, and may draw a quiet run. With
 // compaction (§7), on 3, 4 and 5 nodes: a snapshot every 30 entries, sent in chunks of 64
 // characters, so that crashed and cut-off nodes come back by InstallSnapshot and by restoring
-// their own snapshots; the trace must show that they did.
+// their own snapshots; the trace must show that they did. Each run prints its liveness
+// (src/sim/liveness.ts of part5-snapshots), and a stable leader must come after the final heal.
 
+import { describeLiveness } from "part6-availability/sim/liveness";
 import { describe, expect } from "vitest";
 import { type KvChaosSummary, kvChaosCluster, runKvChaos } from "../src/sim/kv-chaos.ts";
 import { Cluster, type ClusterOptions, chosenSeed, test } from "./harness.ts";
@@ -22,14 +24,21 @@ describe("key/value chaos", () => {
       const runs: KvChaosSummary[] = [];
       for (const seed of chosen === undefined ? [1, 2, 3] : [chosen]) {
         const cluster = Cluster.start(n, { seed, ...kvChaosCluster });
-        runs.push(await runKvChaos(cluster, cluster.randomStream()));
+        const run = await runKvChaos(cluster, cluster.randomStream());
+        runs.push(run);
+        const { duringFaults, afterHealMs } = run.liveness;
+        console.log(
+          `key/value chaos, ${n} nodes, seed ${seed}: ${describeLiveness(duringFaults)} of faults; a stable leader ${afterHealMs} ms after the final heal`,
+        );
+        expect(afterHealMs).not.toBeNull();
       }
       if (chosen !== undefined) return;
       // What the trace shows the faults did while they went on, over the three runs: links that
       // changed, crashes (some in a save) and restarts, leaders deposed and elected again,
       // replies that came back too late, clients cut off from nodes and back; and operations
       // that went through all the same, during the faults, not only the reads at the end.
-      const total = (count: keyof KvChaosSummary) => runs.reduce((sum, run) => sum + run[count], 0);
+      const total = (count: Exclude<keyof KvChaosSummary, "liveness">) =>
+        runs.reduce((sum, run) => sum + run[count], 0);
       expect(total("networkChanges")).toBeGreaterThanOrEqual(5);
       expect(total("crashes") + total("halts")).toBeGreaterThanOrEqual(3);
       expect(total("restarts")).toBeGreaterThanOrEqual(3);

@@ -7,19 +7,20 @@
 // only by luck: replies that arrive after the election they answer (slow links and an RPC
 // timeout longer than an election), partitions into several groups, one-way cuts, loss,
 // duplication and long reordering, all at once. The seed sweep runs it under many seeds.
-// Part 6 measures its liveness too (liveness.ts): the share of the faults' stretch during which a
-// client's operation could complete, and the time from the final heal to a stable leader. A
-// client also reads every few milliseconds (ReadIndex, §6.4) from every node that believes it
-// leads and from one more at random, so the Read index check sees reads served through every
-// fault, by leaders deposed without knowing it too; now and then a leader hands its leadership
-// to a peer (§3.10); and `chaosDiskWriteMs` gives the leader's writes a disk that takes time,
-// for the parallel write (§10.2.1).
+// It measures liveness too (liveness.ts), from the trace: the share of the faults' stretch during
+// which a client's operation could complete, and the time from each heal, reconnection or loss
+// of a leader to a stable leader that a majority follows and that commits.
+// In part 6 a client also reads every few milliseconds (ReadIndex, §6.4) from every node that
+// believes it leads and from one more at random, so the Read index check sees reads served
+// through every fault, by leaders deposed without knowing it too; now and then a leader hands its
+// leadership to a peer (§3.10); and `chaosDiskWriteMs` gives the leader's writes a disk that
+// takes time, for the parallel write (§10.2.1).
 
 import type { NodeId } from "../raft.ts";
 import type { SeededRandom } from "../random.ts";
 import type { NetworkView } from "../trace.ts";
 import type { SimCluster } from "./cluster.ts";
-import { LivenessMeter, type LivenessReport } from "./liveness.ts";
+import { LivenessMeter, type LivenessReport, type Recovery } from "./liveness.ts";
 import type { NetworkConfig } from "./network.ts";
 
 /** The network a chaos cluster starts with: unreliable, and slow enough for late replies. */
@@ -69,13 +70,15 @@ export interface ChaosSummary extends FaultCounts {
   /** Commands submitted (to every leader at the time), and entries committed in the end. */
   submitted: number;
   committed: number;
-  /** Liveness from the trace: over the faults' stretch, and the time from the final heal to a stable leader. */
+  /** Liveness from the trace: over the faults' stretch, and each recovery to the end of the run. */
   liveness: ChaosLiveness;
 }
 
 export interface ChaosLiveness {
   duringFaults: LivenessReport;
-  /** Null if no leader that a majority follows, and that commits, came and stayed. */
+  /** After each heal, reconnection or lost leader, the final heal included, to the end of the run. */
+  recoveries: Recovery[];
+  /** From the final heal; null if no leader that a majority follows, and that commits, came. */
   afterHealMs: number | null;
 }
 
@@ -121,13 +124,24 @@ export async function runChaos(
   // apply them all. It goes to whoever leads, again if leadership changes before it commits.
   const committed = await cluster.one("settled", cluster.ids.length, true);
   const highestTerm = Math.max(...cluster.ids.map((id) => cluster.state(id).currentTerm));
-  const all = meter.report(cluster.clock.now(), start);
-  const heal = all.recoveries.findLast((r) => r.cause === "heal" && r.at === faultsEnd);
-  const liveness = {
+  const liveness = chaosLiveness(meter, start, faultsEnd, cluster.clock.now());
+  return { ...duringFaults, faults, highestTerm, submitted, committed, liveness };
+}
+
+/** What `meter` measured of a run: over the faults' stretch, and each recovery to `end`. */
+export function chaosLiveness(
+  meter: LivenessMeter,
+  start: number,
+  faultsEnd: number,
+  end: number,
+): ChaosLiveness {
+  const { recoveries } = meter.report(end, start);
+  const heal = recoveries.findLast((r) => r.cause === "heal" && r.at === faultsEnd);
+  return {
     duringFaults: meter.report(faultsEnd, start),
+    recoveries,
     afterHealMs: heal?.afterMs ?? null,
   };
-  return { ...duringFaults, faults, highestTerm, submitted, committed, liveness };
 }
 
 /**

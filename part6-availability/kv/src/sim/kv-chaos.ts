@@ -15,11 +15,16 @@
 // complete a few dozen operations in twenty seconds, too few to say much about linearizability.
 // 400 ms is still longer than an election timeout, so replies still come back after the
 // election they answer. The client network keeps losing one message in twenty to the end.
+//
+// The run measures the cluster's liveness as the chaos of part6-availability does (its src/sim/
+// liveness.ts): from the trace of the nodes, not from the clients, who may also be cut off from them.
 
 import type { NodeId } from "part6-availability";
 import type { Timer } from "part6-availability/clock";
 import type { SeededRandom } from "part6-availability/random";
 import {
+  type ChaosLiveness,
+  chaosLiveness,
   chaosNetwork,
   countFaults,
   crashSomeSaves,
@@ -27,6 +32,7 @@ import {
   type FaultWeights,
   networkFault,
 } from "part6-availability/sim/chaos";
+import { LivenessMeter } from "part6-availability/sim/liveness";
 import { uniformLatency } from "part6-availability/sim/network";
 import { ClientError, type ClientOptions } from "../kv/client.ts";
 import type { KvCommand, KvResult } from "../kv/commands.ts";
@@ -88,6 +94,8 @@ export interface KvChaosSummary extends FaultCounts {
   completedDuringFaults: number;
   /** Times a client's reach on the client network changed. */
   reachChanges: number;
+  /** Liveness from the trace: over the faults' stretch, and each recovery to the end of the run. */
+  liveness: ChaosLiveness;
 }
 
 /** Runs the scenario on a started cluster; throws at the first violation, or if a client cannot finish. */
@@ -97,6 +105,9 @@ export async function runKvChaos(
   options: KvChaosOptions = defaultKvChaosOptions,
 ): Promise<KvChaosSummary> {
   const counts = countFaults(cluster);
+  const start = cluster.clock.now();
+  const meter = new LivenessMeter(cluster.ids.length, {}, start);
+  cluster.tracer.subscribe((e) => meter.observe(e));
   const tally = {
     faults: 0,
     completed: 0,
@@ -120,6 +131,7 @@ export async function runKvChaos(
     stopped = true;
   }
   const duringFaults = { ...counts, completedDuringFaults: tally.completed };
+  const faultsEnd = cluster.clock.now();
   await recover(cluster, clients, options);
   // What a client started during the chaos ends by its deadline; then it must read every key,
   // one at a time (a client's requests are numbered in order).
@@ -129,7 +141,8 @@ export async function runKvChaos(
   };
   await cluster.settle(Promise.all(clients.map(readAll)));
   tally.completed += clients.length * keys.length;
-  return { ...duringFaults, ...tally };
+  const liveness = chaosLiveness(meter, start, faultsEnd, cluster.clock.now());
+  return { ...duringFaults, ...tally, liveness };
 }
 
 /**
