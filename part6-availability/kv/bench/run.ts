@@ -205,7 +205,7 @@ function printTable(rows: readonly Row[], etcd: string | undefined): void {
   }
   console.log(
     "\nsyncs/entry: disk syncs of all 3 members together per committed log entry " +
-      "(etcd: WAL fsyncs and backend commits). Our gets go through the log; etcd's use ReadIndex.",
+      "(etcd: WAL fsyncs and backend commits). Both serve gets with ReadIndex (§6.4), no log entry.",
   );
 }
 
