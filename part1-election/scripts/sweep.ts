@@ -156,67 +156,86 @@ async function runAll(
   const progress = new Progress(s.part, opts, total);
   const failures: Failure[] = [];
   const liveness: RunLiveness[] = [];
-  const fail = (failure: Failure) => {
-    failures.push(failure);
-    progress.print(failureText(s, failure));
-  };
   /** Runs a worker thread dealt back, before any new one. */
   const returned: Job[] = [];
-  const take = (): Job | undefined => {
-    if (returned.length > 0) return returned.shift();
-    const next = todo.next();
-    return next.done ? undefined : next.value;
+  const crew: Crew = {
+    scenarioModule,
+    take: () => {
+      if (returned.length > 0) return returned.shift();
+      const next = todo.next();
+      return next.done ? undefined : next.value;
+    },
+    ended: (job, outcome) => {
+      if (outcome.error !== undefined) {
+        const failure = { ...job, error: outcome.error };
+        failures.push(failure);
+        progress.print(failureText(s, failure));
+      }
+      if (outcome.liveness !== undefined) liveness.push(outcome.liveness);
+      progress.done(job, failures.length);
+    },
+    giveBack: (jobs) => returned.push(...jobs),
   };
-  /**
-   * One worker: it runs jobs until none is left, with the next one already waiting in its queue
-   * so that it never waits for the main thread. A worker that dies fails the run it was on, and
-   * a new one takes over.
-   */
-  const work = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const worker = startWorker(scenarioModule);
-      const sent: Job[] = [];
-      const send = () => {
-        const job = take();
-        if (job === undefined) return;
-        sent.push(job);
-        worker.postMessage(job);
-      };
-      worker.on("message", (report: Report) => {
-        if (report.job === undefined) {
-          send(); // it is ready: one job to run, one to wait in its queue
-          send();
-        } else {
-          sent.shift();
-          if (report.error !== undefined) fail({ ...report.job, error: report.error });
-          if (report.liveness !== undefined) liveness.push(report.liveness);
-          progress.done(report.job, failures.length);
-          send();
-        }
-        if (sent.length === 0) void worker.terminate();
-      });
-      let death = "";
-      worker.on("error", (error) => {
-        death = firstLine(error);
-      });
-      worker.on("exit", (code) => {
-        const [current, ...queued] = sent;
-        if (current === undefined) {
-          // Done, or dead before its first run: a new one would die the same way.
-          if (death === "") resolve();
-          else reject(new Error(`a worker thread died as it started: ${death}`));
-          return;
-        }
-        fail({ ...current, error: `its worker thread died: ${death || `exit code ${code}`}` });
-        progress.done(current, failures.length);
-        returned.push(...queued);
-        resolve(work());
-      });
-    });
   const workers = Math.min(opts.jobs, total);
-  await Promise.all(Array.from({ length: workers }, work));
+  await Promise.all(Array.from({ length: workers }, () => work(crew)));
   progress.finish(failures.length);
   return { failures, seconds: progress.seconds(), liveness };
+}
+
+/** What the worker threads share: where the jobs come from, and where their ends go. */
+interface Crew {
+  scenarioModule: string;
+  /** The next job to run, if any is left. */
+  take: () => Job | undefined;
+  /** A run ended: its report, or the error its worker thread died of. */
+  ended: (job: Job, outcome: Omit<Report, "job">) => void;
+  /** The jobs a dead worker had waiting, to run before any new one. */
+  giveBack: (jobs: Job[]) => void;
+}
+
+/**
+ * One worker: it runs jobs until none is left, with the next one already waiting in its queue
+ * so that it never waits for the main thread. A worker that dies fails the run it was on, and
+ * a new one takes over.
+ */
+function work(crew: Crew): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(crew.scenarioModule);
+    const sent: Job[] = [];
+    const send = () => {
+      const job = crew.take();
+      if (job === undefined) return;
+      sent.push(job);
+      worker.postMessage(job);
+    };
+    worker.on("message", (report: Report) => {
+      if (report.job === undefined) {
+        send(); // it is ready: one job to run, one to wait in its queue
+        send();
+      } else {
+        sent.shift();
+        crew.ended(report.job, report);
+        send();
+      }
+      if (sent.length === 0) void worker.terminate();
+    });
+    let death = "";
+    worker.on("error", (error) => {
+      death = firstLine(error);
+    });
+    worker.on("exit", (code) => {
+      const [current, ...queued] = sent;
+      if (current === undefined) {
+        // Done, or dead before its first run: a new one would die the same way.
+        if (death === "") resolve();
+        else reject(new Error(`a worker thread died as it started: ${death}`));
+        return;
+      }
+      crew.ended(current, { error: `its worker thread died: ${death || `exit code ${code}`}` });
+      crew.giveBack(queued);
+      resolve(work(crew));
+    });
+  });
 }
 
 /**
