@@ -297,6 +297,19 @@ async function throughput(system: System, seconds: number): Promise<number[]> {
 
 async function main(): Promise<void> {
   const opts = options();
+  stopOnSignals();
+  const cpu = cpus();
+  console.log("raft-ts part6-availability: availability of the store as real processes");
+  console.log(`  machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${platform()} ${release()}`);
+  console.log(
+    `  nodes:   3 on 127.0.0.1, pnpm kv:node defaults (election timeouts 500-1000 ms, heartbeat 100 ms), fdatasync on`,
+  );
+  await rollingRestarts(opts.clients);
+  if (opts.throughput) await throughputTable(opts.seconds, opts.etcd);
+}
+
+/** Ctrl-C (it may come twice: from the terminal, and relayed by tsx) stops the clusters first. */
+function stopOnSignals(): void {
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
@@ -306,19 +319,17 @@ async function main(): Promise<void> {
       void Promise.all([...live].map((p) => p.stopAll())).then(() => process.exit(130));
     });
   }
-  const cpu = cpus();
-  console.log("raft-ts part6-availability: availability of the store as real processes");
-  console.log(`  machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${platform()} ${release()}`);
-  console.log(
-    `  nodes:   3 on 127.0.0.1, pnpm kv:node defaults (election timeouts 500-1000 ms, heartbeat 100 ms), fdatasync on`,
-  );
-  console.log(`\nRolling restart under load (${opts.clients} clients, half puts, half gets):`);
+}
+
+/** Part 6's store and part 5's restarted node by node under `clients`, side by side. */
+async function rollingRestarts(clients: number): Promise<void> {
+  console.log(`\nRolling restart under load (${clients} clients, half puts, half gets):`);
   const results: [string, Rolling][] = [];
   for (const [name, launcher] of [
     ["part6", LAUNCHER],
     ["part5", PART5_LAUNCHER],
   ] as const) {
-    const result = await rolling(name, launcher, opts.clients);
+    const result = await rolling(name, launcher, clients);
     results.push([name, result]);
     const each = result.perRestart
       .map((r) => `n${r.node}${r.wasLeader ? " (leader)" : ""} ${Math.round(r.gapMs)} ms`)
@@ -331,8 +342,11 @@ async function main(): Promise<void> {
   console.log(
     `  longest gap between acknowledged operations: part 6 ${Math.round(six.longestGapMs)} ms, part 5 ${Math.round(five.longestGapMs)} ms — bar: part 6 under 500 ms: ${six.longestGapMs < 500 ? "met" : "NOT met"}`,
   );
-  if (!opts.throughput) return;
-  console.log(`\nThroughput, ${opts.seconds} s per row after a 1 s warm-up:`);
+}
+
+/** Operations per second of part 6's store, part 5's and etcd (if installed and wanted). */
+async function throughputTable(seconds: number, withEtcd: boolean): Promise<void> {
+  console.log(`\nThroughput, ${seconds} s per row after a 1 s warm-up:`);
   const table: [string, number[]][] = [];
   for (const [name, launcher] of [
     ["part6", LAUNCHER],
@@ -343,33 +357,36 @@ async function main(): Promise<void> {
       failure ??= why;
     });
     try {
-      table.push([name, await throughput(system, opts.seconds)]);
+      table.push([name, await throughput(system, seconds)]);
       if (failure !== undefined) throw new Error(failure);
     } finally {
       system.close();
       await stop();
     }
   }
-  const etcd = opts.etcd ? etcdVersion() : undefined;
-  if (etcd !== undefined) {
-    const processes = new Processes();
-    live.add(processes);
-    try {
-      const system = await startEtcd(processes, () => {});
-      try {
-        table.push([etcd, await throughput(system, opts.seconds)]);
-      } finally {
-        system.close();
-      }
-    } finally {
-      await processes.stopAll();
-      live.delete(processes);
-    }
-  } else if (opts.etcd) console.log("  etcd is not installed (apt-get install etcd-server)");
+  const etcd = withEtcd ? etcdVersion() : undefined;
+  if (etcd !== undefined) table.push([etcd, await etcdThroughput(seconds)]);
+  else if (withEtcd) console.log("  etcd is not installed (apt-get install etcd-server)");
   const header = ["system", ...ROWS.map(([op, c]) => `${op}s/s ${c}`)];
   console.log(`\n| ${header.join(" | ")} |\n|${header.map(() => "---").join("|")}|`);
   for (const [name, rates] of table) {
     console.log(`| ${[name, ...rates.map((r) => String(Math.round(r)))].join(" | ")} |`);
+  }
+}
+
+async function etcdThroughput(seconds: number): Promise<number[]> {
+  const processes = new Processes();
+  live.add(processes);
+  try {
+    const system = await startEtcd(processes, () => {});
+    try {
+      return await throughput(system, seconds);
+    } finally {
+      system.close();
+    }
+  } finally {
+    await processes.stopAll();
+    live.delete(processes);
   }
 }
 
