@@ -385,27 +385,36 @@ function availabilityOps(e: TraceEvent, node: number, was: Lane, now: Lane): Op[
     case "read.ready":
     case "read.fail":
       return [...ops, ["read", node, e.details.read, null, null, null]];
-    case "deliver": {
-      const { rpc, type, payload } = e.details;
-      const term = payload.term;
-      const leader = payload.leaderId;
-      if (!FROM_LEADER.has(rpc) || type !== "request" || typeof leader !== "number") return ops;
-      // Figure 2: a request of the current leader (its term not behind this node's), unless this
-      // node leads that term itself; it is heard now (§4.2.3) and ends a pre-vote (§9.6)
-      if (typeof term !== "number" || term < (was.term ?? 0)) return ops;
-      if (was.role === "leader" && term === was.term) return ops;
-      return [
-        ...ops,
-        ...[
-          ["leader", node, leader, e.t, term],
-          ["prevote", node, null, 0],
-        ],
-        ["quorum", node, false],
-      ] as Op[];
-    }
+    case "deliver":
+      return [...ops, ...heardFromLeader(e.details, e.t, node, was)];
     default:
       return ops;
   }
+}
+
+/** What `heardFromLeader` reads of a delivered message. */
+interface Delivered {
+  rpc: string;
+  type: string;
+  payload: { term?: unknown; leaderId?: unknown };
+}
+
+/**
+ * A request delivered to `node` at `t` from the leader it names: Figure 2's current leader (its term not
+ * behind this node's), unless this node leads that term itself; it is heard now (§4.2.3) and ends
+ * a pre-vote (§9.6).
+ */
+function heardFromLeader(d: Delivered, t: number, node: number, was: Lane): Op[] {
+  const term = d.payload.term;
+  const leader = d.payload.leaderId;
+  if (!FROM_LEADER.has(d.rpc) || d.type !== "request" || typeof leader !== "number") return [];
+  if (typeof term !== "number" || term < (was.term ?? 0)) return [];
+  if (was.role === "leader" && term === was.term) return [];
+  return [
+    ["leader", node, leader, t, term],
+    ["prevote", node, null, 0],
+    ["quorum", node, false],
+  ];
 }
 
 const entriesOf = (entries: readonly LogEntry[]): Entry[] =>
