@@ -274,7 +274,9 @@ describe("part 5: snapshots in the page", () => {
       .locator("#view g.flight.InstallSnapshot.request text.label")
       .first()
       .textContent();
-    expect(label).toMatch(/^≤\[4\] 0\.\.128$/);
+    // The first chunk (bytes 0..128), or, as seen once with both cores held by busy processes
+    // (pnpm test:loaded), the last one: the first's flight had ended by the time the page was read.
+    expect(label).toMatch(/^≤\[4\] (0\.\.128|128\.\.141 last)$/);
     await page.screenshot({ path: path.join(OUT, "part5-install-on-its-way.png"), fullPage: true });
     // installed: n0's log row starts with the snapshot's block
     await stepUntil(page, '#view .cv-logs tr[data-node="0"] td.snapshot', 400);
