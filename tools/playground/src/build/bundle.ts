@@ -16,7 +16,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { build, type Metafile, type OnLoadResult, type Plugin, type PluginBuild } from "esbuild";
 import { applyMutant, type Mutant, readMutants } from "./mutants.ts";
 
 export const TOOL_DIR = path.resolve(fileURLToPath(import.meta.url), "../../..");
@@ -211,98 +211,119 @@ interface PluginInput {
   switched: Map<string, number[]>;
 }
 
-function playgroundPlugin({ part, tests, mutants, switched }: PluginInput): Plugin {
-  const shim = (name: string) => path.join(SRC, "shims", `${name}.ts`);
-  const js = JSON.stringify;
+function playgroundPlugin(input: PluginInput): Plugin {
   return {
     name: "playground",
     setup(b) {
-      b.onResolve({ filter: /^vitest$/ }, () => ({
-        path: path.join(SRC, "engine", "vitest-shim.ts"),
+      resolveForTheBrowser(b);
+      b.onLoad({ filter: /.*/, namespace: "playground" }, (a) => ({
+        resolveDir: a.path === "playground:entry" ? SRC : REPO,
+        loader: a.path === "playground:entry" ? "ts" : "js",
+        contents: a.path === "playground:entry" ? entryModule(input) : testsModule(input),
       }));
-      b.onResolve({ filter: /^(node:)?(fs|path)$/ }, (a) => ({
-        path: shim(a.path.replace(/^node:/, "")),
-      }));
-      b.onResolve({ filter: /^lincheck$/ }, () => ({ path: shim("lincheck") }));
-      b.onResolve({ filter: /^node:/ }, (a) => ({
-        errors: [
-          {
-            text: `${a.path} (imported by ${path.relative(REPO, a.importer)}) cannot run in a browser`,
-          },
-        ],
-      }));
-      b.onResolve({ filter: /^playground:/ }, (a) => ({ path: a.path, namespace: "playground" }));
-      b.onResolve({ filter: /^raft-variant:/ }, (a) => ({
-        path: a.path.slice("raft-variant:".length),
-        namespace: "raft-variant",
-      }));
-
-      b.onLoad({ filter: /.*/, namespace: "playground" }, (a) => {
-        if (a.path === "playground:entry") {
-          return {
-            resolveDir: SRC,
-            loader: "ts",
-            contents: [
-              `import { part } from ${js(path.join(SRC, "parts", `${part}.ts`))};`,
-              `import { makeRuntime } from ${js(path.join(SRC, "engine", "runtime.ts"))};`,
-              `export * from ${js(path.join(SRC, "engine", "api.ts"))};`,
-              `import * as engine from ${js(path.join(SRC, "engine", "api.ts"))};`,
-              `import * as tests from "playground:tests";`,
-              ...[...switched.keys()].map(
-                (file, i) => `import { __playgroundSelect as select${i} } from ${js(file)};`,
-              ),
-              `const mutants = ${js(mutants.map(({ name, rule, file, chaosCannotReach }) => ({ name, rule, file, chaosCannotReach })))};`,
-              `function selectMutant(name) {`,
-              `  if (name !== null && !mutants.some((m) => m.name === name)) throw new Error("no mutant " + JSON.stringify(name) + ": the mutants are " + mutants.map((m) => m.name).join(", "));`,
-              ...[...switched.keys()].map((_, i) => `  select${i}(name);`),
-              `}`,
-              `export const runtime = makeRuntime({ part, mutants, selectMutant, tests });`,
-              `globalThis.__raftPlaygroundEngine = { ...engine, runtime };`,
-            ].join("\n"),
-          };
-        }
-        return {
-          resolveDir: REPO,
-          loader: "js",
-          contents: [
-            `export const files = [`,
-            ...tests.included.map(
-              (file) =>
-                `  { file: ${js(file)}, load: () => import(${js(path.join(REPO, file))}) },`,
-            ),
-            `];`,
-            `export const excluded = ${js(tests.excluded)};`,
-            `export const embedded = ${js(embeddedFiles(part))};`,
-          ].join("\n"),
-        };
-      });
-
-      b.onLoad({ filter: /.*/, namespace: "raft-variant" }, (a) => {
-        const [file, which] = a.path.split("#") as [string, string];
-        const source = readFileSync(file, "utf8");
-        const mutant = which === "real" ? undefined : mutants[Number(which)];
-        return {
-          resolveDir: path.dirname(file),
-          loader: "ts",
-          contents:
-            mutant === undefined ? source : applyMutant(source, mutant, path.relative(REPO, file)),
-        };
-      });
-
-      b.onLoad({ filter: /\.ts$/ }, async (a) => {
-        const edits = switched.get(a.path);
-        if (edits !== undefined)
-          return { loader: "ts", contents: await fileSwitch(a.path, edits, mutants) };
-        const relative = path.relative(REPO, a.path);
-        if (!/^part[^/]*\//.test(relative)) return undefined;
-        const source = readFileSync(a.path, "utf8");
-        if (!source.includes("import.meta.dirname")) return undefined;
-        return {
-          loader: "ts",
-          contents: source.replaceAll("import.meta.dirname", js(`/repo/${path.dirname(relative)}`)),
-        };
-      });
+      b.onLoad({ filter: /.*/, namespace: "raft-variant" }, (a) => variantOf(a.path, input));
+      b.onLoad({ filter: /\.ts$/ }, (a) => partFile(a.path, input));
     },
+  };
+}
+
+/**
+ * Where the bundle's imports go: vitest, fs, path and lincheck to the playground's stand-ins, any
+ * other node: module to an error naming its importer, the bundle's own modules to its namespaces.
+ */
+function resolveForTheBrowser(b: PluginBuild): void {
+  const shim = (name: string) => path.join(SRC, "shims", `${name}.ts`);
+  b.onResolve({ filter: /^vitest$/ }, () => ({
+    path: path.join(SRC, "engine", "vitest-shim.ts"),
+  }));
+  b.onResolve({ filter: /^(node:)?(fs|path)$/ }, (a) => ({
+    path: shim(a.path.replace(/^node:/, "")),
+  }));
+  b.onResolve({ filter: /^lincheck$/ }, () => ({ path: shim("lincheck") }));
+  b.onResolve({ filter: /^node:/ }, (a) => ({
+    errors: [
+      {
+        text: `${a.path} (imported by ${path.relative(REPO, a.importer)}) cannot run in a browser`,
+      },
+    ],
+  }));
+  b.onResolve({ filter: /^playground:/ }, (a) => ({ path: a.path, namespace: "playground" }));
+  b.onResolve({ filter: /^raft-variant:/ }, (a) => ({
+    path: a.path.slice("raft-variant:".length),
+    namespace: "raft-variant",
+  }));
+}
+
+/** The bundle's entry: the engine for this part, with a way to choose a mutant in every switch. */
+function entryModule({ part, mutants, switched }: PluginInput): string {
+  const js = JSON.stringify;
+  return [
+    `import { part } from ${js(path.join(SRC, "parts", `${part}.ts`))};`,
+    `import { makeRuntime } from ${js(path.join(SRC, "engine", "runtime.ts"))};`,
+    `export * from ${js(path.join(SRC, "engine", "api.ts"))};`,
+    `import * as engine from ${js(path.join(SRC, "engine", "api.ts"))};`,
+    `import * as tests from "playground:tests";`,
+    ...[...switched.keys()].map(
+      (file, i) => `import { __playgroundSelect as select${i} } from ${js(file)};`,
+    ),
+    `const mutants = ${js(mutants.map(({ name, rule, file, chaosCannotReach }) => ({ name, rule, file, chaosCannotReach })))};`,
+    `function selectMutant(name) {`,
+    `  if (name !== null && !mutants.some((m) => m.name === name)) throw new Error("no mutant " + JSON.stringify(name) + ": the mutants are " + mutants.map((m) => m.name).join(", "));`,
+    ...[...switched.keys()].map((_, i) => `  select${i}(name);`),
+    `}`,
+    `export const runtime = makeRuntime({ part, mutants, selectMutant, tests });`,
+    `globalThis.__raftPlaygroundEngine = { ...engine, runtime };`,
+  ].join("\n");
+}
+
+/** `playground:tests`: the part's test files, each loaded when run, and the files they read. */
+function testsModule({ part, tests }: PluginInput): string {
+  const js = JSON.stringify;
+  return [
+    `export const files = [`,
+    ...tests.included.map(
+      (file) => `  { file: ${js(file)}, load: () => import(${js(path.join(REPO, file))}) },`,
+    ),
+    `];`,
+    `export const excluded = ${js(tests.excluded)};`,
+    `export const embedded = ${js(embeddedFiles(part))};`,
+  ].join("\n");
+}
+
+/** `raft-variant:<file>#real` is the file as it is; `#<i>`, the file as mutant i edits it. */
+function variantOf(variant: string, { mutants }: PluginInput): OnLoadResult {
+  const [file, which] = variant.split("#") as [string, string];
+  const source = readFileSync(file, "utf8");
+  const mutant = which === "real" ? undefined : mutants[Number(which)];
+  return {
+    resolveDir: path.dirname(file),
+    loader: "ts",
+    contents:
+      mutant === undefined ? source : applyMutant(source, mutant, path.relative(REPO, file)),
+  };
+}
+
+/**
+ * A TypeScript file: a switch if mutants edit it; a part's file with `import.meta.dirname`
+ * replaced by where the page's embedded files put that folder; anything else as esbuild reads it.
+ */
+async function partFile(
+  file: string,
+  { mutants, switched }: PluginInput,
+): Promise<OnLoadResult | undefined> {
+  const edits = switched.get(file);
+  if (edits !== undefined)
+    return { loader: "ts", contents: await fileSwitch(file, edits, mutants) };
+  const relative = path.relative(REPO, file);
+  if (!/^part[^/]*\//.test(relative)) return undefined;
+  const source = readFileSync(file, "utf8");
+  if (!source.includes("import.meta.dirname")) return undefined;
+  return {
+    loader: "ts",
+    contents: source.replaceAll(
+      "import.meta.dirname",
+      JSON.stringify(`/repo/${path.dirname(relative)}`),
+    ),
   };
 }
 
