@@ -150,6 +150,11 @@ export class DiskStorage implements Storage {
    * one sentence each, to log or trace.
    */
   readonly warnings: readonly string[];
+  /**
+   * §10.2.1: present when the file layer can sync in the background (FileLayer's
+   * fdatasyncInBackground), as a real process's does: see writeInBackground.
+   */
+  readonly saveInBackground?: (changes: Changes) => Promise<void>;
   private readonly files: FileLayer;
   private readonly lockFile: string;
   private fd: Fd;
@@ -167,10 +172,22 @@ export class DiskStorage implements Storage {
   /** Why an earlier save failed; no save is written on top of it. */
   private failure: string | undefined;
   private closed = false;
+  /**
+   * §10.2.1: the file a background sync runs on, the saves in the background waiting for the
+   * next one, and a descriptor to close once the sync running on it ends.
+   */
+  private readonly background: {
+    runningOn: Fd | undefined;
+    waiting: { resolve: () => void; reject: (error: unknown) => void }[];
+    closeAfterSync: Fd | undefined;
+  } = { runningOn: undefined, waiting: [], closeAfterSync: undefined };
 
   /** Opens (or creates) the data folder `folder` and reads its log back; throws StorageError. */
   constructor(folder: string, options: DiskStorageOptions = {}) {
     this.files = options.files ?? nodeFiles;
+    if (this.files.fdatasyncInBackground !== undefined) {
+      this.saveInBackground = (changes) => this.writeInBackground(changes);
+    }
     this.rewriteSlack = options.rewriteSlack ?? REWRITE_SLACK;
     this.folder = folder;
     this.file = join(folder, LOG_FILE);
@@ -219,17 +236,105 @@ export class DiskStorage implements Storage {
     if (changes.snapshot !== undefined) {
       this.rewrite(changes, changes.snapshot);
     } else {
-      const record = encodeRecord(changes);
-      try {
-        writeAll(this.files, this.fd, record, this.end);
-        this.files.fdatasync(this.fd);
-      } catch (error) {
-        this.fail(error, record.length);
-      }
-      this.end += record.length;
+      this.append(changes, "sync");
       if (this.end > this.rewriteAt) this.rewrite({}, undefined);
     }
     this.logLength = logLength;
+  }
+
+  /**
+   * §10.2.1, a leader's new entries: their record is written (to the page cache) now, in order
+   * after every earlier save, and made durable by an fdatasync that runs off the event loop; the
+   * promise resolves once it has. Records written while a sync runs wait for the next one, which
+   * covers them all (group commit). A `save` meanwhile makes them durable first: its own sync
+   * covers every record before its own. A snapshot is saved by `save`, synchronously.
+   */
+  private writeInBackground(changes: Changes): Promise<void> {
+    if (changes.snapshot !== undefined) {
+      try {
+        this.save(changes);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    try {
+      this.checkUsable();
+      const logLength = this.logLengthAfter(changes);
+      this.loaded = undefined;
+      this.append(changes, "no sync");
+      this.logLength = logLength;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.background.waiting.push({ resolve, reject });
+      if (this.background.runningOn === undefined) this.syncInBackground();
+    });
+  }
+
+  /** Appends `changes` as one record after the last one, synced before it returns or not. */
+  private append(changes: Changes, sync: "sync" | "no sync"): void {
+    const record = encodeRecord(changes);
+    try {
+      writeAll(this.files, this.fd, record, this.end);
+      if (sync === "sync") this.files.fdatasync(this.fd);
+    } catch (error) {
+      this.fail(error, record.length);
+    }
+    this.end += record.length;
+  }
+
+  /**
+   * One background fdatasync for every record written so far and not yet covered; when it ends,
+   * the next one starts if more records were written meanwhile. A failed sync fails the storage:
+   * after a failed fdatasync the page cache may have dropped the data (see `fail`).
+   */
+  private syncInBackground(): void {
+    const covered = this.background.waiting.splice(0);
+    const fd = this.fd;
+    this.background.runningOn = fd;
+    this.files.fdatasyncInBackground!(fd).then(
+      () => {
+        for (const write of covered) write.resolve();
+        this.afterBackgroundSync(fd);
+      },
+      (error: unknown) => {
+        this.failure ??= `${ioProblem(error)}; a background sync of ${this.file} failed`;
+        const failed = new StorageError(`cannot save to ${this.file}: ${this.failure}`, {
+          cause: error,
+        });
+        for (const write of covered) write.reject(failed);
+        this.afterBackgroundSync(fd);
+      },
+    );
+  }
+
+  /**
+   * After a background sync on `fd`: the close of `fd` that waited for it, then the next sync,
+   * on the file as it is now (a rewrite meanwhile synced the records before it into the new
+   * file, and later ones went there), or the refusal of what still waits if none can run.
+   */
+  private afterBackgroundSync(fd: Fd): void {
+    this.background.runningOn = undefined;
+    if (this.background.closeAfterSync === fd) {
+      this.background.closeAfterSync = undefined;
+      this.files.close(fd);
+    }
+    if (this.background.waiting.length === 0) return;
+    if (this.closed || this.failure !== undefined) {
+      const why = this.closed ? "it was closed" : this.failure;
+      const refused = new StorageError(`cannot save to ${this.file}: ${why}`);
+      for (const write of this.background.waiting.splice(0)) write.reject(refused);
+      return;
+    }
+    this.syncInBackground();
+  }
+
+  /** Closes `fd` now, or after the background sync that runs on it (which must not sync another file). */
+  private closeFd(fd: Fd): void {
+    if (this.background.runningOn === fd) this.background.closeAfterSync = fd;
+    else this.files.close(fd);
   }
 
   /** Closes the file and releases the data folder; idempotent. */
@@ -237,7 +342,7 @@ export class DiskStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.files.close(this.fd);
+      this.closeFd(this.fd);
     } finally {
       releaseLock(this.lockFile);
     }
@@ -308,7 +413,7 @@ export class DiskStorage implements Storage {
       this.files.rename(temporary, this.file);
       this.files.syncFolder(this.folder);
       const fd = this.files.open(this.file);
-      this.files.close(this.fd);
+      this.closeFd(this.fd);
       this.fd = fd;
       this.end = FILE_HEADER_SIZE + record.length;
       this.rewriteAt = 2 * this.end + this.rewriteSlack;

@@ -6,6 +6,7 @@
 import {
   closeSync,
   constants,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   fsyncSync,
@@ -32,6 +33,13 @@ export interface FileLayer {
   write(fd: Fd, data: Uint8Array, position: number): number;
   /** Makes what was written durable, and the file's size with it (fdatasync). */
   fdatasync(fd: Fd): void;
+  /**
+   * Optional: the same fdatasync, run off the calling thread (thesis §10.2.1: a leader's write
+   * goes on while it sends): resolves once durable. With it, DiskStorage offers saveInBackground.
+   * `nodeFiles` has none (a DiskStorage under a virtual clock must not wait on real I/O);
+   * `fdatasyncInBackground` below is the real one, which a real process adds.
+   */
+  fdatasyncInBackground?(fd: Fd): Promise<void>;
   /** Cuts the file to `length` bytes. */
   truncate(fd: Fd, length: number): void;
   close(fd: Fd): void;
@@ -69,3 +77,10 @@ export const nodeFiles: FileLayer = {
   remove: (path) => rmSync(path, { force: true }),
   list: (folder) => readdirSync(folder),
 };
+
+/** fdatasync in libuv's thread pool: the event loop goes on (receives, sends) while the disk syncs. */
+export function fdatasyncInBackground(fd: Fd): Promise<void> {
+  return new Promise((resolve, reject) =>
+    fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+  );
+}

@@ -70,9 +70,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     };
     req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    // A connection that breaks (the client gave up, or a timeout closed it) ends the wait.
-    req.once("close", () => reject(new HttpError(400, "the request was cut short")));
+    let ended = false;
+    req.once("end", () => {
+      ended = true;
+      resolve(Buffer.concat(chunks));
+    });
+    // A connection that breaks (the client gave up, or a timeout closed it) ends the wait. Node
+    // emits "close" after every request: the error (and its stack, which costs) only when cut short.
+    req.once("close", () => {
+      if (!ended) reject(new HttpError(400, "the request was cut short"));
+    });
     req.once("error", (error) =>
       reject(new HttpError(400, `reading the request: ${error.message}`)),
     );
@@ -238,8 +245,15 @@ function readAnswer(res: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) res.destroy(new Error(`the answer is longer than ${limit} bytes`));
       else chunks.push(chunk);
     });
-    res.once("end", () => resolve(Buffer.concat(chunks)));
+    let ended = false;
+    res.once("end", () => {
+      ended = true;
+      resolve(Buffer.concat(chunks));
+    });
     res.once("error", reject);
-    res.once("close", () => reject(new Error("the connection closed before the whole answer")));
+    // "close" follows every answer, read whole or not: an error only for one cut short.
+    res.once("close", () => {
+      if (!ended) reject(new Error("the connection closed before the whole answer"));
+    });
   });
 }

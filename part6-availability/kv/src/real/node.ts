@@ -9,7 +9,7 @@ import type { Server } from "node:http";
 import path from "node:path";
 import { type Environment, type RaftConfig, RaftNode } from "part6-availability";
 import { DiskStorage } from "part6-availability/disk-storage";
-import { type FileLayer, nodeFiles } from "part6-availability/files";
+import { type FileLayer, fdatasyncInBackground, nodeFiles } from "part6-availability/files";
 import { SeededRandom } from "part6-availability/random";
 import type { PersistentState, Storage } from "part6-availability/storage";
 import type { NodeKinds } from "part6-availability/trace";
@@ -64,6 +64,11 @@ export function openDiskStorage(folder: string): OpenedStorage {
     },
     fdatasync(fd) {
       nodeFiles.fdatasync(fd);
+      counts.syncs++;
+    },
+    // §10.2.1: the leader's own write syncs off the event loop while its AppendEntries travel.
+    async fdatasyncInBackground(fd) {
+      await fdatasyncInBackground(fd);
       counts.syncs++;
     },
   };
@@ -132,7 +137,14 @@ export class KvNode {
       const { storage } = opened;
       const loaded = {
         ...opened,
-        storage: { load: () => durable, save: storage.save.bind(storage) },
+        storage: {
+          load: () => durable,
+          save: storage.save.bind(storage),
+          // §10.2.1: a leader's new entries are synced while its AppendEntries travel.
+          ...(storage.saveInBackground === undefined
+            ? {}
+            : { saveInBackground: storage.saveInBackground.bind(storage) }),
+        },
       };
       const incarnation = nextIncarnation(config.dataDir);
       const name = `n${config.id}-i${incarnation}.jsonl`;
