@@ -451,7 +451,6 @@ export class RaftNode {
    * and then overwritten. Older entries commit with it, by the Log Matching Property.
    */
   private advanceCommitIndex(): void {
-    // What each server holds: this leader its whole log, each follower its matchIndex.
     const held = [this.lastLogIndex(), ...this.peerIds.map((peer) => this.matchIndex.get(peer)!)];
     // Sorted from the most, the index the majority-th server holds is the highest N on a
     // majority: found at once, not by trying each N down from the last entry (a leader cut off
