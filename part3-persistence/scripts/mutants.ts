@@ -164,8 +164,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "earlier-term-committed-by-counting",
     rule: "§5.4.2: a leader commits only entries of its own term by counting replicas (Figure 8)",
-    find: "      if (this.termAt(n) !== this.currentTerm) return;\n",
-    replace: "",
+    find: "if (n <= this.commitIndex || this.termAt(n) !== this.currentTerm) return;",
+    replace: "if (n <= this.commitIndex) return;",
   },
   {
     name: "matchIndex-goes-backwards",

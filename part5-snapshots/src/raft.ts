@@ -757,17 +757,19 @@ export class RaftNode {
    * and then overwritten. Older entries commit with it, by the Log Matching Property.
    */
   private advanceCommitIndex(): void {
-    // Terms never decrease along the log, so the current term's entries are at its end.
-    for (let n = this.lastLogIndex(); n > this.commitIndex; n--) {
-      if (this.termAt(n) !== this.currentTerm) return;
-      // This server's own copy counts: it is durable, since no follower can hold an entry this
-      // leader has not saved (entries leave only after flush has saved them).
-      const replicas = 1 + this.peerIds.filter((peer) => this.matchIndex.get(peer)! >= n).length;
-      if (this.isMajority(replicas)) {
-        this.setCommitIndex(n, `stored on ${replicas} of ${this.peerIds.length + 1} servers`);
-        return;
-      }
-    }
+    // This server's own copy counts: it is durable, since no follower can hold an entry this
+    // leader has not saved (entries leave only after flush has saved them).
+    const held = [this.lastLogIndex(), ...this.peerIds.map((peer) => this.matchIndex.get(peer)!)];
+    // Sorted from the most, the index the majority-th server holds is the highest N on a
+    // majority: found at once, not by trying each N down from the last entry (a leader cut off
+    // from its majority keeps taking commands, and would try them all on every reply).
+    held.sort((a, b) => b - a);
+    const n = held[Math.floor(held.length / 2)]!;
+    // Terms never decrease along the log: if N is not of the current term, no higher entry that
+    // a majority holds is either.
+    if (n <= this.commitIndex || this.termAt(n) !== this.currentTerm) return;
+    const replicas = held.filter((index) => index >= n).length;
+    this.setCommitIndex(n, `stored on ${replicas} of ${held.length} servers`);
   }
 
   // ---- Snapshots: the leader's side of InstallSnapshot (Figure 13) ----

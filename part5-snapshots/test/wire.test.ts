@@ -106,6 +106,21 @@ describe("a value on the wire", () => {
     expectAsJson(deep);
   });
 
+  test("a property added to Object.prototype is not carried, as JSON does not write it", () => {
+    // The direct copy walks keys with for-in, which would list it.
+    Object.defineProperty(Object.prototype, "inherited", {
+      value: 1,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    try {
+      expectAsJson({ term: 1, entries: [{ term: 1, command: "x" }] });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).inherited;
+    }
+  });
+
   test("what JSON cannot carry throws as JSON does", () => {
     const loop: Record<string, unknown> = {};
     loop.self = loop;

@@ -170,8 +170,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "earlier-term-committed-by-counting",
     rule: "§5.4.2: a leader commits only entries of its own term by counting replicas (Figure 8)",
-    find: "      if (this.termAt(n) !== this.currentTerm) return;\n",
-    replace: "",
+    find: "if (n <= this.commitIndex || this.termAt(n) !== this.currentTerm) return;",
+    replace: "if (n <= this.commitIndex) return;",
   },
   {
     name: "matchIndex-goes-backwards",
@@ -430,8 +430,8 @@ const MUTANTS: Mutant[] = [
   {
     name: "leader-counts-itself-before-durable",
     rule: "§10.2.1: the leader counts itself toward a majority only once its write is durable",
-    find: "      const own = this.durableIndex >= n ? 1 : 0;",
-    replace: "      const own = 1;",
+    find: "const own = Math.min(this.durableIndex, this.lastLogIndex());",
+    replace: "const own = this.lastLogIndex();",
   },
 ];
 
