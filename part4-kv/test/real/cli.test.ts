@@ -16,7 +16,7 @@ import { expect, test } from "vitest";
 import { formatClusterMap } from "../../src/real/addresses.ts";
 import { call } from "../../src/real/http.ts";
 import { exited } from "../../src/real/spawn.ts";
-import { freePorts, PATIENCE, waitFor } from "./local.ts";
+import { freePorts, PATIENCE, quietPort, waitFor } from "./local.ts";
 import { describeReal, RealCluster } from "./real-cluster.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
@@ -100,7 +100,7 @@ describeReal("real nodes: the command-line client", () => {
   });
 
   test.concurrent("says what to do when no node answers, and what is wrong with a command line", async () => {
-    const [port] = await freePorts(1);
+    const port = await quietPort();
     const [none, unknown, missing, number, option] = await Promise.all([
       kv("get", "k", "--nodes", `127.0.0.1:${port}`, "--timeout", "500"),
       kv("frobnicate", "k"),

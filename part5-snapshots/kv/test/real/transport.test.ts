@@ -14,7 +14,7 @@ import { describe, expect, type TestContext, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
 import { RealClient } from "../../src/real/client.ts";
 import { CallError, call } from "../../src/real/http.ts";
-import { freePorts } from "./local.ts";
+import { quietPort } from "./local.ts";
 
 /**
  * A TCP server on a free port of 127.0.0.1 that does `onConnection` with each connection; it and
@@ -59,8 +59,8 @@ const opensThenStalls = (ctx: TestContext) =>
 /** Accepts, reads the first bytes of the request, and closes the connection without a word. */
 const hangsUp = (ctx: TestContext) =>
   misbehaving(ctx, (socket) => socket.once("data", () => socket.destroy()));
-/** A port where nothing listens (it was free a moment ago): the connection is refused. */
-const closed = async () => (await freePorts(1))[0]!;
+/** A port where nothing listens (local.ts): the connection is refused. */
+const closed = quietPort;
 
 async function failure(port: number, timeoutMs: number): Promise<CallError> {
   const agent = new Agent({ keepAlive: true });
