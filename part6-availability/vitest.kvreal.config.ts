@@ -21,6 +21,10 @@ export default defineConfig({
     isolate: false,
     testTimeout: 60_000 * PATIENCE,
     hookTimeout: 30_000 * PATIENCE,
+    // The workers, and every process the tests start (nodes, `pnpm kv`), without
+    // NODE_EXTRA_CA_CERTS: Node 20 reads and parses that file as each process starts (0.1 s of CPU
+    // for a system's bundle, several times that on a busy machine), and they speak plain HTTP.
+    env: { NODE_EXTRA_CA_CERTS: "" },
     // Each module's transform is kept on disk (node_modules/.experimental-vitest-cache, keyed by
     // the file's content and the config), so a run transforms only what changed since the last.
     experimental: { fsModuleCache: true },

@@ -80,6 +80,19 @@ function isFree(port: number): Promise<boolean> {
 }
 
 /**
+ * A port where nothing listens on 127.0.0.1 now, for a test that needs a connection refused. It is
+ * below the ports the system hands out when asked for any (from 32768 on Linux, 49152 elsewhere):
+ * no port that freePorts gives a test running beside it, for a node or a server, can be this one.
+ */
+export async function quietPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (await isFree(port)) return port;
+  }
+  throw new Error("found no free port from 20000 to 29999 on 127.0.0.1 in 50 tries");
+}
+
+/**
  * Polls `probe` every `everyMs` until it returns a value, or fails after `timeoutMs` (times
  * PATIENCE) saying what it waited for.
  */

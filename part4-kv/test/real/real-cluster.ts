@@ -50,6 +50,8 @@ export interface RealClusterOptions {
   seed?: number;
   /** Extra flags for every node. */
   flags?: string[];
+  /** Extra flags for one node, after those for every node (the last of a flag given twice wins). */
+  nodeFlags?: Record<number, string[]>;
 }
 
 /**
@@ -104,6 +106,7 @@ export class RealCluster {
   private checkedOperations = 0;
   private readonly children = new Map<number, ChildProcess>();
   private readonly flags: string[];
+  private readonly nodeFlags: Record<number, string[]>;
   private readonly agent = new Agent({ keepAlive: false });
   private readonly clients: RealClient[] = [];
   private readonly keep: string | undefined;
@@ -122,6 +125,7 @@ export class RealCluster {
     this.dir = mkdtempSync(path.join(tmpdir(), "raft-kv-"));
     this.cluster = new Map(ports.map((port, id) => [id, { host: "127.0.0.1", port }]));
     this.flags = [...NODE_FLAGS, ...(options.flags ?? [])];
+    this.nodeFlags = options.nodeFlags ?? {};
     mkdirSync(path.join(this.dir, "logs"));
     this.trace = new TraceFile(path.join(this.runFolder, "test.jsonl"), { append: false });
     live.add(this);
@@ -187,6 +191,7 @@ export class RealCluster {
     const args = ["--id", String(id), "--cluster", formatClusterMap(this.cluster)];
     args.push("--data", path.join(this.dir, "data", `n${id}`));
     args.push("--trace-dir", path.join(this.dir, "traces"), "--run", this.run, ...this.flags);
+    args.push(...(this.nodeFlags[id] ?? []));
     const child = spawnNode(args, log);
     closeSync(log); // the child has its own copy
     this.children.set(id, child);

@@ -55,8 +55,11 @@ const toN0 = (payload: unknown, envelope: object = {}) => ({
   ...envelope,
 });
 
-/** Each case: what it sends (all to n0, a single request unless said), the status it must get. */
-const cases: [string, (string | Buffer)[], number][] = [
+/**
+ * Each case: what it sends (a single request unless said), the status it must get, and the node it
+ * goes to: n0, unless it must wait out a node's limit on slow requests (n1, whose limits are short).
+ */
+const cases: [string, (string | Buffer)[], number, number?][] = [
   ["malformed JSON", [post("/kv", "{bad")], 400],
   ["JSON that is not an object", [post("/kv", "[1,2]")], 400],
   ["a key of the wrong type", [post("/kv", { command: { op: "put", key: 1, value: "x" } })], 400],
@@ -98,8 +101,13 @@ const cases: [string, (string | Buffer)[], number][] = [
   ["an unknown method", [request("PATCH", "/kv/k", "x")], 405],
   ["a URL over 16 KiB", [request("GET", `/kv/${"a".repeat(20_000)}`)], 431],
   ["bytes that are not HTTP", ["HELLO THERE\r\n\r\n"], 400],
-  ["headers that never end", ["GET /status HTTP/1.1\r\nHost: node\r\n"], 408],
-  ["a body cut short", [request("PUT", "/kv/k", undefined, ["Content-Length: 100"]), "abc"], 408],
+  ["headers that never end", ["GET /status HTTP/1.1\r\nHost: node\r\n"], 408, 1],
+  [
+    "a body cut short",
+    [request("PUT", "/kv/k", undefined, ["Content-Length: 100"]), "abc"],
+    408,
+    1,
+  ],
   ["RequestVote: not JSON", [post("/raft/request-vote", "{")], 400],
   ["RequestVote: a negative term", [post("/raft/request-vote", toN0({ ...vote, term: -1 }))], 400],
   [
@@ -247,16 +255,22 @@ const cases: [string, (string | Buffer)[], number][] = [
 
 describeReal("real nodes: bad input", () => {
   test("gets a 4xx with a JSON error, and every node still serves afterwards", async (ctx) => {
-    // A slow request is cut after these: long enough for every other case, all sent at once, to
+    // A slow request is cut after these: long enough for every case n0 gets, all sent at once, to
     // be read whole by a node on a busy machine (with 1 and 2 s, one at load 20 cut them all).
-    const [headers, request] = [3000 * PATIENCE, 6000 * PATIENCE].map(String) as [string, string];
+    const limits = (headers: number, request: number) =>
+      ["--http-headers-timeout", headers, "--http-request-timeout", request].map(String);
+    // n1 gets only the slow requests, which must be cut, and small ones (Raft's, this test's
+    // write and read), each read whole as it arrives: short limits cut none of those, and end
+    // the wait for the slow ones sooner (the test's longest).
     const cluster = await RealCluster.start(ctx, {
       nodes: 3,
-      flags: ["--http-headers-timeout", headers, "--http-request-timeout", request],
+      flags: limits(3000 * PATIENCE, 6000 * PATIENCE),
+      nodeFlags: { 1: limits(1000 * PATIENCE, 2000 * PATIENCE) },
     });
-    const port = cluster.cluster.get(0)!.port;
     const answers = await Promise.all(
-      cases.map(([, parts]) => rawRequest(port, parts, { timeoutMs: 15_000 * PATIENCE })),
+      cases.map(([, parts, , to = 0]) =>
+        rawRequest(cluster.cluster.get(to)!.port, parts, { timeoutMs: 15_000 * PATIENCE }),
+      ),
     );
     const wrong = cases.flatMap(([name, , status], i) => {
       const answer = answers[i]!;

@@ -9,12 +9,14 @@
 
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "vitest";
 import { formatClusterMap } from "../../src/real/addresses.ts";
+import { call } from "../../src/real/http.ts";
 import { exited } from "../../src/real/spawn.ts";
-import { freePorts, PATIENCE, waitFor } from "./local.ts";
+import { freePorts, PATIENCE, quietPort, waitFor } from "./local.ts";
 import { describeReal, RealCluster } from "./real-cluster.ts";
 
 const partDir = path.resolve(import.meta.dirname, "../..");
@@ -98,7 +100,7 @@ describeReal("real nodes: the command-line client", () => {
   });
 
   test.concurrent("says what to do when no node answers, and what is wrong with a command line", async () => {
-    const [port] = await freePorts(1);
+    const port = await quietPort();
     const [none, unknown, missing, number, option] = await Promise.all([
       kv("get", "k", "--nodes", `127.0.0.1:${port}`, "--timeout", "500"),
       kv("frobnicate", "k"),
@@ -200,13 +202,18 @@ describeReal("real nodes: the command-line client", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "raft-kv-epipe-"));
     const [port] = await freePorts(1);
     const args = ["--id", "0", "--cluster", `0=127.0.0.1:${port}`, "--data", dir, "--no-trace"];
+    // No election for ten minutes, and a fault to set: the node writes no line of its own after
+    // its first, so the next is the one this test asks for once the reader is gone (an election
+    // could write it first while a busy machine keeps the test from closing the pipe in time).
+    args.push("--election-timeout", "600000-600000", "--test-faults");
     args.push("--initial-cluster-state", "new");
     const node = spawn(process.execPath, [launcher, "kv-node", ...args], {
       cwd: partDir,
       stdio: ["ignore", "pipe", "inherit"],
     });
+    const agent = new Agent({ keepAlive: false });
     try {
-      // Its first line, then the reader goes away; its next line (it elects itself) meets EPIPE.
+      // Its first line, then the reader goes away; its next line (the faults healed) meets EPIPE.
       await waitFor(
         "the node's first line",
         async () => (node.stdout!.read() === null ? undefined : true),
@@ -214,6 +221,11 @@ describeReal("real nodes: the command-line client", () => {
         20,
       );
       node.stdout!.destroy();
+      // Its answer does not matter (it may stop before it answers): what it does next does.
+      const heal = { timeoutMs: 5000 * PATIENCE, limit: 65536, method: "DELETE" };
+      await call(agent, { host: "127.0.0.1", port: port! }, "/admin/faults", undefined, heal).catch(
+        () => undefined,
+      );
       await waitFor(
         "the node to stop",
         async () => (node.exitCode === null ? undefined : true),
@@ -222,6 +234,7 @@ describeReal("real nodes: the command-line client", () => {
       );
       expect(node.exitCode).toBe(0);
     } finally {
+      agent.destroy();
       node.kill("SIGKILL");
       await exited(node);
       rmSync(dir, { recursive: true, force: true });

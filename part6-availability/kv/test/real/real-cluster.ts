@@ -53,6 +53,8 @@ export interface RealClusterOptions {
   seed?: number;
   /** Extra flags for every node. */
   flags?: string[];
+  /** Extra flags for one node, after those for every node (the last of a flag given twice wins). */
+  nodeFlags?: Record<number, string[]>;
 }
 
 /**
@@ -109,6 +111,7 @@ export class RealCluster {
   /** Nodes started at least once: the first start of each is that of a new cluster. */
   private readonly started = new Set<number>();
   private readonly flags: string[];
+  private readonly nodeFlags: Record<number, string[]>;
   private readonly agent = new Agent({ keepAlive: false });
   private readonly clients: RealClient[] = [];
   private readonly keep: string | undefined;
@@ -127,6 +130,7 @@ export class RealCluster {
     this.dir = mkdtempSync(path.join(tmpdir(), "raft-kv-"));
     this.cluster = new Map(ports.map((port, id) => [id, { host: "127.0.0.1", port }]));
     this.flags = [...NODE_FLAGS, ...(options.flags ?? [])];
+    this.nodeFlags = options.nodeFlags ?? {};
     mkdirSync(path.join(this.dir, "logs"));
     this.trace = new TraceFile(path.join(this.runFolder, "test.jsonl"), { append: false });
     live.add(this);
@@ -192,6 +196,7 @@ export class RealCluster {
     const args = ["--id", String(id), "--cluster", formatClusterMap(this.cluster)];
     args.push("--data", this.dataDir(id));
     args.push("--trace-dir", path.join(this.dir, "traces"), "--run", this.run, ...this.flags);
+    args.push(...(this.nodeFlags[id] ?? []));
     if (!this.started.has(id)) args.push("--initial-cluster-state", "new");
     args.push(...flags);
     this.started.add(id);

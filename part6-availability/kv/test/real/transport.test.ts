@@ -4,46 +4,48 @@
 // read and applied: an indefinite failure. A connection that was refused never carried the
 // request: a definite one. Method: no cluster, but servers in this process that misbehave on
 // purpose: one that accepts and never answers, one that accepts, reads and hangs up, and a port
-// where nothing listens; each is called through http.ts's `call`, then through RealClient, the
+// where nothing listens (the tests at once, each with servers of its own, since they mostly wait
+// for timeouts); each is called through http.ts's `call`, then through RealClient, the
 // client `pnpm kv` and the tests use (to a node that opens its session, then stalls).
 
 import { Agent } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, type TestContext, test } from "vitest";
 import { ClientError } from "../../src/kv/client.ts";
 import { RealClient } from "../../src/real/client.ts";
 import { CallError, call } from "../../src/real/http.ts";
-import { freePorts } from "./local.ts";
+import { quietPort } from "./local.ts";
 
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-});
-
-/** A TCP server on a free port of 127.0.0.1 that does `onConnection` with each connection. */
-async function misbehaving(onConnection: (socket: Socket) => void): Promise<number> {
-  const server = createServer((socket) => {
+/**
+ * A TCP server on a free port of 127.0.0.1 that does `onConnection` with each connection; it and
+ * its connections are closed when the test of `ctx` ends.
+ */
+async function misbehaving(
+  ctx: TestContext,
+  onConnection: (socket: Socket) => void,
+): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("error", () => {});
     onConnection(socket);
   });
-  servers.push(server);
+  ctx.onTestFinished(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return (server.address() as { port: number }).port;
 }
 
 /** Accepts, reads the request, never answers. */
-const stalls = () => misbehaving((socket) => socket.resume());
+const stalls = (ctx: TestContext) => misbehaving(ctx, (socket) => socket.resume());
 /**
  * Answers the first request (a client's opening of its session: commands.ts), then stalls as
  * `stalls` does: the operation's own attempts reach it and get no answer.
  */
-const opensThenStalls = () =>
-  misbehaving((socket) => {
+const opensThenStalls = (ctx: TestContext) =>
+  misbehaving(ctx, (socket) => {
     let answered = false;
     socket.on("data", () => {
       if (answered) return;
@@ -55,9 +57,10 @@ const opensThenStalls = () =>
     });
   });
 /** Accepts, reads the first bytes of the request, and closes the connection without a word. */
-const hangsUp = () => misbehaving((socket) => socket.once("data", () => socket.destroy()));
-/** A port where nothing listens (it was free a moment ago): the connection is refused. */
-const closed = async () => (await freePorts(1))[0]!;
+const hangsUp = (ctx: TestContext) =>
+  misbehaving(ctx, (socket) => socket.once("data", () => socket.destroy()));
+/** A port where nothing listens (local.ts): the connection is refused. */
+const closed = quietPort;
 
 async function failure(port: number, timeoutMs: number): Promise<CallError> {
   const agent = new Agent({ keepAlive: true });
@@ -92,18 +95,18 @@ async function put(port: number): Promise<ClientError> {
   throw new Error("the put succeeded");
 }
 
-describe("real transport: which failures may have taken effect", () => {
-  test("a call to a node that stalls times out, and the request may have been read", async () => {
+describe.concurrent("real transport: which failures may have taken effect", () => {
+  test("a call to a node that stalls times out, and the request may have been read", async (ctx) => {
     // A second: the connection is made well before it, even on a busy machine (a call that never
     // connected was rightly not "reached", and would fail this test for the wrong reason).
-    const error = await failure(await stalls(), 1000);
+    const error = await failure(await stalls(ctx), 1000);
     expect(error).toBeInstanceOf(CallError);
     expect(error.message).toContain("no answer within 1000 ms");
     expect(error.reached).toBe(true);
   });
 
-  test("a call whose connection breaks before the answer may have been read", async () => {
-    const error = await failure(await hangsUp(), 5000);
+  test("a call whose connection breaks before the answer may have been read", async (ctx) => {
+    const error = await failure(await hangsUp(ctx), 5000);
     expect(error).toBeInstanceOf(CallError);
     expect(error.reached).toBe(true);
   });
@@ -115,8 +118,8 @@ describe("real transport: which failures may have taken effect", () => {
     expect(error.reached).toBe(false);
   });
 
-  test("so a client's operation that a stalled node swallowed fails indefinitely", async () => {
-    const error = await put(await opensThenStalls());
+  test("so a client's operation that a stalled node swallowed fails indefinitely", async (ctx) => {
+    const error = await put(await opensThenStalls(ctx));
     expect(error).toBeInstanceOf(ClientError);
     expect(error.definite).toBe(false);
     expect(error.message).toContain("it may have taken effect");
