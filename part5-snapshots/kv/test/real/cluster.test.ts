@@ -88,7 +88,13 @@ describeReal("pnpm kv:cluster", () => {
     const statuses = async () =>
       (await Promise.all([0, 1, 2].map((id) => kv.status(id)))).filter((s) => s !== undefined);
     await waitFor("a leader", async () => agreedLeader(await statuses(), 3), 15_000, 20);
-    const killed = (await kv.status(1))!.pid;
+    // A leader needs only two of the three, so n1 may not be listening yet (CI once saw that).
+    const killed = await waitFor(
+      "n1 to answer /status",
+      async () => (await kv.status(1))?.pid,
+      15_000,
+      20,
+    );
     process.kill(killed, "SIGKILL"); // as `kill -9` from another terminal
     await said(kv, "n1 │ exited (SIGKILL). `start 1` (and Enter) starts it again.");
     kv.type("start 1");
