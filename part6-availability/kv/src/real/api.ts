@@ -13,7 +13,8 @@
 //   POST   /transfer-leader       the leader hands its leadership to another node (thesis §3.10):
 //                                  to ?to=<id>, or to the follower furthest along; answered once
 //                                  it no longer leads (transfer.ts)
-//   POST   /raft/request-vote     Raft RPCs between nodes (raft-http.ts)
+//   GET    /raft/stream           Raft RPCs between nodes: a peer's stream (raft-stream.ts), or
+//   POST   /raft/request-vote     one request each (raft-http.ts)
 //   POST   /raft/append-entries
 //   POST   /raft/install-snapshot
 //   POST   /raft/pre-vote

@@ -19,7 +19,12 @@ import { apiHandler } from "./api.ts";
 import { RealClock } from "./clock.ts";
 import { Faults } from "./faults.ts";
 import { hardenedServer, type ServerLimits } from "./http.ts";
-import { HttpPeers, MAX_ENTRIES_PER_APPEND, SNAPSHOT_CHUNK_SIZE } from "./raft-http.ts";
+import {
+  HttpPeers,
+  MAX_ENTRIES_PER_APPEND,
+  RaftStreams,
+  SNAPSHOT_CHUNK_SIZE,
+} from "./raft-http.ts";
 import {
   messageIds,
   type NodeEventKinds,
@@ -192,10 +197,11 @@ export class KvNode {
   }
 
   private async shutDown(reason: string): Promise<void> {
-    const { server, peers, storage, trace, file } = this.parts;
+    const { server, peers, streams, storage, trace, file } = this.parts;
     if (this.node.getState().role !== "dead") this.node.stop(); // a halted node stopped itself
     this.service.close();
     peers.close();
+    streams.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Answers already written go out; a connection still busy after a second is cut.
@@ -213,6 +219,7 @@ interface Parts {
   transferWaitMs: number;
   server: Server;
   peers: HttpPeers;
+  streams: RaftStreams;
   storage: OpenedStorage;
   trace: NodeTracer;
   file: TraceFile | undefined;
@@ -263,8 +270,12 @@ function assemble(
   const transferWaitMs = config.raft.electionTimeoutMaxMs;
   const api = { id, cluster, node, service, raft, faults, details, transferWaitMs };
   const server = hardenedServer(config.http, apiHandler(api));
+  // A peer's stream (raft-stream.ts) arrives as a request to switch protocols.
+  const streams = new RaftStreams(raft);
+  server.on("upgrade", (req, socket, head) => streams.accept(req, socket, head));
   trace("process.start", startDetails(config, info, opened, file));
-  return { node, service, parts: { server, peers, storage: opened, trace, file, transferWaitMs } };
+  const parts = { server, peers, streams, storage: opened, trace, file, transferWaitMs };
+  return { node, service, parts };
 }
 
 /** The first line of the node's trace: who it is, where, on what data, with what settings. */

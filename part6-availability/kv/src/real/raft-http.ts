@@ -1,11 +1,14 @@
 // Raft's RPCs between real nodes, over HTTP: both sides, side by side.
 //
 // - The calling side, HttpPeers: part 3's Transport (what RaftNode calls to reach a peer) as a
-//   POST of the request's JSON envelope (wire.ts) to the peer, connections kept alive.
-// - The answering side, answerRaft: a request from a peer is read within a size limit, checked
-//   field by field (wire.ts), handed to the consensus module, which saves what its answer depends
-//   on before it returns it, and the reply is sent back in its envelope.
+//   line on the stream it keeps open to that peer (raft-stream.ts): the request's JSON envelope
+//   (wire.ts) after the RPC's name. Part 6 adds the stream; parts 4 and 5 POST each request.
+// - The answering side, RaftStreams (a stream's lines) and answerRaft (one POST, which any HTTP
+//   client can send): a request from a peer is read within a size limit, checked field by field
+//   (wire.ts), handed to the consensus module, which saves what its answer depends on before it
+//   returns it, and the reply is sent back in its envelope.
 //
+//   GET  /raft/stream            Upgrade: raft-stream/1, then one request per line (raft-stream.ts)
 //   POST /raft/request-vote      {"msg", "from", "to", "payload": RequestVoteArgs}
 //   POST /raft/append-entries    {"msg", "from", "to", "payload": AppendEntriesArgs}
 //   POST /raft/install-snapshot  {"msg", "from", "to", "payload": InstallSnapshotArgs} (one chunk)
@@ -19,7 +22,8 @@
 // the two nodes' files merge into one timeline; a cut link of fault injection (faults.ts) drops
 // them, traced as `drop`.
 
-import { Agent, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type {
   AppendEntriesArgs,
   AppendEntriesReply,
@@ -38,9 +42,16 @@ import type {
   Transport,
 } from "part6-availability";
 import type { MessageDetails, RpcMessage, RpcName } from "part6-availability/trace";
-import type { ClusterMap } from "./addresses.ts";
+import type { Address, ClusterMap } from "./addresses.ts";
 import type { Faults } from "./faults.ts";
-import { call, HttpError, parseJson, readBody, sendJson } from "./http.ts";
+import { HttpError, parseJson, readBody, sendJson } from "./http.ts";
+import {
+  acceptStream,
+  closeStream,
+  openStream,
+  StreamConnection,
+  writeLine,
+} from "./raft-stream.ts";
 import type { NodeTracer } from "./trace-file.ts";
 import {
   type Membership,
@@ -59,15 +70,6 @@ import {
   type ReplyEnvelope,
   type RequestEnvelope,
 } from "./wire.ts";
-
-export const RAFT_PATHS: Record<RpcName, string> = {
-  RequestVote: "/raft/request-vote",
-  AppendEntries: "/raft/append-entries",
-  InstallSnapshot: "/raft/install-snapshot",
-  PreVote: "/raft/pre-vote",
-  TimeoutNow: "/raft/timeout-now",
-  ReadIndex: "/raft/read-index",
-};
 
 /**
  * How many entries a leader sends in one AppendEntries: enough that 64 clients' commands, which
@@ -103,10 +105,11 @@ export interface PeerOptions extends RaftHttpContext {
   rpcTimeoutMs: number;
 }
 
-/** The calling side: RaftNode's Transport over HTTP. */
+/** The calling side: RaftNode's Transport over HTTP, one stream to each peer. */
 export class HttpPeers implements Transport {
   private readonly options: PeerOptions;
-  private readonly agent = new Agent({ keepAlive: true });
+  /** The stream to each peer, open or opening; a broken one is forgotten, and the next call opens another. */
+  private readonly streams = new Map<NodeId, Promise<StreamConnection>>();
   private closed = false;
 
   constructor(options: PeerOptions) {
@@ -139,10 +142,38 @@ export class HttpPeers implements Transport {
     return this.invoke(to, "ReadIndex", args, false, parseReadIndexReply);
   }
 
-  /** Closes every kept-alive connection; calls made from now on fail. */
+  /** Closes every stream; calls made from now on fail. */
   close(): void {
     this.closed = true;
-    this.agent.destroy();
+    for (const stream of this.streams.values()) {
+      stream.then(
+        (connection) => connection.break("this node stops"),
+        () => {},
+      );
+    }
+    this.streams.clear();
+  }
+
+  /** The stream to `to`, opened if there is none. */
+  private stream(to: NodeId, address: Address): Promise<StreamConnection> {
+    let stream = this.streams.get(to);
+    if (stream === undefined) {
+      const forget = () => {
+        if (this.streams.get(to) === stream) this.streams.delete(to);
+      };
+      stream = openStream(address, this.options.rpcTimeoutMs).then(
+        ({ socket, head, name }) => {
+          const options = { name, head, answerLimit: REPLY_LIMIT, onBroken: forget };
+          return new StreamConnection(socket, options);
+        },
+        (error: Error) => {
+          forget();
+          throw error;
+        },
+      );
+      this.streams.set(to, stream);
+    }
+    return stream;
   }
 
   private async invoke<P>(
@@ -163,13 +194,9 @@ export class HttpPeers implements Transport {
     if (faults?.dropOutgoing(to, details))
       throw new Error(`the link to n${to} is cut (test fault)`);
     try {
-      const answer = await call(this.agent, address, RAFT_PATHS[rpc], JSON.stringify(request), {
-        timeoutMs: this.options.rpcTimeoutMs,
-        limit: REPLY_LIMIT,
-      });
-      if (answer.status !== 200)
-        throw new Error(`HTTP ${answer.status}: ${answer.body.toString().trim()}`);
-      const reply = parse(parseJson(answer.body), msg);
+      const stream = await this.stream(to, address);
+      const line = `${rpc} ${JSON.stringify(request)}\n`;
+      const reply = parse(await stream.send(line, msg, this.options.rpcTimeoutMs), msg);
       if (typeof reply === "string") throw new Error(`malformed reply: ${reply}`);
       return this.received(to, rpc, msg, heartbeat, reply);
     } catch (error) {
@@ -203,33 +230,114 @@ export interface RaftEndpoint extends RaftHttpContext {
   node: RaftNode;
 }
 
-/** The answering side: one RPC from a peer, answered by the consensus module. */
+/** The answering side of one POST: an RPC from a peer, answered by the consensus module. */
 export async function answerRaft(
   endpoint: RaftEndpoint,
   rpc: RpcName,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const { self, peers, trace, faults } = endpoint;
-  const { limit, parse } = ANSWERING[rpc];
-  const body = parseJson(await readBody(req, limit));
-  const request: RequestEnvelope<unknown> | string = parse(body, { self, peers });
+  const body = parseJson(await readBody(req, ANSWERING[rpc].limit));
+  const reply = await answerRequest(endpoint, rpc, checkedRequest(endpoint, rpc, body));
+  // As on a cut link: no answer at all. The caller's connection breaks and its call fails.
+  if (reply === "dropped") req.socket.destroy();
+  else sendJson(res, 200, reply);
+}
+
+/** The longest line a stream takes: the largest request, after its RPC's name. */
+const LINE_LIMIT = APPEND_BODY_LIMIT + 64;
+
+/** The answering side of the streams that peers open to this node (raft-stream.ts). */
+export class RaftStreams {
+  private readonly endpoint: RaftEndpoint;
+  private readonly sockets = new Set<Duplex>();
+  private closed = false;
+
+  constructor(endpoint: RaftEndpoint) {
+    this.endpoint = endpoint;
+  }
+
+  /** The server's "upgrade" event: a peer opens a stream (or something else asks to upgrade). */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const onLine = (line: Buffer) => this.answer(socket, line);
+    if (!acceptStream(req, socket, head, { lineLimit: LINE_LIMIT, onLine })) return;
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+  }
+
+  /** Closes every stream: a request still being answered gets no answer. */
+  close(): void {
+    this.closed = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** One line: a request answered in its turn, or the stream closed with why it cannot be read. */
+  private answer(socket: Duplex, line: Buffer): void {
+    let rpc: RpcName;
+    let request: RequestEnvelope<unknown>;
+    try {
+      [rpc, request] = this.read(line);
+    } catch (error) {
+      closeStream(socket, (error as Error).message);
+      return;
+    }
+    answerRequest(this.endpoint, rpc, request).then(
+      (reply) => (reply === "dropped" ? socket.destroy() : writeLine(socket, reply)),
+      (error: Error) => writeLine(socket, { request: request.msg, error: error.message }),
+    );
+  }
+
+  private read(line: Buffer): [RpcName, RequestEnvelope<unknown>] {
+    const space = line.indexOf(0x20);
+    const rpc = line.subarray(0, Math.max(space, 0)).toString("latin1");
+    if (space === -1 || !Object.hasOwn(ANSWERING, rpc)) {
+      const names = Object.keys(ANSWERING).join(", ");
+      throw new Error(`a line must be "<RPC> <JSON envelope>", the RPC one of ${names}`);
+    }
+    const { limit } = ANSWERING[rpc as RpcName];
+    if (line.length - space - 1 > limit)
+      throw new Error(`the ${rpc} request is longer than ${limit} bytes`);
+    const body = parseJson(line.subarray(space + 1));
+    return [rpc as RpcName, checkedRequest(this.endpoint, rpc as RpcName, body)];
+  }
+}
+
+/** A request's envelope, checked field by field (wire.ts); a 400 with the reason if it is not one. */
+function checkedRequest(
+  endpoint: RaftEndpoint,
+  rpc: RpcName,
+  body: unknown,
+): RequestEnvelope<unknown> {
+  const request = ANSWERING[rpc].parse(body, { self: endpoint.self, peers: endpoint.peers });
   if (typeof request === "string") throw new HttpError(400, request);
+  return request;
+}
+
+/**
+ * A checked request answered by the consensus module: the reply's envelope, or "dropped" when a
+ * cut link (a test's fault) drops the request.
+ */
+async function answerRequest(
+  endpoint: RaftEndpoint,
+  rpc: RpcName,
+  request: RequestEnvelope<unknown>,
+): Promise<ReplyEnvelope<unknown> | "dropped"> {
+  const { trace, faults } = endpoint;
   const heartbeat =
     rpc === "AppendEntries" && (request.payload as AppendEntriesArgs).entries.length === 0;
   const message = { rpc, type: "request", payload: request.payload } as RpcMessage;
   const details = messageDetails(message, request.msg, heartbeat);
-  if (faults?.dropIncoming(request.from, details)) {
-    // As on a cut link: no answer at all. The caller's connection breaks and its call fails.
-    req.socket.destroy();
-    return;
-  }
+  if (faults?.dropIncoming(request.from, details)) return "dropped";
   trace("deliver", { ...details, from: request.from });
   const payload = await handle(endpoint, rpc, request.payload);
   const msg = endpoint.nextMsg();
   const reply = { rpc, type: "reply", request: request.msg, payload } as RpcMessage;
   trace("send", { ...messageDetails(reply, msg, heartbeat), to: request.from });
-  sendJson(res, 200, { msg, request: request.msg, payload });
+  return { msg, request: request.msg, payload };
 }
 
 /** For each RPC, the answering side's body limit and its check of what arrives (wire.ts). */
