@@ -7,9 +7,9 @@
 
 import { expect, test } from "vitest";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../src/kv/commands.ts";
-import { PATIENCE, waitFor } from "./local.ts";
+import { PATIENCE } from "./local.ts";
 import { type RawAnswer, rawRequest } from "./raw-http.ts";
-import { describeReal, RealCluster } from "./real-cluster.ts";
+import { describeReal, expectStillServes, RealCluster } from "./real-cluster.ts";
 
 function request(
   method: string,
@@ -227,14 +227,7 @@ describeReal("real nodes: bad input", () => {
         : [`${name}: expected ${status} with a JSON error, got ${shown(answer)}`];
     });
     expect(wrong).toEqual([]);
-    for (const id of cluster.ids) {
-      const status = await waitFor(`n${id} to answer /status`, () => cluster.status(id), 10_000);
-      expect(status.term, `n${id} handled a malformed RPC`).toBeLessThan(HUGE_TERM);
-    }
-    const client = cluster.client("after");
-    await client.put("k", "still here");
-    expect((await client.get("k")).value).toBe("still here");
-    await cluster.expectLinearizable();
+    await expectStillServes(cluster, HUGE_TERM);
   });
 });
 

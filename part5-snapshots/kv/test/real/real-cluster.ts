@@ -415,3 +415,18 @@ export class RealCluster {
     return `\n  last lines of ${file}:\n    ${lines.join("\n    ")}`;
   }
 }
+
+/**
+ * After a battery of bad input: every node still answers, none has taken the term `hugeTerm` that
+ * each malformed Raft message carried (none was handled), and a write and a read go through.
+ */
+export async function expectStillServes(cluster: RealCluster, hugeTerm: number): Promise<void> {
+  for (const id of cluster.ids) {
+    const status = await waitFor(`n${id} to answer /status`, () => cluster.status(id), 10_000);
+    expect(status.term, `n${id} handled a malformed RPC`).toBeLessThan(hugeTerm);
+  }
+  const client = cluster.client("after");
+  await client.put("k", "still here");
+  expect((await client.get("k")).value).toBe("still here");
+  await cluster.expectLinearizable();
+}
