@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { etcdVersion, startEtcd } from "./etcd.ts";
 import { type LoadResult, runLoad } from "./load.ts";
 import { startOurs } from "./ours.ts";
-import { Processes } from "./processes.ts";
+import { Processes, stopOnSignals } from "./processes.ts";
 import { simulated } from "./sim.ts";
 import type { System } from "./system.ts";
 
@@ -65,17 +65,7 @@ const live = new Set<Processes>();
 
 async function main(): Promise<void> {
   const opts = options();
-  // Ctrl-C may arrive twice (from the terminal, and relayed by tsx): the first one stops the
-  // clusters, the others must not end the process before that is done.
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      console.error(`\n${signal}: stopping the clusters`);
-      void Promise.all([...live].map((p) => p.stopAll())).then(() => process.exit(130));
-    });
-  }
+  stopOnSignals(() => Promise.all([...live].map((p) => p.stopAll())));
   const etcd = opts.etcd ? etcdVersion() : undefined;
   printMachine(etcd, opts);
   await printSimulated(opts.quick);

@@ -52,3 +52,20 @@ export class Processes {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Ctrl-C (it may come twice: from the terminal, and relayed by tsx), SIGTERM or SIGHUP runs
+ * `stop` (the clusters' processes first), then ends this process; a second signal does not cut
+ * that short.
+ */
+export function stopOnSignals(stop: () => Promise<unknown>): void {
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${signal}: stopping the clusters`);
+      void stop().then(() => process.exit(130));
+    });
+  }
+}

@@ -22,7 +22,7 @@ import { LAUNCHER, prepareNodes, spawnNode } from "../src/real/spawn.ts";
 import { agreedLeader, fetchStatus, freePorts, type Status, waitFor } from "../test/real/local.ts";
 import { etcdVersion, startEtcd } from "./etcd.ts";
 import { runLoad } from "./load.ts";
-import { Processes } from "./processes.ts";
+import { Processes, stopOnSignals } from "./processes.ts";
 import type { System } from "./system.ts";
 
 const PART5_LAUNCHER = path.resolve(
@@ -297,7 +297,7 @@ async function throughput(system: System, seconds: number): Promise<number[]> {
 
 async function main(): Promise<void> {
   const opts = options();
-  stopOnSignals();
+  stopOnSignals(() => Promise.all([...live].map((p) => p.stopAll())));
   const cpu = cpus();
   console.log("raft-ts part6-availability: availability of the store as real processes");
   console.log(`  machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${platform()} ${release()}`);
@@ -306,19 +306,6 @@ async function main(): Promise<void> {
   );
   await rollingRestarts(opts.clients);
   if (opts.throughput) await throughputTable(opts.seconds, opts.etcd);
-}
-
-/** Ctrl-C (it may come twice: from the terminal, and relayed by tsx) stops the clusters first. */
-function stopOnSignals(): void {
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      console.error(`\n${signal}: stopping the clusters`);
-      void Promise.all([...live].map((p) => p.stopAll())).then(() => process.exit(130));
-    });
-  }
 }
 
 /** Part 6's store and part 5's restarted node by node under `clients`, side by side. */

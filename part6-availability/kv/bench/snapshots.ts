@@ -28,7 +28,7 @@ import { SNAPSHOT_CHUNK_SIZE } from "../src/real/raft-http.ts";
 import { LAUNCHER, prepareNodes, spawnNode } from "../src/real/spawn.ts";
 import { agreedLeader, fetchStatus, freePorts, type Status, waitFor } from "../test/real/local.ts";
 import { runLoad } from "./load.ts";
-import { Processes } from "./processes.ts";
+import { Processes, stopOnSignals } from "./processes.ts";
 
 const PART4_LAUNCHER = path.resolve(import.meta.dirname, "../../../part4-kv/scripts/launch.mjs");
 const KEYS = 1000;
@@ -320,12 +320,7 @@ const verdict = (ok: boolean) => (ok ? "met" : "NOT MET");
 
 async function main(): Promise<void> {
   const opts = options();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      console.error(`\n${signal}: stopping the clusters`);
-      void Promise.all([...live].map((c) => c.close())).then(() => process.exit(130));
-    });
-  }
+  stopOnSignals(() => Promise.all([...live].map((c) => c.close())));
   const { snapshotAfterEntries: entries, snapshotAfterBytes: bytes } = defaultRaftConfig;
   console.log("raft-ts part6-availability: the store's snapshots as real processes");
   console.log(

@@ -527,8 +527,11 @@ export class SideNetwork {
   }
 }
 
-/** Runs `node`'s handler of `rpc` on `payload`, which the network decoded for that RPC. */
-function handle(node: RpcHandlers, rpc: RpcName, payload: unknown): unknown {
+/**
+ * Runs `node`'s handler of `rpc` on `payload`, which the network decoded for that RPC (the real
+ * nodes' answering side, kv/src/real/raft-http.ts, uses it too).
+ */
+export function handle(node: RpcHandlers, rpc: RpcName, payload: unknown): unknown {
   switch (rpc) {
     case "RequestVote":
       return node.handleRequestVote(payload as RequestVoteArgs);

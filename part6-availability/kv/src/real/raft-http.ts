@@ -41,6 +41,7 @@ import type {
   TimeoutNowReply,
   Transport,
 } from "part6-availability";
+import { handle as handleRpc } from "part6-availability/sim/network";
 import type { MessageDetails, RpcMessage, RpcName } from "part6-availability/trace";
 import type { Address, ClusterMap } from "./addresses.ts";
 import type { Faults } from "./faults.ts";
@@ -359,28 +360,10 @@ const ANSWERING: Record<
 async function handle(endpoint: RaftEndpoint, rpc: RpcName, args: unknown): Promise<unknown> {
   try {
     // ReadIndex answers once the leader has confirmed it leads (a heartbeat round): awaited.
-    return await handleRpc(endpoint.node, rpc, args);
+    return await handleRpc(endpoint.node, rpc, args); // wire.ts checked `args` for `rpc`
   } catch (error) {
     // The module has stopped (shutting down, or its storage failed): it must not answer.
     throw new HttpError(503, `n${endpoint.self} does not answer: ${(error as Error).message}`);
-  }
-}
-
-/** Hands `args`, which wire.ts checked as the arguments of `rpc`, to the module's handler. */
-function handleRpc(node: RaftNode, rpc: RpcName, args: unknown): unknown {
-  switch (rpc) {
-    case "RequestVote":
-      return node.handleRequestVote(args as RequestVoteArgs);
-    case "AppendEntries":
-      return node.handleAppendEntries(args as AppendEntriesArgs);
-    case "InstallSnapshot":
-      return node.handleInstallSnapshot(args as InstallSnapshotArgs);
-    case "PreVote":
-      return node.handlePreVote(args as PreVoteArgs);
-    case "TimeoutNow":
-      return node.handleTimeoutNow(args as TimeoutNowArgs);
-    case "ReadIndex":
-      return node.handleReadIndex(args as ReadIndexArgs);
   }
 }
 
