@@ -43,34 +43,49 @@ function patience(text: string | undefined): number {
   return factor;
 }
 
-/** `count` ports that were free on 127.0.0.1 a moment ago (the system picked them). */
+/**
+ * Where this process takes ports for its nodes: a block of its own, below the ports the system
+ * hands out when asked for any and for outgoing connections (32768-60999 on Linux). A port the
+ * system picked was free a moment ago, but before a node could bind it, a node of a test running
+ * in another worker could take the same one: once, under load, a test's n0 found its port taken
+ * and the test spoke to the other test's node. Each vitest worker (VITEST_POOL_ID; another
+ * process, by its pid) has a block of its own, and within it each port is checked free.
+ */
+const PORT_BLOCK = 400;
+const PORT_BASE = 10_000 + (Number(process.env.VITEST_POOL_ID ?? process.pid) % 25) * PORT_BLOCK;
+// Where in the block to begin: by pid, so that two runs of vitest at once (whose workers have the
+// same VITEST_POOL_ID) begin at different places.
+let nextPort = (process.pid * 37) % PORT_BLOCK;
+
+/** `count` ports of this process's block that were free on 127.0.0.1 a moment ago. */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = createServer();
-      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  const ports: number[] = [];
+  for (let tried = 0; ports.length < count; tried++) {
+    if (tried === PORT_BLOCK) throw new Error(`no ${count} free ports among ${blockName()}`);
+    const port = PORT_BASE + (nextPort++ % PORT_BLOCK);
+    if (await isFree(port)) ports.push(port);
+  }
   return ports;
 }
 
 /**
  * `count` consecutive ports from the one returned, all free on 127.0.0.1 a moment ago, for a
- * command that takes a base port (`pnpm kv:cluster --base-port`). Tries a bounded number of times.
+ * command that takes a base port (`pnpm kv:cluster --base-port`). Tries each run of the block once.
  */
 export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const [base] = await freePorts(1);
-    if (base! + count - 1 > 65535) continue;
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base! + i)));
-    if (free.every(Boolean)) return base!;
+  for (let tried = 0; tried < PORT_BLOCK; tried += count) {
+    let offset = nextPort % PORT_BLOCK;
+    if (offset + count > PORT_BLOCK) offset = 0; // a run does not wrap round the block's end
+    nextPort = offset + count;
+    const base = PORT_BASE + offset;
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
   }
-  throw new Error(`found no ${count} consecutive free ports on 127.0.0.1 in 50 tries`);
+  throw new Error(`no ${count} consecutive free ports among ${blockName()}`);
+}
+
+function blockName(): string {
+  return `127.0.0.1:${PORT_BASE}-${PORT_BASE + PORT_BLOCK - 1} (this process's block)`;
 }
 
 function isFree(port: number): Promise<boolean> {

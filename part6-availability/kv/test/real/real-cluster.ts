@@ -210,7 +210,13 @@ export class RealCluster {
           this.children.delete(id);
           throw new Error(`n${id} exited with status ${child.exitCode}${this.lastLines(id)}`);
         }
-        return this.status(id);
+        const status = await this.status(id);
+        // Another process answering on this node's port (which it then failed to bind) is not it.
+        if (status !== undefined && status.pid !== child.pid) {
+          const port = this.cluster.get(id)!.port;
+          throw new Error(`n${id}'s port ${port} is another process's (pid ${status.pid})`);
+        }
+        return status;
       },
       STARTUP_MS,
       20,
