@@ -399,6 +399,12 @@ const MUTANTS: Mutant[] = [
     replace: "",
   },
   {
+    name: "follower-reads-before-applying",
+    rule: "§6.4, step 4 on a follower: it applies through its leader's read index before it reads",
+    find: "          if (reply.success) this.applyBeforeRead(read);",
+    replace: "          if (reply.success) this.endRead(read, undefined);",
+  },
+  {
     name: "read-confirmed-by-earlier-heartbeats",
     rule: "§6.4, step 2: answers to heartbeats sent before the read arrived confirm nothing",
     find: "    read.round = this.heartbeatRound + 1;",

@@ -55,6 +55,7 @@ Ctrl-C stops every node, restarted ones included. A leader told to stop (stop <i
                      lost its data, see pnpm kv:node --help, --initial-cluster-state)
   --reads <mode>     how the nodes serve a get: readindex (default), lease or log
                      (pnpm kv:node --help)
+  --follower-reads   followers serve gets too, at their leader's read index (thesis §6.4)
   --test-faults      let the nodes serve /admin/faults (docs/running.md)
   --verbose, -v      every node logs every event, messages included
   --help, -h         this text`;
@@ -66,6 +67,7 @@ const options = {
   "trace-dir": { type: "string", default: DEFAULT_TRACES },
   fresh: { type: "boolean", default: false },
   reads: { type: "string" },
+  "follower-reads": { type: "boolean", default: false },
   "test-faults": { type: "boolean", default: false },
   verbose: { type: "boolean", short: "v", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -108,6 +110,7 @@ function settings(values: ReturnType<typeof parseArgs<{ options: typeof options 
   }
   const flags = [
     ...(values.reads === undefined ? [] : ["--reads", values.reads]),
+    ...(values["follower-reads"] ? ["--follower-reads"] : []),
     ...(values["test-faults"] ? ["--test-faults"] : []),
     ...(values.verbose ? ["--verbose"] : []),
   ];

@@ -61,6 +61,8 @@ Runs node <n> of a key/value cluster in this process, until Ctrl-C. A leader tol
                            lease (at once while the leader's lease holds, §6.4.1: safe only while
                            no clock runs more than ${defaultRaftConfig.clockDriftBound * 100}% faster than the leader's), or log
                            (an entry in the log, as part 5)
+  --follower-reads         as a follower, serve a get too (not with --reads log): ask the leader
+                           for its read index, apply through it, read (thesis §6.4)
   --http-headers-timeout <ms>, --http-request-timeout <ms>
                            a request whose headers, or whole, take longer is answered 408 and
                            its connection closed (default 5000, 10000)
@@ -88,6 +90,7 @@ const options = {
   "rpc-timeout": { type: "string", default: "500" },
   "commit-timeout": { type: "string", default: "2000" },
   reads: { type: "string", default: "readindex" },
+  "follower-reads": { type: "boolean", default: false },
   "http-headers-timeout": { type: "string", default: "5000" },
   "http-request-timeout": { type: "string", default: "10000" },
   "test-faults": { type: "boolean", default: false },
@@ -134,6 +137,7 @@ function nodeConfig(values: Values): Settings {
     rpcTimeoutMs: ms(values, "rpc-timeout"),
     commitTimeoutMs: ms(values, "commit-timeout"),
     reads: readMode(values.reads),
+    followerReads: values["follower-reads"],
     http: {
       headersTimeoutMs: ms(values, "http-headers-timeout"),
       requestTimeoutMs: ms(values, "http-request-timeout"),

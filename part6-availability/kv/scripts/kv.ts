@@ -43,6 +43,8 @@ const usage = `usage: pnpm kv <command> [options]
                     id=host:port,... (default: $KV_NODES, else ${DEFAULT_CLUSTER})
   --timeout <ms>    give up after this long, retries included (default 10000)
   --to <id>         transfer-leader: the node to take over
+  --read-from <id>  get: ask node <id> first; a node started with --follower-reads answers
+                    itself (thesis §6.4), another sends the client to the leader
   --client <id>     the session id that makes retries safe (default: a new one)
   --json            print the node's whole result as JSON
   --trace <file>    append this client's events to <file> (JSON lines, docs/trace-format.md)
@@ -64,6 +66,7 @@ const options = {
   run: { type: "string" },
   absent: { type: "boolean", default: false },
   to: { type: "string" },
+  "read-from": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -96,6 +99,15 @@ function commandOf(words: string[], absent: boolean): KvCommand {
   return parsed;
 }
 
+/** The node a flag names (--to, --read-from): one of the cluster's, or undefined if not given. */
+function nodeOf(text: string | undefined, flag: string, cluster: ClusterMap): number | undefined {
+  if (text === undefined) return undefined;
+  const id = wholeNumber(text, flag, 0, MAX_NODE_ID);
+  if (cluster.has(id)) return id;
+  const ids = [...cluster.keys()].map((n) => `n${n}`).join(", ");
+  throw new UsageError(`${flag} ${id}: the cluster has no node ${id} (it has ${ids})`);
+}
+
 function clusterOf(values: Values): ClusterMap {
   const text = values.nodes ?? process.env.KV_NODES ?? DEFAULT_CLUSTER;
   const cluster = parseClusterMap(text);
@@ -113,6 +125,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (words[0] === "transfer-leader") return transferLeader(words, values);
   if (values.to !== undefined) throw new UsageError("--to goes with transfer-leader only");
+  if (values["read-from"] !== undefined && words[0] !== "get") {
+    throw new UsageError("--read-from goes with get only");
+  }
   if (words[0] === "status" && words.length === 1) return status(clusterOf(values), values.json);
   const command = commandOf(words, values.absent);
   return runOperation(command, clusterOf(values), values);
@@ -125,6 +140,7 @@ async function runOperation(
 ): Promise<number> {
   const id = values.client ?? `cli-${freshSeed().toString(36)}`;
   const deadlineMs = wholeNumber(values.timeout, "--timeout", 1, 3_600_000);
+  const readFrom = nodeOf(values["read-from"], "--read-from", cluster);
   const seed = freshSeed(); // of the backoff's jitter
   const trace = traceFile(values, {
     client: id,
@@ -138,6 +154,7 @@ async function runOperation(
     seed,
     deadlineMs,
     attemptTimeoutMs: Math.min(3000, deadlineMs),
+    ...(readFrom === undefined ? {} : { readFrom }),
   });
   try {
     const result = await client.run(command);
@@ -229,11 +246,7 @@ async function transferLeader(words: string[], values: Values): Promise<number> 
   if (words.length !== 1)
     throw new UsageError("transfer-leader takes no arguments (but --to <id>)");
   const cluster = clusterOf(values);
-  const to = values.to === undefined ? undefined : wholeNumber(values.to, "--to", 0, MAX_NODE_ID);
-  if (to !== undefined && !cluster.has(to)) {
-    const ids = [...cluster.keys()].map((id) => `n${id}`).join(", ");
-    throw new UsageError(`--to ${to}: the cluster has no node ${to} (it has ${ids})`);
-  }
+  const to = nodeOf(values.to, "--to", cluster);
   const timeoutMs = wholeNumber(values.timeout, "--timeout", 1, 3_600_000);
   const agent = new Agent();
   try {

@@ -10,6 +10,9 @@
 // Finding the leader: the last node that answered, else the hint of a node that is not leader,
 // else the next node in turn. Between attempts it waits a random time up to a bound that doubles
 // each time (exponential backoff with full jitter), so that many clients do not retry in step.
+// A client may name a node it reads from (`readFrom`, the one nearest to it, say): each get goes
+// there first, and a store with follower reads answers it there (§6.4); else that node points to
+// the leader, and the get goes on as any other operation.
 // A failure is definite when no attempt could have taken effect (every node said it is not the
 // leader, or refused the connection before reading the request), as Maelstrom's definite errors
 // are; otherwise it is indefinite: the operation may have happened, or may still.
@@ -51,6 +54,8 @@ export interface ClientOptions {
   deadlineMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** A node each get goes to first (its first attempt, after any session is open). */
+  readFrom?: number;
 }
 
 export const defaultClientOptions = {
@@ -133,10 +138,13 @@ export class KvClient extends KvOperations {
     let last = "no attempt was made";
     // The backoff grows with the attempts that failed (an open answered is no failure).
     let failed = 0;
+    let readFrom = command.op === "get" ? this.options.readFrom : undefined;
     while (this.clock.now() < deadline) {
       const timeout = Math.min(this.options.attemptTimeoutMs, deadline - this.clock.now());
       const sent = request();
-      const outcome = await this.attempt(sent, timeout);
+      const to = sent.open === true || readFrom === undefined ? this.leader : readFrom;
+      if (sent.open !== true) readFrom = undefined; // one try there; then as any operation
+      const outcome = await this.attempt(sent, timeout, to);
       if (outcome.kind === "done") return outcome.result;
       if (outcome.kind === "opened") {
         this.session = outcome.session;
@@ -164,14 +172,16 @@ export class KvClient extends KvOperations {
     );
   }
 
-  /** One try at the node believed to lead, and what to do next. */
-  private async attempt(request: KvRequest, timeoutMs: number): Promise<Outcome> {
-    const to = this.leader;
+  /**
+   * One try at node `to` (the node believed to lead, or the one a get is read from), and what to
+   * do next. Only a failure of the node believed to lead moves the client on to another.
+   */
+  private async attempt(request: KvRequest, timeoutMs: number, to: number): Promise<Outcome> {
     let response: KvResponse;
     try {
       response = await this.transport.send(to, request, timeoutMs);
     } catch (error) {
-      this.leader = this.nextAfter(to);
+      if (to === this.leader) this.leader = this.nextAfter(to);
       const maybe = !(error instanceof TransportError) || error.maybeDelivered;
       return {
         kind: "retry",
@@ -189,13 +199,14 @@ export class KvClient extends KvOperations {
       // A hint names a node of the cluster; one this client was not told of is no use to it.
       const hint = response.leaderHint;
       const hinted = hint !== null && hint !== to && this.options.nodes.includes(hint);
-      this.leader = hinted ? hint : this.nextAfter(to);
+      if (hinted) this.leader = hint;
+      else if (to === this.leader) this.leader = this.nextAfter(to);
       return { kind: "retry", maybe: false, retryAtOnce: hinted, why: `n${to} is not the leader` };
     }
     return {
       kind: "retry",
       maybe: !response.definite,
-      retryAtOnce: false,
+      retryAtOnce: to !== this.leader, // a failed read elsewhere: the leader may still serve it
       why: `n${to}: ${response.error}`,
     };
   }

@@ -13,12 +13,15 @@
 // state machine answers once it has applied through the read index. `reads: "lease"` answers at
 // once while the leader's lease holds (§6.4.1), safe only while clocks drift within the core's
 // `clockDriftBound`; `reads: "log"` puts gets in the log like every other request, as part 5 did.
+// With `followerReads`, a follower that knows its leader serves a get itself (§6.4): it asks the
+// leader for a read index (the ReadIndex RPC), applies through it, and reads its own map, so
+// reads spread over the cluster while the leader only confirms that it leads.
 //
 // The state machine's state goes into Raft's snapshots (§7): Raft asks for it when its policy
 // says a snapshot is due (`snapshotSource`), and hands a snapshot back at start and when a leader
 // installs one (`onRestore`), after which the entries it applies are those after the snapshot.
 
-import type { AppliedEntry, RaftNode } from "part6-availability";
+import type { AppliedEntry, NodeState, RaftNode } from "part6-availability";
 import type { Clock, Timer } from "part6-availability/clock";
 import type { RestoredSnapshot } from "part6-availability/snapshot";
 import type { KvEntry, KvRequest, KvResponse } from "./commands.ts";
@@ -31,12 +34,18 @@ export interface ServiceOptions {
   sessionWindow?: number;
   /** How a get is served: ReadIndex (§6.4), the leader's lease (§6.4.1), or an entry in the log. */
   reads: ReadMode;
+  /** §6.4: a follower serves gets itself, at the read index its leader gives (not with "log"). */
+  followerReads: boolean;
 }
 
 export type ReadMode = "readindex" | "lease" | "log";
 export const READ_MODES: readonly ReadMode[] = ["readindex", "lease", "log"];
 
-export const defaultServiceOptions: ServiceOptions = { requestTimeoutMs: 2000, reads: "readindex" };
+export const defaultServiceOptions: ServiceOptions = {
+  requestTimeoutMs: 2000,
+  reads: "readindex",
+  followerReads: false,
+};
 
 interface Waiter {
   index: number;
@@ -66,11 +75,11 @@ export class KvService {
   /** Takes one client request; answers when its entry is applied, or why it could not be. */
   handle(request: KvRequest): Promise<KvResponse> {
     const state = this.node.getState();
+    if (request.command?.op === "get" && this.servesReads(state)) {
+      return this.read(request.command.key);
+    }
     if (state.role !== "leader") {
       return Promise.resolve({ status: "not-leader", leaderHint: state.leaderId });
-    }
-    if (request.command?.op === "get" && this.options.reads !== "log") {
-      return this.read(request.command.key);
     }
     const entry: KvEntry = { kind: "kv", ...request };
     return new Promise((resolve) => {
@@ -93,11 +102,19 @@ export class KvService {
     });
   }
 
+  /** Whether this node serves a get without a log entry: as leader, or as a follower (§6.4). */
+  private servesReads(state: NodeState): boolean {
+    if (this.options.reads === "log") return false;
+    if (state.role === "leader") return true;
+    return this.options.followerReads && state.role === "follower" && state.leaderId !== null;
+  }
+
   /**
    * §6.4: a get without a log entry. The core answers once this leader has confirmed it leads
    * (or by its lease) and applied through the read index: the map is then at least as new as
    * every write completed before the read arrived. A read that cannot be served had no effect:
-   * a definite failure, or the leader the core now knows of.
+   * a definite failure, or the leader the core now knows of. On a follower the core asks the
+   * leader for the read index and applies through it before this reads the map.
    */
   private async read(key: string): Promise<KvResponse> {
     const read = this.options.reads === "lease" ? this.node.leaseRead() : this.node.readIndex();

@@ -26,7 +26,7 @@
 // opened by POST /kv {"client": <id>, "open": true} (commands.ts: KvRequest).
 // Keys travel in the URL, percent-encoded (`/` as %2F). Every answer is JSON. A follower answers a
 // request for the store with 307 and the leader's URL (`curl -L` follows it), or with 503 and
-// Retry-After while it knows no leader.
+// Retry-After while it knows no leader; started with --follower-reads, it serves a get itself.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RaftNode } from "part6-availability";

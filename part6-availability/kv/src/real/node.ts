@@ -105,6 +105,8 @@ export interface NodeConfig {
   commitTimeoutMs: number;
   /** How a get is served (KvService): ReadIndex by default, the leader's lease, or the log. */
   reads?: ReadMode;
+  /** Whether a follower serves gets too, at its leader's read index (KvService, §6.4). */
+  followerReads?: boolean;
   http: ServerLimits;
   testFaults: boolean;
   verbose: boolean;
@@ -258,6 +260,7 @@ function assemble(
   const service = new KvService(node, clock, {
     requestTimeoutMs: config.commitTimeoutMs,
     ...(config.reads === undefined ? {} : { reads: config.reads }),
+    ...(config.followerReads === undefined ? {} : { followerReads: config.followerReads }),
   });
   const info = { pid: process.pid, seed: config.seed, incarnation, dataDir: config.dataDir };
   const details = () => ({

@@ -50,6 +50,11 @@ export interface KvChaosOptions {
   maxPauseMs: number;
   /** The clients' timeouts: short, so that a client moves on to its next operation sooner. */
   client: Pick<ClientOptions, "attemptTimeoutMs" | "deadlineMs">;
+  /**
+   * Each client sends its gets first to a node of its own (client i to node i mod n): where the
+   * store serves reads on followers, followers serve them (§6.4).
+   */
+  readFromNodes: boolean;
 }
 
 export const defaultKvChaosOptions: KvChaosOptions = {
@@ -59,6 +64,7 @@ export const defaultKvChaosOptions: KvChaosOptions = {
   keys: 3,
   maxPauseMs: 60,
   client: { attemptTimeoutMs: 300, deadlineMs: 3000 },
+  readFromNodes: false,
 };
 
 /** The cluster a chaos run starts with: part 3's chaos network, and a lossy client network. */
@@ -115,9 +121,13 @@ export async function runKvChaos(
     failedIndefinite: 0,
     reachChanges: 0,
   };
-  const clients = Array.from({ length: options.clients }, (_, i) =>
-    cluster.client(`c${i}`, options.client),
-  );
+  const clients = Array.from({ length: options.clients }, (_, i) => {
+    const readFrom = cluster.ids[i % cluster.ids.length]!;
+    return cluster.client(`c${i}`, {
+      ...options.client,
+      ...(options.readFromNodes && { readFrom }),
+    });
+  });
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   let stopped = false;
   const workers = clients.map((c) => {

@@ -54,6 +54,12 @@ async function oneKey(nodes: string[], trace: string): Promise<void> {
     stdout: 'put "greeting": was absent\n',
   });
   expect(await kv("get", "greeting", ...nodes)).toMatchObject({ status: 0, stdout: "hello\n" });
+  // Read from node 1 first: it answers itself if it leads (or serves follower reads), or sends
+  // the client on to the leader.
+  expect(await kv("get", "greeting", "--read-from", "1", ...nodes)).toMatchObject({
+    status: 0,
+    stdout: "hello\n",
+  });
   expect(await kv("append", "greeting", " world", ...nodes)).toMatchObject({ status: 0 });
   expect(await kv("cas", "greeting", "hello", "x", ...nodes)).toMatchObject({
     status: 1,
@@ -149,6 +155,8 @@ describeReal("real nodes: the command-line client", () => {
         badState,
         badReads,
         badClusterReads,
+        readFromWhat,
+        readFromWhom,
       ] = await Promise.all([
         run("kv", "--help"),
         run("kv-node", "-h"),
@@ -159,6 +167,8 @@ describeReal("real nodes: the command-line client", () => {
         run("kv-node", "--id", "0", "--initial-cluster-state", "maybe"),
         run("kv-node", "--id", "0", "--reads", "fast"),
         run("kv-cluster", "--reads", "fast"),
+        run("kv", "put", "k", "v", "--read-from", "0", "--nodes", cluster),
+        run("kv", "get", "k", "--read-from", "4", "--nodes", cluster),
       ]);
       expect(help).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: pnpm kv /) });
       expect(nodeHelp).toMatchObject({
@@ -188,6 +198,15 @@ describeReal("real nodes: the command-line client", () => {
       expect(badClusterReads).toMatchObject({
         status: 2,
         stderr: `pnpm kv:cluster: --reads must be readindex, lease or log, got "fast"\nTry 'pnpm kv:cluster --help'.\n`,
+      });
+      expect(readFromWhat).toMatchObject({
+        status: 2,
+        stderr: "pnpm kv: --read-from goes with get only\nTry 'pnpm kv --help'.\n",
+      });
+      expect(readFromWhom).toMatchObject({
+        status: 2,
+        stderr:
+          "pnpm kv: --read-from 4: the cluster has no node 4 (it has n0)\nTry 'pnpm kv --help'.\n",
       });
       // Not a usage error: what went wrong, status 1, and no pointer to --help.
       expect(cannotStart.status).toBe(1);
