@@ -2,8 +2,8 @@
 // PATH (Debian's etcd-server) with its default timings (heartbeat 100 ms, election 1000 ms) and
 // its default durability (the WAL fsync'ed before a write is acknowledged). It is driven over its
 // JSON gateway (POST /v3/kv/put and /v3/kv/range, keys and values in base64), HTTP keep-alive, so
-// that both stores pay for HTTP and JSON alike. Its reads are linearizable (the default, ReadIndex)
-// where ours go through the log.
+// that both stores pay for HTTP and JSON alike. Its reads are linearizable (the default, ReadIndex),
+// as ours are; a member that is not the leader serves them too (spread: client n at member n mod 3).
 
 import { execFileSync, spawn } from "node:child_process";
 import { openSync } from "node:fs";
@@ -30,6 +30,7 @@ export function etcdVersion(): string | undefined {
 export async function startEtcd(
   processes: Processes,
   fail: (why: string) => void,
+  spread: boolean,
 ): Promise<System> {
   const ports = await freePorts(2 * MEMBERS);
   const clients: Address[] = ports.slice(0, MEMBERS).map((port) => ({ host: "127.0.0.1", port }));
@@ -66,7 +67,10 @@ export async function startEtcd(
     name: "etcd",
     put: async (_n, key, value) =>
       void (await post(leader, "/v3/kv/put", { key: b64(key), value: b64(value) })),
-    get: async (_n, key) => void (await post(leader, "/v3/kv/range", { key: b64(key) })),
+    get: async (n, key) => {
+      const at = spread ? clients[n % MEMBERS]! : leader;
+      await post(at, "/v3/kv/range", { key: b64(key) });
+    },
     async counters(): Promise<Counters> {
       const metrics = await Promise.all(clients.map((to) => syncsOf(control, to)));
       const head = await status(leader);

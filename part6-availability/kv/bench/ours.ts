@@ -16,6 +16,7 @@ const NODES = 3;
 export async function startOurs(
   processes: Processes,
   fail: (why: string) => void,
+  spread: boolean,
 ): Promise<System> {
   prepareNodes(); // once, before the three nodes start together
   const ports = await freePorts(NODES);
@@ -23,6 +24,7 @@ export async function startOurs(
   for (const id of cluster.keys()) {
     const log = openSync(path.join(processes.dir, `n${id}.log`), "a");
     const args = ["--id", String(id), "--cluster", formatClusterMap(cluster), "--no-trace"];
+    if (spread) args.push("--follower-reads");
     args.push("--data", path.join(processes.dir, `n${id}`), "--initial-cluster-state", "new");
     processes.add(spawnNode(args, log), `n${id} (see ${processes.dir}/n${id}.log)`, fail);
   }
@@ -41,7 +43,8 @@ export async function startOurs(
   );
   const clients: RealClient[] = [];
   const client = (n: number) => {
-    clients[n] ??= new RealClient({ id: `bench-${n}`, cluster, seed: n + 1 });
+    const readFrom = spread ? { readFrom: n % NODES } : {};
+    clients[n] ??= new RealClient({ id: `bench-${n}`, cluster, seed: n + 1, ...readFrom });
     return clients[n];
   };
   return {

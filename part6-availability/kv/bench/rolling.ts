@@ -365,7 +365,7 @@ async function etcdThroughput(seconds: number): Promise<number[]> {
   const processes = new Processes();
   live.add(processes);
   try {
-    const system = await startEtcd(processes, () => {});
+    const system = await startEtcd(processes, () => {}, false);
     try {
       return await throughput(system, seconds);
     } finally {

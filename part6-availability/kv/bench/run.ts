@@ -10,7 +10,7 @@ import { Processes, stopOnSignals } from "./processes.ts";
 import { simulated } from "./sim.ts";
 import type { System } from "./system.ts";
 
-const usage = `usage: pnpm --filter part6-availability kv:bench [--quick] [--seconds <s>] [--clients <list>] [--no-etcd]
+const usage = `usage: pnpm --filter part6-availability kv:bench [--quick] [--seconds <s>] [--clients <list>] [--no-etcd] [--follower-reads]
 
 Starts a local 3-node cluster of real processes (DiskStorage, fdatasync on), and runs closed-loop
 puts, then gets, with each number of concurrent clients over HTTP keep-alive: operations per
@@ -22,6 +22,9 @@ cluster's operations per wall second.
   --clients <list>   numbers of concurrent clients (default 1,16,64)
   --quick            a short run: 1 s per load, 1 and 16 clients
   --no-etcd          skip etcd even if it is installed
+  --follower-reads   gets spread over the 3 nodes (client n reads from node n mod 3): our nodes
+                     serve reads on followers (kv:node --follower-reads), and etcd's members
+                     each serve linearizable reads (etcd does so on any member, by ReadIndex)
   --help, -h         this text`;
 
 interface Options {
@@ -29,6 +32,7 @@ interface Options {
   clients: number[];
   etcd: boolean;
   quick: boolean;
+  followerReads: boolean;
 }
 
 function options(): Options {
@@ -38,6 +42,7 @@ function options(): Options {
       clients: { type: "string" },
       quick: { type: "boolean", default: false },
       "no-etcd": { type: "boolean", default: false },
+      "follower-reads": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -52,7 +57,13 @@ function options(): Options {
     console.error(`--seconds needs a positive number and --clients whole numbers\n\n${usage}`);
     process.exit(2);
   }
-  return { seconds, clients, etcd: !values["no-etcd"], quick };
+  return {
+    seconds,
+    clients,
+    etcd: !values["no-etcd"],
+    quick,
+    followerReads: values["follower-reads"],
+  };
 }
 
 interface Row extends LoadResult {
@@ -90,6 +101,11 @@ function printMachine(etcd: string | undefined, opts: Options): void {
     `  ours:    pnpm kv:node defaults (heartbeat 100 ms), DiskStorage with fdatasync, no trace`,
   );
   console.log(
+    opts.followerReads
+      ? "  gets:    spread, client n at node n mod 3 (ours: --follower-reads; etcd: any member)"
+      : "  gets:    at the leader, as every put",
+  );
+  console.log(
     `  etcd:    ${etcd ?? "not run"}${etcd ? ", defaults (WAL fsync on), JSON gateway" : ""}`,
   );
 }
@@ -105,7 +121,12 @@ async function printSimulated(quick: boolean): Promise<void> {
   );
 }
 
-type Starter = (processes: Processes, fail: (why: string) => void) => Promise<System>;
+/** Starts a system; with `spread`, client n sends its gets to node n mod 3. */
+type Starter = (
+  processes: Processes,
+  fail: (why: string) => void,
+  spread: boolean,
+) => Promise<System>;
 
 async function measure(name: string, start: Starter, opts: Options): Promise<Row[]> {
   const processes = new Processes();
@@ -114,9 +135,10 @@ async function measure(name: string, start: Starter, opts: Options): Promise<Row
   const rows: Row[] = [];
   console.log(`\n${name}: starting 3 processes in ${processes.dir}`);
   try {
-    const system = await start(processes, (why) => {
+    const fail = (why: string) => {
       failure ??= why;
-    });
+    };
+    const system = await start(processes, fail, opts.followerReads);
     try {
       for (const clients of opts.clients) {
         for (const op of ["put", "get"] as const) {
