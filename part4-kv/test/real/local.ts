@@ -46,21 +46,64 @@ function patience(text: string | undefined): number {
  * hands out when asked for any and for outgoing connections (32768-60999 on Linux). A port the
  * system picked was free a moment ago, but before a node could bind it, a node of a test running
  * in another worker could take the same one: once, under load, a test's n0 found its port taken
- * and the test spoke to the other test's node. Each vitest worker (VITEST_POOL_ID; another
- * process, by its pid) has a block of its own, and within it each port is checked free.
+ * and the test spoke to the other test's node. So each process claims a block for itself, and
+ * within it each port is checked free. The claim is a listening socket on the block's guard port
+ * (30000 + the block's number), held until the process ends: two processes cannot listen on one
+ * port, and the system frees it when a process dies, even by kill -9. (Blocks chosen by vitest's
+ * VITEST_POOL_ID were not enough: a worker kept for the next file keeps its id after vitest has
+ * given the id to another worker, and two workers of one run once shared a block.)
  */
 const PORT_BLOCK = 400;
-const PORT_BASE = 10_000 + (Number(process.env.VITEST_POOL_ID ?? process.pid) % 25) * PORT_BLOCK;
-// Where in the block to begin: by pid, so that two runs of vitest at once (whose workers have the
-// same VITEST_POOL_ID) begin at different places.
-let nextPort = (process.pid * 37) % PORT_BLOCK;
+const BLOCKS = 25; // 10000-19999
+const GUARD_BASE = 30_000;
+
+interface PortBlock {
+  /** The block's first port, once claimed. */
+  base: Promise<number>;
+  /** The next port to try, from the block's first. */
+  next: number;
+}
+
+/**
+ * This process's block, claimed at the first call. It is kept on the global object: vitest may
+ * load this module anew for another test file in the same worker, and every copy must take its
+ * ports from the one block, one after the other.
+ */
+function portBlock(): PortBlock {
+  const shared = globalThis as { raftPortBlock?: PortBlock };
+  // Where in the block to begin: by pid, as the block may have been another process's before.
+  shared.raftPortBlock ??= { base: claimBlock(), next: (process.pid * 37) % PORT_BLOCK };
+  return shared.raftPortBlock;
+}
+
+async function claimBlock(): Promise<number> {
+  const first = process.pid % BLOCKS;
+  for (let i = 0; i < BLOCKS; i++) {
+    const block = (first + i) % BLOCKS;
+    const guard = createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      guard.once("error", () => resolve(false));
+      guard.listen(GUARD_BASE + block, "127.0.0.1", () => resolve(true));
+    });
+    // Unreferenced: it keeps no process alive, and is no handle a test left open.
+    if (held) {
+      guard.unref();
+      return 10_000 + block * PORT_BLOCK;
+    }
+  }
+  throw new Error(
+    `every block of ports from 10000 to 19999 is claimed: 127.0.0.1:${GUARD_BASE}-${GUARD_BASE + BLOCKS - 1} are all in use`,
+  );
+}
 
 /** `count` ports of this process's block that were free on 127.0.0.1 a moment ago. */
 export async function freePorts(count: number): Promise<number[]> {
+  const block = portBlock();
+  const base = await block.base;
   const ports: number[] = [];
   for (let tried = 0; ports.length < count; tried++) {
-    if (tried === PORT_BLOCK) throw new Error(`no ${count} free ports among ${blockName()}`);
-    const port = PORT_BASE + (nextPort++ % PORT_BLOCK);
+    if (tried === PORT_BLOCK) throw new Error(`no ${count} free ports among ${blockName(base)}`);
+    const port = base + (block.next++ % PORT_BLOCK);
     if (await isFree(port)) ports.push(port);
   }
   return ports;
@@ -71,19 +114,22 @@ export async function freePorts(count: number): Promise<number[]> {
  * command that takes a base port (`pnpm kv:cluster --base-port`). Tries each run of the block once.
  */
 export async function freePortRange(count: number): Promise<number> {
+  const block = portBlock();
+  const base = await block.base;
   for (let tried = 0; tried < PORT_BLOCK; tried += count) {
-    let offset = nextPort % PORT_BLOCK;
+    let offset = block.next % PORT_BLOCK;
     if (offset + count > PORT_BLOCK) offset = 0; // a run does not wrap round the block's end
-    nextPort = offset + count;
-    const base = PORT_BASE + offset;
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
-    if (free.every(Boolean)) return base;
+    block.next = offset + count;
+    const free = await Promise.all(
+      Array.from({ length: count }, (_, i) => isFree(base + offset + i)),
+    );
+    if (free.every(Boolean)) return base + offset;
   }
-  throw new Error(`no ${count} consecutive free ports among ${blockName()}`);
+  throw new Error(`no ${count} consecutive free ports among ${blockName(base)}`);
 }
 
-function blockName(): string {
-  return `127.0.0.1:${PORT_BASE}-${PORT_BASE + PORT_BLOCK - 1} (this process's block)`;
+function blockName(base: number): string {
+  return `127.0.0.1:${base}-${base + PORT_BLOCK - 1} (this process's block)`;
 }
 
 function isFree(port: number): Promise<boolean> {
